@@ -1,0 +1,50 @@
+# mnemo — build, test and measure. Every build is CGO_ENABLED=0: the binary
+# links no native runtime.
+export CGO_ENABLED := 0
+
+# GOEXPERIMENT=simd compiles GoMLX's AVX-512 matmul kernels (Go 1.26). It is
+# the default build (see README "Performance"); `make SIMD=0 …` builds without.
+SIMD ?= 1
+ifeq ($(SIMD),1)
+export GOEXPERIMENT := simd
+endif
+
+MODELS ?= $(abspath ../shared/models)
+export MNEMO_TEST_MODELS ?= $(MODELS)
+
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+BIN := bin/mnemo
+
+.PHONY: build test test-unit test-e2e bench demo lint clean
+
+build:
+	go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/mnemo
+
+# The whole suite CI runs: lint, unit and integration tests (race-free build
+# without cgo), both SIMD builds compiled, then end-to-end tests against the
+# real binary with third-party MCP clients.
+test: lint build
+	GOEXPERIMENT= go build -o /dev/null ./cmd/mnemo
+	go test -count=1 -timeout 20m ./...
+	$(MAKE) test-e2e
+
+test-unit:
+	go test -count=1 ./...
+
+test-e2e: build
+	@if [ -x e2e/run.sh ]; then MNEMO_BIN=$(abspath $(BIN)) e2e/run.sh; else echo "no e2e suite yet"; fi
+
+bench:
+	go test -run '^$$' -bench . -benchtime 5x -timeout 30m ./embed/ ./pkg/...
+
+demo: build
+	@scripts/demo.sh $(abspath $(BIN))
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go'; git ls-files --others --exclude-standard '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	go vet ./...
+
+clean:
+	rm -rf bin

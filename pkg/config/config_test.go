@@ -1,0 +1,39 @@
+package config
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func lookup(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := fromLookup(lookup(map[string]string{"XDG_DATA_HOME": "/data"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Home != filepath.Join("/data", "mnemo") || c.Model != DefaultModel || c.MaxContentBytes != 64<<10 ||
+		c.HookBudget != 2*time.Second || c.KeepAlive != 10*time.Minute || c.Offline {
+		t.Fatalf("unexpected defaults: %+v", c)
+	}
+	if c.DBPath() != "/data/mnemo/mnemo.db" {
+		t.Fatal(c.DBPath())
+	}
+}
+
+func TestOverridesAndErrors(t *testing.T) {
+	c, err := fromLookup(lookup(map[string]string{"MNEMO_HOME": "/h", "MNEMO_OFFLINE": "1", "MNEMO_HOOK_BUDGET": "500ms", "MNEMO_MODEL": "/m"}))
+	if err != nil || c.Home != "/h" || !c.Offline || c.HookBudget != 500*time.Millisecond || c.Model != "/m" {
+		t.Fatalf("%+v %v", c, err)
+	}
+	for k, v := range map[string]string{"MNEMO_OFFLINE": "maybe", "MNEMO_MAX_CONTENT": "-1", "MNEMO_KEEP_ALIVE": "soon"} {
+		_, err := fromLookup(lookup(map[string]string{"MNEMO_HOME": "/h", k: v}))
+		if err == nil || !strings.Contains(err.Error(), k) {
+			t.Errorf("%s=%s: want an error naming the variable, got %v", k, v, err)
+		}
+	}
+}

@@ -1,0 +1,173 @@
+// Package memory holds mnemo's domain types and the Store interface that every
+// storage backend (SQLite, PostgreSQL) implements. It imports no backend and
+// no engine: the packages that do the work depend on it, never the reverse.
+package memory
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Source says which entry point wrote a memory.
+type Source string
+
+const (
+	SourceMCP    Source = "mcp"
+	SourceCLI    Source = "cli"
+	SourceHook   Source = "hook"
+	SourceImport Source = "import"
+)
+
+// Valid reports whether s is one of the known sources.
+func (s Source) Valid() bool {
+	switch s {
+	case SourceMCP, SourceCLI, SourceHook, SourceImport:
+		return true
+	}
+	return false
+}
+
+// GlobalProject is the project name of memories that belong to no project;
+// they are searched together with the current project by default.
+const GlobalProject = "global"
+
+// Memory is one remembered piece of text.
+type Memory struct {
+	ID          string         `json:"id"`           // ULID: unique, sortable by creation time, never reused
+	Content     string         `json:"content"`      // the text itself
+	ContentHash string         `json:"content_hash"` // hex sha256 of Content
+	Project     string         `json:"project"`      // project name, or GlobalProject
+	Tags        []string       `json:"tags"`         // normalised: trimmed, lower-case, unique, sorted
+	Metadata    map[string]any `json:"metadata"`     // arbitrary JSON object
+	Source      Source         `json:"source"`
+	CreatedAt   time.Time      `json:"created_at"`
+	UpdatedAt   time.Time      `json:"updated_at"`
+	AccessedAt  time.Time      `json:"accessed_at"`
+	// Author records who wrote the memory (user@host); shared stores use it.
+	Author string `json:"author,omitempty"`
+
+	// Vector is the L2-normalised embedding of Content, nil when the memory
+	// was written while no model was available (it is embedded later).
+	Vector []float32 `json:"vector,omitempty"`
+	// Model and Dims stamp the vector: vectors from another model are never
+	// mixed into a search.
+	Model string `json:"model,omitempty"`
+	Dims  int    `json:"dims,omitempty"`
+}
+
+// Mode selects which rankings a search uses.
+type Mode string
+
+const (
+	ModeHybrid   Mode = "hybrid"   // keyword + semantic, fused by reciprocal rank fusion
+	ModeSemantic Mode = "semantic" // cosine similarity only
+	ModeKeyword  Mode = "keyword"  // FTS bm25 only
+)
+
+// Valid reports whether m is a known mode.
+func (m Mode) Valid() bool { return m == ModeHybrid || m == ModeSemantic || m == ModeKeyword }
+
+// Filter narrows which memories a search or listing considers.
+type Filter struct {
+	// Projects to include; empty means every project.
+	Projects []string
+	// TagsAny keeps memories with at least one of these tags.
+	TagsAny []string
+	// TagsAll keeps memories with all of these tags.
+	TagsAll []string
+	// Since and Until bound CreatedAt (zero means unbounded; Until exclusive).
+	Since, Until time.Time
+}
+
+// Query is a search request to a Store. The caller (the memory service)
+// embeds the text; the store never calls the model.
+type Query struct {
+	Text   string    // for the keyword ranking
+	Vector []float32 // for the semantic ranking; nil when no model is available
+	Model  string    // model id of Vector; only vectors of this model are compared
+	Mode   Mode
+	K      int // number of results wanted, 1..MaxK
+	Filter Filter
+}
+
+// MaxK bounds the number of results one search may return.
+const MaxK = 100
+
+// RRFConstant is the k of reciprocal rank fusion: score = Σ 1/(RRFConstant + rank).
+const RRFConstant = 60
+
+// Hit is one search result.
+type Hit struct {
+	Memory Memory `json:"memory"`
+	// Score is the fused RRF score in hybrid mode, the cosine similarity in
+	// semantic mode, and the negated bm25 (higher is better) in keyword mode.
+	Score float64 `json:"score"`
+	// KeywordRank and SemanticRank are 1-based ranks in each ranking, 0 when
+	// that ranking did not find the memory.
+	KeywordRank  int `json:"keyword_rank,omitempty"`
+	SemanticRank int `json:"semantic_rank,omitempty"`
+	// Similarity is the cosine similarity to the query when known.
+	Similarity float64 `json:"similarity,omitempty"`
+}
+
+// PutResult reports what a Put did.
+type PutResult struct {
+	ID string `json:"id"`
+	// Duplicate is true when the same content already existed in the same
+	// project; ID is then the existing memory's id and nothing was written.
+	Duplicate bool `json:"duplicate"`
+}
+
+// ListOptions selects a page of memories, newest first.
+type ListOptions struct {
+	Filter Filter
+	Limit  int
+	Offset int
+}
+
+// Stats summarises a store.
+type Stats struct {
+	Total      int            `json:"total"`
+	ByProject  map[string]int `json:"by_project"`
+	ByModel    map[string]int `json:"by_model"`   // model id → vectors; "" counts memories with no vector
+	Path       string         `json:"path"`       // file or URL (without password)
+	SizeBytes  int64          `json:"size_bytes"` // on-disk size where known
+	SchemaVers int            `json:"schema_version"`
+}
+
+// Store persists memories. Implementations are safe for concurrent use by
+// many goroutines and by many processes sharing the same underlying store.
+type Store interface {
+	// Put inserts m (ID, timestamps and hash are filled in when empty) unless
+	// a memory with the same content hash exists in the same project.
+	Put(ctx context.Context, m *Memory) (PutResult, error)
+	// Get returns one memory; ErrNotFound when the id is unknown.
+	Get(ctx context.Context, id string) (Memory, error)
+	// Delete removes memories; the returned slice lists the ids that did not
+	// exist (deleting the others still happens).
+	Delete(ctx context.Context, ids []string) (missing []string, err error)
+	// List returns memories newest first.
+	List(ctx context.Context, o ListOptions) ([]Memory, error)
+	// Search ranks memories for q. Only vectors stamped with q.Model are compared.
+	Search(ctx context.Context, q Query) ([]Hit, error)
+	// Similar returns the ids of memories in project whose vector (of model)
+	// has cosine ≥ threshold with vec, most similar first, at most limit.
+	Similar(ctx context.Context, vec []float32, model, project string, threshold float64, limit int) ([]Hit, error)
+	// SetVector stamps a memory's vector (re-embedding); ErrNotFound when gone.
+	SetVector(ctx context.Context, id string, vec []float32, model string) error
+	// NeedEmbedding lists memories with no vector or a vector from another
+	// model, oldest first, at most limit, starting after the id afterID.
+	NeedEmbedding(ctx context.Context, model string, afterID string, limit int) ([]Memory, error)
+	// Touch records that memories were returned to a user (last accessed time).
+	Touch(ctx context.Context, ids []string) error
+	// Stats summarises the store.
+	Stats(ctx context.Context) (Stats, error)
+	Close() error
+}
+
+// Errors shared by all stores; wrap them with detail, test with errors.Is.
+var (
+	ErrNotFound = errors.New("memory not found")
+	ErrInvalid  = errors.New("invalid memory")
+)
