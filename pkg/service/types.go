@@ -1,0 +1,139 @@
+// Package service is mnemo's memory service: the one place where the
+// embedding engine and the store meet. The CLI, the MCP server and the hooks
+// call it; it calls embed and a memory.Store, never the other way round.
+//
+// Method set of *Service (the contract the MCP server and hooks code against):
+//
+//	Remember(ctx, RememberRequest) (RememberResult, error)
+//	Recall(ctx, RecallRequest) (RecallResult, error)
+//	Forget(ctx, ids []string) (ForgetResult, error)
+//	List(ctx, ListRequest) ([]memory.Memory, error)
+//	Get(ctx, id string) (memory.Memory, error)
+//	Embed(ctx, texts []string) (EmbedResult, error)
+//	Similarity(ctx, query string, candidates []string) (SimilarityResult, error)
+//	Stats(ctx) (memory.Stats, error)
+//	ModelStatus() ModelStatus
+//
+// Errors caused by the caller's input wrap ErrInvalidInput (and say exactly
+// what to change); an unknown id wraps memory.ErrNotFound. Everything else is
+// an internal failure.
+package service
+
+import (
+	"errors"
+	"time"
+
+	"github.com/mnemo-mcp/mnemo/pkg/memory"
+)
+
+// ErrInvalidInput marks errors the caller can fix (empty query, k out of
+// range, content too large …). The MCP server turns them into tool errors.
+var ErrInvalidInput = errors.New("invalid input")
+
+// ErrModelUnavailable marks an operation that needs the model (embed,
+// similarity) when the model failed to load or is still loading past the wait.
+var ErrModelUnavailable = errors.New("embedding model unavailable")
+
+// Limits enforced by the service.
+const (
+	DefaultK      = 5
+	MaxRecallK    = 50
+	MaxEmbedTexts = 64
+	// NearDuplicateThreshold is the cosine at or above which a new memory is
+	// reported as similar_to an existing one in the same project.
+	NearDuplicateThreshold = 0.95
+)
+
+// RememberRequest asks to store one memory.
+type RememberRequest struct {
+	Content  string
+	Tags     []string
+	Project  string // "" = the service's current project; memory.GlobalProject for global
+	Metadata map[string]any
+	Source   memory.Source
+}
+
+// SimilarRef names an existing memory close to a new one.
+type SimilarRef struct {
+	ID         string  `json:"id"`
+	Similarity float64 `json:"similarity"`
+}
+
+// RememberResult reports what Remember did.
+type RememberResult struct {
+	ID        string       `json:"id"`
+	Duplicate bool         `json:"duplicate"`            // same content already stored in that project; ID is the existing one
+	SimilarTo []SimilarRef `json:"similar_to,omitempty"` // near-duplicates (cosine ≥ 0.95) in the same project
+	Project   string       `json:"project"`
+	Embedded  bool         `json:"embedded"` // false when stored without a vector (model not ready); it is embedded later
+}
+
+// RecallRequest asks for the memories most related to a query.
+type RecallRequest struct {
+	Query   string
+	K       int         // 0 = DefaultK; 1..MaxRecallK
+	Tags    []string    // filter: memories with any of these tags
+	TagsAll bool        // require all Tags instead of any
+	Project string      // "" = current project + global; "*" = all projects; else that project + global
+	Mode    memory.Mode // "" = hybrid
+	Since   time.Time
+	Until   time.Time
+	// ModelWait bounds how long a semantic/hybrid recall waits for a model
+	// that is still loading before it answers by keyword (and says so).
+	ModelWait time.Duration
+	// OnWait is called (if set) while waiting for the model, for progress
+	// notifications; elapsed is the time waited so far.
+	OnWait func(elapsed, limit time.Duration)
+}
+
+// RecallResult is the answer to a recall.
+type RecallResult struct {
+	Results  []memory.Hit `json:"results"`
+	Model    string       `json:"model"`    // model id that embedded the query ("" when none)
+	Semantic bool         `json:"semantic"` // whether a semantic ranking was used
+	Mode     memory.Mode  `json:"mode"`     // mode actually used (hybrid may degrade to keyword)
+	Note     string       `json:"note,omitempty"`
+}
+
+// ForgetResult reports which ids were deleted and which were unknown.
+type ForgetResult struct {
+	Deleted []string `json:"deleted"`
+	Missing []string `json:"missing,omitempty"`
+}
+
+// ListRequest selects recent memories.
+type ListRequest struct {
+	Project string // "" = current + global; "*" = all
+	Tags    []string
+	Limit   int // 0 = 20; at most 200
+	Offset  int
+}
+
+// EmbedResult carries raw embeddings.
+type EmbedResult struct {
+	Vectors [][]float32 `json:"vectors"`
+	Model   string      `json:"model"`
+	Dims    int         `json:"dims"`
+}
+
+// Scored is one candidate's cosine similarity to a query.
+type Scored struct {
+	Index      int     `json:"index"` // position in the request's candidates
+	Text       string  `json:"text"`
+	Similarity float64 `json:"similarity"`
+}
+
+// SimilarityResult lists candidates most similar first.
+type SimilarityResult struct {
+	Results []Scored `json:"results"`
+	Model   string   `json:"model"`
+}
+
+// ModelStatus reports the engine's state for responses and doctor.
+type ModelStatus struct {
+	Model  string `json:"model"`
+	Ready  bool   `json:"ready"`
+	Error  string `json:"error,omitempty"`
+	Dims   int    `json:"dims,omitempty"`
+	LoadMS int64  `json:"load_ms,omitempty"`
+}
