@@ -51,6 +51,10 @@ type RememberRequest struct {
 	Project  string // "" = the service's current project; memory.GlobalProject for global
 	Metadata map[string]any
 	Source   memory.Source
+	// ModelWait, when positive, lets a write wait that long for a model that
+	// is still loading so the memory is stored with its vector (the CLI
+	// waits; the MCP server and hooks never block a write on the model).
+	ModelWait time.Duration
 }
 
 // SimilarRef names an existing memory close to a new one.

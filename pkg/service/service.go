@@ -1,0 +1,738 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/mnemo-mcp/mnemo/pkg/logging"
+	"github.com/mnemo-mcp/mnemo/pkg/memory"
+)
+
+// Embedder is the part of the embedding engine the service uses. The
+// engine (*embed.Engine, through a thin adapter) satisfies it; tests use a
+// deterministic fake.
+type Embedder interface {
+	// Ready reports whether the model is loaded and embedding is possible.
+	Ready() bool
+	// Wait blocks until the model is loaded (nil), has failed (the load
+	// error), or ctx is done (ctx.Err()).
+	Wait(ctx context.Context) error
+	// LoadError is the error the model failed to load with, nil while it is
+	// loading or once it is ready.
+	LoadError() error
+	// EmbedQuery embeds a search query (the engine adds any query prefix).
+	EmbedQuery(ctx context.Context, text string) ([]float32, error)
+	// EmbedDocuments embeds texts to be stored (any document prefix added).
+	EmbedDocuments(ctx context.Context, texts []string) ([][]float32, error)
+	// Embed embeds raw texts, with no prefix.
+	Embed(ctx context.Context, texts []string) ([][]float32, error)
+	// Model describes the model; ID is known (the configured name) before it
+	// is loaded, Dims and LoadTime only once it is ready.
+	Model() ModelInfo
+}
+
+// ModelInfo describes the embedding model behind an Embedder.
+type ModelInfo struct {
+	ID       string
+	Dims     int
+	LoadTime time.Duration
+}
+
+// Options configures a Service.
+type Options struct {
+	// Store persists memories (required).
+	Store memory.Store
+	// Embedder computes embeddings; nil means no model at all (keyword only).
+	Embedder Embedder
+	// Project is the current project: the default for writes and, with the
+	// global project, for searches. Empty means memory.GlobalProject.
+	Project string
+	// Source stamps memories whose request names none (default cli).
+	Source memory.Source
+	// Author is recorded on new memories (user@host); optional.
+	Author string
+	// MaxContentBytes bounds one memory (default 64 KiB).
+	MaxContentBytes int
+	// EmbedWait bounds how long Embed, Similarity and Reembed wait for a
+	// model that is still loading (default 2 minutes; ctx still applies).
+	EmbedWait time.Duration
+	// Logger receives warnings about best-effort steps (default: discard).
+	Logger *slog.Logger
+	// Now is the clock (default time.Now); tests pin it.
+	Now func() time.Time
+}
+
+// DefaultMaxContentBytes is the content limit when Options leaves it zero.
+const DefaultMaxContentBytes = 64 << 10
+
+// Default and maximum page sizes of List.
+const (
+	DefaultListLimit = 20
+	MaxListLimit     = 200
+)
+
+// waitTick is how often a waiting recall reports progress through OnWait.
+const waitTick = 500 * time.Millisecond
+
+// Service is mnemo's memory service. It is safe for concurrent use.
+type Service struct {
+	store    memory.Store
+	emb      Embedder
+	project  string
+	source   memory.Source
+	author   string
+	maxBytes int
+	embWait  time.Duration
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// New returns a Service over o.Store and o.Embedder.
+func New(o Options) (*Service, error) {
+	if o.Store == nil {
+		return nil, errors.New("service: a store is required")
+	}
+	s := &Service{
+		store:    o.Store,
+		emb:      o.Embedder,
+		project:  o.Project,
+		source:   o.Source,
+		author:   o.Author,
+		maxBytes: o.MaxContentBytes,
+		embWait:  o.EmbedWait,
+		log:      o.Logger,
+		now:      o.Now,
+	}
+	if s.project == "" {
+		s.project = memory.GlobalProject
+	}
+	if err := memory.ValidateProject(s.project); err != nil {
+		return nil, fmt.Errorf("service: current project %q: %w", s.project, err)
+	}
+	if s.source == "" {
+		s.source = memory.SourceCLI
+	}
+	if !s.source.Valid() {
+		return nil, fmt.Errorf("service: unknown source %q", s.source)
+	}
+	if s.maxBytes <= 0 {
+		s.maxBytes = DefaultMaxContentBytes
+	}
+	if s.embWait <= 0 {
+		s.embWait = 2 * time.Minute
+	}
+	if s.log == nil {
+		s.log = logging.Discard()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s, nil
+}
+
+// Project returns the service's current project.
+func (s *Service) Project() string { return s.project }
+
+// MaxContentBytes returns the content limit in force.
+func (s *Service) MaxContentBytes() int { return s.maxBytes }
+
+// Store returns the underlying store (for doctor-style diagnostics).
+func (s *Service) Store() memory.Store { return s.store }
+
+// inputError is an error the caller can fix. Its message is the problem
+// alone ("content is empty"); errors.Is(err, ErrInvalidInput) is true.
+type inputError struct {
+	msg   string
+	cause error
+}
+
+func (e *inputError) Error() string { return e.msg }
+func (e *inputError) Unwrap() error { return e.cause }
+func (e *inputError) Is(target error) bool {
+	return target == ErrInvalidInput
+}
+
+func invalidf(format string, args ...any) error {
+	return &inputError{msg: fmt.Sprintf(format, args...)}
+}
+
+// invalidFrom turns a validation error of pkg/memory ("invalid memory: …")
+// into an input error that names what was wrong.
+func invalidFrom(what string, err error) error {
+	msg := strings.TrimPrefix(err.Error(), memory.ErrInvalid.Error()+": ")
+	return &inputError{msg: what + ": " + msg, cause: err}
+}
+
+// ---------------------------------------------------------------- remember
+
+// validateContent checks one memory's text against the limits.
+func (s *Service) validateContent(what, content string) error {
+	if strings.TrimSpace(content) == "" {
+		return invalidf("%s is empty", what)
+	}
+	if len(content) > s.maxBytes {
+		return invalidf("%s is %d bytes, over the limit of %d bytes (MNEMO_MAX_CONTENT); split it or store a summary", what, len(content), s.maxBytes)
+	}
+	return nil
+}
+
+// validateMetadata checks that metadata is a JSON object that can be stored.
+func (s *Service) validateMetadata(md map[string]any) error {
+	if md == nil {
+		return nil
+	}
+	b, err := json.Marshal(md)
+	if err != nil {
+		return invalidf("metadata is not serialisable as JSON: %v", err)
+	}
+	if len(b) > s.maxBytes {
+		return invalidf("metadata is %d bytes of JSON, over the limit of %d bytes", len(b), s.maxBytes)
+	}
+	return nil
+}
+
+// resolveProject validates an explicit project or returns the current one.
+func (s *Service) resolveProject(p string) (string, error) {
+	if p == "" {
+		return s.project, nil
+	}
+	if err := memory.ValidateProject(p); err != nil {
+		return "", invalidFrom("project", err)
+	}
+	return p, nil
+}
+
+// Remember stores one memory. It never waits for a model that is still
+// loading unless req.ModelWait asks it to: without a model the memory is
+// stored without a vector and embedded later (reembed).
+func (s *Service) Remember(ctx context.Context, req RememberRequest) (RememberResult, error) {
+	content := strings.TrimSpace(req.Content)
+	if err := s.validateContent("content", req.Content); err != nil {
+		return RememberResult{}, err
+	}
+	tags, err := memory.NormalizeTags(req.Tags)
+	if err != nil {
+		return RememberResult{}, invalidFrom("tags", err)
+	}
+	project, err := s.resolveProject(req.Project)
+	if err != nil {
+		return RememberResult{}, err
+	}
+	if err := s.validateMetadata(req.Metadata); err != nil {
+		return RememberResult{}, err
+	}
+	source := req.Source
+	if source == "" {
+		source = s.source
+	}
+	if !source.Valid() {
+		return RememberResult{}, invalidf("source %q is not one of mcp, cli, hook, import", source)
+	}
+
+	m := &memory.Memory{
+		Content:  content,
+		Project:  project,
+		Tags:     tags,
+		Metadata: req.Metadata,
+		Source:   source,
+		Author:   s.author,
+	}
+	if req.ModelWait > 0 && s.emb != nil && !s.emb.Ready() {
+		wctx, cancel := context.WithTimeout(ctx, req.ModelWait)
+		_ = s.emb.Wait(wctx) // a failure or timeout just means no vector now
+		cancel()
+		if err := ctx.Err(); err != nil {
+			return RememberResult{}, err
+		}
+	}
+	if s.emb != nil && s.emb.Ready() {
+		vecs, err := s.emb.EmbedDocuments(ctx, []string{content})
+		switch {
+		case err == nil && len(vecs) == 1 && len(vecs[0]) > 0:
+			info := s.emb.Model()
+			m.Vector, m.Model, m.Dims = vecs[0], info.ID, len(vecs[0])
+		case ctx.Err() != nil:
+			return RememberResult{}, ctx.Err()
+		default:
+			// Never lose a write because embedding failed: store the text,
+			// reembed will retry.
+			s.log.Warn("remember: embedding failed; storing without a vector", "err", err)
+		}
+	}
+
+	put, err := s.store.Put(ctx, m)
+	if err != nil {
+		if errors.Is(err, memory.ErrInvalid) {
+			return RememberResult{}, invalidFrom("memory", err)
+		}
+		return RememberResult{}, fmt.Errorf("store memory: %w", err)
+	}
+	res := RememberResult{ID: put.ID, Duplicate: put.Duplicate, Project: project, Embedded: m.Vector != nil}
+	if m.Vector == nil {
+		return res, nil
+	}
+	if put.Duplicate {
+		s.fillMissingVector(ctx, put.ID, m)
+	}
+	hits, err := s.store.Similar(ctx, m.Vector, m.Model, project, NearDuplicateThreshold, 6)
+	if err != nil {
+		// The memory is stored; near-duplicate reporting is advisory.
+		s.log.Warn("remember: near-duplicate lookup failed", "id", put.ID, "err", err)
+		return res, nil
+	}
+	for _, h := range hits {
+		if h.Memory.ID == put.ID {
+			continue
+		}
+		sim := h.Similarity
+		if sim == 0 {
+			sim = h.Score
+		}
+		res.SimilarTo = append(res.SimilarTo, SimilarRef{ID: h.Memory.ID, Similarity: round4(sim)})
+		if len(res.SimilarTo) == 5 {
+			break
+		}
+	}
+	return res, nil
+}
+
+// fillMissingVector gives an existing duplicate the vector just computed
+// when it has none from this model (it was stored while the model loaded).
+func (s *Service) fillMissingVector(ctx context.Context, id string, m *memory.Memory) {
+	old, err := s.store.Get(ctx, id)
+	if err != nil || (old.Model == m.Model && old.Dims == m.Dims && old.Dims > 0) {
+		return
+	}
+	if err := s.store.SetVector(ctx, id, m.Vector, m.Model); err != nil {
+		s.log.Warn("remember: could not add vector to existing duplicate", "id", id, "err", err)
+	}
+}
+
+func round4(f float64) float64 { return math.Round(f*1e4) / 1e4 }
+
+// ------------------------------------------------------------------ recall
+
+// searchProjects turns a request's project into the store filter:
+// "" → current + global, "*" → all, else that project + global.
+func (s *Service) searchProjects(p string) ([]string, error) {
+	switch p {
+	case "*":
+		return nil, nil
+	case "":
+		p = s.project
+	default:
+		if err := memory.ValidateProject(p); err != nil {
+			return nil, invalidFrom("project", err)
+		}
+	}
+	if p == memory.GlobalProject {
+		return []string{memory.GlobalProject}, nil
+	}
+	return []string{p, memory.GlobalProject}, nil
+}
+
+// Recall searches memories. Semantic and hybrid recalls wait up to
+// req.ModelWait for a model that is still loading and then answer by
+// keyword, saying so in Note; keyword recalls never touch the model.
+func (s *Service) Recall(ctx context.Context, req RecallRequest) (RecallResult, error) {
+	query := strings.TrimSpace(req.Query)
+	if query == "" {
+		return RecallResult{}, invalidf("query is empty")
+	}
+	if len(req.Query) > s.maxBytes {
+		return RecallResult{}, invalidf("query is %d bytes, over the limit of %d bytes", len(req.Query), s.maxBytes)
+	}
+	k := req.K
+	if k == 0 {
+		k = DefaultK
+	}
+	if k < 1 || k > MaxRecallK {
+		return RecallResult{}, invalidf("k is %d; it must be between 1 and %d", req.K, MaxRecallK)
+	}
+	mode := req.Mode
+	if mode == "" {
+		mode = memory.ModeHybrid
+	}
+	if !mode.Valid() {
+		return RecallResult{}, invalidf("mode %q is not one of hybrid, semantic, keyword", req.Mode)
+	}
+	tags, err := memory.NormalizeTags(req.Tags)
+	if err != nil {
+		return RecallResult{}, invalidFrom("tags", err)
+	}
+	projects, err := s.searchProjects(req.Project)
+	if err != nil {
+		return RecallResult{}, err
+	}
+	if !req.Since.IsZero() && !req.Until.IsZero() && !req.Until.After(req.Since) {
+		return RecallResult{}, invalidf("until (%s) is not after since (%s)", req.Until.Format(time.RFC3339), req.Since.Format(time.RFC3339))
+	}
+
+	q := memory.Query{
+		Text: query,
+		Mode: mode,
+		K:    k,
+		Filter: memory.Filter{
+			Projects: projects,
+			Since:    req.Since,
+			Until:    req.Until,
+		},
+	}
+	if req.TagsAll {
+		q.Filter.TagsAll = tags
+	} else {
+		q.Filter.TagsAny = tags
+	}
+	res := RecallResult{Mode: mode}
+	if mode != memory.ModeKeyword {
+		vec, model, note, err := s.queryVector(ctx, query, req.ModelWait, req.OnWait)
+		if err != nil {
+			return RecallResult{}, err
+		}
+		if vec == nil {
+			q.Mode, res.Mode, res.Note = memory.ModeKeyword, memory.ModeKeyword, note
+		} else {
+			q.Vector, q.Model = vec, model
+			res.Model, res.Semantic = model, true
+		}
+	}
+
+	hits, err := s.store.Search(ctx, q)
+	if err != nil {
+		if errors.Is(err, memory.ErrInvalid) {
+			return RecallResult{}, invalidFrom("query", err)
+		}
+		return RecallResult{}, fmt.Errorf("search: %w", err)
+	}
+	if hits == nil {
+		hits = []memory.Hit{}
+	}
+	res.Results = hits
+	if len(hits) > 0 {
+		ids := make([]string, len(hits))
+		for i, h := range hits {
+			ids[i] = h.Memory.ID
+		}
+		if err := s.store.Touch(ctx, ids); err != nil {
+			s.log.Warn("recall: could not record access times", "err", err)
+		}
+	}
+	return res, nil
+}
+
+// queryVector embeds a query, waiting up to wait for the model. A nil
+// vector with a note means: answer by keyword and tell the caller why.
+// Only a cancelled ctx is an error.
+func (s *Service) queryVector(ctx context.Context, query string, wait time.Duration, onWait func(elapsed, limit time.Duration)) ([]float32, string, string, error) {
+	if s.emb == nil {
+		return nil, "", "no embedding model is configured; answered by keyword search only", nil
+	}
+	if !s.emb.Ready() {
+		if err := s.waitModel(ctx, wait, onWait); err != nil {
+			if ctx.Err() != nil {
+				return nil, "", "", ctx.Err()
+			}
+			return nil, "", s.unavailableNote(wait), nil
+		}
+	}
+	vec, err := s.emb.EmbedQuery(ctx, query)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, "", "", ctx.Err()
+		}
+		s.log.Warn("recall: embedding the query failed; answering by keyword", "err", err)
+		return nil, "", fmt.Sprintf("embedding the query failed (%v); answered by keyword search only", err), nil
+	}
+	return vec, s.emb.Model().ID, "", nil
+}
+
+func (s *Service) unavailableNote(wait time.Duration) string {
+	id := s.emb.Model().ID
+	if err := s.emb.LoadError(); err != nil {
+		return fmt.Sprintf("embedding model %s failed to load (%v); answered by keyword search only", id, err)
+	}
+	return fmt.Sprintf("embedding model %s is still loading (waited %s); answered by keyword search only — retry shortly for semantic results", id, wait.Round(time.Millisecond))
+}
+
+// waitModel waits up to limit for the model, calling onWait about every
+// waitTick. It returns nil once the model is ready.
+func (s *Service) waitModel(ctx context.Context, limit time.Duration, onWait func(elapsed, limit time.Duration)) error {
+	if s.emb.Ready() {
+		return nil
+	}
+	if err := s.emb.LoadError(); err != nil {
+		return err
+	}
+	if limit <= 0 {
+		return errors.New("model not ready")
+	}
+	start := time.Now()
+	wctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- s.emb.Wait(wctx) }()
+	tick := time.NewTicker(waitTick)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-done:
+			if err == nil && s.emb.Ready() {
+				return nil
+			}
+			if err == nil {
+				err = errors.New("model not ready")
+			}
+			return err
+		case <-tick.C:
+			if onWait != nil {
+				onWait(time.Since(start), limit)
+			}
+		}
+	}
+}
+
+// ---------------------------------------------------------- forget / list
+
+// Forget deletes memories by id. Unknown ids are listed in Missing; when
+// every id is unknown the error wraps memory.ErrNotFound.
+func (s *Service) Forget(ctx context.Context, ids []string) (ForgetResult, error) {
+	if len(ids) == 0 {
+		return ForgetResult{}, invalidf("no id given")
+	}
+	seen := make(map[string]bool, len(ids))
+	var uniq []string
+	for i, id := range ids {
+		id = strings.TrimSpace(id)
+		if !memory.ValidID(id) {
+			if len(ids) == 1 {
+				return ForgetResult{}, invalidf("id %q is not a memory id (26-character ULID such as 01J9Z3M4Q8X1V2B3C4D5E6F7G8)", id)
+			}
+			return ForgetResult{}, invalidf("ids[%d] %q is not a memory id (26-character ULID)", i, id)
+		}
+		if !seen[id] {
+			seen[id] = true
+			uniq = append(uniq, id)
+		}
+	}
+	missing, err := s.store.Delete(ctx, uniq)
+	if err != nil {
+		return ForgetResult{}, fmt.Errorf("delete: %w", err)
+	}
+	gone := make(map[string]bool, len(missing))
+	for _, id := range missing {
+		gone[id] = true
+	}
+	res := ForgetResult{Deleted: []string{}, Missing: missing}
+	for _, id := range uniq {
+		if !gone[id] {
+			res.Deleted = append(res.Deleted, id)
+		}
+	}
+	if len(res.Deleted) == 0 {
+		return res, fmt.Errorf("no memory with id %s: %w", strings.Join(missing, ", "), memory.ErrNotFound)
+	}
+	return res, nil
+}
+
+// List returns recent memories, newest first.
+func (s *Service) List(ctx context.Context, req ListRequest) ([]memory.Memory, error) {
+	limit := req.Limit
+	if limit == 0 {
+		limit = DefaultListLimit
+	}
+	if limit < 1 || limit > MaxListLimit {
+		return nil, invalidf("limit is %d; it must be between 1 and %d", req.Limit, MaxListLimit)
+	}
+	if req.Offset < 0 {
+		return nil, invalidf("offset is %d; it must not be negative", req.Offset)
+	}
+	tags, err := memory.NormalizeTags(req.Tags)
+	if err != nil {
+		return nil, invalidFrom("tags", err)
+	}
+	projects, err := s.searchProjects(req.Project)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := s.store.List(ctx, memory.ListOptions{
+		Filter: memory.Filter{Projects: projects, TagsAny: tags},
+		Limit:  limit,
+		Offset: req.Offset,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list: %w", err)
+	}
+	if ms == nil {
+		ms = []memory.Memory{}
+	}
+	return ms, nil
+}
+
+// Get returns one memory; the error wraps memory.ErrNotFound when unknown.
+func (s *Service) Get(ctx context.Context, id string) (memory.Memory, error) {
+	id = strings.TrimSpace(id)
+	if !memory.ValidID(id) {
+		return memory.Memory{}, invalidf("id %q is not a memory id (26-character ULID)", id)
+	}
+	m, err := s.store.Get(ctx, id)
+	if err != nil {
+		if errors.Is(err, memory.ErrNotFound) {
+			return memory.Memory{}, fmt.Errorf("no memory with id %s: %w", id, memory.ErrNotFound)
+		}
+		return memory.Memory{}, fmt.Errorf("get %s: %w", id, err)
+	}
+	return m, nil
+}
+
+// Stats summarises the store.
+func (s *Service) Stats(ctx context.Context) (memory.Stats, error) {
+	st, err := s.store.Stats(ctx)
+	if err != nil {
+		return memory.Stats{}, fmt.Errorf("stats: %w", err)
+	}
+	return st, nil
+}
+
+// ModelStatus reports the embedding model's state without waiting.
+func (s *Service) ModelStatus() ModelStatus {
+	if s.emb == nil {
+		return ModelStatus{Error: "no embedding model configured"}
+	}
+	info := s.emb.Model()
+	st := ModelStatus{Model: info.ID, Ready: s.emb.Ready()}
+	if st.Ready {
+		st.Dims = info.Dims
+		st.LoadMS = info.LoadTime.Milliseconds()
+	} else if err := s.emb.LoadError(); err != nil {
+		st.Error = err.Error()
+	}
+	return st
+}
+
+// ------------------------------------------------------ embed / similarity
+
+// readyModel waits (up to the EmbedWait option) for the model and returns
+// an error wrapping ErrModelUnavailable when there is none.
+func (s *Service) readyModel(ctx context.Context) error {
+	if s.emb == nil {
+		return fmt.Errorf("%w: no embedding model configured", ErrModelUnavailable)
+	}
+	if s.emb.Ready() {
+		return nil
+	}
+	if err := s.emb.LoadError(); err != nil {
+		return fmt.Errorf("%w: model %s failed to load: %v", ErrModelUnavailable, s.emb.Model().ID, err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, s.embWait)
+	defer cancel()
+	err := s.emb.Wait(wctx)
+	if err == nil && s.emb.Ready() {
+		return nil
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if lerr := s.emb.LoadError(); lerr != nil {
+		return fmt.Errorf("%w: model %s failed to load: %v", ErrModelUnavailable, s.emb.Model().ID, lerr)
+	}
+	return fmt.Errorf("%w: model %s is still loading after %s; retry shortly", ErrModelUnavailable, s.emb.Model().ID, s.embWait)
+}
+
+func (s *Service) validateTexts(what string, texts []string) error {
+	if len(texts) == 0 {
+		return invalidf("%s is empty; give 1 to %d texts", what, MaxEmbedTexts)
+	}
+	if len(texts) > MaxEmbedTexts {
+		return invalidf("%s has %d texts; at most %d are allowed per call", what, len(texts), MaxEmbedTexts)
+	}
+	for i, t := range texts {
+		if err := s.validateContent(fmt.Sprintf("%s[%d]", what, i), t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Embed returns raw embeddings of texts (1..MaxEmbedTexts, each non-empty).
+func (s *Service) Embed(ctx context.Context, texts []string) (EmbedResult, error) {
+	if err := s.validateTexts("texts", texts); err != nil {
+		return EmbedResult{}, err
+	}
+	if err := s.readyModel(ctx); err != nil {
+		return EmbedResult{}, err
+	}
+	vecs, err := s.emb.Embed(ctx, texts)
+	if err != nil {
+		return EmbedResult{}, fmt.Errorf("embed: %w", err)
+	}
+	dims := 0
+	if len(vecs) > 0 {
+		dims = len(vecs[0])
+	}
+	return EmbedResult{Vectors: vecs, Model: s.emb.Model().ID, Dims: dims}, nil
+}
+
+// Similarity scores each candidate against query by cosine similarity,
+// most similar first.
+func (s *Service) Similarity(ctx context.Context, query string, candidates []string) (SimilarityResult, error) {
+	if err := s.validateContent("query", query); err != nil {
+		return SimilarityResult{}, err
+	}
+	if err := s.validateTexts("candidates", candidates); err != nil {
+		return SimilarityResult{}, err
+	}
+	if err := s.readyModel(ctx); err != nil {
+		return SimilarityResult{}, err
+	}
+	qv, err := s.emb.EmbedQuery(ctx, query)
+	if err != nil {
+		return SimilarityResult{}, fmt.Errorf("embed query: %w", err)
+	}
+	cv, err := s.emb.EmbedDocuments(ctx, candidates)
+	if err != nil {
+		return SimilarityResult{}, fmt.Errorf("embed candidates: %w", err)
+	}
+	if len(cv) != len(candidates) {
+		return SimilarityResult{}, fmt.Errorf("embed candidates: got %d vectors for %d texts", len(cv), len(candidates))
+	}
+	out := make([]Scored, len(candidates))
+	for i, v := range cv {
+		out[i] = Scored{Index: i, Text: candidates[i], Similarity: round4(Cosine(qv, v))}
+	}
+	sortScored(out)
+	return SimilarityResult{Results: out, Model: s.emb.Model().ID}, nil
+}
+
+func sortScored(out []Scored) {
+	// Insertion sort keeps equal scores in request order; n ≤ 64.
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j].Similarity > out[j-1].Similarity; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+}
+
+// Cosine is the cosine similarity of a and b (0 when either is zero or the
+// lengths differ).
+func Cosine(a, b []float32) float64 {
+	if len(a) != len(b) || len(a) == 0 {
+		return 0
+	}
+	var dot, na, nb float64
+	for i := range a {
+		x, y := float64(a[i]), float64(b[i])
+		dot += x * y
+		na += x * x
+		nb += y * y
+	}
+	if na == 0 || nb == 0 {
+		return 0
+	}
+	return dot / math.Sqrt(na*nb)
+}
