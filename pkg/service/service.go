@@ -9,6 +9,7 @@ import (
 	"math"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mnemo-mcp/mnemo/pkg/logging"
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
@@ -175,6 +176,9 @@ func invalidFrom(what string, err error) error {
 func (s *Service) validateContent(what, content string) error {
 	if strings.TrimSpace(content) == "" {
 		return invalidf("%s is empty", what)
+	}
+	if !utf8.ValidString(content) {
+		return invalidf("%s is not valid UTF-8 text", what)
 	}
 	if len(content) > s.maxBytes {
 		return invalidf("%s is %d bytes, over the limit of %d bytes (MNEMO_MAX_CONTENT); split it or store a summary", what, len(content), s.maxBytes)

@@ -1,0 +1,259 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/mnemo-mcp/mnemo/pkg/jsonl"
+	"github.com/mnemo-mcp/mnemo/pkg/memory"
+)
+
+// ReembedBatch is how many memories Reembed embeds and stores per step.
+const ReembedBatch = 32
+
+// Reembed gives every memory without a vector of the current model (none,
+// or one from another model) a vector of the current model, in batches.
+// Each batch is committed before the next, so an interrupted run loses at
+// most one batch of work and a rerun continues where it stopped. progress,
+// if set, is called after each batch with the memories done so far and the
+// total that needed embedding when the run started.
+func (s *Service) Reembed(ctx context.Context, progress func(done, total int)) (int, error) {
+	if err := s.readyModel(ctx); err != nil {
+		return 0, err
+	}
+	model := s.emb.Model()
+	total := 0
+	if st, err := s.store.Stats(ctx); err == nil {
+		total = st.Total - st.ByModel[model.ID]
+	}
+	if progress != nil {
+		progress(0, total)
+	}
+	done, after := 0, ""
+	for {
+		batch, err := s.store.NeedEmbedding(ctx, model.ID, after, ReembedBatch)
+		if err != nil {
+			return done, fmt.Errorf("list memories to embed: %w", err)
+		}
+		if len(batch) == 0 {
+			break
+		}
+		after = batch[len(batch)-1].ID
+		texts := make([]string, len(batch))
+		for i, m := range batch {
+			texts[i] = m.Content
+		}
+		vecs, err := s.emb.EmbedDocuments(ctx, texts)
+		if err != nil || len(vecs) != len(batch) {
+			if ctx.Err() != nil {
+				return done, ctx.Err()
+			}
+			// One bad text must not stop the run: embed the batch one by one
+			// and skip (and log) what still fails.
+			vecs = s.embedEach(ctx, batch)
+		}
+		for i, m := range batch {
+			if vecs[i] == nil {
+				continue
+			}
+			if err := s.store.SetVector(ctx, m.ID, vecs[i], model.ID); err != nil {
+				if errors.Is(err, memory.ErrNotFound) {
+					continue // deleted meanwhile
+				}
+				return done, fmt.Errorf("store vector of %s: %w", m.ID, err)
+			}
+			done++
+		}
+		if total < done {
+			total = done // other processes wrote meanwhile
+		}
+		if progress != nil {
+			progress(done, total)
+		}
+		if err := ctx.Err(); err != nil {
+			return done, err
+		}
+	}
+	return done, nil
+}
+
+func (s *Service) embedEach(ctx context.Context, batch []memory.Memory) [][]float32 {
+	out := make([][]float32, len(batch))
+	for i, m := range batch {
+		v, err := s.emb.EmbedDocuments(ctx, []string{m.Content})
+		if err != nil || len(v) != 1 {
+			s.log.Warn("reembed: skipping a memory that cannot be embedded", "id", m.ID, "err", err)
+			continue
+		}
+		out[i] = v[0]
+	}
+	return out
+}
+
+// ExportOptions selects what Export writes.
+type ExportOptions struct {
+	// Project: "" = current project + global, "*" = all, else that project + global.
+	Project string
+	// Vectors includes each memory's vector (with its model and dims).
+	Vectors bool
+}
+
+// exportPage is the page size Export reads the store with.
+const exportPage = 200
+
+// Export writes memories as JSON lines, newest first, and returns how many
+// it wrote.
+func (s *Service) Export(ctx context.Context, w io.Writer, o ExportOptions) (int, error) {
+	projects, err := s.searchProjects(o.Project)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	seen := map[string]bool{}
+	for offset := 0; ; offset += exportPage {
+		page, err := s.store.List(ctx, memory.ListOptions{
+			Filter: memory.Filter{Projects: projects},
+			Limit:  exportPage,
+			Offset: offset,
+		})
+		if err != nil {
+			return n, fmt.Errorf("list memories: %w", err)
+		}
+		if len(page) == 0 {
+			return n, nil
+		}
+		for _, m := range page {
+			if seen[m.ID] { // a concurrent write shifted the pages
+				continue
+			}
+			seen[m.ID] = true
+			if o.Vectors && len(m.Vector) == 0 && m.Dims > 0 {
+				full, err := s.store.Get(ctx, m.ID)
+				if err == nil {
+					m = full
+				}
+			}
+			if err := jsonl.Write(w, m, o.Vectors); err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+}
+
+// ImportOptions configures Import.
+type ImportOptions struct {
+	// Project receives lines that name none ("" = the current project).
+	Project string
+}
+
+// LineError is one rejected line of an import file.
+type LineError struct {
+	Line  int    `json:"line"`
+	Error string `json:"error"`
+}
+
+// ImportResult reports what Import did.
+type ImportResult struct {
+	Lines          int         `json:"lines"`                     // non-blank lines read
+	Imported       int         `json:"imported"`                  // new memories stored
+	Duplicates     int         `json:"duplicates"`                // already present (same id, or same content in that project)
+	Bad            []LineError `json:"bad,omitempty"`             // rejected lines, with their numbers
+	VectorsKept    int         `json:"vectors_kept"`              // imported with the file's vector
+	VectorsDropped int         `json:"vectors_dropped,omitempty"` // vectors not kept (inconsistent, or wrong dims for the model)
+	NeedEmbedding  int         `json:"need_embedding"`            // new memories without a current-model vector: run reembed
+}
+
+// Import reads JSON lines (as Export writes them), validates every line,
+// stores the good ones and reports the bad ones with their line numbers.
+// It is idempotent: a line whose id is already present, or whose content is
+// already stored in its project, creates nothing. Original ids and
+// creation times are kept when given and free. Only a failure of the store
+// or of reading r is returned as an error (with the result so far).
+func (s *Service) Import(ctx context.Context, r io.Reader, o ImportOptions) (ImportResult, error) {
+	var res ImportResult
+	defProject, err := s.resolveProject(o.Project)
+	if err != nil {
+		return res, err
+	}
+	var cur ModelInfo
+	if s.emb != nil && s.emb.Ready() {
+		cur = s.emb.Model()
+	}
+	lim := jsonl.Limits{MaxContentBytes: s.maxBytes}
+	lr := jsonl.NewReader(r, jsonl.MaxLineBytes(s.maxBytes))
+	for {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		n, line, err := lr.Next()
+		if err == io.EOF {
+			break
+		}
+		if errors.Is(err, jsonl.ErrLineTooLong) {
+			res.Lines++
+			res.Bad = append(res.Bad, LineError{Line: n, Error: err.Error()})
+			continue
+		}
+		if err != nil {
+			return res, fmt.Errorf("read line %d: %w", n, err)
+		}
+		res.Lines++
+		rec, err := jsonl.ParseLine(line, lim)
+		if err != nil {
+			res.Bad = append(res.Bad, LineError{Line: n, Error: err.Error()})
+			continue
+		}
+		if rec.VectorDropped != "" {
+			res.VectorsDropped++
+		}
+		m := rec.Memory
+		if m.Project == "" {
+			m.Project = defProject
+		}
+		m.Source = memory.SourceImport
+		if m.Vector != nil && cur.ID != "" && m.Model == cur.ID && cur.Dims > 0 && m.Dims != cur.Dims {
+			// Claims to be from our model but cannot be: re-embed instead.
+			m.Vector, m.Model, m.Dims = nil, "", 0
+			res.VectorsDropped++
+		}
+		if m.ID != "" {
+			old, err := s.store.Get(ctx, m.ID)
+			switch {
+			case err == nil && old.ContentHash == m.ContentHash && old.Project == m.Project:
+				res.Duplicates++
+				continue
+			case err == nil:
+				m.ID = "" // id taken by another memory: store under a new id
+			case !errors.Is(err, memory.ErrNotFound):
+				return res, fmt.Errorf("line %d: look up id %s: %w", n, m.ID, err)
+			}
+		}
+		if m.ID == "" && !m.CreatedAt.IsZero() {
+			// Keep ids sortable by creation time.
+			m.ID = memory.NewID(m.CreatedAt)
+		}
+		put, err := s.store.Put(ctx, &m)
+		if err != nil {
+			if errors.Is(err, memory.ErrInvalid) {
+				res.Bad = append(res.Bad, LineError{Line: n, Error: invalidFrom("rejected by the store", err).Error()})
+				continue
+			}
+			return res, fmt.Errorf("line %d: store: %w", n, err)
+		}
+		if put.Duplicate {
+			res.Duplicates++
+			continue
+		}
+		res.Imported++
+		if m.Vector != nil {
+			res.VectorsKept++
+		}
+		if m.Vector == nil || (cur.ID != "" && m.Model != cur.ID) {
+			res.NeedEmbedding++
+		}
+	}
+	return res, nil
+}
