@@ -1,0 +1,422 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/user"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/term"
+
+	"github.com/mnemo-mcp/mnemo/embed"
+	"github.com/mnemo-mcp/mnemo/pkg/config"
+	"github.com/mnemo-mcp/mnemo/pkg/logging"
+	"github.com/mnemo-mcp/mnemo/pkg/memory"
+	"github.com/mnemo-mcp/mnemo/pkg/project"
+	"github.com/mnemo-mcp/mnemo/pkg/service"
+	"github.com/mnemo-mcp/mnemo/pkg/sqlite"
+)
+
+// modelLoad says whether and how openApp starts the embedding model.
+type modelLoad int
+
+const (
+	// modelNone opens no model: commands that only read or write rows
+	// (list, forget, stats, export, import) start instantly.
+	modelNone modelLoad = iota
+	// modelBackground starts loading and returns at once (serve, hooks):
+	// the service answers by keyword until the model is ready.
+	modelBackground
+	// modelSync loads the model before openApp returns (CLI remember,
+	// recall, reembed). A load failure is not an openApp error: it is in
+	// app.modelErr and the service's ModelStatus, and the command decides.
+	modelSync
+)
+
+// appOptions configures openApp.
+type appOptions struct {
+	// process names the entry point in logs ("remember", "serve", "hook").
+	process string
+	// source stamps memories written without an explicit source.
+	source memory.Source
+	// model selects whether and how the embedding model is loaded.
+	model modelLoad
+	// modelName overrides MNEMO_MODEL (the --model flag); "" keeps config.
+	modelName string
+	// stderrLevel is the lowest level logged to stderr: "" = the configured
+	// level (MNEMO_LOG_LEVEL), "off" = nothing on stderr. CLI commands use
+	// "warn"; the log file always gets the configured level.
+	stderrLevel string
+	// progress receives model download/load progress lines (nil: none).
+	progress io.Writer
+}
+
+// app is the runtime a command works with: configuration, logger, store,
+// engine and the memory service over them.
+type app struct {
+	cfg     config.Config
+	log     *slog.Logger
+	store   *sqlite.Store
+	engine  *embed.Engine // nil with modelNone
+	emb     *engineEmbedder
+	svc     *service.Service
+	project string
+
+	closers []func() error
+}
+
+// openApp builds config → logger → store → engine → service. Close the app
+// when done. The context bounds opening the store and a synchronous model
+// load, not the app's lifetime.
+func openApp(ctx context.Context, env *runEnv, o appOptions) (*app, error) {
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return nil, err
+	}
+	if o.modelName != "" {
+		cfg.Model = o.modelName
+	}
+	if err := cfg.EnsureHome(); err != nil {
+		return nil, err
+	}
+	a := &app{cfg: cfg}
+	a.log = newAppLogger(env, cfg, o, &a.closers)
+
+	cwd, _ := os.Getwd()
+	a.project = project.Detect(os.Getenv, cwd)
+
+	if cfg.Store != "" {
+		a.Close()
+		return nil, fmt.Errorf("MNEMO_STORE=%q: only the local SQLite store is supported by this build; unset MNEMO_STORE", cfg.Store)
+	}
+	st, err := sqlite.Open(ctx, cfg.DBPath(), sqlite.WithLogger(a.log))
+	if err != nil {
+		a.Close()
+		return nil, fmt.Errorf("open store %s: %w", cfg.DBPath(), err)
+	}
+	a.store = st
+	a.closers = append(a.closers, st.Close)
+
+	if o.model != modelNone {
+		eo := embed.Options{
+			Model:    cfg.Model,
+			CacheDir: cfg.CacheDir,
+			Offline:  cfg.Offline,
+			Logger:   a.log,
+		}
+		if o.progress != nil {
+			eo.Progress = o.progress
+		}
+		a.engine = embed.New(eo)
+		a.closers = append(a.closers, a.engine.Close)
+		a.emb = newEngineEmbedder(a.engine)
+		if o.model == modelSync {
+			if err := a.emb.Wait(ctx); err != nil && ctx.Err() != nil {
+				a.Close()
+				return nil, ctx.Err()
+			}
+		}
+	}
+
+	so := service.Options{
+		Store:           st,
+		Project:         a.project,
+		Source:          o.source,
+		Author:          author(),
+		MaxContentBytes: cfg.MaxContentBytes,
+		Logger:          a.log,
+	}
+	if a.emb != nil {
+		so.Embedder = a.emb
+	}
+	a.svc, err = service.New(so)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// modelErr is the model's load error (nil when ready, loading or none).
+func (a *app) modelErr() error {
+	if a.emb == nil {
+		return nil
+	}
+	return a.emb.LoadError()
+}
+
+// Close releases the engine, the store and the log file, in that order.
+func (a *app) Close() error {
+	var errs []error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		errs = append(errs, a.closers[i]())
+	}
+	a.closers = nil
+	return errors.Join(errs...)
+}
+
+// newAppLogger logs to the log file at the configured level and to stderr
+// at stderrLevel.
+func newAppLogger(env *runEnv, cfg config.Config, o appOptions, closers *[]func() error) *slog.Logger {
+	proc := o.process
+	fileLog, closeFile := logging.New(logging.Options{Level: cfg.LogLevel, Path: cfg.LogPath(), Stderr: nil, Process: proc})
+	*closers = append(*closers, closeFile)
+	if o.stderrLevel == "off" || env.stderr == nil {
+		return fileLog
+	}
+	level := o.stderrLevel
+	if level == "" {
+		level = cfg.LogLevel
+	}
+	errLog, _ := logging.New(logging.Options{Level: level, Stderr: env.stderr, Process: proc})
+	return slog.New(slog.NewMultiHandler(fileLog.Handler(), errLog.Handler()))
+}
+
+// author is user@host, recorded on new memories.
+func author() string {
+	name := "unknown"
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		name = u.Username
+	}
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		return name
+	}
+	return name + "@" + host
+}
+
+// engineEmbedder adapts *embed.Engine to service.Embedder: it remembers the
+// load error (the engine reports it through Wait) and exposes model info
+// without touching the engine before it is ready.
+type engineEmbedder struct {
+	e *embed.Engine
+
+	done chan struct{}
+	err  error // load error, set before done is closed
+}
+
+func newEngineEmbedder(e *embed.Engine) *engineEmbedder {
+	a := &engineEmbedder{e: e, done: make(chan struct{})}
+	go func() {
+		a.err = e.Wait(context.Background())
+		close(a.done)
+	}()
+	return a
+}
+
+func (a *engineEmbedder) Ready() bool { return a.e.Ready() }
+
+func (a *engineEmbedder) Wait(ctx context.Context) error {
+	select {
+	case <-a.done:
+		return a.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (a *engineEmbedder) LoadError() error {
+	select {
+	case <-a.done:
+		return a.err
+	default:
+		return nil
+	}
+}
+
+func (a *engineEmbedder) Model() service.ModelInfo {
+	in := a.e.Info() // only ModelID until the model is ready
+	return service.ModelInfo{ID: in.ModelID, Dims: in.Dims, LoadTime: in.LoadTime}
+}
+
+func (a *engineEmbedder) EmbedQuery(ctx context.Context, text string) ([]float32, error) {
+	return a.e.EmbedQuery(ctx, text)
+}
+
+func (a *engineEmbedder) EmbedDocuments(ctx context.Context, texts []string) ([][]float32, error) {
+	return a.e.EmbedDocuments(ctx, texts)
+}
+
+func (a *engineEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	return a.e.Embed(ctx, texts)
+}
+
+// ---------------------------------------------------------------------------
+// Shared pieces of the memory commands (remember, recall, forget, list,
+// stats, export, import, reembed): flags, argument parsing and output.
+
+// commonFlags are the flags most memory commands share.
+type commonFlags struct {
+	json    bool
+	project string
+	all     bool
+	tags    string
+	model   string
+}
+
+func (c *commonFlags) addJSON(fs *flag.FlagSet) {
+	fs.BoolVar(&c.json, "json", false, "print one JSON object per line (for scripts)")
+}
+
+func (c *commonFlags) addScope(fs *flag.FlagSet, what string) {
+	fs.StringVar(&c.project, "project", "", what+" this project and global memories (default: the current project)")
+	fs.BoolVar(&c.all, "all", false, what+" every project")
+}
+
+func (c *commonFlags) addTags(fs *flag.FlagSet, usage string) {
+	fs.StringVar(&c.tags, "tags", "", usage)
+}
+
+func (c *commonFlags) addModel(fs *flag.FlagSet) {
+	fs.StringVar(&c.model, "model", "", "embedding model: local folder or Hugging Face repo id (default $MNEMO_MODEL)")
+}
+
+// scope is the service's project selector for --project/--all.
+func (c *commonFlags) scope(env *runEnv) (string, error) {
+	if c.all && c.project != "" {
+		return "", usageErr(env, "--project and --all exclude each other")
+	}
+	if c.all {
+		return "*", nil
+	}
+	return c.project, nil
+}
+
+// tagList splits "a, b,c" into tags (validation is the service's).
+func (c *commonFlags) tagList() []string { return splitList(c.tags) }
+
+func splitList(s string) []string {
+	var out []string
+	for _, t := range strings.Split(s, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// usageErr reports a command-line mistake: the message, then usage, exit 2.
+func usageErr(env *runEnv, format string, args ...any) error {
+	fmt.Fprintf(env.stderr, "mnemo: "+format+"\n", args...)
+	return errUsage
+}
+
+// writeJSONLine writes v as one line of JSON.
+func writeJSONLine(w io.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// age renders how long ago t was: "just now", "5m ago", "3h ago", "12d ago",
+// or the date for anything older than two months.
+func age(now, t time.Time) string {
+	d := now.Sub(t)
+	switch {
+	case t.IsZero():
+		return "-"
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return fmt.Sprintf("%dm ago", int(d/time.Minute))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh ago", int(d/time.Hour))
+	case d < 60*24*time.Hour:
+		return fmt.Sprintf("%dd ago", int(d/(24*time.Hour)))
+	}
+	return t.Local().Format("2006-01-02")
+}
+
+// shorten collapses whitespace and cuts s to at most n runes with "…".
+func shorten(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
+
+// tagString renders tags as "#a #b".
+func tagString(tags []string) string {
+	if len(tags) == 0 {
+		return "-"
+	}
+	return "#" + strings.Join(tags, " #")
+}
+
+// parseTimeFlag reads --since/--until: a date (2026-01-02), an RFC 3339
+// time, or an age such as 30m, 12h, 7d, 2w meaning that long before now.
+func parseTimeFlag(name, s string, now time.Time) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.ParseInLocation("2006-01-02", s, time.Local); err == nil {
+		return t, nil
+	}
+	if n := len(s); n >= 2 {
+		unit := map[byte]time.Duration{'d': 24 * time.Hour, 'w': 7 * 24 * time.Hour}[s[n-1]]
+		if unit > 0 {
+			if v, err := strconv.Atoi(s[:n-1]); err == nil && v >= 0 {
+				return now.Add(-time.Duration(v) * unit), nil
+			}
+		}
+	}
+	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
+		return now.Add(-d), nil
+	}
+	return time.Time{}, fmt.Errorf("--%s %q: want a date (2026-01-02), an RFC 3339 time, or an age such as 12h, 7d, 2w", name, s)
+}
+
+// memoryJSON is a memory as the memory commands print it with --json
+// (no vector: scripts want the text, and vectors are export's business).
+type memoryJSON struct {
+	ID         string         `json:"id"`
+	Content    string         `json:"content"`
+	Project    string         `json:"project"`
+	Tags       []string       `json:"tags"`
+	Metadata   map[string]any `json:"metadata,omitempty"`
+	Source     memory.Source  `json:"source,omitempty"`
+	CreatedAt  time.Time      `json:"created_at"`
+	AccessedAt time.Time      `json:"accessed_at,omitzero"`
+	Model      string         `json:"model,omitempty"`
+}
+
+func toMemoryJSON(m memory.Memory) memoryJSON {
+	tags := m.Tags
+	if tags == nil {
+		tags = []string{}
+	}
+	md := m.Metadata
+	if len(md) == 0 {
+		md = nil
+	}
+	return memoryJSON{ID: m.ID, Content: m.Content, Project: m.Project, Tags: tags, Metadata: md,
+		Source: m.Source, CreatedAt: m.CreatedAt, AccessedAt: m.AccessedAt, Model: m.Model}
+}
+
+// newTable returns an aligned-column writer; Flush it.
+func newTable(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 0, 2, ' ', 0) }
+
+// isTerminal reports whether w is an interactive terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}

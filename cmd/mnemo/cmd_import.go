@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/mnemo-mcp/mnemo/pkg/memory"
+	"github.com/mnemo-mcp/mnemo/pkg/service"
+)
+
+func init() {
+	register(&command{
+		name:    "import",
+		summary: "add memories from a JSON lines file (as export writes); safe to repeat",
+		usage:   "FILE | - [--project P] [--json]",
+		run:     runImport,
+	})
+}
+
+// maxBadLinesShown bounds the bad lines listed in human output.
+const maxBadLinesShown = 20
+
+func runImport(ctx context.Context, env *runEnv, args []string) error {
+	c := commands["import"]
+	fs := newFlagSet(env, c)
+	var f commonFlags
+	f.addJSON(fs)
+	fs.StringVar(&f.project, "project", "", "project for lines that name none (default: the current project)")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageErr(env, "import needs exactly one FILE (or - for stdin)")
+	}
+	var r io.Reader = env.stdin
+	if pos[0] != "-" {
+		fh, err := os.Open(pos[0])
+		if err != nil {
+			return err
+		}
+		defer fh.Close()
+		r = fh
+	} else if r == nil {
+		return fmt.Errorf("no stdin to read")
+	}
+	a, err := openApp(ctx, env, appOptions{process: "import", source: memory.SourceImport, model: modelNone, stderrLevel: "warn"})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	res, err := a.svc.Import(ctx, r, service.ImportOptions{Project: f.project})
+	if f.json {
+		if jerr := writeJSONLine(env.stdout, res); jerr != nil {
+			return jerr
+		}
+	} else {
+		fmt.Fprintf(env.stdout, "imported %d new memories, %d already present, %d bad lines (of %d)\n",
+			res.Imported, res.Duplicates, len(res.Bad), res.Lines)
+		for i, b := range res.Bad {
+			if i == maxBadLinesShown {
+				fmt.Fprintf(env.stdout, "  … and %d more bad lines (--json lists them all)\n", len(res.Bad)-i)
+				break
+			}
+			fmt.Fprintf(env.stdout, "  line %d: %s\n", b.Line, b.Error)
+		}
+		if res.NeedEmbedding > 0 {
+			fmt.Fprintf(env.stdout, "%d new memories have no vector yet: run 'mnemo reembed' for semantic search\n", res.NeedEmbedding)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("import stopped: %w", err)
+	}
+	if len(res.Bad) > 0 {
+		// The good lines are stored; a non-zero status tells scripts to look.
+		return exitError{code: 1}
+	}
+	return nil
+}

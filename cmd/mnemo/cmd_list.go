@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/mnemo-mcp/mnemo/pkg/memory"
+	"github.com/mnemo-mcp/mnemo/pkg/service"
+)
+
+func init() {
+	register(&command{
+		name:    "list",
+		summary: "show recent memories, newest first",
+		usage:   "[--project P | --all] [--limit N] [--offset N] [--tags a,b] [--json]",
+		run:     runList,
+	})
+}
+
+func runList(ctx context.Context, env *runEnv, args []string) error {
+	c := commands["list"]
+	fs := newFlagSet(env, c)
+	var f commonFlags
+	f.addJSON(fs)
+	f.addScope(fs, "list")
+	f.addTags(fs, "only memories with any of these comma-separated tags")
+	limit := fs.Int("limit", service.DefaultListLimit, fmt.Sprintf("how many (1-%d)", service.MaxListLimit))
+	offset := fs.Int("offset", 0, "skip this many of the newest")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageErr(env, "list takes no arguments (got %q); filter with --tags or --project", pos[0])
+	}
+	scope, err := f.scope(env)
+	if err != nil {
+		return err
+	}
+	a, err := openApp(ctx, env, appOptions{process: "list", source: memory.SourceCLI, model: modelNone, stderrLevel: "warn"})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	ms, err := a.svc.List(ctx, service.ListRequest{Project: scope, Tags: f.tagList(), Limit: *limit, Offset: *offset})
+	if err != nil {
+		return err
+	}
+	if f.json {
+		for _, m := range ms {
+			if err := writeJSONLine(env.stdout, toMemoryJSON(m)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if len(ms) == 0 {
+		fmt.Fprintln(env.stdout, "no memories yet (add one with 'mnemo remember TEXT')")
+		return nil
+	}
+	now := time.Now()
+	tw := newTable(env.stdout)
+	fmt.Fprintln(tw, "ID\tAGE\tPROJECT\tTAGS\tCONTENT")
+	for _, m := range ms {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.ID, age(now, m.CreatedAt), shorten(m.Project, 24),
+			shorten(tagString(m.Tags), 24), shorten(m.Content, 72))
+	}
+	return tw.Flush()
+}

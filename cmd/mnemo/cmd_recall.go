@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mnemo-mcp/mnemo/pkg/memory"
+	"github.com/mnemo-mcp/mnemo/pkg/service"
+)
+
+func init() {
+	register(&command{
+		name:    "recall",
+		summary: "search memories by meaning and keywords",
+		usage:   "QUERY [--k N] [--mode hybrid|semantic|keyword] [--tags a,b [--all-tags]] [--project P | --all] [--since 7d] [--until DATE] [--json]",
+		run:     runRecall,
+	})
+}
+
+// hitJSON is one recall result as `recall --json` prints it.
+type hitJSON struct {
+	memoryJSON
+	Score        float64 `json:"score"`
+	Similarity   float64 `json:"similarity,omitempty"`
+	KeywordRank  int     `json:"keyword_rank,omitempty"`
+	SemanticRank int     `json:"semantic_rank,omitempty"`
+}
+
+func runRecall(ctx context.Context, env *runEnv, args []string) error {
+	c := commands["recall"]
+	fs := newFlagSet(env, c)
+	var f commonFlags
+	f.addJSON(fs)
+	f.addScope(fs, "search")
+	f.addTags(fs, "only memories with any of these comma-separated tags")
+	f.addModel(fs)
+	k := fs.Int("k", service.DefaultK, fmt.Sprintf("number of results (1-%d)", service.MaxRecallK))
+	mode := fs.String("mode", string(memory.ModeHybrid), "hybrid, semantic or keyword (keyword needs no model)")
+	allTags := fs.Bool("all-tags", false, "require all --tags instead of any")
+	since := fs.String("since", "", "only memories created since: a date (2026-01-02), RFC 3339 time, or age (12h, 7d, 2w)")
+	until := fs.String("until", "", "only memories created before this date, time or age")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	query := strings.TrimSpace(strings.Join(pos, " "))
+	if query == "" {
+		return usageErr(env, "recall needs a QUERY")
+	}
+	scope, err := f.scope(env)
+	if err != nil {
+		return err
+	}
+	m := memory.Mode(*mode)
+	if !m.Valid() {
+		return usageErr(env, "--mode %q: want hybrid, semantic or keyword", *mode)
+	}
+	now := time.Now()
+	sinceT, err := parseTimeFlag("since", *since, now)
+	if err != nil {
+		return usageErr(env, "%v", err)
+	}
+	untilT, err := parseTimeFlag("until", *until, now)
+	if err != nil {
+		return usageErr(env, "%v", err)
+	}
+
+	// The model loads while the store opens; Recall validates the request
+	// first and then waits for the model (ModelWait).
+	load := modelBackground
+	if m == memory.ModeKeyword {
+		load = modelNone
+	}
+	a, err := openApp(ctx, env, appOptions{process: "recall", source: memory.SourceCLI, model: load,
+		modelName: f.model, stderrLevel: "warn", progress: env.stderr})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	res, err := a.svc.Recall(ctx, service.RecallRequest{
+		Query: query, K: *k, Tags: f.tagList(), TagsAll: *allTags, Project: scope, Mode: m,
+		Since: sinceT, Until: untilT, ModelWait: cliModelWait,
+	})
+	if err != nil {
+		return err
+	}
+	if m != memory.ModeKeyword && !res.Semantic {
+		// The CLI waits for the model and never degrades: say what failed
+		// and how to go on.
+		why := res.Note
+		if err := a.modelErr(); err != nil {
+			why = err.Error()
+		}
+		return fmt.Errorf("model %s unavailable: %s (use --mode keyword to search without it)", a.cfg.Model, why)
+	}
+	if res.Note != "" {
+		fmt.Fprintf(env.stderr, "mnemo: %s\n", res.Note)
+	}
+	if f.json {
+		for _, h := range res.Results {
+			if err := writeJSONLine(env.stdout, hitJSON{memoryJSON: toMemoryJSON(h.Memory), Score: h.Score,
+				Similarity: h.Similarity, KeywordRank: h.KeywordRank, SemanticRank: h.SemanticRank}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if len(res.Results) == 0 {
+		fmt.Fprintf(env.stdout, "no memories match %q\n", shorten(query, 60))
+		return nil
+	}
+	tw := newTable(env.stdout)
+	fmt.Fprintln(tw, "#\tID\tSCORE\tAGE\tPROJECT\tTAGS\tCONTENT")
+	for i, h := range res.Results {
+		fmt.Fprintf(tw, "%d\t%s\t%.4f\t%s\t%s\t%s\t%s\n", i+1, h.Memory.ID, h.Score, age(now, h.Memory.CreatedAt),
+			shorten(h.Memory.Project, 24), shorten(tagString(h.Memory.Tags), 24), shorten(h.Memory.Content, 72))
+	}
+	return tw.Flush()
+}

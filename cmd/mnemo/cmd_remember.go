@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/mnemo-mcp/mnemo/pkg/memory"
+	"github.com/mnemo-mcp/mnemo/pkg/service"
+)
+
+func init() {
+	register(&command{
+		name:    "remember",
+		summary: "store a memory (TEXT, or stdin when TEXT is - or absent)",
+		usage:   "[TEXT | -] [--tags a,b] [--project P] [--model M] [--json]",
+		run:     runRemember,
+	})
+}
+
+// cliModelWait bounds how long a CLI command waits for a model that is
+// loading (a first run downloads it); the CLI waits rather than degrades.
+const cliModelWait = 10 * time.Minute
+
+func runRemember(ctx context.Context, env *runEnv, args []string) error {
+	c := commands["remember"]
+	fs := newFlagSet(env, c)
+	var f commonFlags
+	f.addJSON(fs)
+	f.addTags(fs, "comma-separated tags, e.g. decision,db")
+	f.addModel(fs)
+	fs.StringVar(&f.project, "project", "", `project of the memory (default: the current project; "global" for all projects)`)
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	// The model loads in the background while the input is read and
+	// validated; Remember then waits for it (ModelWait) before storing.
+	a, err := openApp(ctx, env, appOptions{process: "remember", source: memory.SourceCLI, model: modelBackground,
+		modelName: f.model, stderrLevel: "warn", progress: env.stderr})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+
+	text := strings.Join(pos, " ")
+	if len(pos) == 0 || (len(pos) == 1 && pos[0] == "-") {
+		if text, err = readStdinText(env, a.cfg.MaxContentBytes); err != nil {
+			return err
+		}
+	}
+	res, err := a.svc.Remember(ctx, service.RememberRequest{
+		Content:   text,
+		Tags:      f.tagList(),
+		Project:   f.project,
+		Source:    memory.SourceCLI,
+		ModelWait: cliModelWait,
+	})
+	if err != nil {
+		return err
+	}
+	if !res.Embedded {
+		why := "it did not load"
+		if err := a.modelErr(); err != nil {
+			why = err.Error()
+		}
+		fmt.Fprintf(env.stderr, "mnemo: warning: model %s unavailable (%s); stored without a vector — run 'mnemo reembed' once the model loads\n", a.cfg.Model, why)
+	}
+	if f.json {
+		return writeJSONLine(env.stdout, res)
+	}
+	if res.Duplicate {
+		fmt.Fprintf(env.stdout, "already remembered as %s (project %s)\n", res.ID, res.Project)
+	} else {
+		fmt.Fprintf(env.stdout, "remembered %s (project %s)\n", res.ID, res.Project)
+	}
+	for _, s := range res.SimilarTo {
+		fmt.Fprintf(env.stdout, "  similar to %s (cosine %.3f)\n", s.ID, s.Similarity)
+	}
+	return nil
+}
+
+// readStdinText reads a memory from stdin, refusing more than max bytes
+// without reading an unbounded stream into memory.
+func readStdinText(env *runEnv, max int) (string, error) {
+	if env.stdin == nil {
+		return "", fmt.Errorf("no TEXT given and no stdin to read")
+	}
+	b, err := io.ReadAll(io.LimitReader(env.stdin, int64(max)+1))
+	if err != nil {
+		return "", fmt.Errorf("read stdin: %w", err)
+	}
+	if len(b) > max {
+		return "", fmt.Errorf("stdin has more than %d bytes, the limit for one memory (MNEMO_MAX_CONTENT); split it or store a summary", max)
+	}
+	if strings.TrimSpace(string(b)) == "" {
+		return "", fmt.Errorf("nothing to remember: TEXT is empty (pass TEXT or pipe it on stdin)")
+	}
+	return string(b), nil
+}
