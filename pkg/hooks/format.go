@@ -1,0 +1,130 @@
+package hooks
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/mnemo-mcp/mnemo/pkg/memory"
+)
+
+// DefaultMaxContextBytes caps the additionalContext a hook injects: enough
+// for a handful of shortened memories, small enough never to crowd the prompt.
+const DefaultMaxContextBytes = 2048
+
+// maxItemBytes bounds one memory's shortened content in the list.
+const maxItemBytes = 320
+
+// Output is what a hook prints: Claude Code's hookSpecificOutput envelope.
+type Output struct {
+	HookSpecificOutput HookSpecificOutput `json:"hookSpecificOutput"`
+}
+
+// HookSpecificOutput carries the context injected into the conversation.
+type HookSpecificOutput struct {
+	HookEventName     string `json:"hookEventName"`
+	AdditionalContext string `json:"additionalContext"`
+}
+
+// encodeOutput renders the stdout line for event with context.
+func encodeOutput(e Event, context string) []byte {
+	b, _ := json.Marshal(Output{HookSpecificOutput{HookEventName: e.ClaudeName(), AdditionalContext: context}})
+	return append(b, '\n')
+}
+
+// section is one titled list in an additionalContext block.
+type section struct {
+	title string
+	items []memory.Memory
+}
+
+// formatContext renders sections as a delimited block of at most maxBytes:
+//
+//	<mnemo-memories project="p">
+//	Memories from mnemo (long-term memory; may be outdated). Relevant to this prompt:
+//	- [01J…] (3d ago) content, shortened…
+//	</mnemo-memories>
+//
+// Items that do not fit are left out; an empty result means nothing fitted.
+func formatContext(project, intro string, secs []section, now time.Time, maxBytes int) string {
+	open := fmt.Sprintf("<mnemo-memories project=%q>\n%s\n", project, intro)
+	const closeTag = "</mnemo-memories>"
+	var b strings.Builder
+	b.WriteString(open)
+	budget := maxBytes - len(open) - len(closeTag)
+	items := 0
+	for _, s := range secs {
+		if len(s.items) == 0 {
+			continue
+		}
+		head := s.title + ":\n"
+		if s.title == "" {
+			head = ""
+		}
+		headWritten := false
+		for _, m := range s.items {
+			line := fmt.Sprintf("- [%s] (%s) %s\n", m.ID, age(now, m.CreatedAt), shorten(m.Content, maxItemBytes))
+			need := len(line)
+			if !headWritten {
+				need += len(head)
+			}
+			if need > budget {
+				continue
+			}
+			if !headWritten {
+				b.WriteString(head)
+				headWritten = true
+			}
+			b.WriteString(line)
+			budget -= need
+			items++
+		}
+	}
+	if items == 0 {
+		return ""
+	}
+	b.WriteString(closeTag)
+	return b.String()
+}
+
+// shorten flattens whitespace to single spaces (one memory per line) and
+// cuts s to at most max bytes on a rune boundary, marking the cut with "…".
+func shorten(s string, max int) string {
+	s = strings.Join(strings.FieldsFunc(s, unicode.IsSpace), " ")
+	// A memory must not be able to close the delimiting tag.
+	s = strings.ReplaceAll(s, "</mnemo-memories>", "</mnemo-memories >")
+	if len(s) <= max {
+		return s
+	}
+	cut := max - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strings.TrimRightFunc(s[:cut], unicode.IsSpace) + "…"
+}
+
+// age renders how long ago t was, compactly ("just now", "5m ago", "3d ago").
+func age(now, t time.Time) string {
+	if t.IsZero() {
+		return "age unknown"
+	}
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return fmt.Sprintf("%dm ago", int(d/time.Minute))
+	case d < 24*time.Hour:
+		return fmt.Sprintf("%dh ago", int(d/time.Hour))
+	case d < 14*24*time.Hour:
+		return fmt.Sprintf("%dd ago", int(d/(24*time.Hour)))
+	case d < 60*24*time.Hour:
+		return fmt.Sprintf("%dw ago", int(d/(7*24*time.Hour)))
+	case d < 365*24*time.Hour:
+		return fmt.Sprintf("%dmo ago", int(d/(30*24*time.Hour)))
+	}
+	return fmt.Sprintf("%dy ago", int(d/(365*24*time.Hour)))
+}

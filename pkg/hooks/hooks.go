@@ -1,0 +1,430 @@
+package hooks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/mnemo-mcp/mnemo/pkg/logging"
+	"github.com/mnemo-mcp/mnemo/pkg/memory"
+	"github.com/mnemo-mcp/mnemo/pkg/service"
+	"github.com/mnemo-mcp/mnemo/pkg/warm"
+)
+
+// Memories is the part of the memory service the hooks use; *service.Service
+// satisfies it.
+type Memories interface {
+	Recall(ctx context.Context, req service.RecallRequest) (service.RecallResult, error)
+	List(ctx context.Context, req service.ListRequest) ([]memory.Memory, error)
+	Remember(ctx context.Context, req service.RememberRequest) (service.RememberResult, error)
+}
+
+// Options wires a hook run to its environment.
+type Options struct {
+	// Budget bounds the whole run (config.HookBudget); 0 means 2s.
+	Budget time.Duration
+	// Capture enables session-end/pre-compact capture (MNEMO_HOOK_CAPTURE).
+	Capture bool
+	// Project names the project of the hook's working directory.
+	Project func(cwd string) (string, error)
+	// Warm recalls through a running `mnemo serve` (warm model); nil when
+	// not wanted. It returns warm.ErrNoServer when none is running.
+	Warm func(ctx context.Context, req service.RecallRequest) (service.RecallResult, error)
+	// Open opens the local store as a memory service for project. close
+	// releases it. The service normally has no model (keyword recall).
+	Open func(ctx context.Context, project string) (m Memories, close func() error, err error)
+	// LocalMode is the recall mode of the no-server fallback: keyword
+	// (default, no model load) or hybrid when Open attaches a model.
+	LocalMode memory.Mode
+	// Relevance gates what user-prompt-submit injects.
+	Relevance Relevance
+	// MaxContextBytes caps additionalContext (default 2 KiB).
+	MaxContextBytes int
+	// Log receives one line per failure (default: discard).
+	Log *slog.Logger
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Result says what a run did; the command logs it, tests inspect it.
+type Result struct {
+	Event    Event
+	Project  string
+	Path     string // "warm", "local" or "" (nothing answered)
+	Mode     memory.Mode
+	Hits     int // results the recall returned
+	Injected int // memories written to additionalContext
+	Captured int // memories stored by capture
+	Output   []byte
+}
+
+// Recall parameters of user-prompt-submit.
+const (
+	recallK        = 8
+	maxInjected    = 5
+	maxQueryBytes  = 2000
+	digestRecent   = 5
+	digestUsed     = 5
+	digestListSize = 200
+)
+
+func (o *Options) defaults() {
+	if o.Budget <= 0 {
+		o.Budget = 2 * time.Second
+	}
+	if o.Log == nil {
+		o.Log = logging.Discard()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.MaxContextBytes <= 0 {
+		o.MaxContextBytes = DefaultMaxContextBytes
+	}
+	if o.Relevance.MinSimilarity <= 0 {
+		o.Relevance.MinSimilarity = DefaultMinSimilarity
+	}
+	if o.LocalMode == "" {
+		o.LocalMode = memory.ModeKeyword
+	}
+	if o.Project == nil {
+		o.Project = func(string) (string, error) { return memory.GlobalProject, nil }
+	}
+}
+
+// Run handles one hook invocation: eventArg is the command-line event, stdin
+// the hook JSON. It writes at most one JSON line to stdout, and only when
+// there is something to inject. An error means the hook failed open (nothing
+// was written); the caller logs it and still exits 0.
+func Run(ctx context.Context, eventArg string, stdin io.Reader, stdout io.Writer, o Options) (Result, error) {
+	o.defaults()
+	ctx, cancel := context.WithTimeout(ctx, o.Budget)
+	defer cancel()
+
+	ev, err := ParseEvent(eventArg)
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{Event: ev}
+	in, err := readInputCtx(ctx, stdin)
+	if err != nil {
+		return res, err
+	}
+	if in.HookEventName != "" {
+		if named, err := ParseEvent(in.HookEventName); err != nil || named != ev {
+			// The command line is authoritative; a mismatch is worth a note.
+			o.Log.Warn("hook: hook_event_name differs from the command's event", "event", ev, "hook_event_name", in.HookEventName)
+		}
+	}
+	cwd := in.Cwd
+	if cwd == "" {
+		cwd, _ = os.Getwd()
+	}
+	if res.Project, err = o.Project(cwd); err != nil {
+		return res, fmt.Errorf("project of %s: %w", cwd, err)
+	}
+
+	switch ev {
+	case UserPromptSubmit:
+		err = o.promptSubmit(ctx, in, &res)
+	case SessionStart:
+		err = o.sessionStart(ctx, &res)
+	case SessionEnd, PreCompact:
+		err = o.capture(ctx, in, &res)
+	}
+	if err != nil {
+		return res, err
+	}
+	if len(res.Output) > 0 {
+		if _, err := stdout.Write(res.Output); err != nil {
+			return res, fmt.Errorf("write hook output: %w", err)
+		}
+	}
+	return res, nil
+}
+
+// readInputCtx reads stdin but gives up when ctx is done (a stdin that is
+// never closed must not hang the prompt).
+func readInputCtx(ctx context.Context, r io.Reader) (Input, error) {
+	type read struct {
+		in  Input
+		err error
+	}
+	ch := make(chan read, 1)
+	go func() {
+		in, err := ReadInput(r)
+		ch <- read{in, err}
+	}()
+	select {
+	case x := <-ch:
+		return x.in, x.err
+	case <-ctx.Done():
+		return Input{}, fmt.Errorf("reading hook input: %w", ctx.Err())
+	}
+}
+
+// answer is one recall path's outcome.
+type answer struct {
+	res  service.RecallResult
+	path string
+	err  error
+}
+
+// promptSubmit recalls memories related to the prompt. It asks a running
+// server first (warm model, semantic); if there is none, or it errs, or it
+// has not answered within half the budget, it also recalls from the local
+// store (keyword, no model load). At the deadline it answers with what it
+// has; a warm answer wins when both arrived.
+func (o *Options) promptSubmit(ctx context.Context, in Input, res *Result) error {
+	prompt := strings.TrimSpace(in.Prompt)
+	if prompt == "" {
+		return nil
+	}
+	req := service.RecallRequest{
+		Query:   shorten(prompt, maxQueryBytes),
+		K:       recallK,
+		Project: res.Project,
+		Mode:    memory.ModeHybrid,
+	}
+	ans, err := o.recallWithin(ctx, req)
+	if err != nil {
+		return err
+	}
+	res.Path, res.Mode, res.Hits = ans.path, ans.res.Mode, len(ans.res.Results)
+	var keep []memory.Memory
+	for _, h := range ans.res.Results {
+		if o.Relevance.Keep(prompt, h, ans.res.Semantic) {
+			keep = append(keep, h.Memory)
+			if len(keep) == maxInjected {
+				break
+			}
+		}
+	}
+	intro := "Memories from mnemo (long-term memory) that may be relevant to this prompt; they may be outdated. Ids work with mnemo's tools."
+	ctxText := formatContext(res.Project, intro, []section{{items: keep}}, o.Now(), o.MaxContextBytes)
+	if ctxText == "" {
+		return nil
+	}
+	res.Injected = strings.Count(ctxText, "\n- [")
+	res.Output = encodeOutput(UserPromptSubmit, ctxText)
+	return nil
+}
+
+func (o *Options) recallWithin(ctx context.Context, req service.RecallRequest) (answer, error) {
+	warmCh := make(chan answer, 1)
+	localCh := make(chan answer, 1)
+	localStarted := false
+	startLocal := func() {
+		if localStarted {
+			return
+		}
+		localStarted = true
+		lreq := req
+		lreq.Mode = o.LocalMode
+		if lreq.Mode != memory.ModeKeyword {
+			// An in-process model may use what is left of the budget.
+			if dl, ok := ctx.Deadline(); ok {
+				lreq.ModelWait = time.Until(dl)
+			}
+		}
+		go func() {
+			r, err := o.localRecall(ctx, lreq)
+			localCh <- answer{r, "local", err}
+		}()
+	}
+	warmPending := o.Warm != nil
+	if warmPending {
+		go func() {
+			r, err := o.Warm(ctx, req)
+			warmCh <- answer{r, "warm", err}
+		}()
+	} else {
+		startLocal()
+	}
+	half := time.NewTimer(o.Budget / 2)
+	defer half.Stop()
+	var local *answer
+	var errs []error
+	for {
+		select {
+		case a := <-warmCh:
+			warmPending = false
+			if a.err == nil {
+				return a, nil
+			}
+			if errors.Is(a.err, warm.ErrNoServer) {
+				o.Log.Debug("hook: no running server; recalling from the store", "err", a.err)
+			} else {
+				errs = append(errs, fmt.Errorf("warm recall: %w", a.err))
+			}
+			if local != nil {
+				return *local, nil
+			}
+			startLocal()
+		case a := <-localCh:
+			if a.err != nil {
+				errs = append(errs, fmt.Errorf("local recall: %w", a.err))
+				if !warmPending {
+					return answer{}, errors.Join(errs...)
+				}
+				continue
+			}
+			if !warmPending {
+				if len(errs) > 0 {
+					o.Log.Warn("hook: answered from the store after the server failed", "err", errors.Join(errs...))
+				}
+				return a, nil
+			}
+			local = &a
+		case <-half.C:
+			startLocal()
+		case <-ctx.Done():
+			if local != nil {
+				o.Log.Warn("hook: budget spent waiting for the server; answered by keyword", "budget", o.Budget)
+				return *local, nil
+			}
+			errs = append(errs, fmt.Errorf("budget of %s spent before any recall answered", o.Budget))
+			return answer{}, errors.Join(errs...)
+		}
+	}
+}
+
+func (o *Options) localRecall(ctx context.Context, req service.RecallRequest) (service.RecallResult, error) {
+	if o.Open == nil {
+		return service.RecallResult{}, errors.New("no local store configured")
+	}
+	m, closeFn, err := o.Open(ctx, req.Project)
+	if err != nil {
+		return service.RecallResult{}, fmt.Errorf("open store: %w", err)
+	}
+	defer closeFn()
+	return m.Recall(ctx, req)
+}
+
+// sessionStart injects a digest: the project's newest memories and the ones
+// most recently recalled (used) that are not among the newest.
+func (o *Options) sessionStart(ctx context.Context, res *Result) error {
+	if o.Open == nil {
+		return errors.New("no local store configured")
+	}
+	type listed struct {
+		ms  []memory.Memory
+		err error
+	}
+	ch := make(chan listed, 1)
+	go func() {
+		m, closeFn, err := o.Open(ctx, res.Project)
+		if err != nil {
+			ch <- listed{nil, fmt.Errorf("open store: %w", err)}
+			return
+		}
+		defer closeFn()
+		ms, err := m.List(ctx, service.ListRequest{Project: res.Project, Limit: digestListSize})
+		ch <- listed{ms, err}
+	}()
+	var l listed
+	select {
+	case l = <-ch:
+	case <-ctx.Done():
+		return fmt.Errorf("budget of %s spent listing memories", o.Budget)
+	}
+	if l.err != nil {
+		return l.err
+	}
+	res.Path, res.Hits = "local", len(l.ms)
+	recent, used := digest(l.ms)
+	intro := "Memories from mnemo (long-term memory) for this project; they may be outdated. Use mnemo's recall tool for more."
+	ctxText := formatContext(res.Project, intro, []section{
+		{title: "Recent", items: recent},
+		{title: "Most used", items: used},
+	}, o.Now(), o.MaxContextBytes)
+	if ctxText == "" {
+		return nil
+	}
+	res.Injected = strings.Count(ctxText, "\n- [")
+	res.Output = encodeOutput(SessionStart, ctxText)
+	return nil
+}
+
+// digest splits a newest-first list into the newest few and the most
+// recently accessed others (a memory counts as used once a recall returned
+// it after it was written).
+func digest(ms []memory.Memory) (recent, used []memory.Memory) {
+	n := min(digestRecent, len(ms))
+	recent = ms[:n]
+	var rest []memory.Memory
+	for _, m := range ms[n:] {
+		if m.AccessedAt.After(m.CreatedAt.Add(time.Second)) {
+			rest = append(rest, m)
+		}
+	}
+	sort.SliceStable(rest, func(i, j int) bool { return rest[i].AccessedAt.After(rest[j].AccessedAt) })
+	return recent, rest[:min(digestUsed, len(rest))]
+}
+
+// capture stores the notes the session asked to keep, when enabled.
+func (o *Options) capture(ctx context.Context, in Input, res *Result) error {
+	if !o.Capture {
+		return nil
+	}
+	if in.TranscriptPath == "" {
+		return errors.New("capture: the hook input has no transcript_path")
+	}
+	data, err := readTranscriptTail(in.TranscriptPath)
+	if err != nil {
+		return fmt.Errorf("capture: read transcript: %w", err)
+	}
+	notes := capturedNotes(data)
+	if len(notes) == 0 {
+		return nil
+	}
+	if o.Open == nil {
+		return errors.New("no local store configured")
+	}
+	type stored struct {
+		n   int
+		err error
+	}
+	done := make(chan stored, 1)
+	go func() {
+		m, closeFn, err := o.Open(ctx, res.Project)
+		if err != nil {
+			done <- stored{0, fmt.Errorf("open store: %w", err)}
+			return
+		}
+		defer closeFn()
+		var errs []error
+		n := 0
+		for _, note := range notes {
+			_, err := m.Remember(ctx, service.RememberRequest{
+				Content:  note,
+				Tags:     []string{"captured"},
+				Project:  res.Project,
+				Source:   memory.SourceHook,
+				Metadata: map[string]any{"session_id": in.SessionID, "hook": res.Event.ClaudeName()},
+			})
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			n++
+		}
+		done <- stored{n, errors.Join(errs...)}
+	}()
+	select {
+	case st := <-done:
+		res.Path, res.Captured = "local", st.n
+		if st.err != nil {
+			return fmt.Errorf("capture: %w", st.err)
+		}
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("capture: budget of %s spent storing %d notes", o.Budget, len(notes))
+	}
+}

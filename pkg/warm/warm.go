@@ -1,0 +1,93 @@
+// Package warm lets a short-lived process (a Claude Code hook) use the model
+// that a running `mnemo serve` of the same user already has loaded, instead
+// of loading it again (seconds) on every prompt.
+//
+// Every serve process listens on $MNEMO_HOME/run/<pid>.sock: the directory
+// is 0700, the socket 0600, and each side checks the other's uid with
+// SO_PEERCRED, so only the same user can talk to it. The protocol is one
+// JSON object per line each way: a Request, then its Response; a connection
+// may carry several. Clients try live sockets newest first and delete the
+// sockets of processes that are gone.
+package warm
+
+import (
+	"errors"
+	"path/filepath"
+	"time"
+
+	"github.com/mnemo-mcp/mnemo/pkg/memory"
+	"github.com/mnemo-mcp/mnemo/pkg/service"
+)
+
+// ProtocolVersion is sent with every request; a server answers requests of
+// another version with an error so old and new binaries never misread each
+// other.
+const ProtocolVersion = 1
+
+// maxLineBytes bounds one request or response line.
+const maxLineBytes = 4 << 20
+
+// ErrNoServer means no running server answered: the caller falls back.
+var ErrNoServer = errors.New("no running mnemo server")
+
+// Dir is the socket directory under a data dir (MNEMO_HOME).
+func Dir(home string) string { return filepath.Join(home, "run") }
+
+// Request is one line a client sends.
+type Request struct {
+	V  int    `json:"v"`
+	Op string `json:"op"` // "recall" or "ping"
+	// TimeoutMS is how long the client will wait; the server stops working
+	// on the request after it.
+	TimeoutMS int64          `json:"timeout_ms,omitempty"`
+	Recall    *RecallRequest `json:"recall,omitempty"`
+}
+
+// RecallRequest is service.RecallRequest on the wire.
+type RecallRequest struct {
+	Query       string      `json:"query"`
+	K           int         `json:"k,omitempty"`
+	Tags        []string    `json:"tags,omitempty"`
+	TagsAll     bool        `json:"tags_all,omitempty"`
+	Project     string      `json:"project,omitempty"`
+	Mode        memory.Mode `json:"mode,omitempty"`
+	Since       time.Time   `json:"since,omitzero"`
+	Until       time.Time   `json:"until,omitzero"`
+	ModelWaitMS int64       `json:"model_wait_ms,omitempty"`
+}
+
+func toWire(r service.RecallRequest) *RecallRequest {
+	return &RecallRequest{
+		Query: r.Query, K: r.K, Tags: r.Tags, TagsAll: r.TagsAll, Project: r.Project,
+		Mode: r.Mode, Since: r.Since, Until: r.Until, ModelWaitMS: r.ModelWait.Milliseconds(),
+	}
+}
+
+func (r *RecallRequest) toService() service.RecallRequest {
+	return service.RecallRequest{
+		Query: r.Query, K: r.K, Tags: r.Tags, TagsAll: r.TagsAll, Project: r.Project,
+		Mode: r.Mode, Since: r.Since, Until: r.Until, ModelWait: time.Duration(r.ModelWaitMS) * time.Millisecond,
+	}
+}
+
+// Response is the line a server answers with.
+type Response struct {
+	OK    bool   `json:"ok"`
+	Error string `json:"error,omitempty"`
+	// Invalid marks an error caused by the request (service.ErrInvalidInput).
+	Invalid bool `json:"invalid,omitempty"`
+	// Busy means the server refused for load; try another.
+	Busy bool `json:"busy,omitempty"`
+	// Timeout means the request's timeout_ms ran out on the server.
+	Timeout bool                  `json:"timeout,omitempty"`
+	Recall  *service.RecallResult `json:"recall,omitempty"`
+	Info    *Info                 `json:"info,omitempty"`
+}
+
+// Info describes a server (the answer to ping).
+type Info struct {
+	PID     int                  `json:"pid"`
+	Started time.Time            `json:"started"`
+	Model   *service.ModelStatus `json:"model,omitempty"`
+	Socket  string               `json:"socket,omitempty"` // filled in by the client
+}
