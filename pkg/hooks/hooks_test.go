@@ -356,7 +356,9 @@ func TestParseEvent(t *testing.T) {
 
 func TestRelevanceKeyword(t *testing.T) {
 	r := Relevance{MinSimilarity: DefaultMinSimilarity}
-	hit := func(content string) memory.Hit { return memory.Hit{Memory: memory.Memory{Content: content}, KeywordRank: 1} }
+	hit := func(content string) memory.Hit {
+		return memory.Hit{Memory: memory.Memory{Content: content}, KeywordRank: 1}
+	}
 	cases := []struct {
 		prompt, content string
 		want            bool

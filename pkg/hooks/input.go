@@ -75,10 +75,10 @@ type Input struct {
 	TranscriptPath string `json:"transcript_path"`
 	Cwd            string `json:"cwd"`
 	HookEventName  string `json:"hook_event_name"`
-	Prompt         string `json:"prompt"`       // UserPromptSubmit
-	Source         string `json:"source"`       // SessionStart: startup, resume, clear, compact
-	Reason         string `json:"reason"`       // SessionEnd: clear, logout, prompt_input_exit, other
-	Trigger        string `json:"trigger"`      // PreCompact: manual, auto
+	Prompt         string `json:"prompt"`  // UserPromptSubmit
+	Source         string `json:"source"`  // SessionStart: startup, resume, clear, compact
+	Reason         string `json:"reason"`  // SessionEnd: clear, logout, prompt_input_exit, other
+	Trigger        string `json:"trigger"` // PreCompact: manual, auto
 	PermissionMode string `json:"permission_mode"`
 }
 
