@@ -178,7 +178,7 @@ PW="$(cat "$ROOT/password")"
 if ! as_pg "$PGBIN/psql" -h "$DATA" -p "$PORT" -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$DB'" | grep -q 1; then
   as_pg "$PGBIN/createdb" -h "$DATA" -p "$PORT" -U postgres "$DB"
 fi
-as_pg env PGOPTIONS="-c client_min_messages=warning" "$PGBIN/psql" -h "$DATA" -p "$PORT" -U postgres -d "$DB" -qtAc "CREATE EXTENSION IF NOT EXISTS vector" >&2
+as_pg env PGOPTIONS="-c client_min_messages=warning" "$PGBIN/psql" -h "$DATA" -p "$PORT" -U postgres -d "$DB" -qtAc "CREATE EXTENSION IF NOT EXISTS vector SCHEMA public; CREATE EXTENSION IF NOT EXISTS unaccent SCHEMA public" >&2
 
 URL="postgres://postgres:$PW@127.0.0.1:$PORT/$DB?sslmode=disable"
 echo "export MNEMO_TEST_POSTGRES='$URL'" >"$ROOT/env"
