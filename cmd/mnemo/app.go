@@ -119,7 +119,7 @@ func openApp(ctx context.Context, env *runEnv, o appOptions) (*app, error) {
 		}
 		a.engine = embed.New(eo)
 		a.closers = append(a.closers, a.engine.Close)
-		a.emb = newEngineEmbedder(a.engine)
+		a.emb = newEngineEmbedder(a.engine, cfg.Model)
 		if o.model == modelSync {
 			if err := a.emb.Wait(ctx); err != nil && ctx.Err() != nil {
 				a.Close()
@@ -199,14 +199,15 @@ func author() string {
 // load error (the engine reports it through Wait) and exposes model info
 // without touching the engine before it is ready.
 type engineEmbedder struct {
-	e *embed.Engine
+	e    *embed.Engine
+	name string // configured model, reported if the engine names none
 
 	done chan struct{}
 	err  error // load error, set before done is closed
 }
 
-func newEngineEmbedder(e *embed.Engine) *engineEmbedder {
-	a := &engineEmbedder{e: e, done: make(chan struct{})}
+func newEngineEmbedder(e *embed.Engine, name string) *engineEmbedder {
+	a := &engineEmbedder{e: e, name: name, done: make(chan struct{})}
 	go func() {
 		a.err = e.Wait(context.Background())
 		close(a.done)
@@ -236,6 +237,9 @@ func (a *engineEmbedder) LoadError() error {
 
 func (a *engineEmbedder) Model() service.ModelInfo {
 	in := a.e.Info() // only ModelID until the model is ready
+	if in.ModelID == "" {
+		in.ModelID = a.name
+	}
 	return service.ModelInfo{ID: in.ModelID, Dims: in.Dims, LoadTime: in.LoadTime}
 }
 
@@ -350,6 +354,15 @@ func shorten(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
+// shortenLeft keeps the end of s (project paths differ at the end).
+func shortenLeft(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return "…" + string(r[len(r)-n+1:])
+}
+
 // tagString renders tags as "#a #b".
 func tagString(tags []string) string {
 	if len(tags) == 0 {
@@ -415,8 +428,8 @@ func toMemoryJSON(m memory.Memory) memoryJSON {
 // newTable returns an aligned-column writer; Flush it.
 func newTable(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 0, 2, ' ', 0) }
 
-// isTerminal reports whether w is an interactive terminal.
-func isTerminal(w io.Writer) bool {
+// isTerminal reports whether w (a reader or writer) is an interactive terminal.
+func isTerminal(w any) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }

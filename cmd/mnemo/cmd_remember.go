@@ -88,6 +88,9 @@ func readStdinText(env *runEnv, max int) (string, error) {
 	if env.stdin == nil {
 		return "", fmt.Errorf("no TEXT given and no stdin to read")
 	}
+	if isTerminal(env.stdin) {
+		fmt.Fprintln(env.stderr, "mnemo: type the memory, then Ctrl-D (or pass it as TEXT)")
+	}
 	b, err := io.ReadAll(io.LimitReader(env.stdin, int64(max)+1))
 	if err != nil {
 		return "", fmt.Errorf("read stdin: %w", err)
