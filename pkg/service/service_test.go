@@ -537,3 +537,47 @@ func TestReembedSkipsUnembeddableText(t *testing.T) {
 		t.Fatalf("reembed: %d %v", n, err)
 	}
 }
+
+func TestEmbedMissingLeavesOtherModelsAlone(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newStore func() memory.Store) {
+		ctx := context.Background()
+		st := newStore()
+		emb := newFakeEmbedder("cur", false)
+		s := newSvc(t, st, emb, "p")
+		var pending []string
+		for i := 0; i < 40; i++ { // written while the model loads
+			r, err := s.Remember(ctx, RememberRequest{Content: "pending " + strings.Repeat("x", i+1)})
+			if err != nil || r.Embedded {
+				t.Fatalf("%+v %v", r, err)
+			}
+			pending = append(pending, r.ID)
+		}
+		other := newSvc(t, st, newFakeEmbedder("other", true), "p")
+		o, _ := other.Remember(ctx, RememberRequest{Content: "from another model"})
+
+		done := make(chan struct{})
+		var n int
+		var err error
+		go func() { n, err = s.EmbedMissing(ctx); close(done) }()
+		time.Sleep(20 * time.Millisecond)
+		emb.finish(nil)
+		<-done
+		if err != nil || n != 40 {
+			t.Fatalf("EmbedMissing: %d %v", n, err)
+		}
+		for _, id := range pending {
+			if m, _ := st.Get(ctx, id); m.Model != "cur" {
+				t.Fatalf("%s not embedded: %+v", id, m)
+			}
+		}
+		if m, _ := st.Get(ctx, o.ID); m.Model != "other" {
+			t.Fatalf("EmbedMissing replaced another model's vector: %q", m.Model)
+		}
+		cctx, cancel := context.WithCancel(ctx)
+		cancel()
+		s2 := newSvc(t, st, newFakeEmbedder("late", false), "p")
+		if _, err := s2.EmbedMissing(cctx); !errors.Is(err, context.Canceled) {
+			t.Fatalf("cancelled wait: %v", err)
+		}
+	})
+}
