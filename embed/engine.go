@@ -1,0 +1,510 @@
+// Package embed is mnemo's embedding engine: it turns text into L2-normalised
+// sentence vectors with a transformer run in-process by hugot's pure-Go
+// backend (GoMLX simplego). No native runtime and no cgo, so any number of
+// mnemo processes can start and stop at once without sharing anything that
+// can deadlock or crash.
+//
+// The engine resolves the model (local folder, or a Hugging Face repo id
+// downloaded once into a shared cache), loads it in the background, tokenises
+// and truncates text itself (hugot's pipeline does not truncate and fails past
+// 512 tokens), pads inputs to a small set of shapes so GoMLX compiles a
+// bounded number of graphs, pools and normalises the token vectors, and keeps
+// an LRU cache of recent vectors.
+package embed
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mnemo-mcp/mnemo/pkg/config"
+	"github.com/mnemo-mcp/mnemo/pkg/logging"
+)
+
+// ErrEmptyText is wrapped by the error Embed returns for an empty or
+// whitespace-only text; the error message names the text's index.
+var ErrEmptyText = errors.New("empty or whitespace-only text")
+
+// ErrClosed is returned by calls on an engine after Close.
+var ErrClosed = errors.New("embedding engine is closed")
+
+// Options configure an Engine. The zero value embeds with the default model
+// from the default cache, online.
+type Options struct {
+	Model    string       // local model folder, path to an .onnx file in one, or Hugging Face repo id ("org/name[@revision]"); "" = config.DefaultModel
+	CacheDir string       // download cache root; "" = the user's cache dir + "/mnemo"
+	Offline  bool         // never touch the network
+	Logger   *slog.Logger // nil = discard
+	Progress io.Writer    // download progress (stderr in the CLI); nil = silent
+	HubURL   string       // base URL of the Hugging Face hub; "" = https://huggingface.co
+	// CacheEntries bounds the LRU of (model sha256, text) → vector; 0 = 4096,
+	// < 0 disables the cache. An entry costs dims×4 bytes plus ~100 bytes
+	// (the text itself is not kept, only its hash).
+	CacheEntries int
+
+	// MaxBatch is the most texts in one forward pass (default 32).
+	MaxBatch int
+	// MaxBatchTokens bounds padded tokens (batch × sequence) in one forward
+	// pass, which bounds the attention buffers' memory (default 4096, e.g.
+	// 16 texts of 256 tokens).
+	MaxBatchTokens int
+	// Parallel is how many forward passes may run at once (default 1: the
+	// backend already spreads one pass's matrix products over all cores, so
+	// more mostly costs memory).
+	Parallel int
+	// SequenceBuckets and BatchBuckets are the padded shapes GoMLX compiles
+	// graphs for; nil = defaults (see DefaultSequenceBuckets). The model's
+	// max sequence length is always added as the last sequence bucket.
+	SequenceBuckets []int
+	BatchBuckets    []int
+	// ExactShapes disables bucketing: every new (batch, length) compiles a
+	// new graph and the graph cache is unbounded. For benchmarks only.
+	ExactShapes bool
+	// NoWarmup skips compiling the single-short-text graph during load.
+	NoWarmup bool
+}
+
+// DefaultSequenceBuckets are the padded sequence lengths (tokens, special
+// tokens included). Spacing of about 1.5× keeps padding waste under a third
+// while the graph count stays small.
+var DefaultSequenceBuckets = []int{16, 32, 48, 64, 96, 128, 192, 256, 384, 512}
+
+// DefaultBatchBuckets are the batch sizes of forward passes. Requests are
+// split into sub-batches of exactly these sizes, so no compute is wasted on
+// padded rows.
+var DefaultBatchBuckets = []int{1, 2, 4, 8, 16, 32}
+
+// Info describes the loaded model.
+type Info struct {
+	ModelID        string        // repo id, or the model folder's base name
+	Path           string        // model folder on disk
+	OnnxFile       string        // ONNX file relative to Path
+	Dims           int           // vector dimensions
+	MaxTokens      int           // truncation limit, special tokens included
+	SHA256         string        // of the .onnx file
+	Pooling        string        // mean, cls, max, mean_sqrt_len, lasttoken, or "model" when the graph pools
+	QueryPrefix    string        // prepended by EmbedQuery
+	DocumentPrefix string        // prepended by EmbedDocuments
+	LoadTime       time.Duration // resolve + download + load + warm-up
+}
+
+// Engine embeds text. It is safe for concurrent use.
+type Engine struct {
+	o      Options
+	log    *slog.Logger
+	ref    modelRef
+	cancel context.CancelFunc
+	done   chan struct{} // closed when loading finished (rt or err set)
+
+	// Written by the loader before done is closed; read-only afterwards.
+	rt   *loaded
+	info Info
+	err  error
+
+	mu     sync.RWMutex // held shared by work on rt, exclusively by Close
+	closed bool
+
+	sem   chan struct{} // bounds concurrent forward passes
+	cache *lru
+}
+
+// New returns at once and resolves, downloads if needed, and loads the model
+// in a background goroutine. Use Ready or Wait to learn when it is usable;
+// Embed waits by itself.
+func New(o Options) *Engine {
+	if o.Model == "" {
+		o.Model = config.DefaultModel
+	}
+	if o.Logger == nil {
+		o.Logger = logging.Discard()
+	}
+	if o.HubURL == "" {
+		o.HubURL = "https://huggingface.co"
+	}
+	o.HubURL = strings.TrimRight(o.HubURL, "/")
+	if o.CacheEntries == 0 {
+		o.CacheEntries = 4096
+	}
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = 32
+	}
+	if o.MaxBatchTokens <= 0 {
+		o.MaxBatchTokens = 4096
+	}
+	if o.Parallel <= 0 {
+		o.Parallel = 1
+	}
+	if o.SequenceBuckets == nil {
+		o.SequenceBuckets = DefaultSequenceBuckets
+	}
+	if o.BatchBuckets == nil {
+		o.BatchBuckets = DefaultBatchBuckets
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	e := &Engine{
+		o:      o,
+		log:    o.Logger.With("component", "embed"),
+		cancel: cancel,
+		done:   make(chan struct{}),
+		sem:    make(chan struct{}, o.Parallel),
+		cache:  newLRU(o.CacheEntries),
+	}
+	e.ref, e.err = parseModelRef(o.Model)
+	e.info.ModelID = e.ref.id
+	go e.load(ctx)
+	return e
+}
+
+// Load is New followed by Wait: it returns a ready engine or the load error.
+func Load(ctx context.Context, o Options) (*Engine, error) {
+	e := New(o)
+	if err := e.Wait(ctx); err != nil {
+		_ = e.Close()
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *Engine) load(ctx context.Context) {
+	defer close(e.done)
+	if e.err != nil {
+		e.err = fmt.Errorf("model %q: %w", e.o.Model, e.err)
+		return
+	}
+	start := time.Now()
+	e.log.Info("loading embedding model", "model", e.ref.id)
+	r, err := e.resolve(ctx)
+	if err != nil {
+		e.err = err
+		e.log.Error("embedding model unavailable", "model", e.ref.id, "err", err)
+		return
+	}
+	dir := r.dir
+	rt, err := loadModel(ctx, dir, r.onnxFile, e.ref.id, e.o)
+	if err == nil && r.onnxSHA != "" && rt.info.SHA256 != r.onnxSHA {
+		rt.close()
+		err = fmt.Errorf("%w: cached %s is damaged (sha256 %s, downloaded as %s); run `mnemo pull %s` to fetch it again",
+			ErrInvalidModel, filepath.Join(dir, rt.info.OnnxFile), rt.info.SHA256, r.onnxSHA, e.ref.id)
+	}
+	if err != nil {
+		e.err = err
+		e.log.Error("embedding model failed to load", "model", e.ref.id, "path", dir, "err", err)
+		return
+	}
+	warm := time.Duration(0)
+	if !e.o.NoWarmup {
+		// Compile the graph every short query uses now, in the background,
+		// rather than on the first caller's clock.
+		t := time.Now()
+		if _, err := rt.forward(context.Background(), [][]int{rt.warmupIDs()}); err != nil {
+			rt.close()
+			e.err = fmt.Errorf("model %s: first forward pass failed: %w", dir, err)
+			e.log.Error("embedding model failed to run", "model", e.ref.id, "err", e.err)
+			return
+		}
+		warm = time.Since(t)
+	}
+	e.rt = rt
+	e.info = rt.info
+	e.info.LoadTime = time.Since(start)
+	e.log.Info("embedding model ready", "model", e.info.ModelID, "path", e.info.Path,
+		"dims", e.info.Dims, "max_tokens", e.info.MaxTokens, "pooling", e.info.Pooling,
+		"load_time", e.info.LoadTime.Round(time.Millisecond), "warmup", warm.Round(time.Millisecond))
+}
+
+// Ready reports whether the model is loaded and usable, without waiting.
+func (e *Engine) Ready() bool {
+	select {
+	case <-e.done:
+		e.mu.RLock()
+		defer e.mu.RUnlock()
+		return e.err == nil && !e.closed
+	default:
+		return false
+	}
+}
+
+// Wait blocks until the model is loaded (nil) or failed to load (the load
+// error). Cancelling ctx ends the wait, not the load.
+func (e *Engine) Wait(ctx context.Context) error {
+	select {
+	case <-e.done:
+		return e.err
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for embedding model %s: %w", e.ref.id, ctx.Err())
+	}
+}
+
+// Info describes the model. Before the model is ready only ModelID is set.
+func (e *Engine) Info() Info {
+	select {
+	case <-e.done:
+		return e.info
+	default:
+		return Info{ModelID: e.ref.id}
+	}
+}
+
+// Close stops a load in progress (a download is abandoned, resumable later),
+// waits for in-flight calls, and frees the model. Later calls return
+// ErrClosed. Close is idempotent.
+func (e *Engine) Close() error {
+	e.cancel()
+	<-e.done
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return nil
+	}
+	e.closed = true
+	e.cache.clear()
+	if e.rt != nil {
+		return e.rt.close()
+	}
+	return nil
+}
+
+// acquire waits for the model and pins it against Close; release with
+// e.mu.RUnlock.
+func (e *Engine) acquire(ctx context.Context) (*loaded, error) {
+	if err := e.Wait(ctx); err != nil {
+		return nil, err
+	}
+	e.mu.RLock()
+	if e.closed {
+		e.mu.RUnlock()
+		return nil, ErrClosed
+	}
+	return e.rt, nil
+}
+
+// CountTokens returns how many tokens text has, special tokens included,
+// before truncation. It waits for the model's tokenizer.
+func (e *Engine) CountTokens(text string) (int, error) {
+	rt, err := e.acquire(context.Background())
+	if err != nil {
+		return 0, err
+	}
+	defer e.mu.RUnlock()
+	return len(rt.encode(text)), nil
+}
+
+// Tokenize returns the token ids the model sees for text: special tokens
+// included, truncated to Info().MaxTokens.
+func (e *Engine) Tokenize(ctx context.Context, text string) ([]int, error) {
+	rt, err := e.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer e.mu.RUnlock()
+	return rt.tokenize(text), nil
+}
+
+// Embed returns one L2-normalised vector per text, in order. Texts are used
+// as given (no prefix); long texts are truncated to the model's limit. It
+// waits for the model to load.
+func (e *Engine) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	return e.embed(ctx, texts, "")
+}
+
+// EmbedQuery embeds a search query, with the model's query prefix if it has
+// one (e5: "query: ", bge: its instruction, nomic: "search_query: ").
+func (e *Engine) EmbedQuery(ctx context.Context, text string) ([]float32, error) {
+	if err := checkTexts([]string{text}); err != nil {
+		return nil, err
+	}
+	if err := e.Wait(ctx); err != nil {
+		return nil, err
+	}
+	v, err := e.embed(ctx, []string{text}, e.info.QueryPrefix)
+	if err != nil {
+		return nil, err
+	}
+	return v[0], nil
+}
+
+// EmbedDocuments embeds texts to be searched, with the model's document
+// prefix if it has one.
+func (e *Engine) EmbedDocuments(ctx context.Context, texts []string) ([][]float32, error) {
+	if err := checkTexts(texts); err != nil {
+		return nil, err
+	}
+	if err := e.Wait(ctx); err != nil {
+		return nil, err
+	}
+	return e.embed(ctx, texts, e.info.DocumentPrefix)
+}
+
+func checkTexts(texts []string) error {
+	for i, t := range texts {
+		if strings.TrimSpace(t) == "" {
+			return fmt.Errorf("text %d: %w", i, ErrEmptyText)
+		}
+	}
+	return nil
+}
+
+// pending is one distinct text of a request that missed the cache.
+type pending struct {
+	key  [32]byte
+	ids  []int
+	dest []int // indexes in the request that want this vector
+}
+
+func (e *Engine) embed(ctx context.Context, texts []string, prefix string) ([][]float32, error) {
+	if err := checkTexts(texts); err != nil {
+		return nil, err
+	}
+	rt, err := e.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer e.mu.RUnlock()
+
+	out := make([][]float32, len(texts))
+	var todo []*pending
+	byKey := map[[32]byte]*pending{}
+	for i, t := range texts {
+		k := cacheKey(rt.info.SHA256, prefix, t)
+		if v, ok := e.cache.get(k); ok {
+			out[i] = v
+			continue
+		}
+		if p, ok := byKey[k]; ok {
+			p.dest = append(p.dest, i)
+			continue
+		}
+		p := &pending{key: k, dest: []int{i}}
+		byKey[k] = p
+		todo = append(todo, p)
+	}
+	if len(todo) == 0 {
+		return out, nil
+	}
+	for _, p := range todo {
+		p.ids = rt.tokenize(prefix + texts[p.dest[0]])
+	}
+	// Longest first: each sub-batch holds texts of similar length, so little
+	// compute goes to padding.
+	sort.SliceStable(todo, func(a, b int) bool { return len(todo[a].ids) > len(todo[b].ids) })
+	for start := 0; start < len(todo); {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		n := rt.chunkSize(len(todo[start].ids), len(todo)-start, e.o.MaxBatch, e.o.MaxBatchTokens)
+		chunk := todo[start : start+n]
+		seqs := make([][]int, n)
+		for i, p := range chunk {
+			seqs[i] = p.ids
+		}
+		vecs, err := e.forward(ctx, rt, seqs)
+		if err != nil {
+			return nil, err
+		}
+		for i, p := range chunk {
+			e.cache.put(p.key, vecs[i])
+			for j, d := range p.dest {
+				if j == 0 {
+					out[d] = vecs[i]
+				} else {
+					out[d] = slices.Clone(vecs[i])
+				}
+			}
+		}
+		start += n
+	}
+	return out, nil
+}
+
+// forward runs one sub-batch under the concurrency limit. The pass itself is
+// not interrupted by ctx: hugot would return early and leave the computation
+// running on tensors it is about to free.
+func (e *Engine) forward(ctx context.Context, rt *loaded, seqs [][]int) ([][]float32, error) {
+	select {
+	case e.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-e.sem }()
+	return rt.forward(context.WithoutCancel(ctx), seqs)
+}
+
+func cacheKey(modelSHA, prefix, text string) [32]byte {
+	h := sha256.New()
+	h.Write([]byte(modelSHA))
+	h.Write([]byte{0})
+	h.Write([]byte(prefix))
+	h.Write([]byte(text))
+	var k [32]byte
+	h.Sum(k[:0])
+	return k
+}
+
+// pool reduces the per-token vectors of one text (padding already removed)
+// to one vector.
+func pool(mode string, tokens [][]float32, dims int) ([]float32, error) {
+	if len(tokens) == 0 {
+		return nil, errors.New("model returned no token vectors")
+	}
+	v := make([]float32, dims)
+	switch mode {
+	case "cls":
+		copy(v, tokens[0])
+	case "lasttoken":
+		copy(v, tokens[len(tokens)-1])
+	case "max":
+		copy(v, tokens[0])
+		for _, t := range tokens[1:] {
+			for k, x := range t {
+				v[k] = max(v[k], x)
+			}
+		}
+	case "mean", "mean_sqrt_len":
+		for _, t := range tokens {
+			for k, x := range t {
+				v[k] += x
+			}
+		}
+		d := float32(len(tokens))
+		if mode == "mean_sqrt_len" {
+			d = float32(math.Sqrt(float64(len(tokens))))
+		}
+		for k := range v {
+			v[k] /= d
+		}
+	default:
+		return nil, fmt.Errorf("unsupported pooling %q", mode)
+	}
+	return v, nil
+}
+
+// normalize scales v to unit L2 norm in place and rejects vectors a broken
+// model could produce (NaN, Inf, all zero).
+func normalize(v []float32) error {
+	var ss float64
+	for _, x := range v {
+		f := float64(x)
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return errors.New("model produced a non-finite value")
+		}
+		ss += f * f
+	}
+	if ss == 0 {
+		return errors.New("model produced an all-zero vector")
+	}
+	inv := 1 / math.Sqrt(ss)
+	for i, x := range v {
+		v[i] = float32(float64(x) * inv)
+	}
+	return nil
+}

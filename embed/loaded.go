@@ -1,0 +1,377 @@
+package embed
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/gomlx/go-huggingface/tokenizers/api"
+	"github.com/knights-analytics/hugot"
+	"github.com/knights-analytics/hugot/backends"
+	"github.com/knights-analytics/hugot/options"
+	"github.com/knights-analytics/hugot/pipelines"
+)
+
+// loaded is a model ready to run: the hugot GO session that owns the GoMLX
+// graph, and the pieces mnemo drives itself (tokenizer, output choice,
+// shape buckets, pooling).
+type loaded struct {
+	info    Info
+	session *hugot.Session
+	pipe    *pipelines.FeatureExtractionPipeline
+	tk      api.Tokenizer
+
+	outIdx  int  // which model output holds the vectors
+	perTok  bool // output is per token (pooled here) rather than per text
+	pooling string
+
+	exact        bool  // no shape buckets (benchmarks)
+	seqBuckets   []int // ascending; last = MaxTokens
+	batchBuckets []int // ascending; first = 1
+}
+
+// outputs mnemo can use, in order of preference.
+var (
+	tokenOutputs    = []string{"last_hidden_state", "token_embeddings"}
+	sentenceOutputs = []string{"sentence_embedding"}
+)
+
+func loadModel(ctx context.Context, dir, onnxFile, id string, o Options) (rt *loaded, err error) {
+	spec, err := inspectModel(dir, onnxFile)
+	if err != nil {
+		return nil, err
+	}
+	if !spec.HasPromptCfg {
+		spec.QueryPrefix, spec.DocumentPrefix = familyPrefixes(id)
+	}
+	onnxPath := filepath.Join(dir, filepath.FromSlash(spec.OnnxRel))
+
+	// Hash the ONNX file while GoMLX parses it: the cache key and Info need
+	// it, and on a 90 MB model it is worth overlapping.
+	type hashResult struct {
+		sum string
+		err error
+	}
+	hashc := make(chan hashResult, 1)
+	go func() {
+		s, err := hashFile(onnxPath)
+		hashc <- hashResult{s, err}
+	}()
+	defer func() {
+		h := <-hashc
+		if err == nil && h.err != nil {
+			rt.close()
+			rt, err = nil, invalid("read %s: %v", onnxPath, h.err)
+		}
+		if rt != nil {
+			rt.info.SHA256 = h.sum
+		}
+	}()
+
+	rt = &loaded{
+		pooling: spec.Pooling,
+		exact:   o.ExactShapes,
+		info: Info{
+			ModelID:        id,
+			Path:           dir,
+			OnnxFile:       spec.OnnxRel,
+			MaxTokens:      spec.MaxSeqLen,
+			Pooling:        spec.Pooling,
+			QueryPrefix:    spec.QueryPrefix,
+			DocumentPrefix: spec.DocumentPrefix,
+		},
+	}
+	rt.seqBuckets = seqBuckets(o.SequenceBuckets, spec.MaxSeqLen)
+	rt.batchBuckets = batchBuckets(o.BatchBuckets, o.MaxBatch)
+
+	var sessOpts []options.WithOption
+	if !o.ExactShapes {
+		// With both bucket lists set, hugot pads every input to a bucket and
+		// caps GoMLX's graph cache at len(batch)×len(seq) graphs.
+		sessOpts = append(sessOpts,
+			options.WithGoMLXBatchBuckets(rt.batchBuckets),
+			options.WithGoMLXSequenceBuckets(rt.seqBuckets))
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	// The session's context is not the load's: cancelling a load must not
+	// later poison a session that loaded fine.
+	rt.session, err = hugot.NewGoSession(context.Background(), sessOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("start hugot GO session: %w", err)
+	}
+	err = catch(func() error {
+		var perr error
+		rt.pipe, perr = hugot.NewPipeline(rt.session, hugot.FeatureExtractionConfig{
+			ModelPath:    dir,
+			Name:         "mnemo-embed",
+			OnnxFilename: filepath.Base(spec.OnnxRel),
+		})
+		return perr
+	})
+	if err != nil {
+		rt.close()
+		return nil, invalid("cannot load ONNX model %s: %v", onnxPath, err)
+	}
+	model := rt.pipe.Model
+	if model.Tokenizer == nil || model.Tokenizer.GoTokenizer == nil {
+		rt.close()
+		return nil, invalid("model folder %s: tokenizer.json did not load", dir)
+	}
+	rt.tk = model.Tokenizer.GoTokenizer.Tokenizer
+	// Our own settings: special tokens on, and their mask so truncation
+	// keeps [CLS]…[SEP] whatever the tokenizer's special tokens are. The
+	// hugot MaxLen setting is not honoured by the Go tokenizer; we truncate.
+	if err := rt.tk.With(api.EncodeOptions{AddSpecialTokens: true, IncludeSpecialTokensMask: true}); err != nil {
+		rt.close()
+		return nil, fmt.Errorf("configure tokenizer: %w", err)
+	}
+
+	if err := rt.pickOutput(model.OutputsMeta, onnxPath); err != nil {
+		rt.close()
+		return nil, err
+	}
+	dims := int(model.OutputsMeta[rt.outIdx].Dimensions[len(model.OutputsMeta[rt.outIdx].Dimensions)-1])
+	if dims <= 0 {
+		// Dynamic hidden size in the graph: ask the model.
+		v, err := rt.forward(context.Background(), [][]int{rt.warmupIDs()})
+		if err != nil {
+			rt.close()
+			return nil, invalid("model %s: first forward pass failed: %v", onnxPath, err)
+		}
+		dims = len(v[0])
+	}
+	rt.info.Dims = dims
+	if spec.HiddenSize > 0 && dims != spec.HiddenSize && rt.perTok {
+		rt.close()
+		return nil, invalid("model %s outputs %d-dimensional token vectors but %s says hidden_size %d: the folder mixes files from different models",
+			onnxPath, dims, filepath.Join(dir, "config.json"), spec.HiddenSize)
+	}
+	if spec.PoolingDim > 0 && dims != spec.PoolingDim {
+		rt.close()
+		return nil, invalid("model %s outputs %d-dimensional vectors but the pooling config says word_embedding_dimension %d: the folder mixes files from different models",
+			onnxPath, dims, spec.PoolingDim)
+	}
+	return rt, nil
+}
+
+// pickOutput chooses the model output to embed with: token vectors that
+// mnemo pools (preferred, so pooling follows the folder's config), else a
+// sentence vector the graph already pooled.
+func (rt *loaded) pickOutput(outs []backends.InputOutputInfo, onnxPath string) error {
+	names := make([]string, len(outs))
+	for i, o := range outs {
+		names[i] = o.Name
+	}
+	for _, want := range tokenOutputs {
+		if i := slices.Index(names, want); i >= 0 && len(outs[i].Dimensions) == 3 {
+			rt.outIdx, rt.perTok = i, true
+			return nil
+		}
+	}
+	for _, want := range sentenceOutputs {
+		if i := slices.Index(names, want); i >= 0 && len(outs[i].Dimensions) == 2 {
+			rt.outIdx, rt.perTok = i, false
+			rt.pooling, rt.info.Pooling = "model", "model"
+			return nil
+		}
+	}
+	return invalid("model %s has outputs [%s]; mnemo needs %s (token vectors, [batch, tokens, hidden]) or %s ([batch, hidden])",
+		onnxPath, strings.Join(names, ", "), strings.Join(tokenOutputs, " or "), strings.Join(sentenceOutputs, " or "))
+}
+
+func seqBuckets(want []int, maxLen int) []int {
+	var b []int
+	for _, n := range want {
+		if n > 0 && n < maxLen {
+			b = append(b, n)
+		}
+	}
+	b = append(b, maxLen)
+	slices.Sort(b)
+	return slices.Compact(b)
+}
+
+func batchBuckets(want []int, maxBatch int) []int {
+	b := []int{1}
+	for _, n := range want {
+		if n > 1 && n <= maxBatch {
+			b = append(b, n)
+		}
+	}
+	slices.Sort(b)
+	return slices.Compact(b)
+}
+
+// encode tokenises text with special tokens and no length limit.
+func (rt *loaded) encode(text string) []int {
+	return rt.tk.EncodeWithAnnotations(text).IDs
+}
+
+// tokenize tokenises text and truncates it to MaxTokens the way
+// sentence-transformers does: the leading special tokens ([CLS]), then the
+// first word pieces, then the trailing special tokens ([SEP]).
+func (rt *loaded) tokenize(text string) []int {
+	enc := rt.tk.EncodeWithAnnotations(text)
+	return truncate(enc.IDs, enc.SpecialTokensMask, rt.info.MaxTokens)
+}
+
+func truncate(ids, special []int, maxLen int) []int {
+	if len(ids) <= maxLen {
+		return ids
+	}
+	lead, trail := 1, 1 // [CLS] … [SEP] when the mask is missing
+	if len(special) == len(ids) {
+		lead, trail = 0, 0
+		for lead < len(ids) && special[lead] != 0 {
+			lead++
+		}
+		for trail < len(ids)-lead && special[len(ids)-1-trail] != 0 {
+			trail++
+		}
+	}
+	keep := maxLen - lead - trail
+	if keep < 0 {
+		return ids[:maxLen]
+	}
+	out := make([]int, 0, maxLen)
+	out = append(out, ids[:lead+keep]...)
+	return append(out, ids[len(ids)-trail:]...)
+}
+
+func (rt *loaded) warmupIDs() []int { return rt.tokenize("hello world") }
+
+// seqBucket is the padded length a sequence of n tokens runs at.
+func (rt *loaded) seqBucket(n int) int {
+	if rt.exact {
+		return n
+	}
+	for _, b := range rt.seqBuckets {
+		if n <= b {
+			return b
+		}
+	}
+	return n // cannot happen: tokenize truncates to the last bucket
+}
+
+// chunkSize is how many of the remaining texts (sorted longest first, the
+// first being firstLen tokens) go into the next forward pass: the largest
+// batch bucket that fits the batch and token budgets, so no row is padding.
+func (rt *loaded) chunkSize(firstLen, remaining, maxBatch, maxTokens int) int {
+	l := rt.seqBucket(firstLen)
+	if rt.exact {
+		return max(1, min(remaining, maxBatch, maxTokens/l))
+	}
+	best := 1
+	for _, b := range rt.batchBuckets {
+		if b <= remaining && b <= maxBatch && b*l <= maxTokens {
+			best = max(best, b)
+		}
+	}
+	return best
+}
+
+// forward runs token id sequences through the model and returns pooled,
+// L2-normalised vectors. Inputs are built by hugot's CreateInputTensors,
+// which pads them to the session's buckets (padding is masked out);
+// token_type_ids are all zero.
+func (rt *loaded) forward(ctx context.Context, seqs [][]int) (vecs [][]float32, err error) {
+	batch := backends.NewBatch(len(seqs))
+	defer func() { err = errors.Join(err, batch.Destroy()) }()
+	batch.Input = make([]backends.TokenizedInput, len(seqs))
+	for i, ids := range seqs {
+		n := len(ids)
+		tok, mask := make([]uint32, n), make([]uint32, n)
+		for j, id := range ids {
+			tok[j], mask[j] = uint32(id), 1
+		}
+		batch.Input[i] = backends.TokenizedInput{
+			TokenIDs: tok, TypeIDs: make([]uint32, n), AttentionMask: mask, MaxAttentionIndex: n - 1,
+		}
+		batch.MaxSequenceLength = max(batch.MaxSequenceLength, n)
+	}
+	err = catch(func() error {
+		if err := backends.CreateInputTensors(batch, rt.pipe.Model, rt.pipe.Runtime); err != nil {
+			return err
+		}
+		return backends.RunSessionOnBatch(ctx, batch, rt.pipe.BasePipeline)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("forward pass (%d texts, %d tokens): %w", len(seqs), batch.MaxSequenceLength, err)
+	}
+	if rt.outIdx >= len(batch.OutputValues) {
+		return nil, fmt.Errorf("forward pass returned %d outputs, want output %d", len(batch.OutputValues), rt.outIdx)
+	}
+	vecs = make([][]float32, len(seqs))
+	switch out := batch.OutputValues[rt.outIdx].(type) {
+	case [][][]float32: // [batch][valid tokens][hidden], padding already dropped
+		if len(out) < len(seqs) {
+			return nil, fmt.Errorf("forward pass returned %d rows for %d texts", len(out), len(seqs))
+		}
+		for i := range seqs {
+			if len(out[i]) != len(seqs[i]) {
+				return nil, fmt.Errorf("forward pass returned %d token vectors for %d tokens", len(out[i]), len(seqs[i]))
+			}
+			dims := len(out[i][0])
+			if vecs[i], err = pool(rt.pooling, out[i], dims); err != nil {
+				return nil, err
+			}
+		}
+	case [][]float32:
+		if len(out) < len(seqs) {
+			return nil, fmt.Errorf("forward pass returned %d rows for %d texts", len(out), len(seqs))
+		}
+		for i := range seqs {
+			vecs[i] = slices.Clone(out[i])
+		}
+	default:
+		return nil, fmt.Errorf("unexpected model output type %T", out)
+	}
+	for i := range vecs {
+		if err := normalize(vecs[i]); err != nil {
+			return nil, err
+		}
+	}
+	return vecs, nil
+}
+
+func (rt *loaded) close() error {
+	if rt == nil || rt.session == nil {
+		return nil
+	}
+	err := rt.session.Destroy()
+	rt.session = nil
+	return err
+}
+
+// catch turns a panic in hugot/GoMLX (which use panics internally) into an
+// error, so a bad model cannot take the process down.
+func catch(f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	return f()
+}
+
+func hashFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
