@@ -58,10 +58,10 @@ func runImport(ctx context.Context, env *runEnv, args []string) error {
 		}
 	} else {
 		fmt.Fprintf(env.stdout, "imported %d new memories, %d already present, %d bad lines (of %d)\n",
-			res.Imported, res.Duplicates, len(res.Bad), res.Lines)
+			res.Imported, res.Duplicates, res.BadLines, res.Lines)
 		for i, b := range res.Bad {
 			if i == maxBadLinesShown {
-				fmt.Fprintf(env.stdout, "  … and %d more bad lines (--json lists them all)\n", len(res.Bad)-i)
+				fmt.Fprintf(env.stdout, "  … and %d more bad lines (--json lists up to %d)\n", res.BadLines-i, service.MaxReportedBadLines)
 				break
 			}
 			fmt.Fprintf(env.stdout, "  line %d: %s\n", b.Line, b.Error)
@@ -73,7 +73,7 @@ func runImport(ctx context.Context, env *runEnv, args []string) error {
 	if err != nil {
 		return fmt.Errorf("import stopped: %w", err)
 	}
-	if len(res.Bad) > 0 {
+	if res.BadLines > 0 {
 		// The good lines are stored; a non-zero status tells scripts to look.
 		return exitError{code: 1}
 	}

@@ -213,12 +213,24 @@ type LineError struct {
 	Error string `json:"error"`
 }
 
+// MaxReportedBadLines bounds ImportResult.Bad, so a file of garbage cannot
+// exhaust memory; BadLines still counts them all.
+const MaxReportedBadLines = 1000
+
+func (r *ImportResult) bad(line int, msg string) {
+	r.BadLines++
+	if len(r.Bad) < MaxReportedBadLines {
+		r.Bad = append(r.Bad, LineError{Line: line, Error: msg})
+	}
+}
+
 // ImportResult reports what Import did.
 type ImportResult struct {
 	Lines          int         `json:"lines"`                     // non-blank lines read
 	Imported       int         `json:"imported"`                  // new memories stored
 	Duplicates     int         `json:"duplicates"`                // already present (same id, or same content in that project)
-	Bad            []LineError `json:"bad,omitempty"`             // rejected lines, with their numbers
+	BadLines       int         `json:"bad_lines"`                 // rejected lines
+	Bad            []LineError `json:"bad,omitempty"`             // the first MaxReportedBadLines of them, with line numbers and reasons
 	VectorsKept    int         `json:"vectors_kept"`              // imported with the file's vector
 	VectorsDropped int         `json:"vectors_dropped,omitempty"` // vectors not kept (inconsistent, or wrong dims for the model)
 	NeedEmbedding  int         `json:"need_embedding"`            // new memories without a current-model vector: run reembed
@@ -252,7 +264,7 @@ func (s *Service) Import(ctx context.Context, r io.Reader, o ImportOptions) (Imp
 		}
 		if errors.Is(err, jsonl.ErrLineTooLong) {
 			res.Lines++
-			res.Bad = append(res.Bad, LineError{Line: n, Error: err.Error()})
+			res.bad(n, err.Error())
 			continue
 		}
 		if err != nil {
@@ -261,7 +273,7 @@ func (s *Service) Import(ctx context.Context, r io.Reader, o ImportOptions) (Imp
 		res.Lines++
 		rec, err := jsonl.ParseLine(line, lim)
 		if err != nil {
-			res.Bad = append(res.Bad, LineError{Line: n, Error: err.Error()})
+			res.bad(n, err.Error())
 			continue
 		}
 		if rec.VectorDropped != "" {
@@ -296,7 +308,7 @@ func (s *Service) Import(ctx context.Context, r io.Reader, o ImportOptions) (Imp
 		put, err := s.store.Put(ctx, &m)
 		if err != nil {
 			if errors.Is(err, memory.ErrInvalid) {
-				res.Bad = append(res.Bad, LineError{Line: n, Error: invalidFrom("rejected by the store", err).Error()})
+				res.bad(n, invalidFrom("rejected by the store", err).Error())
 				continue
 			}
 			return res, fmt.Errorf("line %d: store: %w", n, err)

@@ -51,7 +51,7 @@ func TestImportMalformedLinesAndIdempotence(t *testing.T) {
 		if got, want := intsString(badLines), "2,5,7,9,10,13"; got != want {
 			t.Fatalf("bad lines %s, want %s (%+v)", got, want, res.Bad)
 		}
-		if res.Lines != 12 || res.Imported != 5 || res.Duplicates != 1 || res.VectorsKept != 2 || res.VectorsDropped != 1 || res.NeedEmbedding != 4 {
+		if res.Lines != 12 || res.BadLines != 6 || res.Imported != 5 || res.Duplicates != 1 || res.VectorsKept != 2 || res.VectorsDropped != 1 || res.NeedEmbedding != 4 {
 			t.Fatalf("result: %+v", res)
 		}
 		m, err := s.Get(ctx, keptID)
@@ -77,7 +77,7 @@ func TestImportMalformedLinesAndIdempotence(t *testing.T) {
 			t.Fatal(err)
 		}
 		after, _ := s.Stats(ctx)
-		if res2.Imported != 0 || res2.Duplicates != 6 || len(res2.Bad) != 6 || after.Total != before.Total {
+		if res2.Imported != 0 || res2.Duplicates != 6 || res2.BadLines != 6 || after.Total != before.Total {
 			t.Fatalf("re-import: %+v, total %d → %d", res2, before.Total, after.Total)
 		}
 		// Reembed then fixes what import could not embed.
@@ -161,4 +161,13 @@ func intsString(xs []int) string {
 func jsonString(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+func TestImportBoundsReportedBadLines(t *testing.T) {
+	s := newSvc(t, newFakeStore(), nil, "p")
+	n := MaxReportedBadLines + 500
+	res, err := s.Import(context.Background(), strings.NewReader(strings.Repeat("garbage\n", n)+`{"content":"ok"}`), ImportOptions{})
+	if err != nil || res.BadLines != n || len(res.Bad) != MaxReportedBadLines || res.Imported != 1 || res.Bad[0].Line != 1 {
+		t.Fatalf("%d bad lines: BadLines %d, reported %d, imported %d, %v", n, res.BadLines, len(res.Bad), res.Imported, err)
+	}
 }
