@@ -544,7 +544,8 @@ func (s *Service) Forget(ctx context.Context, ids []string) (ForgetResult, error
 	return res, nil
 }
 
-// List returns recent memories, newest first.
+// List returns recent memories, newest first, without their vectors
+// (Model and Dims still say whether and how each is embedded).
 func (s *Service) List(ctx context.Context, req ListRequest) ([]memory.Memory, error) {
 	limit := req.Limit
 	if limit == 0 {
@@ -574,6 +575,9 @@ func (s *Service) List(ctx context.Context, req ListRequest) ([]memory.Memory, e
 	}
 	if ms == nil {
 		ms = []memory.Memory{}
+	}
+	for i := range ms {
+		ms[i].Vector = nil // listings show text; vectors are export's business
 	}
 	return ms, nil
 }
