@@ -229,8 +229,10 @@ func (o *Options) recallWithin(ctx context.Context, req service.RecallRequest) (
 		lreq.Mode = o.LocalMode
 		if lreq.Mode != memory.ModeKeyword {
 			// An in-process model may use what is left of the budget.
+			// Three quarters of it, so a model that is still loading
+			// leaves time to answer by keyword.
 			if dl, ok := ctx.Deadline(); ok {
-				lreq.ModelWait = time.Until(dl)
+				lreq.ModelWait = max(0, time.Until(dl)*3/4)
 			}
 		}
 		go func() {
