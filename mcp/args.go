@@ -1,0 +1,441 @@
+package mcp
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/mnemo-mcp/mnemo/pkg/memory"
+	"github.com/mnemo-mcp/mnemo/pkg/service"
+)
+
+// All tool arguments enter here: decodeArgs turns the raw JSON into a typed
+// struct strictly (unknown arguments and wrong types are errors that name the
+// argument), and each struct's check method enforces the limits. Nothing past
+// this file sees unchecked input. FuzzDecodeArgs exercises it.
+
+// argError is a mistake in the caller's arguments; the handler turns it into
+// a tool error (isError) so the model can correct itself.
+type argError struct{ msg string }
+
+func (e *argError) Error() string { return e.msg }
+
+func argErrorf(format string, a ...any) error { return &argError{fmt.Sprintf(format, a...)} }
+
+// rawArguments returns the call's arguments as JSON bytes.
+func rawArguments(req mcp.CallToolRequest) (json.RawMessage, error) {
+	if len(req.Params.RawArguments) > 0 {
+		return req.Params.RawArguments, nil
+	}
+	if req.Params.Arguments == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(req.Params.Arguments)
+	if err != nil {
+		return nil, argErrorf("arguments are not valid JSON: %v", err)
+	}
+	return b, nil
+}
+
+// decodeArgs decodes raw (a JSON object, or empty/null for no arguments) into
+// a new T, rejecting unknown arguments and values of the wrong type with an
+// error naming the argument and the expected type.
+func decodeArgs[T any](raw []byte) (T, error) {
+	var v T
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return v, nil
+	}
+	if raw[0] != '{' {
+		return v, argErrorf("arguments must be a JSON object with named arguments, got %s", jsonKind(raw))
+	}
+	// Reject keys that differ from a field only by case: encoding/json would
+	// silently match them, hiding a typo from the caller.
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &keys); err != nil {
+		return v, argErrorf("arguments are not a valid JSON object: %v", err)
+	}
+	names := fieldNames(reflect.TypeOf(v))
+	for k := range keys {
+		if _, ok := names[k]; !ok {
+			return v, argErrorf("unknown argument %q; this tool takes: %s", k, strings.Join(sortedKeys(names), ", "))
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			name := te.Field
+			return v, argErrorf("argument %q must be %s, got %s", name, names[topLevel(name)], describeJSONValue(te.Value))
+		}
+		return v, argErrorf("invalid arguments: %v", err)
+	}
+	return v, nil
+}
+
+// fieldNames maps each JSON argument name of struct type t to a description
+// of its expected type, for error messages.
+func fieldNames(t reflect.Type) map[string]string {
+	out := map[string]string{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		out[name] = describeType(f.Type)
+	}
+	return out
+}
+
+func describeType(t reflect.Type) string {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Int, reflect.Int64:
+		return "an integer"
+	case reflect.Float64:
+		return "a number"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.String {
+			return "an array of strings"
+		}
+		return "an array"
+	case reflect.Map:
+		return "a JSON object"
+	}
+	return "a JSON value"
+}
+
+func describeJSONValue(v string) string {
+	switch {
+	case v == "":
+		return "a value of another type"
+	case strings.HasPrefix(v, "number"):
+		return "a " + v
+	case v == "array" || v == "object":
+		return "an " + v
+	}
+	return "a " + v
+}
+
+func jsonKind(raw []byte) string {
+	switch raw[0] {
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	}
+	return "a number"
+}
+
+// topLevel returns the first path element of a json field path ("tags.0" → "tags").
+func topLevel(field string) string {
+	name, _, _ := strings.Cut(field, ".")
+	return name
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ---- per-tool arguments ----
+
+type rememberArgs struct {
+	Content  string         `json:"content"`
+	Tags     []string       `json:"tags"`
+	Project  string         `json:"project"`
+	Metadata map[string]any `json:"metadata"`
+}
+
+// MaxMetadataBytes bounds the JSON size of a memory's metadata.
+const MaxMetadataBytes = 16 << 10
+
+func (a *rememberArgs) check(maxContent int) error {
+	if strings.TrimSpace(a.Content) == "" {
+		return argErrorf("argument \"content\" is required and must not be empty: pass the text to remember")
+	}
+	if len(a.Content) > maxContent {
+		return argErrorf("argument \"content\" is %d bytes; the limit is %d bytes: split it into smaller self-contained memories", len(a.Content), maxContent)
+	}
+	if !utf8.ValidString(a.Content) {
+		return argErrorf("argument \"content\" is not valid UTF-8")
+	}
+	tags, err := checkTags(a.Tags)
+	if err != nil {
+		return err
+	}
+	a.Tags = tags
+	if err := checkProject(a.Project, false); err != nil {
+		return err
+	}
+	if a.Metadata != nil {
+		b, err := json.Marshal(a.Metadata)
+		if err != nil {
+			return argErrorf("argument \"metadata\" cannot be encoded as JSON: %v", err)
+		}
+		if len(b) > MaxMetadataBytes {
+			return argErrorf("argument \"metadata\" is %d bytes of JSON; the limit is %d", len(b), MaxMetadataBytes)
+		}
+	}
+	return nil
+}
+
+type recallArgs struct {
+	Query   string   `json:"query"`
+	K       *int     `json:"k"`
+	Tags    []string `json:"tags"`
+	Project string   `json:"project"`
+	Mode    string   `json:"mode"`
+	Since   string   `json:"since"`
+
+	since time.Time
+}
+
+// MaxQueryBytes bounds a recall query or a similarity query.
+const MaxQueryBytes = 8 << 10
+
+func (a *recallArgs) check(now time.Time) error {
+	if err := checkQuery("query", a.Query); err != nil {
+		return err
+	}
+	if a.K != nil && (*a.K < 1 || *a.K > service.MaxRecallK) {
+		return argErrorf("argument \"k\" is %d; it must be between 1 and %d", *a.K, service.MaxRecallK)
+	}
+	tags, err := checkTags(a.Tags)
+	if err != nil {
+		return err
+	}
+	a.Tags = tags
+	if err := checkProject(a.Project, true); err != nil {
+		return err
+	}
+	if a.Mode != "" && !memory.Mode(a.Mode).Valid() {
+		return argErrorf("argument \"mode\" is %q; use one of hybrid, semantic, keyword", a.Mode)
+	}
+	if a.Since != "" {
+		t, err := parseSince(a.Since, now)
+		if err != nil {
+			return err
+		}
+		a.since = t
+	}
+	return nil
+}
+
+// parseSince accepts an RFC 3339 time, a date (2006-01-02), or a duration
+// back from now ("36h", "7d", "2w").
+func parseSince(s string, now time.Time) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t, nil
+	}
+	mult := time.Duration(0)
+	num := s
+	switch {
+	case strings.HasSuffix(s, "d"):
+		mult, num = 24*time.Hour, strings.TrimSuffix(s, "d")
+	case strings.HasSuffix(s, "w"):
+		mult, num = 7*24*time.Hour, strings.TrimSuffix(s, "w")
+	}
+	if mult != 0 {
+		if n, err := strconv.ParseFloat(num, 64); err == nil && n > 0 && n < 1e5 {
+			return now.Add(-time.Duration(n * float64(mult))), nil
+		}
+	} else if d, err := time.ParseDuration(s); err == nil && d > 0 {
+		return now.Add(-d), nil
+	}
+	return time.Time{}, argErrorf("argument \"since\" is %q; use an RFC 3339 time (2025-01-31T12:00:00Z), a date (2025-01-31) or an age such as 36h, 7d, 2w", s)
+}
+
+type forgetArgs struct {
+	ID  string   `json:"id"`
+	IDs []string `json:"ids"`
+}
+
+// MaxForgetIDs bounds one forget call.
+const MaxForgetIDs = 100
+
+// check returns the ids to delete, de-duplicated, in the order given.
+func (a *forgetArgs) check() ([]string, error) {
+	var ids []string
+	if a.ID != "" {
+		ids = append(ids, a.ID)
+	}
+	ids = append(ids, a.IDs...)
+	if len(ids) == 0 {
+		return nil, argErrorf("pass \"id\" (one memory id) or \"ids\" (an array of ids) to forget; ids come from recall or list_memories")
+	}
+	if len(ids) > MaxForgetIDs {
+		return nil, argErrorf("%d ids given; forget at most %d per call", len(ids), MaxForgetIDs)
+	}
+	seen := map[string]bool{}
+	out := ids[:0:0]
+	for _, id := range ids {
+		id = strings.TrimSpace(id)
+		if !memory.ValidID(id) {
+			return nil, argErrorf("%q is not a memory id (ids are 26-character ULIDs such as 01HZY3G7Q5E2M8R9T0V1W2X3Y4, as returned by recall or list_memories)", truncate(id, 40))
+		}
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
+type listArgs struct {
+	Limit   *int     `json:"limit"`
+	Offset  *int     `json:"offset"`
+	Tags    []string `json:"tags"`
+	Project string   `json:"project"`
+}
+
+// MaxListLimit bounds one page of list_memories.
+const (
+	DefaultListLimit = 20
+	MaxListLimit     = 200
+	maxListOffset    = 1 << 30
+)
+
+func (a *listArgs) check() error {
+	if a.Limit != nil && (*a.Limit < 1 || *a.Limit > MaxListLimit) {
+		return argErrorf("argument \"limit\" is %d; it must be between 1 and %d", *a.Limit, MaxListLimit)
+	}
+	if a.Offset != nil && (*a.Offset < 0 || *a.Offset > maxListOffset) {
+		return argErrorf("argument \"offset\" is %d; it must be 0 or more", *a.Offset)
+	}
+	tags, err := checkTags(a.Tags)
+	if err != nil {
+		return err
+	}
+	a.Tags = tags
+	return checkProject(a.Project, true)
+}
+
+type embedArgs struct {
+	Texts []string `json:"texts"`
+}
+
+func (a *embedArgs) check(maxBytes int) error {
+	return checkTexts("texts", a.Texts, maxBytes)
+}
+
+type similarityArgs struct {
+	Query      string   `json:"query"`
+	Candidates []string `json:"candidates"`
+}
+
+func (a *similarityArgs) check(maxBytes int) error {
+	if err := checkQuery("query", a.Query); err != nil {
+		return err
+	}
+	return checkTexts("candidates", a.Candidates, maxBytes)
+}
+
+// ---- shared checks ----
+
+func checkQuery(name, q string) error {
+	if strings.TrimSpace(q) == "" {
+		return argErrorf("argument %q is required and must not be empty: describe what you are looking for in a few words", name)
+	}
+	if len(q) > MaxQueryBytes {
+		return argErrorf("argument %q is %d bytes; the limit is %d: use a shorter query", name, len(q), MaxQueryBytes)
+	}
+	if !utf8.ValidString(q) {
+		return argErrorf("argument %q is not valid UTF-8", name)
+	}
+	return nil
+}
+
+func checkTexts(name string, texts []string, maxBytes int) error {
+	if len(texts) == 0 {
+		return argErrorf("argument %q is required: pass 1 to %d texts", name, service.MaxEmbedTexts)
+	}
+	if len(texts) > service.MaxEmbedTexts {
+		return argErrorf("argument %q has %d texts; at most %d per call: split the request", name, len(texts), service.MaxEmbedTexts)
+	}
+	for i, t := range texts {
+		if strings.TrimSpace(t) == "" {
+			return argErrorf("%s[%d] is empty; every text must have content", name, i)
+		}
+		if len(t) > maxBytes {
+			return argErrorf("%s[%d] is %d bytes; the limit is %d", name, i, len(t), maxBytes)
+		}
+		if !utf8.ValidString(t) {
+			return argErrorf("%s[%d] is not valid UTF-8", name, i)
+		}
+	}
+	return nil
+}
+
+func checkTags(tags []string) ([]string, error) {
+	if tags == nil {
+		return nil, nil
+	}
+	n, err := memory.NormalizeTags(tags)
+	if err != nil {
+		return nil, argErrorf("argument \"tags\": %s; tags are short lowercase words without commas", strings.TrimPrefix(err.Error(), memory.ErrInvalid.Error()+": "))
+	}
+	return n, nil
+}
+
+// checkProject validates a project name; "" means the default, and "*" (all
+// projects) is allowed only where searching.
+func checkProject(p string, allowAll bool) error {
+	if p == "" || (allowAll && p == "*") {
+		return nil
+	}
+	if err := memory.ValidateProject(p); err != nil {
+		hint := ""
+		if !allowAll && p == "*" {
+			hint = "; name one project, or omit it for the current project"
+		}
+		return argErrorf("argument \"project\": %s%s", strings.TrimPrefix(err.Error(), memory.ErrInvalid.Error()+": "), hint)
+	}
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+// round4 keeps scores compact in JSON.
+func round4(f float64) float64 {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0
+	}
+	return math.Round(f*1e4) / 1e4
+}

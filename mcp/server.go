@@ -1,0 +1,128 @@
+// Package mcp is mnemo's MCP server: the tools, resources, prompt and
+// instructions Claude sees, built on github.com/mark3labs/mcp-go over the
+// memory service. It decodes and checks every argument itself (one place,
+// fuzzed), turns caller mistakes into tool errors the model can act on, and
+// keeps protocol errors for real internal failures.
+package mcp
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/mnemo-mcp/mnemo/pkg/logging"
+	"github.com/mnemo-mcp/mnemo/pkg/memory"
+	"github.com/mnemo-mcp/mnemo/pkg/service"
+)
+
+// Memories is what the server needs from the memory service (*service.Service
+// satisfies it); tests use a fake.
+type Memories interface {
+	Remember(ctx context.Context, req service.RememberRequest) (service.RememberResult, error)
+	Recall(ctx context.Context, req service.RecallRequest) (service.RecallResult, error)
+	Forget(ctx context.Context, ids []string) (service.ForgetResult, error)
+	List(ctx context.Context, req service.ListRequest) ([]memory.Memory, error)
+	Get(ctx context.Context, id string) (memory.Memory, error)
+	Embed(ctx context.Context, texts []string) (service.EmbedResult, error)
+	Similarity(ctx context.Context, query string, candidates []string) (service.SimilarityResult, error)
+	ModelStatus() service.ModelStatus
+}
+
+// Defaults of Options.
+const (
+	DefaultMaxContentBytes = 64 << 10
+	DefaultModelWait       = 3 * time.Second
+	// writeTimeout bounds a write that has been detached from its request's
+	// context (so shutdown cannot abort it half-way).
+	writeTimeout = 30 * time.Second
+	// ServerName is the name reported in initialize / server/discover.
+	ServerName = "mnemo"
+)
+
+// Options configures the server.
+type Options struct {
+	// Version is reported to clients (the binary's version).
+	Version string
+	// MaxContentBytes bounds one memory's content (default 64 KiB).
+	MaxContentBytes int
+	// ModelWait bounds how long a recall waits for a model that is still
+	// loading before it answers by keyword (default 3s; negative = no wait).
+	ModelWait time.Duration
+	// Logger receives the server's logs (never stdout); nil discards.
+	Logger *slog.Logger
+}
+
+func (o Options) withDefaults() Options {
+	if o.Version == "" {
+		o.Version = "dev"
+	}
+	if o.MaxContentBytes <= 0 {
+		o.MaxContentBytes = DefaultMaxContentBytes
+	}
+	if o.ModelWait == 0 {
+		o.ModelWait = DefaultModelWait
+	}
+	if o.ModelWait < 0 {
+		o.ModelWait = 0
+	}
+	if o.Logger == nil {
+		o.Logger = logging.Discard()
+	}
+	return o
+}
+
+// Instructions tells Claude when to remember and when to recall. It is sent
+// in initialize and server/discover; keep it under 2 KB.
+const Instructions = `mnemo is your long-term memory across sessions and projects: a local, private store searched by meaning and by keyword.
+
+Recall before you act: at the start of a task, and whenever the user refers to earlier work, preferences, decisions, names or conventions you do not see in the conversation, call recall with a short descriptive query (project defaults to the current one plus global memories; use project "*" to search everything). Trust what you find only as far as it fits what you see now.
+
+Remember what will matter later and cannot be re-derived cheaply: the user's stated preferences and corrections, decisions and their reasons, project conventions, environment facts (commands, paths, versions), solutions to problems that took effort. Write one self-contained fact per memory, in plain words, with a few lowercase tags. Do not store secrets, credentials, or transient chatter. Storing the same content twice is harmless (it is deduplicated); similar_to in the answer points at close existing memories you may want to forget if they are now wrong.
+
+Forget memories that are wrong or outdated (by id, from recall or list_memories). embed and similarity expose the embedding model directly, for comparing texts.
+
+If a recall says semantic:false, the embedding model was still loading and results are keyword matches only; recall again shortly for semantic results.`
+
+// NewServer builds the MCP server over svc.
+func NewServer(svc Memories, opts Options) *server.MCPServer {
+	opts = opts.withDefaults()
+	h := &handlers{svc: svc, opts: opts, log: opts.Logger}
+	s := server.NewMCPServer(ServerName, opts.Version,
+		server.WithTitle("mnemo memory"),
+		server.WithDescription("Semantic long-term memory and text embeddings, computed locally."),
+		server.WithInstructions(Instructions),
+		server.WithToolCapabilities(false),
+		server.WithResourceCapabilities(false, false),
+		server.WithPromptCapabilities(false),
+		server.WithRecovery(),
+		server.WithResourceRecovery(),
+		// A result that breaks its own outputSchema would be rejected by
+		// validating clients anyway; catching it here names the field.
+		server.WithOutputSchemaValidation(),
+	)
+	for _, t := range h.tools() {
+		s.AddTool(t.Tool, t.Handler)
+	}
+	h.addResources(s)
+	h.addPrompts(s)
+	return s
+}
+
+// Tools returns the tool definitions (for snapshots and documentation).
+func Tools() []mcp.Tool {
+	h := &handlers{opts: Options{}.withDefaults()}
+	var out []mcp.Tool
+	for _, t := range h.tools() {
+		out = append(out, t.Tool)
+	}
+	return out
+}
+
+type handlers struct {
+	svc  Memories
+	opts Options
+	log  *slog.Logger
+}

@@ -1,0 +1,598 @@
+package mcp
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/mnemo-mcp/mnemo/pkg/memory"
+	"github.com/mnemo-mcp/mnemo/pkg/service"
+)
+
+// harness is an in-process MCP client connected to a server over a fake
+// service; every call goes through mcp-go's full request path.
+type harness struct {
+	t     *testing.T
+	svc   *fakeMemories
+	c     *client.Client
+	tools map[string]mcp.Tool
+
+	mu            sync.Mutex
+	notifications []mcp.JSONRPCNotification
+}
+
+func newHarness(t *testing.T, svc *fakeMemories, opts Options) *harness {
+	t.Helper()
+	if opts.ModelWait == 0 {
+		opts.ModelWait = 100 * time.Millisecond
+	}
+	c, err := client.NewInProcessClient(NewServer(svc, opts))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, svc: svc, c: c, tools: map[string]mcp.Tool{}}
+	c.OnNotification(func(n mcp.JSONRPCNotification) {
+		h.mu.Lock()
+		h.notifications = append(h.notifications, n)
+		h.mu.Unlock()
+	})
+	ctx := context.Background()
+	if err := c.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	init := mcp.InitializeRequest{}
+	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
+	init.Params.ClientInfo = mcp.Implementation{Name: "mnemo-test", Version: "0"}
+	res, err := c.Initialize(ctx, init)
+	if err != nil {
+		t.Fatalf("initialize: %v", err)
+	}
+	if res.ServerInfo.Name != ServerName || !strings.Contains(res.Instructions, "recall") {
+		t.Fatalf("initialize result: %+v", res)
+	}
+	list, err := c.ListTools(ctx, mcp.ListToolsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tool := range list.Tools {
+		h.tools[tool.Name] = tool
+	}
+	return h
+}
+
+// call invokes a tool with arguments given as a Go value or as raw JSON
+// (a string starting with '{' or any json.RawMessage).
+func (h *harness) call(name string, args any) *mcp.CallToolResult {
+	h.t.Helper()
+	return h.callMeta(name, args, nil)
+}
+
+func (h *harness) callMeta(name string, args any, meta *mcp.Meta) *mcp.CallToolResult {
+	h.t.Helper()
+	req := mcp.CallToolRequest{}
+	req.Params.Name = name
+	req.Params.Meta = meta
+	switch a := args.(type) {
+	case json.RawMessage:
+		req.Params.RawArguments = a
+	default:
+		req.Params.Arguments = a
+	}
+	res, err := h.c.CallTool(context.Background(), req)
+	if err != nil {
+		h.t.Fatalf("%s: protocol error: %v", name, err)
+	}
+	return res
+}
+
+func text(res *mcp.CallToolResult) string {
+	var b strings.Builder
+	for _, c := range res.Content {
+		if tc, ok := c.(mcp.TextContent); ok {
+			b.WriteString(tc.Text)
+		}
+	}
+	return b.String()
+}
+
+// ok asserts a successful result whose structuredContent validates against
+// the tool's outputSchema, and decodes it into out.
+func (h *harness) ok(name string, res *mcp.CallToolResult, out any) {
+	h.t.Helper()
+	if res.IsError {
+		h.t.Fatalf("%s: unexpected tool error: %s", name, text(res))
+	}
+	if text(res) == "" {
+		h.t.Fatalf("%s: no text content for clients that ignore structuredContent", name)
+	}
+	raw := structuredJSON(h.t, res)
+	validateAgainst(h.t, h.tools[name], raw)
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			h.t.Fatalf("%s: decode structuredContent: %v", name, err)
+		}
+	}
+}
+
+// toolErr asserts an isError result whose text contains every want.
+func (h *harness) toolErr(name string, res *mcp.CallToolResult, want ...string) {
+	h.t.Helper()
+	if !res.IsError {
+		h.t.Fatalf("%s: want isError, got success: %s", name, text(res))
+	}
+	for _, w := range want {
+		if !strings.Contains(text(res), w) {
+			h.t.Errorf("%s: error %q does not mention %q", name, text(res), w)
+		}
+	}
+}
+
+func structuredJSON(t *testing.T, res *mcp.CallToolResult) []byte {
+	t.Helper()
+	if len(res.RawStructuredContent) > 0 {
+		return res.RawStructuredContent
+	}
+	if res.StructuredContent == nil {
+		t.Fatal("no structuredContent")
+	}
+	b, err := json.Marshal(res.StructuredContent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// validateAgainst checks data against the outputSchema the client received
+// in tools/list (not the Go-side definition), with a full JSON Schema
+// validator.
+func validateAgainst(t *testing.T, tool mcp.Tool, data []byte) {
+	t.Helper()
+	schemaJSON := tool.RawOutputSchema
+	if len(schemaJSON) == 0 {
+		b, err := json.Marshal(tool.OutputSchema)
+		if err != nil {
+			t.Fatal(err)
+		}
+		schemaJSON = b
+	}
+	if len(schemaJSON) == 0 || string(schemaJSON) == "null" {
+		t.Fatalf("tool %s has no outputSchema", tool.Name)
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schemaJSON))
+	if err != nil {
+		t.Fatalf("%s outputSchema: %v", tool.Name, err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource("out.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := c.Compile("out.json")
+	if err != nil {
+		t.Fatalf("%s outputSchema does not compile: %v", tool.Name, err)
+	}
+	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sch.Validate(v); err != nil {
+		t.Fatalf("%s structuredContent %s does not match outputSchema: %v", tool.Name, data, err)
+	}
+}
+
+func TestToolsListed(t *testing.T) {
+	h := newHarness(t, newFake(), Options{})
+	want := []string{ToolRemember, ToolRecall, ToolForget, ToolList, ToolEmbed, ToolSimilarity}
+	if len(h.tools) != len(want) {
+		t.Errorf("tools: got %d, want %d", len(h.tools), len(want))
+	}
+	for _, name := range want {
+		tool, ok := h.tools[name]
+		if !ok {
+			t.Errorf("tool %s missing", name)
+			continue
+		}
+		if len(tool.Description) < 40 {
+			t.Errorf("%s: description too thin: %q", name, tool.Description)
+		}
+		a := tool.Annotations
+		if a.ReadOnlyHint == nil || a.DestructiveHint == nil || a.IdempotentHint == nil || a.OpenWorldHint == nil {
+			t.Errorf("%s: annotations incomplete: %+v", name, a)
+			continue
+		}
+		readOnly := name == ToolRecall || name == ToolList || name == ToolEmbed || name == ToolSimilarity
+		if *a.ReadOnlyHint != readOnly {
+			t.Errorf("%s: readOnlyHint = %v", name, *a.ReadOnlyHint)
+		}
+		if *a.DestructiveHint != (name == ToolForget) {
+			t.Errorf("%s: destructiveHint = %v", name, *a.DestructiveHint)
+		}
+		if name == ToolRemember && !*a.IdempotentHint {
+			t.Errorf("remember must be idempotent (dedup)")
+		}
+	}
+}
+
+func TestInstructionsUnder2KB(t *testing.T) {
+	if n := len(Instructions); n >= 2048 {
+		t.Fatalf("instructions are %d bytes; keep them under 2048", n)
+	}
+}
+
+func TestRememberRecallForgetRoundTrip(t *testing.T) {
+	svc := newFake()
+	h := newHarness(t, svc, Options{})
+
+	var rem rememberOut
+	h.ok(ToolRemember, h.call(ToolRemember, map[string]any{
+		"content": "The user prefers tabs over spaces in Go files", "tags": []string{"Preference", "go"},
+		"metadata": map[string]any{"file": "main.go"},
+	}), &rem)
+	if !memory.ValidID(rem.ID) || rem.Duplicate || rem.Project != "testproj" || !rem.Embedded {
+		t.Fatalf("remember: %+v", rem)
+	}
+	if m := svc.mems[rem.ID]; m.Source != memory.SourceMCP || strings.Join(m.Tags, ",") != "go,preference" || m.Metadata["file"] != "main.go" {
+		t.Errorf("stored memory: %+v", m)
+	}
+
+	// Identical content again: the same id, flagged duplicate.
+	var dup rememberOut
+	h.ok(ToolRemember, h.call(ToolRemember, map[string]any{"content": "The user prefers tabs over spaces in Go files"}), &dup)
+	if !dup.Duplicate || dup.ID != rem.ID || dup.Note == "" {
+		t.Errorf("duplicate: %+v", dup)
+	}
+	// Nearly the same: a new memory with similar_to.
+	var near rememberOut
+	h.ok(ToolRemember, h.call(ToolRemember, map[string]any{"content": "The user prefers tabs over spaces in Go files!"}), &near)
+	if near.Duplicate || len(near.SimilarTo) != 1 || near.SimilarTo[0].ID != rem.ID {
+		t.Errorf("near duplicate: %+v", near)
+	}
+	h.ok(ToolRemember, h.call(ToolRemember, map[string]any{"content": "Deploys go through make release", "project": "other"}), nil)
+
+	var rec recallOut
+	h.ok(ToolRecall, h.call(ToolRecall, map[string]any{"query": "tabs or spaces", "k": 1}), &rec)
+	if len(rec.Results) != 1 || !rec.Semantic || rec.Model != fakeModel || rec.Mode != memory.ModeHybrid || rec.Note != "" {
+		t.Fatalf("recall: %+v", rec)
+	}
+	if r := rec.Results[0]; r.Score == nil || r.CreatedAt == "" || r.Project != "testproj" {
+		t.Errorf("recall hit: %+v", r)
+	}
+	if !strings.Contains(text(h.call(ToolRecall, map[string]any{"query": "tabs"})), "tabs over spaces") {
+		t.Error("recall text content does not show the memory")
+	}
+	// Project scoping reaches the service as given.
+	h.ok(ToolRecall, h.call(ToolRecall, map[string]any{"query": "deploys", "project": "*", "mode": "keyword", "since": "7d", "tags": []string{"go"}}), &rec)
+	if lr := svc.lastRec; lr.Project != "*" || lr.Mode != memory.ModeKeyword || lr.Since.IsZero() || len(lr.Tags) != 1 || lr.K != 0 {
+		t.Errorf("recall request: %+v", lr)
+	}
+	if lr := svc.lastRec; lr.ModelWait != 100*time.Millisecond {
+		t.Errorf("ModelWait not passed: %v", lr.ModelWait)
+	}
+
+	var fg forgetOut
+	h.ok(ToolForget, h.call(ToolForget, map[string]any{"id": near.ID}), &fg)
+	if len(fg.Deleted) != 1 || fg.Deleted[0] != near.ID || len(fg.Missing) != 0 {
+		t.Errorf("forget: %+v", fg)
+	}
+	// Forgetting it again: the id is unknown now → tool error, not a protocol error.
+	h.toolErr(ToolForget, h.call(ToolForget, map[string]any{"id": near.ID}), near.ID, "recall or list_memories")
+	// Mixed: the known one is deleted, the error names the unknown one.
+	unknown := memory.NewID(time.Now())
+	res := h.call(ToolForget, map[string]any{"ids": []string{rem.ID, unknown}})
+	h.toolErr(ToolForget, res, unknown, rem.ID)
+	if _, still := svc.mems[rem.ID]; still {
+		t.Error("known id not deleted in a mixed forget")
+	}
+}
+
+func TestListMemories(t *testing.T) {
+	svc := newFake()
+	h := newHarness(t, svc, Options{})
+	for i := 0; i < 5; i++ {
+		h.ok(ToolRemember, h.call(ToolRemember, map[string]any{"content": fmt.Sprintf("fact number %d", i), "tags": []string{"n"}}), nil)
+	}
+	var page listOut
+	h.ok(ToolList, h.call(ToolList, map[string]any{"limit": 2}), &page)
+	if page.Count != 2 || page.NextOffset == nil || *page.NextOffset != 2 || page.Memories[0].Content != "fact number 4" {
+		t.Fatalf("page 1: %+v", page)
+	}
+	page = listOut{}
+	h.ok(ToolList, h.call(ToolList, map[string]any{"limit": 2, "offset": 4, "tags": []string{"n"}, "project": "*"}), &page)
+	if page.Count != 1 || page.NextOffset != nil || page.Offset != 4 {
+		t.Fatalf("last page: %+v", page)
+	}
+	if svc.lastList.Project != "*" || svc.lastList.Offset != 4 {
+		t.Errorf("list request: %+v", svc.lastList)
+	}
+	// No arguments at all: defaults.
+	h.ok(ToolList, h.call(ToolList, nil), &page)
+	if svc.lastList.Limit != DefaultListLimit || page.Count != 5 {
+		t.Errorf("defaults: %+v %+v", svc.lastList, page)
+	}
+}
+
+func TestEmbedAndSimilarity(t *testing.T) {
+	h := newHarness(t, newFake(), Options{})
+	var emb embedOut
+	h.ok(ToolEmbed, h.call(ToolEmbed, map[string]any{"texts": []string{"alpha", "beta"}}), &emb)
+	if emb.Model != fakeModel || emb.Dimensions != fakeDims || len(emb.Vectors) != 2 || len(emb.Vectors[0]) != fakeDims {
+		t.Fatalf("embed: %+v", emb)
+	}
+	var sim similarityOut
+	h.ok(ToolSimilarity, h.call(ToolSimilarity, map[string]any{"query": "cat", "candidates": []string{"dog", "act", "tac cat"}}), &sim)
+	if len(sim.Results) != 3 || sim.Results[0].Similarity < sim.Results[1].Similarity || sim.Results[2].Text != "dog" || sim.Results[2].Index != 0 {
+		t.Fatalf("similarity: %+v", sim)
+	}
+}
+
+func TestModelUnavailable(t *testing.T) {
+	svc := newFake()
+	svc.ready = false
+	h := newHarness(t, svc, Options{})
+	h.toolErr(ToolEmbed, h.call(ToolEmbed, map[string]any{"texts": []string{"x"}}), "still loading")
+	svc.loadErr = "model.onnx: no such file"
+	h.toolErr(ToolSimilarity, h.call(ToolSimilarity, map[string]any{"query": "x", "candidates": []string{"y"}}), "failed to load", "no such file")
+	// Writes still work without the model.
+	var rem rememberOut
+	h.ok(ToolRemember, h.call(ToolRemember, map[string]any{"content": "stored without a vector"}), &rem)
+	if rem.Embedded {
+		t.Error("embedded reported true with no model")
+	}
+}
+
+// A recall before the model is ready waits (sending progress when asked),
+// then answers by keyword and says so.
+func TestRecallWhileModelLoads(t *testing.T) {
+	svc := newFake()
+	h := newHarness(t, svc, Options{ModelWait: 80 * time.Millisecond})
+	h.ok(ToolRemember, h.call(ToolRemember, map[string]any{"content": "kubernetes cluster runs in eu-west"}), nil)
+	svc.mu.Lock()
+	svc.ready = false
+	svc.mu.Unlock()
+
+	var rec recallOut
+	res := h.callMeta(ToolRecall, map[string]any{"query": "kubernetes"}, &mcp.Meta{ProgressToken: "tok-1"})
+	h.ok(ToolRecall, res, &rec)
+	if rec.Semantic || rec.Note == "" || len(rec.Results) != 1 || !strings.Contains(text(res), "keyword only") {
+		t.Fatalf("recall while loading: %+v / %s", rec, text(res))
+	}
+	// Progress notifications arrive asynchronously; wait for them a little.
+	var progress []mcp.JSONRPCNotification
+	for i := 0; i < 200 && len(progress) == 0; i++ {
+		h.mu.Lock()
+		for _, n := range h.notifications {
+			if n.Method == "notifications/progress" {
+				progress = append(progress, n)
+			}
+		}
+		h.mu.Unlock()
+		if len(progress) == 0 {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	if len(progress) == 0 {
+		t.Fatal("no progress notification while waiting for the model")
+	}
+	last := -1.0
+	for _, n := range progress {
+		f := n.Params.AdditionalFields
+		if f["progressToken"] != "tok-1" {
+			t.Errorf("progress token: %v", f["progressToken"])
+		}
+		p, _ := f["progress"].(float64)
+		if p <= last {
+			t.Errorf("progress not increasing: %v after %v", p, last)
+		}
+		last = p
+	}
+
+	// Without a progress token: same answer, no notifications needed.
+	h.ok(ToolRecall, h.call(ToolRecall, map[string]any{"query": "kubernetes"}), &rec)
+	if rec.Semantic {
+		t.Error("semantic with no model")
+	}
+	// An explicit keyword recall is not "degraded": no note.
+	rec = recallOut{}
+	h.ok(ToolRecall, h.call(ToolRecall, map[string]any{"query": "kubernetes", "mode": "keyword"}), &rec)
+	if rec.Note != "" {
+		t.Errorf("keyword recall has a note: %q", rec.Note)
+	}
+}
+
+func TestBadInputIsToolError(t *testing.T) {
+	h := newHarness(t, newFake(), Options{MaxContentBytes: 100})
+	raw := func(s string) json.RawMessage { return json.RawMessage(s) }
+	long := strings.Repeat("x", 101)
+	cases := []struct {
+		tool string
+		args any
+		want []string
+	}{
+		{ToolRemember, nil, []string{"content", "required"}},
+		{ToolRemember, map[string]any{"content": "  "}, []string{"content", "empty"}},
+		{ToolRemember, map[string]any{"content": long}, []string{"101 bytes", "limit is 100"}},
+		{ToolRemember, map[string]any{"content": "x", "tags": "a,b"}, []string{`"tags"`, "array of strings", "string"}},
+		{ToolRemember, map[string]any{"content": "x", "tags": []any{1}}, []string{`"tags"`, "array of strings"}},
+		{ToolRemember, map[string]any{"content": "x", "tags": []string{""}}, []string{"tags", "empty"}},
+		{ToolRemember, map[string]any{"content": "x", "tags": []string{"a,b"}}, []string{"tags", "comma"}},
+		{ToolRemember, map[string]any{"content": "x", "tags": []string{strings.Repeat("t", 65)}}, []string{"tags", "longer"}},
+		{ToolRemember, map[string]any{"content": "x", "project": "*"}, []string{"project", "all projects"}},
+		{ToolRemember, map[string]any{"content": "x", "project": "a\x00b"}, []string{"project", "control"}},
+		{ToolRemember, map[string]any{"content": "x", "project": strings.Repeat("p", 300)}, []string{"project", "longer"}},
+		{ToolRemember, map[string]any{"content": "x", "metadata": "nope"}, []string{`"metadata"`, "JSON object"}},
+		{ToolRemember, map[string]any{"content": 42}, []string{`"content"`, "a string", "number"}},
+		{ToolRemember, map[string]any{"content": "x", "Content": "y"}, []string{`unknown argument "Content"`}},
+		{ToolRemember, map[string]any{"content": "x", "importance": 3}, []string{`unknown argument "importance"`, "content, metadata, project, tags"}},
+		{ToolRemember, raw(`["content"]`), []string{"JSON object", "array"}},
+		{ToolRemember, raw(`"remember this"`), []string{"JSON object", "string"}},
+		{ToolRecall, map[string]any{}, []string{"query", "required"}},
+		{ToolRecall, map[string]any{"query": ""}, []string{"query", "empty"}},
+		{ToolRecall, map[string]any{"query": "x", "k": 0}, []string{`"k"`, "between 1 and 50"}},
+		{ToolRecall, map[string]any{"query": "x", "k": 51}, []string{`"k"`, "between 1 and 50"}},
+		{ToolRecall, map[string]any{"query": "x", "k": 2.5}, []string{`"k"`, "integer"}},
+		{ToolRecall, map[string]any{"query": "x", "k": "5"}, []string{`"k"`, "integer", "string"}},
+		{ToolRecall, raw(`{"query":"x","k":1e30}`), []string{`"k"`, "integer"}},
+		{ToolRecall, map[string]any{"query": "x", "mode": "fuzzy"}, []string{"mode", "hybrid, semantic, keyword"}},
+		{ToolRecall, map[string]any{"query": "x", "since": "last tuesday"}, []string{"since", "RFC 3339"}},
+		{ToolRecall, map[string]any{"query": "x", "tags": "go"}, []string{`"tags"`, "array"}},
+		{ToolRecall, map[string]any{"query": strings.Repeat("q", MaxQueryBytes+1)}, []string{"query", "limit"}},
+		{ToolForget, map[string]any{}, []string{"id", "ids"}},
+		{ToolForget, map[string]any{"id": "not-an-id"}, []string{"not-an-id", "not a memory id"}},
+		{ToolForget, map[string]any{"ids": "01HZY3G7Q5E2M8R9T0V1W2X3Y4"}, []string{`"ids"`, "array of strings"}},
+		{ToolForget, map[string]any{"ids": make([]string, MaxForgetIDs+1)}, []string{"at most 100"}},
+		{ToolList, map[string]any{"limit": 0}, []string{"limit", "between 1 and 200"}},
+		{ToolList, map[string]any{"limit": 201}, []string{"limit"}},
+		{ToolList, map[string]any{"offset": -1}, []string{"offset"}},
+		{ToolList, map[string]any{"project": ""}, nil}, // "" = default: fine
+		{ToolEmbed, map[string]any{}, []string{"texts", "required"}},
+		{ToolEmbed, map[string]any{"texts": []string{}}, []string{"texts", "1 to 64"}},
+		{ToolEmbed, map[string]any{"texts": "hello"}, []string{`"texts"`, "array of strings", "string"}},
+		{ToolEmbed, map[string]any{"texts": make([]string, 65)}, []string{"65 texts", "at most 64"}},
+		{ToolEmbed, map[string]any{"texts": []string{"ok", ""}}, []string{"texts[1]", "empty"}},
+		{ToolEmbed, map[string]any{"texts": []string{long}}, []string{"texts[0]", "limit is 100"}},
+		{ToolSimilarity, map[string]any{"candidates": []string{"a"}}, []string{"query", "required"}},
+		{ToolSimilarity, map[string]any{"query": "a"}, []string{"candidates", "required"}},
+		{ToolSimilarity, map[string]any{"query": "a", "candidates": "b"}, []string{`"candidates"`, "array"}},
+		{ToolSimilarity, map[string]any{"query": "a", "candidates": make([]string, 65)}, []string{"candidates", "at most 64"}},
+	}
+	for _, c := range cases {
+		name := fmt.Sprintf("%s %v", c.tool, c.args)
+		if len(name) > 120 {
+			name = name[:120]
+		}
+		t.Run(name, func(t *testing.T) {
+			h.t = t
+			res := h.call(c.tool, c.args)
+			if c.want == nil {
+				h.ok(c.tool, res, nil)
+				return
+			}
+			h.toolErr(c.tool, res, c.want...)
+		})
+	}
+}
+
+func TestUnknownToolIsProtocolError(t *testing.T) {
+	h := newHarness(t, newFake(), Options{})
+	req := mcp.CallToolRequest{}
+	req.Params.Name = "no_such_tool"
+	if _, err := h.c.CallTool(context.Background(), req); err == nil {
+		t.Fatal("calling an unknown tool succeeded")
+	}
+}
+
+// Internal failures are protocol errors; the service's own input errors and
+// unknown ids are tool errors.
+func TestServiceErrorsMapping(t *testing.T) {
+	svc := newFake()
+	h := newHarness(t, svc, Options{})
+	svc.failWith = fmt.Errorf("k: %w", service.ErrInvalidInput)
+	h.toolErr(ToolRecall, h.call(ToolRecall, map[string]any{"query": "x"}), "invalid input")
+	svc.failWith = fmt.Errorf("get: %w", memory.ErrNotFound)
+	h.toolErr(ToolList, h.call(ToolList, nil), "not found")
+	svc.failWith = errInternal
+	req := mcp.CallToolRequest{}
+	req.Params.Name = ToolRemember
+	req.Params.Arguments = map[string]any{"content": "x"}
+	_, err := h.c.CallTool(context.Background(), req)
+	if err == nil || !strings.Contains(err.Error(), "disk on fire") {
+		t.Fatalf("internal failure: want protocol error, got %v", err)
+	}
+}
+
+// A write is not cancelled with its request: shutdown cancels request
+// contexts, and the memory must still be committed.
+func TestWriteContextSurvivesCancellation(t *testing.T) {
+	svc := newFake()
+	var errAtWrite error
+	var hasDeadline bool
+	svc.onRemember = func(ctx context.Context) { errAtWrite = ctx.Err(); _, hasDeadline = ctx.Deadline() }
+	s := NewServer(svc, Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	req := mcp.CallToolRequest{}
+	req.Params.Name = ToolRemember
+	req.Params.Arguments = map[string]any{"content": "written during shutdown"}
+	res, err := s.GetTool(ToolRemember).Handler(ctx, req)
+	if err != nil || res.IsError {
+		t.Fatalf("remember with a cancelled request context: %v %s", err, text(res))
+	}
+	if errAtWrite != nil {
+		t.Error("write ran with a cancelled context")
+	}
+	if !hasDeadline {
+		t.Error("detached write context has no deadline")
+	}
+}
+
+func TestResources(t *testing.T) {
+	svc := newFake()
+	h := newHarness(t, svc, Options{})
+	var rem rememberOut
+	h.ok(ToolRemember, h.call(ToolRemember, map[string]any{"content": "resource me", "tags": []string{"r"}}), &rem)
+	ctx := context.Background()
+
+	list, err := h.c.ListResources(ctx, mcp.ListResourcesRequest{})
+	if err != nil || len(list.Resources) != 1 || list.Resources[0].URI != ResourceRecent {
+		t.Fatalf("resources/list: %v %+v", err, list)
+	}
+	tpl, err := h.c.ListResourceTemplates(ctx, mcp.ListResourceTemplatesRequest{})
+	if err != nil || len(tpl.ResourceTemplates) != 1 {
+		t.Fatalf("resources/templates/list: %v %+v", err, tpl)
+	}
+
+	read := func(uri string) (string, error) {
+		req := mcp.ReadResourceRequest{}
+		req.Params.URI = uri
+		res, err := h.c.ReadResource(ctx, req)
+		if err != nil {
+			return "", err
+		}
+		if len(res.Contents) != 1 {
+			return "", errors.New("want one content")
+		}
+		return res.Contents[0].(mcp.TextResourceContents).Text, nil
+	}
+	recent, err := read(ResourceRecent)
+	if err != nil || !strings.Contains(recent, rem.ID) {
+		t.Fatalf("memory://recent: %v %s", err, recent)
+	}
+	one, err := read("memory://" + rem.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m memoryOut
+	if err := json.Unmarshal([]byte(one), &m); err != nil || m.ID != rem.ID || m.Content != "resource me" || m.Tags[0] != "r" {
+		t.Fatalf("memory://{id}: %v %s", err, one)
+	}
+	if _, err := read("memory://" + memory.NewID(time.Now())); err == nil || !strings.Contains(err.Error(), "no memory") {
+		t.Errorf("unknown id: %v", err)
+	}
+	if _, err := read("memory://garbage"); err == nil || !strings.Contains(err.Error(), "not a memory id") {
+		t.Errorf("bad id: %v", err)
+	}
+}
+
+func TestPrompt(t *testing.T) {
+	h := newHarness(t, newFake(), Options{})
+	req := mcp.GetPromptRequest{}
+	req.Params.Name = PromptRememberSession
+	req.Params.Arguments = map[string]string{"focus": "the build"}
+	res, err := h.c.GetPrompt(context.Background(), req)
+	if err != nil || len(res.Messages) != 1 {
+		t.Fatalf("prompt: %v %+v", err, res)
+	}
+	if tc := res.Messages[0].Content.(mcp.TextContent); !strings.Contains(tc.Text, "remember tool") || !strings.Contains(tc.Text, "the build") {
+		t.Errorf("prompt text: %s", tc.Text)
+	}
+}
