@@ -118,7 +118,7 @@ func (s *Store) semanticRanking(ctx context.Context, tx pgx.Tx, vec []float32, m
 		// The index walk keeps ef_search candidates: at least as many as we
 		// want back. Strict-order iterative scans (pgvector ≥ 0.8) continue
 		// past them when filters reject some, and keep exact distance order.
-		ef := max(n, 40)
+		ef := max(n, s.o.efSearch)
 		if _, err := tx.Exec(ctx, `SELECT set_config('hnsw.ef_search', $1, true)`, strconv.Itoa(min(ef, 1000))); err != nil {
 			return nil, err
 		}

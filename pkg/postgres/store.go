@@ -66,6 +66,7 @@ type Option func(*options)
 type options struct {
 	maxConns     int32
 	exact        bool
+	efSearch     int
 	author       string
 	log          *slog.Logger
 	now          func() time.Time
@@ -86,6 +87,22 @@ func WithMaxConns(n int) Option {
 // model exactly instead of walking the HNSW index: slower, recall 1. It is
 // the baseline the benchmarks measure the index against.
 func WithExactSearch(exact bool) Option { return func(o *options) { o.exact = exact } }
+
+// DefaultEfSearch is the least hnsw.ef_search a semantic ranking uses
+// (pgvector's own default is 40); a ranking deeper than this uses its depth.
+// docs/postgres.md has the recall and latency it buys.
+const DefaultEfSearch = 100
+
+// WithEfSearch sets the least hnsw.ef_search of a semantic ranking (default
+// DefaultEfSearch; 1..1000): higher finds the true nearest neighbours more
+// often and costs time.
+func WithEfSearch(n int) Option {
+	return func(o *options) {
+		if n >= 1 && n <= 1000 {
+			o.efSearch = n
+		}
+	}
+}
 
 // WithAuthor sets the author recorded on memories written without one
 // (default: this process's user@host).
@@ -118,7 +135,7 @@ var _ memory.Store = (*Store)(nil)
 // The server needs the pgvector extension installed; the first Open creates
 // it in the database (which needs the right to CREATE EXTENSION once).
 func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
-	o := options{maxConns: 0, log: nil, now: time.Now, writeTimeout: 30 * time.Second}
+	o := options{efSearch: DefaultEfSearch, now: time.Now, writeTimeout: 30 * time.Second}
 	for _, f := range opts {
 		f(&o)
 	}
