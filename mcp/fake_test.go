@@ -203,6 +203,9 @@ func (f *fakeMemories) Forget(ctx context.Context, ids []string) (service.Forget
 			r.Missing = append(r.Missing, id)
 		}
 	}
+	if len(r.Deleted) == 0 { // like the real service: all unknown is an error
+		return r, fmt.Errorf("forget: %w", memory.ErrNotFound)
+	}
 	return r, nil
 }
 

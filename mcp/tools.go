@@ -293,7 +293,10 @@ func (h *handlers) recall(ctx context.Context, req mcp.CallToolRequest, a recall
 	if a.K != nil {
 		rr.K = *a.K
 	}
-	rr.OnWait = progressReporter(ctx, req, "waiting for the embedding model to load")
+	if rr.OnWait = progressReporter(ctx, req, "waiting for the embedding model to load"); rr.OnWait != nil &&
+		rr.Mode != memory.ModeKeyword && !h.svc.ModelStatus().Ready {
+		rr.OnWait(0, h.opts.ModelWait) // at once: the service reports only every few hundred ms
+	}
 	r, err := h.svc.Recall(ctx, rr)
 	if err != nil {
 		return nil, err
@@ -383,6 +386,11 @@ func (h *handlers) forget(ctx context.Context, _ mcp.CallToolRequest, a forgetAr
 	wctx, cancel := writeContext(ctx)
 	defer cancel()
 	r, err := h.svc.Forget(wctx, ids)
+	if errors.Is(err, memory.ErrNotFound) {
+		// The service reports "every id unknown" as an error; the model
+		// gets the same answer as for a partly unknown list.
+		r, err = service.ForgetResult{Missing: ids}, nil
+	}
 	if err != nil {
 		return nil, err
 	}
