@@ -1,0 +1,546 @@
+// Package doctor checks a mnemo installation and says what needs the user:
+// the model, the store, running mnemo processes, the Claude Code
+// registration and hooks, and recent errors in the log.
+package doctor
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/mnemo-mcp/mnemo/embed"
+	"github.com/mnemo-mcp/mnemo/pkg/claudecode"
+	"github.com/mnemo-mcp/mnemo/pkg/config"
+	"github.com/mnemo-mcp/mnemo/pkg/sqlite"
+	"github.com/mnemo-mcp/mnemo/pkg/warm"
+)
+
+// Status of one check.
+type Status string
+
+const (
+	OK   Status = "ok"
+	Warn Status = "warn" // worth knowing, nothing broken
+	Fail Status = "fail" // needs the user: doctor exits non-zero
+)
+
+// Check is one line of the report.
+type Check struct {
+	Name    string `json:"name"`
+	Status  Status `json:"status"`
+	Summary string `json:"summary"`
+	Fix     string `json:"fix,omitempty"`
+}
+
+// ModelReport describes the embedding model.
+type ModelReport struct {
+	Configured string `json:"configured"`
+	ID         string `json:"id,omitempty"` // what vectors are stamped with
+	Found      bool   `json:"found"`
+	Path       string `json:"path,omitempty"`
+	SHA256     string `json:"sha256,omitempty"`
+	// Verified is true when the sha256 matched what the download cache
+	// recorded; a local folder has no record and is only hashed.
+	Verified bool   `json:"verified"`
+	LoadMS   int64  `json:"load_ms,omitempty"`
+	Dims     int    `json:"dims,omitempty"`
+	Error    string `json:"error,omitempty"`
+}
+
+// StoreReport describes the SQLite store.
+type StoreReport struct {
+	Path         string         `json:"path"`
+	Exists       bool           `json:"exists"`
+	SizeBytes    int64          `json:"size_bytes"` // file + -wal + -shm
+	JournalMode  string         `json:"journal_mode,omitempty"`
+	Integrity    string         `json:"integrity,omitempty"` // "ok" or the problems
+	Total        int            `json:"total"`
+	ByProject    map[string]int `json:"by_project,omitempty"`
+	ByModel      map[string]int `json:"by_model,omitempty"`
+	NeedReembed  int            `json:"need_reembed"` // memories without a vector of the configured model
+	SchemaVers   int            `json:"schema_version,omitempty"`
+	Error        string         `json:"error,omitempty"`
+	CheckedModel string         `json:"checked_model,omitempty"`
+}
+
+// Process is a running mnemo process.
+type Process struct {
+	PID     int       `json:"pid"`
+	Cmdline string    `json:"cmdline"`
+	Started time.Time `json:"started,omitzero"`
+	AgeSec  int64     `json:"age_s"`
+	Warm    bool      `json:"warm_socket"` // answers on $MNEMO_HOME/run
+}
+
+// ClaudeReport describes the Claude Code integration.
+type ClaudeReport struct {
+	Registrations []claudecode.Registration `json:"registrations"`
+	// Hooks maps settings file → event → mnemo hook commands.
+	Hooks map[string]map[string][]string `json:"hooks"`
+	CLI   string                         `json:"claude_cli,omitempty"`
+}
+
+// LogEntry is an error from the log file.
+type LogEntry struct {
+	Time string `json:"time"`
+	Proc string `json:"proc,omitempty"`
+	Msg  string `json:"msg"`
+	Err  string `json:"err,omitempty"`
+}
+
+// Report is everything doctor found.
+type Report struct {
+	OK        bool          `json:"ok"` // false when something needs the user
+	Checks    []Check       `json:"checks"`
+	Home      string        `json:"home"`
+	Model     ModelReport   `json:"model"`
+	Store     StoreReport   `json:"store"`
+	Processes []Process     `json:"processes"`
+	Claude    ClaudeReport  `json:"claude"`
+	LogPath   string        `json:"log_path"`
+	LogErrors []LogEntry    `json:"log_errors"`
+	Took      time.Duration `json:"-"`
+}
+
+// Options says where to look.
+type Options struct {
+	Config     config.Config
+	Exe        string // this binary, to recognise mnemo processes and hooks
+	UserHome   string // for ~/.claude.json and ~/.claude/settings.json
+	ProjectDir string // project root for .mcp.json and .claude/settings.json
+	ClaudeCLI  string // path of claude, "" when not on PATH
+	// SkipModel skips loading the model (it costs seconds).
+	SkipModel bool
+	Now       func() time.Time
+}
+
+// Run performs every check.
+func Run(ctx context.Context, o Options) Report {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	start := o.Now()
+	r := Report{Home: o.Config.Home, LogPath: o.Config.LogPath()}
+	r.checkModel(ctx, o)
+	r.checkStore(ctx, o)
+	r.checkProcesses(ctx, o)
+	r.checkClaude(o)
+	r.checkLog(o)
+	r.OK = true
+	for _, c := range r.Checks {
+		if c.Status == Fail {
+			r.OK = false
+		}
+	}
+	r.Took = o.Now().Sub(start)
+	return r
+}
+
+func (r *Report) add(name string, st Status, fix, format string, args ...any) {
+	r.Checks = append(r.Checks, Check{Name: name, Status: st, Summary: fmt.Sprintf(format, args...), Fix: fix})
+}
+
+func (r *Report) checkModel(ctx context.Context, o Options) {
+	m := &r.Model
+	m.Configured = o.Config.Model
+	if o.SkipModel {
+		r.add("model", Warn, "", "%s: not loaded (--skip-model)", m.Configured)
+		return
+	}
+	// Offline on purpose: doctor reports a missing model, it never
+	// downloads one.
+	lctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	e, err := embed.Load(lctx, embed.Options{Model: o.Config.Model, CacheDir: o.Config.CacheDir, Offline: true})
+	if err != nil {
+		m.Error = err.Error()
+		fix := "run: mnemo pull   (downloads " + m.Configured + " into " + o.Config.CacheDir + ")"
+		if st, serr := os.Stat(m.Configured); serr == nil && st.IsDir() {
+			fix = "check the model folder " + m.Configured + " (model.onnx, tokenizer.json) or set MNEMO_MODEL"
+		}
+		r.add("model", Fail, fix, "%s: cannot load: %v", m.Configured, err)
+		return
+	}
+	defer e.Close()
+	info := e.Info()
+	m.Found, m.ID, m.Path, m.SHA256, m.Dims, m.LoadMS = true, info.ModelID, info.Path, info.SHA256, info.Dims, info.LoadTime.Milliseconds()
+	local := false
+	if st, err := os.Stat(m.Configured); err == nil && st.IsDir() {
+		local = true
+	}
+	// The engine refuses a cached model whose sha256 differs from the one
+	// recorded at download, so a cached model that loaded is verified.
+	m.Verified = !local
+	verified := "sha256 verified against the download cache"
+	if local {
+		verified = "local folder, sha256 " + shortSHA(info.SHA256) + " (no recorded sum to verify against)"
+	}
+	r.add("model", OK, "", "%s: %d dims, loaded in %s, %s", info.ModelID, info.Dims, info.LoadTime.Round(time.Millisecond), verified)
+}
+
+func shortSHA(s string) string {
+	if len(s) > 12 {
+		return s[:12] + "…"
+	}
+	return s
+}
+
+func (r *Report) checkStore(ctx context.Context, o Options) {
+	s := &r.Store
+	if o.Config.Store != "" {
+		s.Path = "(MNEMO_STORE)"
+		r.add("store", Warn, "", "MNEMO_STORE is set: doctor checks only the local SQLite store")
+		return
+	}
+	s.Path = o.Config.DBPath()
+	st, err := os.Stat(s.Path)
+	if os.IsNotExist(err) {
+		r.add("store", Warn, "", "%s does not exist yet (created by the first remember)", s.Path)
+		return
+	}
+	s.Exists = true
+	s.SizeBytes = st.Size()
+	for _, suf := range []string{"-wal", "-shm"} {
+		if fi, err := os.Stat(s.Path + suf); err == nil {
+			s.SizeBytes += fi.Size()
+		}
+	}
+	sctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	store, err := sqlite.Open(sctx, s.Path, sqlite.WithOpenTimeout(20*time.Second))
+	if err != nil {
+		s.Error = err.Error()
+		r.add("store", Fail, "another process may hold a lock; if it persists, stop mnemo processes and retry", "cannot open %s: %v", s.Path, err)
+		return
+	}
+	defer store.Close()
+	if err := store.DB().QueryRowContext(sctx, "PRAGMA journal_mode").Scan(&s.JournalMode); err != nil {
+		s.JournalMode = "unknown: " + err.Error()
+	}
+	if err := store.IntegrityCheck(sctx); err != nil {
+		s.Integrity = err.Error()
+	} else {
+		s.Integrity = "ok"
+	}
+	stats, err := store.Stats(sctx)
+	if err != nil {
+		s.Error = err.Error()
+	} else {
+		s.Total, s.ByProject, s.ByModel, s.SchemaVers = stats.Total, stats.ByProject, stats.ByModel, stats.SchemaVers
+	}
+	model := r.Model.Configured
+	if r.Model.ID != "" {
+		model = r.Model.ID
+	}
+	s.CheckedModel = model
+	s.NeedReembed = s.Total - s.ByModel[model]
+
+	switch {
+	case s.Integrity != "ok":
+		r.add("store", Fail, "restore from a backup or export what is readable: mnemo export > backup.jsonl", "%s: %s", s.Path, s.Integrity)
+	case s.Error != "":
+		r.add("store", Fail, "", "%s: %s", s.Path, s.Error)
+	case !strings.EqualFold(s.JournalMode, "wal"):
+		r.add("store", Fail, "open it once with mnemo (it sets WAL) or check the file system supports WAL", "%s: journal_mode=%s, want wal", s.Path, s.JournalMode)
+	default:
+		r.add("store", OK, "", "%s: %s, WAL, integrity ok, %d memories in %d projects", s.Path, humanBytes(s.SizeBytes), s.Total, len(s.ByProject))
+	}
+	if s.Error == "" && s.NeedReembed > 0 {
+		r.add("vectors", Warn, "run: mnemo reembed   (mnemo serve also catches up in the background)", "%d of %d memories have no vector from %s", s.NeedReembed, s.Total, model)
+	}
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+func (r *Report) checkProcesses(ctx context.Context, o Options) {
+	procs := scanProcesses(o.Exe, o.Now())
+	pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	warmPIDs := map[int]warm.Info{}
+	for _, in := range (&warm.Client{Dir: warm.Dir(o.Config.Home)}).Servers(pctx) {
+		warmPIDs[in.PID] = in
+	}
+	for i := range procs {
+		if in, ok := warmPIDs[procs[i].PID]; ok {
+			procs[i].Warm = true
+			procs[i].Started = in.Started
+			procs[i].AgeSec = int64(o.Now().Sub(in.Started).Seconds())
+			delete(warmPIDs, procs[i].PID)
+		}
+	}
+	// Servers /proc did not show (other platforms, renamed binaries).
+	for pid, in := range warmPIDs {
+		procs = append(procs, Process{PID: pid, Cmdline: "mnemo serve", Started: in.Started, AgeSec: int64(o.Now().Sub(in.Started).Seconds()), Warm: true})
+	}
+	sort.Slice(procs, func(i, j int) bool { return procs[i].PID < procs[j].PID })
+	r.Processes = procs
+	if procs == nil {
+		r.Processes = []Process{}
+	}
+	serves, warmN := 0, 0
+	for _, p := range procs {
+		if strings.Contains(p.Cmdline, " serve") {
+			serves++
+		}
+		if p.Warm {
+			warmN++
+		}
+	}
+	r.add("processes", OK, "", "%d mnemo processes running (%d serve, %d with a warm socket for hooks)", len(procs), serves, warmN)
+}
+
+func (r *Report) checkClaude(o Options) {
+	c := &r.Claude
+	c.CLI = o.ClaudeCLI
+	c.Registrations = []claudecode.Registration{}
+	c.Hooks = map[string]map[string][]string{}
+	files := []string{filepath.Join(o.UserHome, ".claude.json")}
+	if o.ProjectDir != "" {
+		files = append(files, filepath.Join(o.ProjectDir, ".mcp.json"))
+	}
+	for _, f := range files {
+		reg, ok, err := claudecode.ReadRegistration(f, o.ProjectDir)
+		if err != nil {
+			r.add("claude-mcp", Warn, "", "cannot read %s: %v", f, err)
+			continue
+		}
+		if ok {
+			c.Registrations = append(c.Registrations, reg)
+		}
+	}
+	exeName := filepath.Base(o.Exe)
+	settings := []string{filepath.Join(o.UserHome, ".claude", "settings.json")}
+	if o.ProjectDir != "" {
+		settings = append(settings,
+			filepath.Join(o.ProjectDir, ".claude", "settings.json"),
+			filepath.Join(o.ProjectDir, ".claude", "settings.local.json"))
+	}
+	events := map[string]bool{}
+	var missingBins []string
+	for _, f := range settings {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		hooks, err := claudecode.InstalledHooks(data, exeName)
+		if err != nil {
+			r.add("claude-hooks", Warn, "", "cannot read %s: %v", f, err)
+			continue
+		}
+		if len(hooks) > 0 {
+			c.Hooks[f] = hooks
+		}
+		for ev, cmds := range hooks {
+			events[ev] = true
+			for _, cmd := range cmds {
+				if bin := firstWord(cmd); bin != "" && !executable(bin) {
+					missingBins = append(missingBins, bin)
+				}
+			}
+		}
+	}
+
+	if len(c.Registrations) == 0 {
+		r.add("claude-mcp", Fail, "run: mnemo install", "mnemo is not registered as an MCP server with Claude Code (checked %s)", strings.Join(files, ", "))
+	} else {
+		var parts []string
+		var bad []string
+		for _, reg := range c.Registrations {
+			parts = append(parts, fmt.Sprintf("%s scope: %s %s", reg.Scope, reg.Command, strings.Join(reg.Args, " ")))
+			if !executable(reg.Command) && !strings.Contains(reg.Command, "/") {
+				continue // a bare name resolved through PATH by Claude Code
+			}
+			if !executable(reg.Command) {
+				bad = append(bad, reg.Command)
+			}
+		}
+		if len(bad) > 0 {
+			r.add("claude-mcp", Fail, "run: mnemo install   (re-registers this binary)", "registered binary missing: %s", strings.Join(bad, ", "))
+		} else {
+			r.add("claude-mcp", OK, "", "registered (%s)", strings.Join(parts, "; "))
+		}
+	}
+	var have []string
+	for ev := range events {
+		have = append(have, ev)
+	}
+	sort.Strings(have)
+	switch {
+	case !events["UserPromptSubmit"] || !events["SessionStart"]:
+		r.add("claude-hooks", Fail, "run: mnemo install", "hooks missing: UserPromptSubmit and SessionStart wanted, found [%s]", strings.Join(have, ", "))
+	case len(missingBins) > 0:
+		r.add("claude-hooks", Fail, "run: mnemo install   (rewrites the hook commands)", "hook commands point at missing binaries: %s", strings.Join(missingBins, ", "))
+	default:
+		r.add("claude-hooks", OK, "", "hooks installed: %s", strings.Join(have, ", "))
+	}
+}
+
+func firstWord(cmd string) string {
+	cmd = strings.TrimSpace(cmd)
+	if strings.HasPrefix(cmd, "'") || strings.HasPrefix(cmd, `"`) {
+		q := cmd[:1]
+		if i := strings.Index(cmd[1:], q); i >= 0 {
+			return cmd[1 : 1+i]
+		}
+		return ""
+	}
+	if f := strings.Fields(cmd); len(f) > 0 {
+		return f[0]
+	}
+	return ""
+}
+
+func executable(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir() && st.Mode().Perm()&0o111 != 0
+}
+
+// maxLogTail is how much of the log's end doctor reads.
+const maxLogTail = 512 << 10
+
+func (r *Report) checkLog(o Options) {
+	r.LogErrors = []LogEntry{}
+	data, err := tailFile(r.LogPath, maxLogTail)
+	if err != nil {
+		if os.IsNotExist(err) {
+			r.add("log", OK, "", "no log yet at %s", r.LogPath)
+			return
+		}
+		r.add("log", Warn, "", "cannot read %s: %v", r.LogPath, err)
+		return
+	}
+	warnings := 0
+	for _, line := range strings.Split(string(data), "\n") {
+		if !strings.Contains(line, `"level"`) {
+			continue
+		}
+		var rec struct {
+			Time  string `json:"time"`
+			Level string `json:"level"`
+			Msg   string `json:"msg"`
+			Err   any    `json:"err"`
+			Proc  string `json:"proc"`
+		}
+		if json.Unmarshal([]byte(line), &rec) != nil {
+			continue
+		}
+		switch rec.Level {
+		case "ERROR":
+			e := LogEntry{Time: rec.Time, Proc: rec.Proc, Msg: rec.Msg}
+			if rec.Err != nil {
+				e.Err = fmt.Sprint(rec.Err)
+			}
+			r.LogErrors = append(r.LogErrors, e)
+		case "WARN":
+			warnings++
+		}
+	}
+	if n := len(r.LogErrors); n > 5 {
+		r.LogErrors = r.LogErrors[n-5:]
+	}
+	if len(r.LogErrors) == 0 {
+		r.add("log", OK, "", "no errors in the recent log (%d warnings) — %s", warnings, r.LogPath)
+		return
+	}
+	last := r.LogErrors[len(r.LogErrors)-1]
+	r.add("log", Warn, "see "+r.LogPath, "%d recent errors; last at %s: %s %s", len(r.LogErrors), last.Time, last.Msg, last.Err)
+}
+
+// tailFile returns up to max bytes from the end of path, from a line start.
+func tailFile(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	off := st.Size() - max
+	if off < 0 {
+		off = 0
+	}
+	data, err := io.ReadAll(io.NewSectionReader(f, off, st.Size()-off))
+	if err != nil {
+		return nil, err
+	}
+	if off > 0 {
+		if i := strings.IndexByte(string(data), '\n'); i >= 0 {
+			data = data[i+1:]
+		}
+	}
+	return data, nil
+}
+
+// WriteText renders the report for people: one ✔/✘/! line per check, with
+// the fix under each problem.
+func (r Report) WriteText(w io.Writer) {
+	for _, c := range r.Checks {
+		mark := "✔"
+		switch c.Status {
+		case Warn:
+			mark = "!"
+		case Fail:
+			mark = "✘"
+		}
+		fmt.Fprintf(w, "%s %-13s %s\n", mark, c.Name, c.Summary)
+		if c.Fix != "" && c.Status != OK {
+			fmt.Fprintf(w, "  %-13s → %s\n", "", c.Fix)
+		}
+	}
+	if len(r.Store.ByProject) > 0 {
+		fmt.Fprintf(w, "\nMemories per project:\n")
+		writeCounts(w, r.Store.ByProject)
+		fmt.Fprintf(w, "Vectors per model (\"\" = none yet):\n")
+		writeCounts(w, r.Store.ByModel)
+	}
+	if len(r.Processes) > 0 {
+		fmt.Fprintf(w, "\nRunning mnemo processes:\n")
+		for _, p := range r.Processes {
+			warmMark := ""
+			if p.Warm {
+				warmMark = "  [warm socket]"
+			}
+			fmt.Fprintf(w, "  %7d  up %-9s %s%s\n", p.PID, (time.Duration(p.AgeSec) * time.Second).String(), p.Cmdline, warmMark)
+		}
+	}
+	if len(r.LogErrors) > 0 {
+		fmt.Fprintf(w, "\nLast errors in %s:\n", r.LogPath)
+		for _, e := range r.LogErrors {
+			fmt.Fprintf(w, "  %s [%s] %s %s\n", e.Time, e.Proc, e.Msg, e.Err)
+		}
+	}
+	if r.OK {
+		fmt.Fprintln(w, "\nAll good.")
+	} else {
+		fmt.Fprintln(w, "\nSomething needs your attention (✘ above).")
+	}
+}
+
+func writeCounts(w io.Writer, m map[string]int) {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(w, "  %-40q %d\n", k, m[k])
+	}
+}
