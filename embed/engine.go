@@ -178,8 +178,7 @@ func Load(ctx context.Context, o Options) (*Engine, error) {
 func (e *Engine) load(ctx context.Context) {
 	defer close(e.done)
 	if e.err != nil {
-		e.err = fmt.Errorf("model %q: %w", e.o.Model, e.err)
-		return
+		return // Options.Model did not parse; the error names it
 	}
 	start := time.Now()
 	e.log.Info("loading embedding model", "model", e.ref.id)

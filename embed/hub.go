@@ -532,7 +532,7 @@ func (h *hub) tryFetch(ctx context.Context, ref modelRef, p, dst string, fresh b
 		_ = os.Remove(part)
 		return f, "", false, false, nil
 	case http.StatusUnauthorized, http.StatusForbidden:
-		return f, "", false, false, fmt.Errorf("%s: the repository is gated or private; download it yourself and set MNEMO_MODEL to the folder", resp.Status)
+		return f, "", false, false, fmt.Errorf("%s: the repository does not exist, or is gated or private (check the name; for a gated model download it yourself and set MNEMO_MODEL to the folder)", resp.Status)
 	default:
 		err := fmt.Errorf("%s", resp.Status)
 		return f, "", false, resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests, err
