@@ -329,7 +329,7 @@ func recallText(out recallOut) string {
 	} else if out.Mode == memory.ModeSemantic {
 		kind = "semantic"
 	}
-	fmt.Fprintf(&b, "%d memories (%s, %s).", len(out.Results), out.Mode, kind)
+	fmt.Fprintf(&b, "%d memor%s (%s, %s).", len(out.Results), plural(len(out.Results), "y", "ies"), out.Mode, kind)
 	if out.Note != "" {
 		fmt.Fprintf(&b, " Note: %s.", out.Note)
 	}
@@ -453,7 +453,7 @@ func (h *handlers) list(ctx context.Context, _ mcp.CallToolRequest, a listArgs) 
 		out.NextOffset = &next
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d memories (offset %d).", out.Count, out.Offset)
+	fmt.Fprintf(&b, "%d memor%s (offset %d).", out.Count, plural(out.Count, "y", "ies"), out.Offset)
 	for _, m := range out.Memories {
 		fmt.Fprintf(&b, "\n- %s [%s] %s", m.ID, m.Project, truncate(oneLine(m.Content), 200))
 	}

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	mnemomcp "github.com/mnemo-mcp/mnemo/mcp"
+	"github.com/mnemo-mcp/mnemo/pkg/memory"
+)
+
+func init() {
+	register(&command{
+		name:    "serve",
+		summary: "run the MCP server on stdin/stdout (for Claude Code and other MCP clients)",
+		usage:   "[--model M]",
+		run:     runServe,
+	})
+}
+
+// parentPollInterval is how often serve checks that the process that started
+// it is still alive. MCP clients start one server per session; a client that
+// dies without closing our stdin must not leave servers piling up.
+const parentPollInterval = 2 * time.Second
+
+// errParentGone is the shutdown cause when the parent process has exited.
+var errParentGone = errors.New("parent process exited")
+
+func runServe(ctx context.Context, env *runEnv, args []string) error {
+	c := commands["serve"]
+	fs := newFlagSet(env, c)
+	var f commonFlags
+	f.addModel(fs)
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageErr(env, "serve takes no arguments (it speaks MCP on stdin/stdout)")
+	}
+	wait, err := modelWaitFromEnv(os.Getenv("MNEMO_MODEL_WAIT"))
+	if err != nil {
+		return err
+	}
+
+	// stdout carries protocol bytes only: the transport writes to a private
+	// duplicate of it, and fd 1 itself now points at stderr.
+	out := env.stdout
+	if fo, ok := env.stdout.(*os.File); ok && fo == os.Stdout {
+		if pf, err := mnemomcp.ReserveStdout(); err == nil {
+			out = pf
+			defer pf.Close()
+		} else {
+			fmt.Fprintf(env.stderr, "mnemo serve: %v (continuing)\n", err)
+		}
+	}
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go watchParent(ctx, cancel, os.Getppid, parentPollInterval)
+
+	// The model loads in the background: initialize is answered at once, and
+	// recall answers by keyword (saying so) until the model is ready.
+	a, err := openApp(ctx, env, appOptions{
+		process:   "serve",
+		source:    memory.SourceMCP,
+		model:     modelBackground,
+		modelName: f.model,
+	})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+
+	srv := mnemomcp.NewServer(a.svc, mnemomcp.Options{
+		Version:         buildVersion(),
+		MaxContentBytes: a.cfg.MaxContentBytes,
+		ModelWait:       wait,
+		Logger:          a.log,
+	})
+	a.log.Info("serving MCP on stdio", "model", a.cfg.Model, "store", a.cfg.DBPath(), "project", a.project)
+	err = mnemomcp.ServeStdio(ctx, srv, env.stdin, out, mnemomcp.StdioOptions{Logger: a.log})
+	a.log.Info("MCP server stopped", "cause", context.Cause(ctx), "err", err)
+	return err
+}
+
+// modelWaitFromEnv reads MNEMO_MODEL_WAIT: how long a recall waits for a model
+// still loading before answering by keyword. "0" means do not wait.
+func modelWaitFromEnv(v string) (time.Duration, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return mnemomcp.DefaultModelWait, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("MNEMO_MODEL_WAIT=%q: want a duration such as 3s or 500ms (0 = answer by keyword at once)", v)
+	}
+	if d == 0 {
+		return -1, nil // mcp.Options: negative = no wait
+	}
+	return d, nil
+}
+
+// watchParent cancels ctx when the parent process changes (it died and we
+// were re-parented), polling every interval.
+func watchParent(ctx context.Context, cancel context.CancelCauseFunc, getppid func() int, every time.Duration) {
+	ppid := getppid()
+	if ppid <= 1 {
+		return // started by init, or already orphaned: nothing to watch
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if getppid() != ppid {
+				cancel(errParentGone)
+				return
+			}
+		}
+	}
+}
+
+// buildVersion is the module version stamped by `go install`, or "dev".
+func buildVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
