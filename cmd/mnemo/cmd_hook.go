@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mnemo-mcp/mnemo/embed"
+	"github.com/mnemo-mcp/mnemo/pkg/config"
+	"github.com/mnemo-mcp/mnemo/pkg/hooks"
+	"github.com/mnemo-mcp/mnemo/pkg/logging"
+	"github.com/mnemo-mcp/mnemo/pkg/memory"
+	"github.com/mnemo-mcp/mnemo/pkg/project"
+	"github.com/mnemo-mcp/mnemo/pkg/service"
+	"github.com/mnemo-mcp/mnemo/pkg/sqlite"
+	"github.com/mnemo-mcp/mnemo/pkg/warm"
+)
+
+func init() {
+	register(&command{
+		name:    "hook",
+		summary: "run as a Claude Code hook: reads the hook JSON on stdin, prints context to inject",
+		usage:   "[--capture] EVENT   (user-prompt-submit | session-start | session-end | pre-compact, or Claude Code's names)",
+		run:     runHook,
+	})
+}
+
+// Environment switches of the hooks (documented in docs/hooks.md).
+const (
+	envHookCapture       = "MNEMO_HOOK_CAPTURE"        // 1: session-end/pre-compact store "remember:" lines
+	envHookWarm          = "MNEMO_HOOK_WARM"           // 0: never ask a running server
+	envHookLocalModel    = "MNEMO_HOOK_LOCAL_MODEL"    // 1: without a server, load the model in the hook (hybrid)
+	envHookMinSimilarity = "MNEMO_HOOK_MIN_SIMILARITY" // cosine gate of user-prompt-submit
+)
+
+// runHook never fails: a hook that errs would get in the way of the user's
+// prompt, so every problem becomes one log line and exit status 0 with
+// nothing on stdout. Logs go to the log file; stderr only with
+// MNEMO_LOG_LEVEL=debug.
+func runHook(ctx context.Context, env *runEnv, args []string) error {
+	if len(args) == 1 && (args[0] == "-h" || args[0] == "--help") {
+		printCommandUsage(env.stderr, commands["hook"])
+		return nil
+	}
+	start := time.Now()
+	cfg, cfgErr := config.FromEnv()
+	var stderr io.Writer
+	if cfg.LogLevel == "debug" {
+		stderr = env.stderr
+	}
+	logPath := ""
+	if cfg.Home != "" {
+		logPath = cfg.LogPath()
+	}
+	log, closeLog := logging.New(logging.Options{Level: cfg.LogLevel, Path: logPath, Stderr: stderr, Process: "hook"})
+	defer closeLog()
+
+	// --capture is how an installed capture hook enables capture without
+	// relying on Claude Code's environment.
+	capture := envBool(envHookCapture, false)
+	var rest []string
+	for _, a := range args {
+		if a == "--capture" {
+			capture = true
+			continue
+		}
+		rest = append(rest, a)
+	}
+	args = rest
+	event := ""
+	if len(args) > 0 {
+		event = args[0]
+	}
+	if cfgErr != nil {
+		log.Warn("hook failed open", "event", event, "err", cfgErr)
+		return nil
+	}
+	if len(args) != 1 {
+		log.Warn("hook failed open", "event", event, "err", fmt.Sprintf("want exactly one EVENT argument, got %d", len(args)))
+		return nil
+	}
+
+	o := hooks.Options{
+		Budget:  cfg.HookBudget,
+		Capture: capture,
+		Project: func(cwd string) (string, error) { return project.Detect(os.Getenv, cwd), nil },
+		Open:    hookStoreOpener(cfg, log),
+		Log:     log,
+	}
+	if envBool(envHookWarm, true) {
+		dir := warm.Dir(cfg.Home)
+		o.Warm = func(ctx context.Context, req service.RecallRequest) (service.RecallResult, error) {
+			return warm.Recall(ctx, dir, req)
+		}
+	}
+	var engine *embed.Engine
+	if envBool(envHookLocalModel, false) {
+		// Started now so loading overlaps the warm attempt; used only when
+		// no server answers.
+		engine = embed.New(embed.Options{Model: cfg.Model, CacheDir: cfg.CacheDir, Offline: cfg.Offline, Logger: log})
+		defer engine.Close()
+		o.LocalMode = memory.ModeHybrid
+		o.Open = hookStoreOpenerWithModel(cfg, log, newEngineEmbedder(engine, cfg.Model))
+	}
+	if v := os.Getenv(envHookMinSimilarity); v != "" {
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil || f <= 0 || f > 1 {
+			log.Warn("hook: ignoring "+envHookMinSimilarity, "value", v)
+		} else {
+			o.Relevance.MinSimilarity = f
+		}
+	}
+
+	res, err := hooks.Run(ctx, event, env.stdin, env.stdout, o)
+	elapsed := time.Since(start)
+	if err != nil {
+		log.Warn("hook failed open", "event", event, "project", res.Project, "elapsed_ms", elapsed.Milliseconds(), "err", err)
+		return nil
+	}
+	log.Debug("hook done", "event", res.Event, "project", res.Project, "path", res.Path, "mode", res.Mode,
+		"hits", res.Hits, "injected", res.Injected, "captured", res.Captured, "elapsed_ms", elapsed.Milliseconds())
+	return nil
+}
+
+// hookStoreOpener opens the local SQLite store as a keyword-only service
+// (no model load). Busy waits are bounded by the hook budget, not the
+// store's usual 15 s, so a locked store cannot hold up the prompt.
+func hookStoreOpener(cfg config.Config, log *slog.Logger) func(context.Context, string) (hooks.Memories, func() error, error) {
+	return hookStoreOpenerWithModel(cfg, log, nil)
+}
+
+func hookStoreOpenerWithModel(cfg config.Config, log *slog.Logger, emb service.Embedder) func(context.Context, string) (hooks.Memories, func() error, error) {
+	return func(ctx context.Context, proj string) (hooks.Memories, func() error, error) {
+		if cfg.Store != "" {
+			return nil, nil, fmt.Errorf("MNEMO_STORE=%q: hooks support only the local SQLite store", cfg.Store)
+		}
+		if err := cfg.EnsureHome(); err != nil {
+			return nil, nil, err
+		}
+		st, err := sqlite.Open(ctx, cfg.DBPath(),
+			sqlite.WithBusyTimeout(cfg.HookBudget), sqlite.WithOpenTimeout(cfg.HookBudget), sqlite.WithLogger(log))
+		if err != nil {
+			return nil, nil, fmt.Errorf("open store %s: %w", cfg.DBPath(), err)
+		}
+		so := service.Options{
+			Store:           st,
+			Project:         proj,
+			Source:          memory.SourceHook,
+			Author:          author(),
+			MaxContentBytes: cfg.MaxContentBytes,
+			Logger:          log,
+		}
+		if emb != nil {
+			so.Embedder = emb
+		}
+		svc, err := service.New(so)
+		if err != nil {
+			st.Close()
+			return nil, nil, err
+		}
+		return svc, st.Close, nil
+	}
+}
+
+// envBool reads a boolean switch; unset or unparsable means def.
+func envBool(key string, def bool) bool {
+	v := strings.TrimSpace(os.Getenv(key))
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return def
+	}
+	return b
+}

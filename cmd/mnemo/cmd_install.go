@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+
+	"github.com/mnemo-mcp/mnemo/pkg/claudecode"
+)
+
+func init() {
+	register(&command{
+		name:    "install",
+		summary: "register mnemo with Claude Code: MCP server (claude mcp add) and memory hooks in settings.json",
+		usage:   "[--scope user|project] [--capture] [--dry-run]",
+		run:     func(ctx context.Context, env *runEnv, args []string) error { return runInstall(ctx, env, args, true) },
+	})
+	register(&command{
+		name:    "uninstall",
+		summary: "remove mnemo's hooks and MCP registration from Claude Code (other settings stay)",
+		usage:   "[--scope user|project] [--dry-run]",
+		run:     func(ctx context.Context, env *runEnv, args []string) error { return runInstall(ctx, env, args, false) },
+	})
+}
+
+func runInstall(ctx context.Context, env *runEnv, args []string, install bool) error {
+	name := "uninstall"
+	if install {
+		name = "install"
+	}
+	fs := newFlagSet(env, commands[name])
+	scope := fs.String("scope", "user", "user (~/.claude/settings.json, all projects) or project (<project>/.claude/settings.json, .mcp.json)")
+	dryRun := fs.Bool("dry-run", false, "print what would change; change nothing")
+	capture := envBool(envHookCapture, false)
+	if install {
+		fs.BoolVar(&capture, "capture", capture, "also install SessionEnd/PreCompact hooks that store lines starting with \"remember:\" (default $"+envHookCapture+")")
+	}
+	rest, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usageErr(env, "unexpected argument %q", rest[0])
+	}
+	if *scope != "user" && *scope != "project" {
+		return usageErr(env, "--scope %q: want user or project", *scope)
+	}
+
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("cannot find this binary's path: %w", err)
+	}
+	if resolved, err := filepath.EvalSymlinks(exe); err == nil {
+		exe = resolved
+	}
+	home, _ := os.UserHomeDir()
+	cwd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	s := claudecode.Setup{
+		Scope:      *scope,
+		Home:       home,
+		ProjectDir: claudecode.ProjectRoot(os.Getenv, cwd),
+		Exe:        exe,
+		Capture:    capture,
+	}
+	o := claudecode.Options{DryRun: *dryRun, Out: env.stdout}
+	if p, err := exec.LookPath("claude"); err == nil {
+		o.Claude = p
+	}
+	if install {
+		if err := claudecode.Install(ctx, s, o); err != nil {
+			return err
+		}
+		if !*dryRun {
+			fmt.Fprintln(env.stdout, "Restart Claude Code to load the hooks; check with: mnemo doctor")
+		}
+		return nil
+	}
+	return claudecode.Uninstall(ctx, s, o)
+}
