@@ -240,7 +240,7 @@ func TestHookPromptNoServer(t *testing.T) {
 	work := filepath.Join(home, "work", "projK")
 	os.MkdirAll(work, 0o700)
 	a := seedApp(t, work, memStock, memDoctor)
-	a.Close() // nothing of the seeding process stays around
+	a.Close()                                                     // nothing of the seeding process stays around
 	t.Setenv("MNEMO_MODEL", filepath.Join(home, "no-model-here")) // prove no model is needed
 
 	ctxText := hookContext(t, hookRun(t, promptInput(t, work, "Which antibiotics did the doctor prescribe?"), "UserPromptSubmit"), "UserPromptSubmit")
