@@ -185,7 +185,7 @@ func (e *Engine) load(ctx context.Context) {
 	r, err := e.resolve(ctx)
 	if err != nil {
 		e.err = err
-		e.log.Error("embedding model unavailable", "model", e.ref.id, "err", err)
+		e.logFailure("embedding model unavailable", ctx, "model", e.ref.id, "err", err)
 		return
 	}
 	dir := r.dir
@@ -197,7 +197,7 @@ func (e *Engine) load(ctx context.Context) {
 	}
 	if err != nil {
 		e.err = err
-		e.log.Error("embedding model failed to load", "model", e.ref.id, "path", dir, "err", err)
+		e.logFailure("embedding model failed to load", ctx, "model", e.ref.id, "path", dir, "err", err)
 		return
 	}
 	warm := time.Duration(0)
@@ -218,7 +218,16 @@ func (e *Engine) load(ctx context.Context) {
 	e.info.LoadTime = time.Since(start)
 	e.log.Info("embedding model ready", "model", e.info.ModelID, "path", e.info.Path,
 		"dims", e.info.Dims, "max_tokens", e.info.MaxTokens, "pooling", e.info.Pooling,
-		"load_time", e.info.LoadTime.Round(time.Millisecond), "warmup", warm.Round(time.Millisecond))
+		"load_time", e.info.LoadTime.Round(time.Millisecond).String(), "warmup", warm.Round(time.Millisecond).String())
+}
+
+// logFailure logs a failed load, quietly when Close cancelled it.
+func (e *Engine) logFailure(msg string, ctx context.Context, args ...any) {
+	if ctx.Err() != nil {
+		e.log.Info("embedding model load cancelled", args...)
+		return
+	}
+	e.log.Error(msg, args...)
 }
 
 // Ready reports whether the model is loaded and usable, without waiting.

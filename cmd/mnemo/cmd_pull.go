@@ -1,0 +1,55 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/mnemo-mcp/mnemo/embed"
+	"github.com/mnemo-mcp/mnemo/pkg/config"
+	"github.com/mnemo-mcp/mnemo/pkg/logging"
+)
+
+func init() {
+	register(&command{
+		name:    "pull",
+		summary: "download (or re-verify) a model into the cache and print its folder",
+		usage:   "[MODEL]",
+		run:     runPull,
+	})
+}
+
+func runPull(ctx context.Context, env *runEnv, args []string) error {
+	fs := newFlagSet(env, commands["pull"])
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 1 {
+		return usageErr(env, "pull takes one MODEL")
+	}
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return err
+	}
+	if len(pos) == 1 {
+		cfg.Model = pos[0]
+	}
+	log, closeLog := logging.New(logging.Options{Level: cfg.LogLevel, Path: cfg.LogPath(), Process: "pull"})
+	defer closeLog()
+	o := embed.Options{Model: cfg.Model, CacheDir: cfg.CacheDir, Offline: cfg.Offline, Logger: log, Progress: env.stderr}
+	dir, err := embed.Pull(ctx, o)
+	if err != nil {
+		return err
+	}
+	// Prove the files load (offline: nothing more to fetch).
+	o.Offline, o.Progress, o.NoWarmup, o.CacheEntries = true, nil, true, -1
+	eng, err := embed.Load(ctx, o)
+	if err != nil {
+		return fmt.Errorf("model files are in %s but do not load: %w", dir, err)
+	}
+	in := eng.Info()
+	_ = eng.Close()
+	fmt.Fprintf(env.stderr, "mnemo: %s: %d dims, max %d tokens, sha256 %s\n", in.ModelID, in.Dims, in.MaxTokens, in.SHA256)
+	fmt.Fprintln(env.stdout, dir)
+	return nil
+}
