@@ -1,0 +1,209 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// userSettings is an existing ~/.claude/settings.json with other hooks and
+// settings that install must keep.
+const userSettings = `{
+  "theme": "dark",
+  "hooks": {
+    "PreToolUse": [{"matcher": "Bash", "hooks": [{"type": "command", "command": "~/bin/guard"}]}],
+    "SessionStart": [{"matcher": "startup", "hooks": [{"type": "command", "command": "cat ~/notes.md"}]}]
+  },
+  "unknownFutureSetting": [true, {"x": null}]
+}
+`
+
+// fakeClaudeScript stands in for the claude CLI: it logs its arguments and
+// edits ~/.claude.json the way `claude mcp add/remove --scope user` does.
+const fakeClaudeScript = `#!/bin/sh
+echo "$*" >> "$HOME/claude-calls.log"
+case "$2" in
+add) printf '{"mcpServers":{"mnemo":{"type":"stdio","command":"%s","args":["serve"]}}}' "$7" > "$HOME/.claude.json" ;;
+remove) printf '{"mcpServers":{}}' > "$HOME/.claude.json" ;;
+esac
+`
+
+func installEnv(t *testing.T, withClaude bool) (home string) {
+	t.Helper()
+	home = t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("MNEMO_HOOK_CAPTURE", "")
+	t.Setenv("CLAUDE_PROJECT_DIR", "")
+	bin := filepath.Join(home, "bin")
+	os.MkdirAll(bin, 0o700)
+	if withClaude {
+		if err := os.WriteFile(filepath.Join(bin, "claude"), []byte(fakeClaudeScript), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+"/usr/bin:/bin")
+	dir := filepath.Join(home, ".claude")
+	os.MkdirAll(dir, 0o700)
+	if err := os.WriteFile(filepath.Join(dir, "settings.json"), []byte(userSettings), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return home
+}
+
+func readJSONFile(t *testing.T, path string) map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("%s: %v\n%s", path, err, b)
+	}
+	return m
+}
+
+func backups(t *testing.T, home string) []string {
+	t.Helper()
+	m, _ := filepath.Glob(filepath.Join(home, ".claude", "settings.json.bak-*"))
+	return m
+}
+
+func TestInstallUninstallUserScope(t *testing.T) {
+	home := installEnv(t, true)
+	settings := filepath.Join(home, ".claude", "settings.json")
+	exe, _ := os.Executable()
+	exe, _ = filepath.EvalSymlinks(exe)
+
+	// --dry-run changes nothing.
+	r := mustCLI(t, "", "install", "--dry-run")
+	if b, _ := os.ReadFile(settings); string(b) != userSettings {
+		t.Fatalf("--dry-run wrote the settings")
+	}
+	if _, err := os.Stat(filepath.Join(home, "claude-calls.log")); err == nil {
+		t.Fatalf("--dry-run ran claude")
+	}
+	if !strings.Contains(r.stdout, "would run") || len(backups(t, home)) != 0 {
+		t.Fatalf("dry run: %s", r)
+	}
+
+	mustCLI(t, "", "install", "--scope", "user")
+	got := readJSONFile(t, settings)
+	orig := readJSONFile(t, filepath.Join(home, ".claude", "settings.json.bak-"+strings.TrimPrefix(filepath.Base(backups(t, home)[0]), "settings.json.bak-")))
+	if !reflect.DeepEqual(orig, mustDecode(t, userSettings)) {
+		t.Fatalf("backup is not the original")
+	}
+	if got["theme"] != "dark" || !reflect.DeepEqual(got["unknownFutureSetting"], orig["unknownFutureSetting"]) {
+		t.Errorf("other settings changed: %v", got)
+	}
+	hooks := got["hooks"].(map[string]any)
+	if !reflect.DeepEqual(hooks["PreToolUse"], orig["hooks"].(map[string]any)["PreToolUse"]) {
+		t.Errorf("other hooks changed: %v", hooks["PreToolUse"])
+	}
+	ss := hooks["SessionStart"].([]any)
+	ups := hooks["UserPromptSubmit"].([]any)
+	if len(ss) != 2 || len(ups) != 1 {
+		t.Fatalf("hooks after install: %v", hooks)
+	}
+	cmd := ups[0].(map[string]any)["hooks"].([]any)[0].(map[string]any)["command"].(string)
+	if cmd != exe+" hook user-prompt-submit" && cmd != "'"+exe+"' hook user-prompt-submit" {
+		t.Errorf("hook command %q", cmd)
+	}
+	if _, ok := hooks["SessionEnd"]; ok {
+		t.Errorf("capture hooks installed without capture")
+	}
+	calls, _ := os.ReadFile(filepath.Join(home, "claude-calls.log"))
+	if want := "mcp add --scope user mnemo -- " + exe + " serve\n"; string(calls) != want {
+		t.Errorf("claude calls = %q, want %q", calls, want)
+	}
+	installed, _ := os.ReadFile(settings)
+
+	// Idempotent: no change, no new backup, no second registration.
+	mustCLI(t, "", "install")
+	if b, _ := os.ReadFile(settings); !bytes.Equal(b, installed) || len(backups(t, home)) != 1 {
+		t.Fatalf("second install changed the settings or wrote a backup")
+	}
+	if c, _ := os.ReadFile(filepath.Join(home, "claude-calls.log")); !bytes.Equal(c, calls) {
+		t.Fatalf("second install ran claude again: %s", c)
+	}
+
+	// Doctor sees the registration and hooks (model skipped: none here).
+	t.Setenv("MNEMO_HOME", filepath.Join(home, "data"))
+	dr := mnemoCLI(t, "", "doctor", "--json", "--skip-model")
+	var rep struct {
+		Checks []struct{ Name, Status, Summary string }
+	}
+	if err := json.Unmarshal([]byte(dr.stdout), &rep); err != nil {
+		t.Fatalf("doctor --json: %v\n%s", err, dr)
+	}
+	for _, c := range rep.Checks {
+		if (c.Name == "claude-mcp" || c.Name == "claude-hooks") && c.Status != "ok" {
+			t.Errorf("doctor %s: %s %s", c.Name, c.Status, c.Summary)
+		}
+	}
+
+	mustCLI(t, "", "uninstall")
+	if !reflect.DeepEqual(readJSONFile(t, settings), mustDecode(t, userSettings)) {
+		b, _ := os.ReadFile(settings)
+		t.Fatalf("uninstall did not restore the settings:\n%s", b)
+	}
+	if c, _ := os.ReadFile(filepath.Join(home, "claude-calls.log")); !strings.HasSuffix(string(c), "mcp remove --scope user mnemo\n") {
+		t.Fatalf("uninstall did not unregister: %s", c)
+	}
+	// Doctor now says the user must act, with exit status 1.
+	if dr := mnemoCLI(t, "", "doctor", "--skip-model"); dr.code != 1 || !strings.Contains(dr.stdout, "✘ claude-mcp") {
+		t.Errorf("doctor after uninstall: %s", dr)
+	}
+}
+
+func TestInstallWithoutClaudePrintsCommand(t *testing.T) {
+	home := installEnv(t, false)
+	r := mustCLI(t, "", "install", "--capture")
+	if !strings.Contains(r.stdout, "claude mcp add --scope user mnemo -- ") {
+		t.Fatalf("command not printed: %s", r)
+	}
+	hooks := readJSONFile(t, filepath.Join(home, ".claude", "settings.json"))["hooks"].(map[string]any)
+	for _, ev := range []string{"SessionEnd", "PreCompact"} {
+		if _, ok := hooks[ev]; !ok {
+			t.Errorf("--capture did not install %s", ev)
+		}
+	}
+	if r := mnemoCLI(t, "", "install", "--scope", "global"); r.code != 2 {
+		t.Errorf("bad scope: %s", r)
+	}
+}
+
+func TestInstallProjectScope(t *testing.T) {
+	home := installEnv(t, true)
+	proj := filepath.Join(home, "src", "app")
+	os.MkdirAll(filepath.Join(proj, ".git"), 0o700)
+	sub := filepath.Join(proj, "internal")
+	os.MkdirAll(sub, 0o700)
+	wd, _ := os.Getwd()
+	t.Cleanup(func() { os.Chdir(wd) })
+	os.Chdir(sub)
+	mustCLI(t, "", "install", "--scope", "project")
+	if _, err := os.Stat(filepath.Join(proj, ".claude", "settings.json")); err != nil {
+		t.Fatalf("project settings not written: %v", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(home, ".claude", "settings.json")); string(b) != userSettings {
+		t.Errorf("project install touched user settings")
+	}
+	calls, _ := os.ReadFile(filepath.Join(home, "claude-calls.log"))
+	if !strings.Contains(string(calls), "mcp add --scope project mnemo") {
+		t.Errorf("calls: %s", calls)
+	}
+}
+
+func mustDecode(t *testing.T, s string) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
