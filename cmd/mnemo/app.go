@@ -59,6 +59,11 @@ type appOptions struct {
 	stderrLevel string
 	// progress receives model download/load progress lines (nil: none).
 	progress io.Writer
+	// embedMissing starts a background job that, once the model is ready,
+	// embeds the memories stored without a vector (written while a model
+	// loaded, by hooks, or imported). Long-lived processes (serve) set it;
+	// Close stops it.
+	embedMissing bool
 }
 
 // app is the runtime a command works with: configuration, logger, store,
@@ -144,7 +149,28 @@ func openApp(ctx context.Context, env *runEnv, o appOptions) (*app, error) {
 		a.Close()
 		return nil, err
 	}
+	if o.embedMissing && a.emb != nil {
+		a.startEmbedMissing()
+	}
 	return a, nil
+}
+
+// startEmbedMissing runs service.EmbedMissing in the background; Close
+// cancels it and waits, before the engine and store close.
+func (a *app) startEmbedMissing() {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		n, err := a.svc.EmbedMissing(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			a.log.Warn("embedding memories stored without a vector failed", "embedded", n, "err", err)
+		case n > 0:
+			a.log.Info("embedded memories stored without a vector", "count", n)
+		}
+	}()
+	a.closers = append(a.closers, func() error { cancel(); <-done; return nil })
 }
 
 // modelErr is the model's load error (nil when ready, loading or none).

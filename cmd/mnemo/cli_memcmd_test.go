@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -320,5 +322,46 @@ func TestAgeAndShorten(t *testing.T) {
 	}
 	if got := shorten("a  b\n\tc "+strings.Repeat("é", 100), 10); got != "a b c ééé…" {
 		t.Errorf("shorten: %q", got)
+	}
+}
+
+// A long-lived app (serve) embeds memories stored without a vector once its
+// model is ready.
+func TestOpenAppEmbedsMissing(t *testing.T) {
+	cliEnv(t, testmodels.Dir(t, testmodels.BertTiny))
+	ctx := context.Background()
+	env := &runEnv{stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard}
+	a, err := openApp(ctx, env, appOptions{process: "test", model: modelNone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []string{"written by a hook", "written while loading"} {
+		if r, err := a.svc.Remember(ctx, service.RememberRequest{Content: c, Source: memory.SourceHook}); err != nil || r.Embedded {
+			t.Fatalf("%+v %v", r, err)
+		}
+	}
+	if st, err := a.svc.Stats(ctx); err != nil || st.ByModel[""] != 2 {
+		t.Fatalf("stats before: %+v %v", st, err)
+	}
+	a.Close()
+
+	a, err = openApp(ctx, env, appOptions{process: "test", model: modelBackground, embedMissing: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	deadline := time.Now().Add(2 * time.Minute) // a bound against hanging, not a speed assertion
+	for {
+		st, err := a.svc.Stats(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.ByModel[""] == 0 && st.Total == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("memories still without a vector: %+v (model error %v)", st.ByModel, a.modelErr())
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
