@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -35,13 +36,20 @@ func (s *Store) Put(ctx context.Context, m *memory.Memory) (memory.PutResult, er
 	if err != nil {
 		return memory.PutResult{}, err
 	}
+	if err := noNUL(p.Content, p.Model, p.Author); err != nil {
+		return memory.PutResult{}, err
+	}
+	if bytes.Contains(md, []byte(`u0000`)) { // cheap pre-check; decode to be exact
+		var v any
+		if json.Unmarshal(md, &v) == nil && jsonHasNUL(v) {
+			return memory.PutResult{}, fmt.Errorf("%w: metadata contains a NUL character, which PostgreSQL cannot store", memory.ErrInvalid)
+		}
+	}
 	if err := ctx.Err(); err != nil {
 		return memory.PutResult{}, err
 	}
 	if len(p.Vector) > 0 {
-		if err := s.ensureIndex(ctx, p.Model, p.Dims); err != nil {
-			return memory.PutResult{}, err
-		}
+		s.ensureIndex(ctx, p.Model, p.Dims)
 	}
 	var res memory.PutResult
 	// A row that conflicts but is deleted before we read it leaves nothing to
@@ -111,6 +119,38 @@ RETURNING id`,
 		return res, true, nil // the conflicting row was deleted meanwhile
 	}
 	return res, false, err
+}
+
+// noNUL rejects text PostgreSQL cannot store: a NUL character.
+func noNUL(texts ...string) error {
+	for _, t := range texts {
+		if strings.IndexByte(t, 0) >= 0 {
+			return fmt.Errorf("%w: text contains a NUL character, which PostgreSQL cannot store", memory.ErrInvalid)
+		}
+	}
+	return nil
+}
+
+// jsonHasNUL reports whether a decoded JSON value holds a NUL character in
+// any key or string (jsonb rejects \u0000).
+func jsonHasNUL(v any) bool {
+	switch v := v.(type) {
+	case string:
+		return strings.IndexByte(v, 0) >= 0
+	case []any:
+		for _, x := range v {
+			if jsonHasNUL(x) {
+				return true
+			}
+		}
+	case map[string]any:
+		for k, x := range v {
+			if strings.IndexByte(k, 0) >= 0 || jsonHasNUL(x) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Columns every memory read selects, in scanMemory's order (alias m).
@@ -287,12 +327,13 @@ func (s *Store) SetVector(ctx context.Context, id string, vec []float32, model s
 	if err != nil {
 		return err
 	}
+	if err := noNUL(model); err != nil {
+		return err
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := s.ensureIndex(ctx, model, len(v)); err != nil {
-		return err
-	}
+	s.ensureIndex(ctx, model, len(v))
 	return s.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		t, err := tx.Exec(ctx, `UPDATE memories SET embedding = $1, model = $2, dims = $3 WHERE id = $4`,
 			pgvector.NewVector(v), model, len(v), id)

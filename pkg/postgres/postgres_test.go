@@ -312,7 +312,7 @@ func TestHNSWIndexPerModel(t *testing.T) {
 	// Another process learns of the index from vector_indexes, not by
 	// building it again.
 	s2 := openURL(t, u)
-	if err := s2.ensureIndex(tctx(t), model, 8); err != nil {
+	if err := s2.createIndex(tctx(t), model, 8); err != nil {
 		t.Fatal(err)
 	}
 	var count int
@@ -491,5 +491,54 @@ func TestPoolSize(t *testing.T) {
 	}
 	if s := openURL(t, withParam(t, u, "pool_max_conns", "7")); s.Pool().Config().MaxConns != 7 {
 		t.Errorf("pool_max_conns=7: MaxConns = %d", s.Pool().Config().MaxConns)
+	}
+}
+
+// Text PostgreSQL cannot store is refused as invalid input, not a server error.
+func TestNULRejected(t *testing.T) {
+	s := openFresh(t)
+	for name, m := range map[string]memory.Memory{
+		"content":  {Content: "a\x00b"},
+		"model":    {Content: "x", Vector: storetest.Vec(1), Model: "m\x00"},
+		"author":   {Content: "y", Author: "a\x00"},
+		"metadata": {Content: "z", Metadata: map[string]any{"k": []any{"v\x00"}}},
+		"meta key": {Content: "w", Metadata: map[string]any{"k\x00": 1}},
+	} {
+		m.Project, m.Source = "p", memory.SourceCLI
+		if _, err := s.Put(tctx(t), &m); !errors.Is(err, memory.ErrInvalid) {
+			t.Errorf("%s with NUL: %v, want ErrInvalid", name, err)
+		}
+	}
+	// A literal backslash-u0000 is ordinary text.
+	m := memory.Memory{Content: `JSON escapes NUL as \u0000`, Project: "p", Source: memory.SourceCLI,
+		Metadata: map[string]any{"example": `\u0000`}}
+	if _, err := s.Put(tctx(t), &m); err != nil {
+		t.Errorf("literal \\u0000: %v", err)
+	}
+}
+
+// A role that may not create the index still writes and finds vectors
+// (exactly, by a scan).
+func TestWritesWithoutIndex(t *testing.T) {
+	u := freshSchema(t)
+	s := openURL(t, u)
+	// Make index creation fail (as it would for a role that does not own
+	// the table) by taking the index's name with a table.
+	name := indexName("blocked/model", 8)
+	if _, err := s.Pool().Exec(tctx(t), `CREATE TABLE `+name+` (x int)`); err != nil {
+		t.Fatal(err)
+	}
+	m := memory.Memory{Content: "still stored", Project: "p", Source: memory.SourceCLI, Vector: storetest.Vec(1), Model: "blocked/model"}
+	r, err := s.Put(tctx(t), &m)
+	if err != nil {
+		t.Fatalf("Put without an index: %v", err)
+	}
+	var n int
+	if err := s.Pool().QueryRow(tctx(t), `SELECT count(*) FROM vector_indexes WHERE model = 'blocked/model'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("vector_indexes claims an index that could not be made (%d, %v)", n, err)
+	}
+	hits, err := s.Search(tctx(t), memory.Query{Vector: storetest.Vec(1), Model: "blocked/model", Mode: memory.ModeSemantic})
+	if err != nil || len(hits) != 1 || hits[0].Memory.ID != r.ID {
+		t.Errorf("search without an index: %+v, %v", hits, err)
 	}
 }

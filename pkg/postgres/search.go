@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/pgvector/pgvector-go"
@@ -52,59 +53,81 @@ func (s *Store) vectorExpr(dims int) string {
 	return "(m.embedding::vector(" + strconv.Itoa(dims) + "))"
 }
 
-// ensureIndex creates the HNSW index for vectors of (model, dims) unless it
-// exists. It runs before the first vector of the pair is written, so the
-// build is cheap; an advisory lock keeps racing processes from building it
-// twice, and vector_indexes tells every process it is there.
-func (s *Store) ensureIndex(ctx context.Context, model string, dims int) error {
+// ensureIndex makes sure vectors of (model, dims) have their HNSW index,
+// creating it unless vector_indexes says it exists. It runs before the first
+// vector of a pair is written, so the build indexes nothing and is quick (one
+// scan of the table under a SHARE lock); an advisory lock keeps racing
+// processes from building it twice.
+//
+// Failing to create it (say, the role does not own the table) is not an
+// error for the write that asked: the vector is stored, searches of the pair
+// scan exactly, and the store logs a warning and tries again later.
+func (s *Store) ensureIndex(ctx context.Context, model string, dims int) {
 	if dims > MaxIndexedDims || dims <= 0 {
-		return nil
-	}
-	if strings.IndexByte(model, 0) >= 0 {
-		return fmt.Errorf("%w: model id contains a NUL byte", memory.ErrInvalid)
+		return
 	}
 	key := indexKey{model, dims}
 	s.idxMu.Lock()
-	known := s.indexes[key]
+	skip := s.indexes[key] || time.Now().Before(s.indexRetry[key])
 	s.idxMu.Unlock()
-	if known {
-		return nil
+	if skip {
+		return
 	}
+	err := s.createIndex(ctx, model, dims)
+	s.idxMu.Lock()
+	defer s.idxMu.Unlock()
+	if err != nil {
+		s.indexRetry[key] = time.Now().Add(10 * time.Minute)
+		s.o.log.Warn("no HNSW index for these vectors; their searches scan exactly", "model", model, "dims", dims, "err", err)
+		return
+	}
+	s.indexes[key] = true
+}
+
+func (s *Store) createIndex(ctx context.Context, model string, dims int) error {
 	var n int
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM vector_indexes WHERE model = $1 AND dims = $2`,
-		model, dims).Scan(&n); err != nil {
+		model, dims).Scan(&n); err != nil || n > 0 {
 		return err
 	}
-	if n == 0 {
-		h := fnv.New32a()
-		fmt.Fprintf(h, "%d\x00%s", dims, model)
-		name := indexName(model, dims)
-		err := s.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, indexLockSpace, int32(h.Sum32())); err != nil {
-				return err
-			}
-			if err := tx.QueryRow(ctx, `SELECT count(*) FROM vector_indexes WHERE model = $1 AND dims = $2`,
-				model, dims).Scan(&n); err != nil || n > 0 {
-				return err
-			}
-			d := strconv.Itoa(dims)
-			if _, err := tx.Exec(ctx, `CREATE INDEX IF NOT EXISTS `+name+` ON memories USING hnsw ((embedding::vector(`+d+
-				`)) vector_cosine_ops) WHERE model = `+quoteLiteral(model)+` AND dims = `+d); err != nil {
-				return fmt.Errorf("create HNSW index for %s (%d dims): %w", model, dims, err)
-			}
-			_, err := tx.Exec(ctx, `INSERT INTO vector_indexes (model, dims, index_name) VALUES ($1, $2, $3)
-				ON CONFLICT DO NOTHING`, model, dims, name)
-			return err
-		})
-		if err != nil {
+	h := fnv.New32a()
+	fmt.Fprintf(h, "%d\x00%s", dims, model)
+	name := indexName(model, dims)
+	// Detached from the caller like a write, with room for a large build.
+	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.o.indexTimeout)
+	defer cancel()
+	created := false
+	err := pgx.BeginFunc(ictx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ictx, `SELECT pg_advisory_xact_lock($1, $2)`, indexLockSpace, int32(h.Sum32())); err != nil {
 			return err
 		}
+		if err := tx.QueryRow(ictx, `SELECT count(*) FROM vector_indexes WHERE model = $1 AND dims = $2`,
+			model, dims).Scan(&n); err != nil || n > 0 {
+			return err
+		}
+		d := strconv.Itoa(dims)
+		if _, err := tx.Exec(ictx, `CREATE INDEX IF NOT EXISTS `+name+` ON memories USING hnsw ((embedding::vector(`+d+
+			`)) vector_cosine_ops) WHERE model = `+quoteLiteral(model)+` AND dims = `+d); err != nil {
+			return fmt.Errorf("create HNSW index for %s (%d dims): %w", model, dims, err)
+		}
+		// IF NOT EXISTS also skips when another kind of object has the name.
+		var ok bool
+		if err := tx.QueryRow(ictx, `SELECT EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass($1) AND indisvalid)`,
+			name).Scan(&ok); err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("create HNSW index for %s (%d dims): the name %s is taken by something that is not a valid index", model, dims, name)
+		}
+		created = true
+		_, err := tx.Exec(ictx, `INSERT INTO vector_indexes (model, dims, index_name) VALUES ($1, $2, $3)
+			ON CONFLICT DO NOTHING`, model, dims, name)
+		return err
+	})
+	if err == nil && created {
 		s.o.log.Info("created HNSW index", "model", model, "dims", dims, "index", name)
 	}
-	s.idxMu.Lock()
-	s.indexes[key] = true
-	s.idxMu.Unlock()
-	return nil
+	return err
 }
 
 // semanticRanking returns up to n memories of model (vectors of len(vec)

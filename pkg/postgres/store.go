@@ -71,6 +71,7 @@ type options struct {
 	log          *slog.Logger
 	now          func() time.Time
 	writeTimeout time.Duration
+	indexTimeout time.Duration
 }
 
 // WithMaxConns sets the pool size (default DefaultMaxConns, or the URL's
@@ -122,8 +123,9 @@ type Store struct {
 	// iterative is true when pgvector (≥ 0.8) has iterative index scans.
 	iterative bool
 
-	idxMu   sync.Mutex
-	indexes map[indexKey]bool // (model, dims) pairs known to have an HNSW index
+	idxMu      sync.Mutex
+	indexes    map[indexKey]bool      // (model, dims) pairs known to have an HNSW index
+	indexRetry map[indexKey]time.Time // pairs whose index could not be made: not before then
 
 	closeOnce sync.Once
 }
@@ -135,7 +137,7 @@ var _ memory.Store = (*Store)(nil)
 // The server needs the pgvector extension installed; the first Open creates
 // it in the database (which needs the right to CREATE EXTENSION once).
 func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
-	o := options{efSearch: DefaultEfSearch, now: time.Now, writeTimeout: 30 * time.Second}
+	o := options{efSearch: DefaultEfSearch, now: time.Now, writeTimeout: 30 * time.Second, indexTimeout: 10 * time.Minute}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -167,7 +169,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
 		return pgxvec.RegisterTypes(ctx, c)
 	}
-	s := &Store{o: o, path: describe(cfg.ConnConfig), indexes: map[indexKey]bool{}}
+	s := &Store{o: o, path: describe(cfg.ConnConfig), indexes: map[indexKey]bool{}, indexRetry: map[indexKey]time.Time{}}
 
 	// Migrate on a plain connection first: the pool's connections register
 	// the vector type, which exists only once migration 1 has run.
