@@ -27,6 +27,12 @@ func init() {
 // dies without closing our stdin must not leave servers piling up.
 const parentPollInterval = 2 * time.Second
 
+// closeBound bounds closing the runtime at exit: an engine still loading its
+// model may take a while to stop, and a client waiting for our exit should
+// not. Every write is committed by then (SQLite WAL survives an exit without
+// Close).
+const closeBound = 3 * time.Second
+
 // errParentGone is the shutdown cause when the parent process has exited.
 var errParentGone = errors.New("parent process exited")
 
@@ -74,7 +80,7 @@ func runServe(ctx context.Context, env *runEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer a.Close()
+	defer closeWithin(a, closeBound)
 
 	srv := mnemomcp.NewServer(a.svc, mnemomcp.Options{
 		Version:         buildVersion(),
@@ -133,4 +139,18 @@ func buildVersion() string {
 		return bi.Main.Version
 	}
 	return "dev"
+}
+
+// closeWithin closes the app, giving up (and logging it) after d.
+func closeWithin(a *app, d time.Duration) {
+	done := make(chan error, 1)
+	go func() { done <- a.Close() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			a.log.Warn("closing the runtime", "err", err)
+		}
+	case <-time.After(d):
+		a.log.Warn("runtime did not close in time; exiting anyway (all writes are committed)", "waited", d)
+	}
 }
