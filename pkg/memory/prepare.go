@@ -1,0 +1,273 @@
+package memory
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// This file holds the validation every Store applies, so that the SQLite and
+// PostgreSQL stores accept and reject exactly the same input.
+
+// DefaultK is the number of results a search returns when Query.K is 0.
+const DefaultK = 10
+
+// CandidateDepth is how many entries each single ranking (keyword, semantic)
+// contributes to reciprocal rank fusion for a search that wants k results.
+// Going deeper than k lets a memory that is second-tier in both rankings beat
+// one that is found by only one of them, which is the point of RRF.
+func CandidateDepth(k int) int {
+	d := 4 * k
+	if d < 100 {
+		d = 100
+	}
+	if d > 400 {
+		d = 400
+	}
+	return d
+}
+
+// UnixMilliTime converts stored unix milliseconds back to a UTC time.
+func UnixMilliTime(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+// msPrecision rounds t to the millisecond precision stores keep, in UTC.
+func msPrecision(t time.Time) time.Time { return UnixMilliTime(t.UnixMilli()) }
+
+// Prepare validates m for insertion and returns a completed copy: ID (a new
+// ULID when empty), ContentHash, normalised Tags, non-nil Metadata, times
+// (CreatedAt defaults to now, UpdatedAt and AccessedAt to CreatedAt; all in
+// UTC at millisecond precision) and a normalised, stamped vector. m itself is
+// not modified. Errors wrap ErrInvalid and say what to fix.
+func Prepare(m Memory, now time.Time) (Memory, error) {
+	out := m
+	if strings.TrimSpace(m.Content) == "" {
+		return out, fmt.Errorf("%w: content is empty", ErrInvalid)
+	}
+	if !utf8.ValidString(m.Content) {
+		return out, fmt.Errorf("%w: content is not valid UTF-8", ErrInvalid)
+	}
+	if err := ValidateProject(m.Project); err != nil {
+		return out, err
+	}
+	if !m.Source.Valid() {
+		return out, fmt.Errorf("%w: source %q is not one of mcp, cli, hook, import", ErrInvalid, m.Source)
+	}
+	if out.ID == "" {
+		out.ID = NewID(now)
+	} else if !ValidID(out.ID) {
+		return out, fmt.Errorf("%w: id %q is not a ULID", ErrInvalid, out.ID)
+	}
+	hash := ContentHash(m.Content)
+	if m.ContentHash != "" && !strings.EqualFold(m.ContentHash, hash) {
+		return out, fmt.Errorf("%w: content_hash does not match the content", ErrInvalid)
+	}
+	out.ContentHash = hash
+	tags, err := NormalizeTags(m.Tags)
+	if err != nil {
+		return out, err
+	}
+	out.Tags = tags
+	if out.Metadata == nil {
+		out.Metadata = map[string]any{}
+	}
+	if _, err := MetadataJSON(out.Metadata); err != nil {
+		return out, err
+	}
+	if out.CreatedAt.IsZero() {
+		out.CreatedAt = now
+	}
+	out.CreatedAt = msPrecision(out.CreatedAt)
+	if out.UpdatedAt.IsZero() {
+		out.UpdatedAt = out.CreatedAt
+	}
+	out.UpdatedAt = msPrecision(out.UpdatedAt)
+	if out.AccessedAt.IsZero() {
+		out.AccessedAt = out.CreatedAt
+	}
+	out.AccessedAt = msPrecision(out.AccessedAt)
+	if len(m.Vector) == 0 {
+		// No vector: nothing to stamp. The memory is embedded later (reembed).
+		out.Vector, out.Model, out.Dims = nil, "", 0
+		return out, nil
+	}
+	if m.Dims != 0 && m.Dims != len(m.Vector) {
+		return out, fmt.Errorf("%w: dims is %d but the vector has %d values", ErrInvalid, m.Dims, len(m.Vector))
+	}
+	if strings.TrimSpace(m.Model) == "" {
+		return out, fmt.Errorf("%w: a vector needs the model id that made it", ErrInvalid)
+	}
+	v, err := PrepareVector(m.Vector)
+	if err != nil {
+		return out, err
+	}
+	out.Vector, out.Dims = v, len(v)
+	return out, nil
+}
+
+// MaxDims bounds vector dimensions (large models use up to a few thousand).
+const MaxDims = 8192
+
+// PrepareVector checks that vec is usable for cosine ranking (non-empty,
+// finite, not all zero, at most MaxDims) and returns it L2-normalised. A
+// vector that is already unit length (within 1e-4) is returned as a copy of
+// itself, unchanged, so embeddings round-trip exactly.
+func PrepareVector(vec []float32) ([]float32, error) {
+	if len(vec) == 0 {
+		return nil, fmt.Errorf("%w: empty vector", ErrInvalid)
+	}
+	if len(vec) > MaxDims {
+		return nil, fmt.Errorf("%w: vector has %d dimensions, at most %d allowed", ErrInvalid, len(vec), MaxDims)
+	}
+	var sum float64
+	for i, x := range vec {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return nil, fmt.Errorf("%w: vector value %d is %v", ErrInvalid, i, x)
+		}
+		sum += float64(x) * float64(x)
+	}
+	if sum == 0 {
+		return nil, fmt.Errorf("%w: vector is all zeros", ErrInvalid)
+	}
+	out := make([]float32, len(vec))
+	copy(out, vec)
+	norm := math.Sqrt(sum)
+	if math.Abs(norm-1) > 1e-4 {
+		for i := range out {
+			out[i] = float32(float64(out[i]) / norm)
+		}
+	}
+	return out, nil
+}
+
+// MetadataJSON encodes metadata as a JSON object ("{}" for nil), or returns
+// an ErrInvalid error when a value cannot be encoded as JSON.
+func MetadataJSON(md map[string]any) ([]byte, error) {
+	if md == nil {
+		return []byte("{}"), nil
+	}
+	b, err := json.Marshal(md)
+	if err != nil {
+		return nil, fmt.Errorf("%w: metadata is not a JSON object: %v", ErrInvalid, err)
+	}
+	return b, nil
+}
+
+// Normalize validates a filter and returns it with normalised tags and
+// de-duplicated projects.
+func (f Filter) Normalize() (Filter, error) {
+	out := f
+	var err error
+	if out.TagsAny, err = normalizeFilterTags(f.TagsAny); err != nil {
+		return out, err
+	}
+	if out.TagsAll, err = normalizeFilterTags(f.TagsAll); err != nil {
+		return out, err
+	}
+	if len(f.Projects) > 0 {
+		seen := map[string]bool{}
+		out.Projects = make([]string, 0, len(f.Projects))
+		for _, p := range f.Projects {
+			if err := ValidateProject(p); err != nil {
+				return out, err
+			}
+			if !seen[p] {
+				seen[p] = true
+				out.Projects = append(out.Projects, p)
+			}
+		}
+	}
+	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Until.After(f.Since) {
+		return out, fmt.Errorf("%w: until (%s) must be after since (%s)", ErrInvalid,
+			f.Until.Format(time.RFC3339), f.Since.Format(time.RFC3339))
+	}
+	return out, nil
+}
+
+func normalizeFilterTags(tags []string) ([]string, error) {
+	if len(tags) == 0 {
+		return nil, nil
+	}
+	return NormalizeTags(tags)
+}
+
+// Normalize validates a query and fills in defaults: Mode hybrid when empty,
+// K DefaultK when 0 and at most MaxK, normalised filter. A vector is
+// validated (finite, non-zero) and normalised; a vector without a model id
+// is an error.
+func (q Query) Normalize() (Query, error) {
+	out := q
+	if out.Mode == "" {
+		out.Mode = ModeHybrid
+	}
+	if !out.Mode.Valid() {
+		return out, fmt.Errorf("%w: mode %q is not hybrid, semantic or keyword", ErrInvalid, q.Mode)
+	}
+	switch {
+	case out.K < 0:
+		return out, fmt.Errorf("%w: k is %d, want 1..%d", ErrInvalid, q.K, MaxK)
+	case out.K == 0:
+		out.K = DefaultK
+	case out.K > MaxK:
+		out.K = MaxK
+	}
+	var err error
+	if out.Filter, err = q.Filter.Normalize(); err != nil {
+		return out, err
+	}
+	if len(q.Vector) > 0 {
+		if strings.TrimSpace(q.Model) == "" {
+			return out, fmt.Errorf("%w: a query vector needs its model id", ErrInvalid)
+		}
+		if out.Vector, err = PrepareVector(q.Vector); err != nil {
+			return out, err
+		}
+	} else {
+		out.Vector = nil
+	}
+	return out, nil
+}
+
+// Keep reports whether a memory with these attributes passes the filter
+// (Projects, TagsAny, TagsAll, Since inclusive, Until exclusive). tags must
+// be normalised (sorted); f must have been normalised.
+func (f Filter) Keep(project string, tags []string, created time.Time) bool {
+	if len(f.Projects) > 0 && !contains(f.Projects, project) {
+		return false
+	}
+	if !f.Since.IsZero() && created.Before(f.Since) {
+		return false
+	}
+	if !f.Until.IsZero() && !created.Before(f.Until) {
+		return false
+	}
+	if len(f.TagsAny) > 0 {
+		any := false
+		for _, t := range f.TagsAny {
+			if contains(tags, t) {
+				any = true
+				break
+			}
+		}
+		if !any {
+			return false
+		}
+	}
+	for _, t := range f.TagsAll {
+		if !contains(tags, t) {
+			return false
+		}
+	}
+	return true
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

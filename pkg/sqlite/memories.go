@@ -1,0 +1,403 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"strings"
+
+	"github.com/mnemo-mcp/mnemo/pkg/memory"
+)
+
+// Put inserts m unless the same content already exists in the same project.
+// The caller's m is completed (ID, hash, times, normalised tags) only when a
+// row was written. An ID supplied by the caller (import) that already exists
+// with the same content is reported as a duplicate; with other content it is
+// an ErrInvalid error.
+func (s *Store) Put(ctx context.Context, m *memory.Memory) (memory.PutResult, error) {
+	if m == nil {
+		return memory.PutResult{}, fmt.Errorf("%w: nil memory", memory.ErrInvalid)
+	}
+	p, err := memory.Prepare(*m, s.o.now())
+	if err != nil {
+		return memory.PutResult{}, err
+	}
+	var res memory.PutResult
+	err = s.write(ctx, "put", func(ctx context.Context, tx *sql.Tx) error {
+		res, err = putTx(ctx, tx, &p)
+		return err
+	})
+	if err != nil {
+		return memory.PutResult{}, err
+	}
+	if !res.Duplicate {
+		*m = p
+	}
+	return res, nil
+}
+
+// putTx inserts one prepared memory inside a write transaction.
+func putTx(ctx context.Context, tx *sql.Tx, p *memory.Memory) (memory.PutResult, error) {
+	var existing string
+	err := tx.QueryRowContext(ctx, `SELECT id FROM memories WHERE project = ? AND content_hash = ?`,
+		p.Project, p.ContentHash).Scan(&existing)
+	switch {
+	case err == nil:
+		return memory.PutResult{ID: existing, Duplicate: true}, nil
+	case !errors.Is(err, sql.ErrNoRows):
+		return memory.PutResult{}, err
+	}
+	var hash string
+	err = tx.QueryRowContext(ctx, `SELECT content_hash FROM memories WHERE id = ?`, p.ID).Scan(&hash)
+	switch {
+	case err == nil && hash == p.ContentHash:
+		return memory.PutResult{ID: p.ID, Duplicate: true}, nil
+	case err == nil:
+		return memory.PutResult{}, fmt.Errorf("%w: id %s already exists with other content", memory.ErrInvalid, p.ID)
+	case !errors.Is(err, sql.ErrNoRows):
+		return memory.PutResult{}, err
+	}
+	tags, _ := json.Marshal(p.Tags)
+	md, err := memory.MetadataJSON(p.Metadata)
+	if err != nil {
+		return memory.PutResult{}, err
+	}
+	var vec any // NULL when there is no vector
+	if len(p.Vector) > 0 {
+		vec = encodeVector(p.Vector)
+	}
+	// ON CONFLICT DO NOTHING backs the check above: even if it were ever
+	// skipped, the UNIQUE constraint keeps exact duplicates out.
+	r, err := tx.ExecContext(ctx, `
+INSERT INTO memories (id, content, content_hash, project, tags, metadata, source, author,
+	created_at, updated_at, accessed_at, vector, model, dims)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (project, content_hash) DO NOTHING`,
+		p.ID, p.Content, p.ContentHash, p.Project, string(tags), string(md), string(p.Source), p.Author,
+		p.CreatedAt.UnixMilli(), p.UpdatedAt.UnixMilli(), p.AccessedAt.UnixMilli(), vec, p.Model, p.Dims)
+	if err != nil {
+		return memory.PutResult{}, err
+	}
+	if n, _ := r.RowsAffected(); n == 0 {
+		return memory.PutResult{}, fmt.Errorf("put %s: duplicate appeared inside the write transaction", p.ID)
+	}
+	if len(p.Tags) > 0 {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO memory_tags (tag, rid)
+			SELECT json_each.value, memories.rid FROM json_each(?), memories WHERE memories.id = ?`,
+			string(tags), p.ID); err != nil {
+			return memory.PutResult{}, err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO changes (id, op) VALUES (?, 'put')`, p.ID); err != nil {
+		return memory.PutResult{}, err
+	}
+	return memory.PutResult{ID: p.ID}, nil
+}
+
+// encodeVector stores a vector as little-endian float32s.
+func encodeVector(v []float32) []byte {
+	b := make([]byte, 4*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
+	}
+	return b
+}
+
+func decodeVector(b []byte) ([]float32, error) {
+	if len(b)%4 != 0 {
+		return nil, fmt.Errorf("stored vector has %d bytes, not a multiple of 4", len(b))
+	}
+	v := make([]float32, len(b)/4)
+	for i := range v {
+		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	return v, nil
+}
+
+// Columns every memory read selects, in scanMemory's order.
+const memoryCols = `id, content, content_hash, project, tags, metadata, source, author,
+	created_at, updated_at, accessed_at, model, dims`
+
+type scanner interface{ Scan(dest ...any) error }
+
+// scanMemory reads memoryCols, plus the vector when withVector (it must then
+// be the next column).
+func scanMemory(sc scanner, withVector bool) (memory.Memory, error) {
+	var (
+		m                 memory.Memory
+		tags, md, source  string
+		created, upd, acc int64
+		vec               []byte
+	)
+	dest := []any{&m.ID, &m.Content, &m.ContentHash, &m.Project, &tags, &md, &source, &m.Author,
+		&created, &upd, &acc, &m.Model, &m.Dims}
+	if withVector {
+		dest = append(dest, &vec)
+	}
+	if err := sc.Scan(dest...); err != nil {
+		return m, err
+	}
+	m.Source = memory.Source(source)
+	m.CreatedAt = memory.UnixMilliTime(created)
+	m.UpdatedAt = memory.UnixMilliTime(upd)
+	m.AccessedAt = memory.UnixMilliTime(acc)
+	if err := json.Unmarshal([]byte(tags), &m.Tags); err != nil {
+		return m, fmt.Errorf("memory %s: stored tags: %w", m.ID, err)
+	}
+	if m.Tags == nil {
+		m.Tags = []string{}
+	}
+	if err := json.Unmarshal([]byte(md), &m.Metadata); err != nil {
+		return m, fmt.Errorf("memory %s: stored metadata: %w", m.ID, err)
+	}
+	if m.Metadata == nil {
+		m.Metadata = map[string]any{}
+	}
+	if withVector && vec != nil {
+		v, err := decodeVector(vec)
+		if err != nil {
+			return m, fmt.Errorf("memory %s: %w", m.ID, err)
+		}
+		m.Vector = v
+	}
+	return m, nil
+}
+
+// Get returns one memory with its vector.
+func (s *Store) Get(ctx context.Context, id string) (memory.Memory, error) {
+	row := s.db.QueryRowContext(ctx, `SELECT `+memoryCols+`, vector FROM memories WHERE id = ?`, id)
+	m, err := scanMemory(row, true)
+	if errors.Is(err, sql.ErrNoRows) {
+		return m, fmt.Errorf("%w: %s", memory.ErrNotFound, id)
+	}
+	return m, err
+}
+
+// Delete removes memories and returns the ids that did not exist.
+func (s *Store) Delete(ctx context.Context, ids []string) ([]string, error) {
+	var missing []string
+	err := s.write(ctx, "delete", func(ctx context.Context, tx *sql.Tx) error {
+		missing = missing[:0]
+		for _, id := range ids {
+			r, err := tx.ExecContext(ctx, `DELETE FROM memories WHERE id = ?`, id)
+			if err != nil {
+				return err
+			}
+			if n, _ := r.RowsAffected(); n == 0 {
+				missing = append(missing, id)
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO changes (id, op) VALUES (?, 'delete')`, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return missing, nil
+}
+
+// whereFilter appends SQL conditions (on alias m) and their arguments for f,
+// which must be normalised.
+func whereFilter(f memory.Filter, conds []string, args []any) ([]string, []any) {
+	if len(f.Projects) > 0 {
+		conds = append(conds, "m.project IN ("+placeholders(len(f.Projects))+")")
+		for _, p := range f.Projects {
+			args = append(args, p)
+		}
+	}
+	if len(f.TagsAny) > 0 {
+		conds = append(conds, "m.rid IN (SELECT rid FROM memory_tags WHERE tag IN ("+placeholders(len(f.TagsAny))+"))")
+		for _, t := range f.TagsAny {
+			args = append(args, t)
+		}
+	}
+	if len(f.TagsAll) > 0 {
+		conds = append(conds, "m.rid IN (SELECT rid FROM memory_tags WHERE tag IN ("+placeholders(len(f.TagsAll))+
+			") GROUP BY rid HAVING COUNT(*) = ?)")
+		for _, t := range f.TagsAll {
+			args = append(args, t)
+		}
+		args = append(args, len(f.TagsAll))
+	}
+	if !f.Since.IsZero() {
+		conds = append(conds, "m.created_at >= ?")
+		args = append(args, f.Since.UnixMilli())
+	}
+	if !f.Until.IsZero() {
+		conds = append(conds, "m.created_at < ?")
+		args = append(args, f.Until.UnixMilli())
+	}
+	return conds, args
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+func where(conds []string) string {
+	if len(conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(conds, " AND ")
+}
+
+// List returns memories (with vectors) newest first: by created_at, then id.
+// Limit ≤ 0 means no limit.
+func (s *Store) List(ctx context.Context, o memory.ListOptions) ([]memory.Memory, error) {
+	f, err := o.Filter.Normalize()
+	if err != nil {
+		return nil, err
+	}
+	if o.Offset < 0 {
+		return nil, fmt.Errorf("%w: negative offset", memory.ErrInvalid)
+	}
+	conds, args := whereFilter(f, nil, nil)
+	q := `SELECT ` + prefixCols("m.") + `, m.vector FROM memories m` + where(conds) +
+		` ORDER BY m.created_at DESC, m.id DESC`
+	limit := o.Limit
+	if limit <= 0 {
+		limit = -1 // SQLite: no limit
+	}
+	q += ` LIMIT ? OFFSET ?`
+	args = append(args, limit, o.Offset)
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []memory.Memory
+	for rows.Next() {
+		m, err := scanMemory(rows, true)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+func prefixCols(prefix string) string {
+	cols := strings.Split(memoryCols, ",")
+	for i, c := range cols {
+		cols[i] = prefix + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}
+
+// SetVector stamps a memory's vector with model (re-embedding). It does not
+// change updated_at: the memory's content did not change.
+func (s *Store) SetVector(ctx context.Context, id string, vec []float32, model string) error {
+	if strings.TrimSpace(model) == "" {
+		return fmt.Errorf("%w: a vector needs the model id that made it", memory.ErrInvalid)
+	}
+	v, err := memory.PrepareVector(vec)
+	if err != nil {
+		return err
+	}
+	return s.write(ctx, "set vector", func(ctx context.Context, tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, `UPDATE memories SET vector = ?, model = ?, dims = ? WHERE id = ?`,
+			encodeVector(v), model, len(v), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := r.RowsAffected(); n == 0 {
+			return fmt.Errorf("%w: %s", memory.ErrNotFound, id)
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO changes (id, op) VALUES (?, 'vector')`, id)
+		return err
+	})
+}
+
+// NeedEmbedding lists memories with no vector or one from another model, in
+// id order (oldest first), after afterID, at most limit (≤ 0: 100).
+func (s *Store) NeedEmbedding(ctx context.Context, model, afterID string, limit int) ([]memory.Memory, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+memoryCols+`, vector FROM memories
+		WHERE (vector IS NULL OR model <> ?) AND id > ? ORDER BY id LIMIT ?`, model, afterID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []memory.Memory
+	for rows.Next() {
+		m, err := scanMemory(rows, true)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// Touch sets the last-accessed time of memories to now; unknown ids are
+// ignored. It writes no change-log row: vectors are not affected.
+func (s *Store) Touch(ctx context.Context, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	now := s.o.now().UnixMilli()
+	return s.write(ctx, "touch", func(ctx context.Context, tx *sql.Tx) error {
+		for start := 0; start < len(ids); start += 500 {
+			batch := ids[start:min(start+500, len(ids))]
+			args := []any{now}
+			for _, id := range batch {
+				args = append(args, id)
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE memories SET accessed_at = max(accessed_at, ?) WHERE id IN (`+
+				placeholders(len(batch))+`)`, args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Stats counts memories per project and per model and reports the file size
+// (database plus WAL) and schema version.
+func (s *Store) Stats(ctx context.Context) (memory.Stats, error) {
+	st := memory.Stats{ByProject: map[string]int{}, ByModel: map[string]int{}, Path: s.path}
+	count := func(q string, into map[string]int) error {
+		rows, err := s.db.QueryContext(ctx, q)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k string
+			var n int
+			if err := rows.Scan(&k, &n); err != nil {
+				return err
+			}
+			into[k] = n
+		}
+		return rows.Err()
+	}
+	if err := count(`SELECT project, COUNT(*) FROM memories GROUP BY project`, st.ByProject); err != nil {
+		return st, err
+	}
+	if err := count(`SELECT CASE WHEN vector IS NULL THEN '' ELSE model END, COUNT(*) FROM memories GROUP BY 1`, st.ByModel); err != nil {
+		return st, err
+	}
+	for _, n := range st.ByProject {
+		st.Total += n
+	}
+	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&st.SchemaVers); err != nil {
+		return st, err
+	}
+	for _, suffix := range []string{"", "-wal"} {
+		if fi, err := os.Stat(s.path + suffix); err == nil {
+			st.SizeBytes += fi.Size()
+		}
+	}
+	return st, nil
+}

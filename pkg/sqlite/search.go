@@ -1,0 +1,208 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode"
+
+	"github.com/mnemo-mcp/mnemo/pkg/memory"
+	"github.com/mnemo-mcp/mnemo/pkg/vecindex"
+)
+
+// maxQueryTerms bounds the FTS query built from user text.
+const maxQueryTerms = 64
+
+// FTSQuery turns arbitrary user text into a safe FTS5 query: every word (a
+// run of letters, digits and marks) becomes a quoted string, and the strings
+// are OR-ed, so bm25 ranks memories by how many and how rare the matched
+// words are. Operators and punctuation in the text (AND, NEAR, *, ^, :, ",
+// parentheses) are never interpreted. It returns "" when the text has no
+// words.
+func FTSQuery(text string) string {
+	words := strings.FieldsFunc(text, func(r rune) bool {
+		return !(unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsNumber(r) || unicode.IsMark(r))
+	})
+	seen := map[string]bool{}
+	var terms []string
+	for _, w := range words {
+		w = strings.ToLower(w)
+		if seen[w] {
+			continue
+		}
+		seen[w] = true
+		// Words hold no quote character, but double any anyway: the
+		// quoting must stay correct if the word rule ever changes.
+		terms = append(terms, `"`+strings.ReplaceAll(w, `"`, `""`)+`"`)
+		if len(terms) == maxQueryTerms {
+			break
+		}
+	}
+	return strings.Join(terms, " OR ")
+}
+
+// Search ranks memories for q; see memory.Store. Behaviour by mode:
+//   - keyword: FTS5 bm25 only; Score is -bm25 (higher is better).
+//   - semantic: exact cosine over this process's in-memory vectors of
+//     q.Model; Score is the cosine.
+//   - hybrid: both rankings, each CandidateDepth(K) deep, fused by
+//     memory.Fuse (RRF); Score is the fused score.
+//
+// When q.Vector is nil (no model ready), semantic and hybrid searches answer
+// with the keyword ranking alone, exactly as keyword mode; the caller reports
+// that semantic search was not used. Hit.Memory carries no Vector (Model and
+// Dims are set). Memories deleted between ranking and loading are skipped.
+func (s *Store) Search(ctx context.Context, q memory.Query) ([]memory.Hit, error) {
+	q, err := q.Normalize()
+	if err != nil {
+		return nil, err
+	}
+	useSem := q.Mode != memory.ModeKeyword && q.Vector != nil
+	useKw := q.Mode != memory.ModeSemantic || !useSem
+	depth := q.K
+	if useSem && useKw {
+		depth = memory.CandidateDepth(q.K)
+	}
+
+	var kw, sem []memory.Ranked
+	if useKw {
+		if kw, err = s.keywordRank(ctx, q.Text, q.Filter, depth); err != nil {
+			return nil, err
+		}
+	}
+	var idx *vecindex.Index
+	if useSem {
+		if idx, err = s.index(ctx); err != nil {
+			return nil, err
+		}
+		f := q.Filter
+		for _, r := range idx.Search(q.Model, q.Vector, depth, -2, func(m *vecindex.Meta) bool {
+			return f.Keep(m.Project, m.Tags, memory.UnixMilliTime(m.Created))
+		}) {
+			sem = append(sem, memory.Ranked{ID: r.ID, Score: float64(r.Score)})
+		}
+	}
+
+	var hits []memory.Hit
+	switch {
+	case useSem && useKw:
+		for _, f := range memory.Fuse(kw, sem) {
+			h := memory.Hit{Score: f.Score, KeywordRank: f.KeywordRank, SemanticRank: f.SemanticRank, Similarity: f.Similarity}
+			h.Memory.ID = f.ID
+			if f.SemanticRank == 0 { // found by keywords only: its cosine is still known
+				if c, ok := idx.Similarity(q.Model, f.ID, q.Vector); ok {
+					h.Similarity = float64(c)
+				}
+			}
+			hits = append(hits, h)
+		}
+	case useSem:
+		for i, r := range sem {
+			h := memory.Hit{Score: r.Score, SemanticRank: i + 1, Similarity: r.Score}
+			h.Memory.ID = r.ID
+			hits = append(hits, h)
+		}
+	default:
+		for i, r := range kw {
+			h := memory.Hit{Score: r.Score, KeywordRank: i + 1}
+			h.Memory.ID = r.ID
+			hits = append(hits, h)
+		}
+	}
+	if len(hits) > q.K {
+		hits = hits[:q.K]
+	}
+	return s.fill(ctx, hits)
+}
+
+// keywordRank returns up to limit ids matching text, best bm25 first (ties:
+// newer first), with Score = -bm25.
+func (s *Store) keywordRank(ctx context.Context, text string, f memory.Filter, limit int) ([]memory.Ranked, error) {
+	fq := FTSQuery(text)
+	if fq == "" {
+		return nil, nil
+	}
+	conds, args := whereFilter(f, []string{"memories_fts MATCH ?"}, []any{fq})
+	args = append(args, limit)
+	rows, err := s.db.QueryContext(ctx, `SELECT m.id, bm25(memories_fts) AS r
+		FROM memories_fts JOIN memories m ON m.rid = memories_fts.rowid`+where(conds)+`
+		ORDER BY r, m.id DESC LIMIT ?`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("keyword search: %w", err)
+	}
+	defer rows.Close()
+	var out []memory.Ranked
+	for rows.Next() {
+		var r memory.Ranked
+		if err := rows.Scan(&r.ID, &r.Score); err != nil {
+			return nil, err
+		}
+		r.Score = -r.Score
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// fill loads the memories (without vectors) of hits, keeping their order and
+// dropping hits whose memory was deleted meanwhile.
+func (s *Store) fill(ctx context.Context, hits []memory.Hit) ([]memory.Hit, error) {
+	if len(hits) == 0 {
+		return []memory.Hit{}, nil
+	}
+	args := make([]any, len(hits))
+	for i, h := range hits {
+		args[i] = h.Memory.ID
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+memoryCols+` FROM memories WHERE id IN (`+placeholders(len(args))+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	byID := make(map[string]memory.Memory, len(hits))
+	for rows.Next() {
+		m, err := scanMemory(rows, false)
+		if err != nil {
+			return nil, err
+		}
+		byID[m.ID] = m
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := hits[:0]
+	for _, h := range hits {
+		if m, ok := byID[h.Memory.ID]; ok {
+			h.Memory = m
+			out = append(out, h)
+		}
+	}
+	return out, nil
+}
+
+// Similar returns memories of project whose vector of model has cosine ≥
+// threshold with vec, most similar first, at most limit (≤ 0: DefaultK; at
+// most MaxK). Score and Similarity are the cosine; SemanticRank the rank.
+func (s *Store) Similar(ctx context.Context, vec []float32, model, project string, threshold float64, limit int) ([]memory.Hit, error) {
+	if err := memory.ValidateProject(project); err != nil {
+		return nil, err
+	}
+	v, err := memory.PrepareVector(vec)
+	if err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		limit = memory.DefaultK
+	}
+	limit = min(limit, memory.MaxK)
+	idx, err := s.index(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var hits []memory.Hit
+	for i, r := range idx.Search(model, v, limit, float32(threshold), func(m *vecindex.Meta) bool { return m.Project == project }) {
+		h := memory.Hit{Score: float64(r.Score), SemanticRank: i + 1, Similarity: float64(r.Score)}
+		h.Memory.ID = r.ID
+		hits = append(hits, h)
+	}
+	return s.fill(ctx, hits)
+}

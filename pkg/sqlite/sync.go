@@ -1,0 +1,181 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/mnemo-mcp/mnemo/pkg/vecindex"
+)
+
+// reloadThreshold: when more ids than this changed since the last catch-up,
+// reloading every vector is cheaper than fetching the changed rows one by one.
+const reloadThreshold = 20000
+
+// index returns this process's vector index, loading it on first use and
+// otherwise catching up with commits made by any other connection (other
+// processes and this process's own writes alike).
+func (s *Store) index(ctx context.Context) (*vecindex.Index, error) {
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+	if s.watch == nil {
+		c, err := s.db.Conn(ctx)
+		if err != nil {
+			return nil, err
+		}
+		s.watch = c
+	}
+	// Read data_version before the data: a commit landing in between makes
+	// the next check differ, costing one harmless extra catch-up.
+	var dv int64
+	if err := s.watch.QueryRowContext(ctx, "PRAGMA data_version").Scan(&dv); err != nil {
+		s.dropWatch()
+		return nil, err
+	}
+	if s.loaded && dv == s.dataVersion {
+		return s.idx, nil
+	}
+	var err error
+	if !s.loaded {
+		err = s.loadAll(ctx)
+	} else {
+		err = s.catchUp(ctx)
+	}
+	if err != nil {
+		s.dropWatch()
+		return nil, err
+	}
+	s.dataVersion = dv
+	return s.idx, nil
+}
+
+// dropWatch forgets the dedicated connection after an error (its state is
+// unknown); the next search opens a fresh one and reloads.
+func (s *Store) dropWatch() {
+	if s.watch != nil {
+		s.watch.Close()
+		s.watch = nil
+	}
+	s.loaded = false
+}
+
+// readTx starts a read (deferred, not IMMEDIATE) transaction on the watch
+// connection, so everything it reads is one snapshot.
+func (s *Store) readTx(ctx context.Context) (*sql.Tx, error) {
+	return s.watch.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+}
+
+func (s *Store) loadAll(ctx context.Context) error {
+	start := time.Now()
+	tx, err := s.readTx(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var seq int64
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM changes`).Scan(&seq); err != nil {
+		return err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id, project, created_at, tags, model, vector FROM memories WHERE vector IS NOT NULL`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	idx := vecindex.New()
+	for rows.Next() {
+		if err := addRow(idx, rows); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	s.idx, s.lastSeq, s.loaded = idx, seq, true
+	s.o.log.Debug("vector index loaded", "vectors", idx.Len(), "took", time.Since(start))
+	return nil
+}
+
+// addRow reads (id, project, created_at, tags, model, vector) into idx.
+func addRow(idx *vecindex.Index, sc scanner) error {
+	var (
+		m     vecindex.Meta
+		tags  string
+		model string
+		blob  []byte
+	)
+	if err := sc.Scan(&m.ID, &m.Project, &m.Created, &tags, &model, &blob); err != nil {
+		return err
+	}
+	if blob == nil {
+		idx.Remove(m.ID)
+		return nil
+	}
+	if err := json.Unmarshal([]byte(tags), &m.Tags); err != nil {
+		return fmt.Errorf("memory %s: stored tags: %w", m.ID, err)
+	}
+	v, err := decodeVector(blob)
+	if err != nil {
+		return fmt.Errorf("memory %s: %w", m.ID, err)
+	}
+	idx.Upsert(model, m, v)
+	return nil
+}
+
+// catchUp applies the change log after lastSeq. Only each changed id's
+// current row matters, read in the same snapshot as the log.
+func (s *Store) catchUp(ctx context.Context) error {
+	tx, err := s.readTx(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT seq, id FROM changes WHERE seq > ? ORDER BY seq`, s.lastSeq)
+	if err != nil {
+		return err
+	}
+	seq := s.lastSeq
+	var ids []string
+	seen := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&seq, &id); err != nil {
+			rows.Close()
+			return err
+		}
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		return nil // e.g. a Touch: nothing the index holds changed
+	}
+	if len(ids) > reloadThreshold {
+		tx.Rollback()
+		return s.loadAll(ctx)
+	}
+	stmt, err := tx.PrepareContext(ctx, `SELECT id, project, created_at, tags, model, vector FROM memories WHERE id = ?`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, id := range ids {
+		err := addRow(s.idx, stmt.QueryRowContext(ctx, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			s.idx.Remove(id) // deleted
+			continue
+		}
+		if err != nil {
+			return err
+		}
+	}
+	s.lastSeq = seq
+	return nil
+}

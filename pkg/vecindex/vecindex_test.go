@@ -1,0 +1,101 @@
+package vecindex
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"testing"
+)
+
+func unit(r *rand.Rand, d int) []float32 {
+	v := make([]float32, d)
+	var n float64
+	for i := range v {
+		x := r.NormFloat64()
+		v[i] = float32(x)
+		n += x * x
+	}
+	for i := range v {
+		v[i] /= float32(math.Sqrt(n))
+	}
+	return v
+}
+
+func dot(a, b []float32) float32 {
+	var s float32
+	for i := range a {
+		s += a[i] * b[i]
+	}
+	return s
+}
+
+// TestSearchMatchesBruteForce checks top-k against a plain sort, through
+// inserts, replacements and swap-removals.
+func TestSearchMatchesBruteForce(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	x := New()
+	vecs := map[string][]float32{}
+	for i := range 500 {
+		id := fmt.Sprintf("id%04d", i)
+		v := unit(r, 16)
+		x.Upsert("m", Meta{ID: id, Project: fmt.Sprint(i % 3)}, v)
+		vecs[id] = v
+	}
+	for i := 0; i < 500; i += 7 { // remove some
+		id := fmt.Sprintf("id%04d", i)
+		x.Remove(id)
+		delete(vecs, id)
+	}
+	for i := 1; i < 500; i += 11 { // replace some (skipping removed ones is fine)
+		id := fmt.Sprintf("id%04d", i)
+		if _, ok := vecs[id]; ok {
+			v := unit(r, 16)
+			x.Upsert("m", Meta{ID: id, Project: fmt.Sprint(i % 3)}, v)
+			vecs[id] = v
+		}
+	}
+	x.Upsert("other", Meta{ID: "foreign"}, unit(r, 16))
+	if x.Len() != len(vecs)+1 {
+		t.Fatalf("Len = %d, want %d", x.Len(), len(vecs)+1)
+	}
+	q := unit(r, 16)
+	type sc struct {
+		id string
+		s  float32
+	}
+	var all []sc
+	for id, v := range vecs {
+		all = append(all, sc{id, dot(q, v)})
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].s > all[j].s })
+	got := x.Search("m", q, 10, -2, nil)
+	if len(got) != 10 {
+		t.Fatalf("got %d results", len(got))
+	}
+	for i, g := range got {
+		if g.ID != all[i].id || math.Abs(float64(g.Score-all[i].s)) > 1e-5 {
+			t.Errorf("rank %d: %s %.5f, want %s %.5f", i, g.ID, g.Score, all[i].id, all[i].s)
+		}
+	}
+	// Filter and threshold.
+	for _, g := range x.Search("m", q, 1000, 0.2, func(m *Meta) bool { return m.Project == "1" }) {
+		if g.Project != "1" || g.Score < 0.2 {
+			t.Errorf("filtered result %+v", g)
+		}
+	}
+	if got := x.Search("m", q[:8], 10, -2, nil); len(got) != 0 {
+		t.Errorf("query of another dimension matched %d vectors", len(got))
+	}
+	if got := x.Search("nope", q, 10, -2, nil); len(got) != 0 {
+		t.Errorf("unknown model matched %d vectors", len(got))
+	}
+	if s, ok := x.Similarity("m", all[0].id, q); !ok || math.Abs(float64(s-all[0].s)) > 1e-5 {
+		t.Errorf("Similarity = %v %v", s, ok)
+	}
+	// Moving a vector to another model removes it from the first.
+	x.Upsert("other", Meta{ID: all[0].id}, q)
+	if got := x.Search("m", q, 1, -2, nil); got[0].ID == all[0].id {
+		t.Error("vector still in its old model after moving")
+	}
+}
