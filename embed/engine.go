@@ -55,8 +55,9 @@ type Options struct {
 	// MaxBatch is the most texts in one forward pass (default 32).
 	MaxBatch int
 	// MaxBatchTokens bounds padded tokens (batch × sequence) in one forward
-	// pass, which bounds the attention buffers' memory (default 4096, e.g.
-	// 16 texts of 256 tokens).
+	// pass, which bounds the activations' memory (default 2048, e.g. 8 texts
+	// of 256 tokens or 32 of 64). The backend is compute-bound, so larger
+	// passes cost memory without buying speed.
 	MaxBatchTokens int
 	// Parallel is how many forward passes may run at once (default 1: the
 	// backend already spreads one pass's matrix products over all cores, so
@@ -139,7 +140,7 @@ func New(o Options) *Engine {
 		o.MaxBatch = 32
 	}
 	if o.MaxBatchTokens <= 0 {
-		o.MaxBatchTokens = 4096
+		o.MaxBatchTokens = 2048
 	}
 	if o.Parallel <= 0 {
 		o.Parallel = 1

@@ -1,0 +1,182 @@
+package embed
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mnemo-mcp/mnemo/internal/testmodels"
+)
+
+// Benchmarks run on the MiniLM-shaped model (exactly all-MiniLM-L6-v2's
+// architecture). Run them, for both builds, with e.g.
+//
+//	CGO_ENABLED=0 GOEXPERIMENT=simd go test -run '^$' -bench . -benchtime 5x ./embed/
+//	CGO_ENABLED=0 go test -run '^$' -bench . -benchtime 5x ./embed/
+//
+// Results are in docs/engine-bench.md.
+
+// benchWords are common words that are one word piece each, so a text of
+// n-2 of them is n tokens with [CLS] and [SEP].
+var benchWords = strings.Fields(`the people in our city often walk along the river after work and talk
+about books music food travel family history science weather sports games money time water light
+house school market garden road train music night morning summer winter friend teacher doctor
+student country world story paper letter window door table chair computer phone program system`)
+
+// textOfTokens returns a distinct text of exactly n tokens (special tokens
+// included), varied by seed so the LRU cache cannot help.
+func textOfTokens(tb testing.TB, e *Engine, n, seed int) string {
+	tb.Helper()
+	words := make([]string, 0, n)
+	for i := 0; len(words) < n-2; i++ {
+		words = append(words, benchWords[(seed*7+i*(seed%5+1))%len(benchWords)])
+	}
+	text := strings.Join(words, " ")
+	got, err := e.CountTokens(text)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if got != n && n <= e.Info().MaxTokens {
+		tb.Fatalf("text has %d tokens, want %d: %q", got, n, text)
+	}
+	return text
+}
+
+func benchEngine(b *testing.B, o Options) *Engine {
+	b.Helper()
+	o.Model = testmodels.Dir(b, testmodels.MiniLM)
+	o.CacheEntries = -1 // measure the model, not the cache
+	return loadTest(b, o)
+}
+
+func reportRate(b *testing.B, tokensPerCall int) {
+	perCall := b.Elapsed().Seconds() / float64(b.N)
+	b.ReportMetric(perCall*1000, "ms/call")
+	b.ReportMetric(float64(tokensPerCall)/perCall, "tokens/s")
+	b.ReportMetric(0, "ns/op")
+	if rss := peakRSSMB(); rss > 0 {
+		b.ReportMetric(rss, "peak-RSS-MB")
+	}
+}
+
+// BenchmarkQuery is one 12-token query (the recall path).
+func BenchmarkQuery(b *testing.B) {
+	e := benchEngine(b, Options{})
+	texts := make([]string, 64)
+	for i := range texts {
+		texts[i] = textOfTokens(b, e, 12, i)
+	}
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if _, err := e.EmbedQuery(ctx, texts[i%len(texts)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportRate(b, 12)
+}
+
+// BenchmarkSentences is 32 sentences of 40 tokens in one call (a batch of
+// memories being stored).
+func BenchmarkSentences(b *testing.B) {
+	benchBatch(b, 32, 40)
+}
+
+// BenchmarkDocuments is 8 documents of 256 tokens (the truncation limit).
+func BenchmarkDocuments(b *testing.B) {
+	benchBatch(b, 8, 256)
+}
+
+func benchBatch(b *testing.B, n, tokens int) {
+	e := benchEngine(b, Options{})
+	ctx := context.Background()
+	// Warm the shape outside the timer; later calls use new texts of the same shape.
+	if _, err := e.Embed(ctx, batchTexts(b, e, n, tokens, 1000)); err != nil {
+		b.Fatal(err)
+	}
+	calls := make([][]string, 4)
+	for i := range calls {
+		calls[i] = batchTexts(b, e, n, tokens, i*n)
+	}
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if _, err := e.Embed(ctx, calls[i%len(calls)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportRate(b, n*tokens)
+}
+
+func batchTexts(b *testing.B, e *Engine, n, tokens, seed int) []string {
+	t := make([]string, n)
+	for i := range t {
+		t[i] = textOfTokens(b, e, tokens, seed+i)
+	}
+	return t
+}
+
+// BenchmarkLoad is the model load (parse ONNX, build the session, hash the
+// file), without and with the warm-up pass that compiles the short-query
+// graph.
+func BenchmarkLoad(b *testing.B) {
+	dir := testmodels.Dir(b, testmodels.MiniLM)
+	for _, warm := range []bool{false, true} {
+		b.Run(fmt.Sprintf("warmup=%v", warm), func(b *testing.B) {
+			for b.Loop() {
+				e, err := Load(context.Background(), Options{Model: dir, NoWarmup: !warm})
+				if err != nil {
+					b.Fatal(err)
+				}
+				_ = e.Close()
+			}
+			b.ReportMetric(b.Elapsed().Seconds()*1000/float64(b.N), "ms/load")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}
+
+// BenchmarkNewShape measures what a stream of differently sized queries
+// costs. Each iteration embeds one query whose length (10, 13, 16, …
+// tokens) the engine has not seen before. With exact shapes every
+// iteration compiles a new graph; with buckets (16, 32, 48 …) the lengths
+// fall into a few graphs, most already compiled. "same-shape" repeats one
+// length: the cost of the forward pass alone.
+func BenchmarkNewShape(b *testing.B) {
+	for _, c := range []struct {
+		name  string
+		exact bool
+		same  bool
+	}{{"exact", true, false}, {"buckets", false, false}, {"same-shape", false, true}} {
+		b.Run(c.name, func(b *testing.B) {
+			e := benchEngine(b, Options{ExactShapes: c.exact, NoWarmup: true})
+			ctx := context.Background()
+			texts := make([]string, 200)
+			for i := range texts {
+				n := 10 + 3*i%240
+				if c.same {
+					n = 12
+				}
+				texts[i] = textOfTokens(b, e, n, i)
+			}
+			if c.same {
+				if _, err := e.Embed(ctx, texts[len(texts)-1:]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			var worst time.Duration
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				t := time.Now()
+				if _, err := e.Embed(ctx, []string{texts[i%len(texts)]}); err != nil {
+					b.Fatal(err)
+				}
+				worst = max(worst, time.Since(t))
+			}
+			b.ReportMetric(b.Elapsed().Seconds()*1000/float64(b.N), "ms/query")
+			b.ReportMetric(float64(worst.Microseconds())/1000, "worst-ms")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}
