@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/mnemo-mcp/mnemo/pkg/project"
 )
 
 // ServerName is the name mnemo registers under in Claude Code.
@@ -333,19 +335,13 @@ func shellLine(argv []string) string {
 
 // ProjectRoot is the directory a project-scope install writes to:
 // CLAUDE_PROJECT_DIR when set, else the nearest ancestor of dir holding
-// .git, else dir itself.
+// .git, else dir itself (the same root pkg/project names projects by).
 func ProjectRoot(getenv func(string) string, dir string) string {
-	if p := getenv("CLAUDE_PROJECT_DIR"); p != "" {
+	if p := getenv(project.EnvProjectDir); p != "" {
 		return p
 	}
-	for d := dir; ; {
-		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil {
-			return d
-		}
-		parent := filepath.Dir(d)
-		if parent == d {
-			return dir
-		}
-		d = parent
+	if root, ok := project.GitRoot(dir); ok {
+		return root
 	}
+	return dir
 }
