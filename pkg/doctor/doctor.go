@@ -234,9 +234,9 @@ func (r *Report) checkStore(ctx context.Context, o Options) {
 	} else {
 		s.Total, s.ByProject, s.ByModel, s.SchemaVers = stats.Total, stats.ByProject, stats.ByModel, stats.SchemaVers
 	}
-	model := r.Model.Configured
-	if r.Model.ID != "" {
-		model = r.Model.ID
+	model := r.Model.ID
+	if model == "" {
+		model = expectedModelID(r.Model.Configured)
 	}
 	s.CheckedModel = model
 	s.NeedReembed = s.Total - s.ByModel[model]
@@ -254,6 +254,20 @@ func (r *Report) checkStore(ctx context.Context, o Options) {
 	if s.Error == "" && s.NeedReembed > 0 {
 		r.add("vectors", Warn, "run: mnemo reembed   (mnemo serve also catches up in the background)", "%d of %d memories have no vector from %s", s.NeedReembed, s.Total, model)
 	}
+}
+
+// expectedModelID is the id vectors of a model that was not loaded are
+// stamped with, as the engine names it: a local folder's base name (the
+// folder of an .onnx file), else the repo id, with @revision unless main.
+func expectedModelID(configured string) string {
+	if st, err := os.Stat(configured); err == nil {
+		p := filepath.Clean(configured)
+		if !st.IsDir() {
+			p = filepath.Dir(p)
+		}
+		return filepath.Base(p)
+	}
+	return strings.TrimSuffix(configured, "@main")
 }
 
 func humanBytes(n int64) string {

@@ -1,0 +1,194 @@
+package doctor
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mnemo-mcp/mnemo/internal/testmodels"
+	"github.com/mnemo-mcp/mnemo/pkg/claudecode"
+	"github.com/mnemo-mcp/mnemo/pkg/config"
+	"github.com/mnemo-mcp/mnemo/pkg/memory"
+	"github.com/mnemo-mcp/mnemo/pkg/service"
+	"github.com/mnemo-mcp/mnemo/pkg/sqlite"
+	"github.com/mnemo-mcp/mnemo/pkg/warm"
+)
+
+type nopRecaller struct{}
+
+func (nopRecaller) Recall(context.Context, service.RecallRequest) (service.RecallResult, error) {
+	return service.RecallResult{}, nil
+}
+
+// world is a temporary installation: data dir, user home, project.
+type world struct {
+	o    Options
+	home string
+}
+
+func newWorld(t *testing.T, model string) world {
+	t.Helper()
+	d, err := os.MkdirTemp("", "md") // short: the warm socket lives under it
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(d) })
+	cfg := config.Config{Home: filepath.Join(d, "data"), Model: model, CacheDir: filepath.Join(d, "cache"), Offline: true}
+	os.MkdirAll(cfg.Home, 0o700)
+	home := filepath.Join(d, "home")
+	os.MkdirAll(home, 0o700)
+	exe, _ := os.Executable() // hook commands must name an existing binary
+	return world{home: home, o: Options{Config: cfg, Exe: exe, UserHome: home, ProjectDir: filepath.Join(d, "proj")}}
+}
+
+func (w world) seed(t *testing.T, model string, n int, withVector bool) {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), w.o.Config.DBPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for i := 0; i < n; i++ {
+		m := &memory.Memory{Content: "note " + string(rune('a'+i)), Project: "p1", Source: memory.SourceCLI}
+		if withVector {
+			m.Vector, m.Model, m.Dims = []float32{1, 0}, model, 2
+		}
+		if _, err := st.Put(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func (w world) install(t *testing.T) {
+	t.Helper()
+	s := claudecode.Setup{Scope: "user", Home: w.home, Exe: w.o.Exe}
+	out, _, err := claudecode.MergeHooks(nil, s.Hooks(), filepath.Base(w.o.Exe))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(w.home, ".claude"), 0o700)
+	os.WriteFile(s.SettingsPath(), out, 0o600)
+	reg, _ := json.Marshal(map[string]any{"mcpServers": map[string]any{"mnemo": map[string]any{"command": "mnemo", "args": []string{"serve"}}}})
+	os.WriteFile(filepath.Join(w.home, ".claude.json"), reg, 0o600)
+}
+
+func check(t *testing.T, r Report, name string) Check {
+	t.Helper()
+	for _, c := range r.Checks {
+		if c.Name == name {
+			return c
+		}
+	}
+	t.Fatalf("no %s check in %+v", name, r.Checks)
+	return Check{}
+}
+
+func TestHealthyInstall(t *testing.T) {
+	model := testmodels.Dir(t, testmodels.BertTiny)
+	w := newWorld(t, model)
+	w.seed(t, "bert-tiny-synthetic", 3, true)
+	w.install(t)
+	// An error and a warning in the log.
+	os.MkdirAll(filepath.Dir(w.o.Config.LogPath()), 0o700)
+	os.WriteFile(w.o.Config.LogPath(), []byte(`{"time":"2026-05-01T10:00:00Z","level":"WARN","msg":"hook failed open","err":"x"}
+not json
+{"time":"2026-05-01T10:00:01Z","level":"ERROR","msg":"search failed","proc":"serve","err":"disk I/O error"}
+`), 0o600)
+	// A running server with a warm socket (this process).
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- warm.Serve(ctx, warm.Dir(w.o.Config.Home), nopRecaller{}, nil) }()
+	t.Cleanup(func() { cancel(); <-done })
+	for i := 0; i < 500; i++ {
+		if _, err := os.Stat(warm.SocketPath(warm.Dir(w.o.Config.Home), os.Getpid())); err == nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	r := Run(context.Background(), w.o)
+	if !r.OK {
+		t.Fatalf("report not OK: %+v", r.Checks)
+	}
+	if !r.Model.Found || r.Model.Dims != 128 || len(r.Model.SHA256) != 64 || r.Model.Verified {
+		t.Errorf("model = %+v", r.Model)
+	}
+	s := r.Store
+	if s.JournalMode != "wal" || s.Integrity != "ok" || s.Total != 3 || s.ByProject["p1"] != 3 || s.ByModel["bert-tiny-synthetic"] != 3 || s.NeedReembed != 0 {
+		t.Errorf("store = %+v", s)
+	}
+	if len(r.LogErrors) != 1 || r.LogErrors[0].Err != "disk I/O error" || check(t, r, "log").Status != Warn {
+		t.Errorf("log errors = %+v", r.LogErrors)
+	}
+	found := false
+	for _, p := range r.Processes {
+		if p.PID == os.Getpid() && p.Warm {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("warm server not listed: %+v", r.Processes)
+	}
+	var b bytes.Buffer
+	r.WriteText(&b)
+	for _, want := range []string{"✔ model", "✔ store", "✔ claude-mcp", "✔ claude-hooks", "! log", "All good."} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("text report lacks %q:\n%s", want, b.String())
+		}
+	}
+	if _, err := json.Marshal(r); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestNeedsUser(t *testing.T) {
+	w := newWorld(t, filepath.Join(os.TempDir(), "no-such-model-dir"))
+	w.seed(t, "other-model", 2, true)
+	w.seed(t, "", 0, false)
+	r := Run(context.Background(), w.o)
+	if r.OK {
+		t.Fatalf("report OK without model and Claude Code set-up: %+v", r.Checks)
+	}
+	for _, name := range []string{"model", "claude-mcp", "claude-hooks"} {
+		if c := check(t, r, name); c.Status != Fail || c.Fix == "" {
+			t.Errorf("%s = %+v, want a failure with a fix", name, c)
+		}
+	}
+	if c := check(t, r, "vectors"); c.Status != Warn || r.Store.NeedReembed != 2 {
+		t.Errorf("vectors = %+v (need %d)", c, r.Store.NeedReembed)
+	}
+	var b bytes.Buffer
+	r.WriteText(&b)
+	if !strings.Contains(b.String(), "✘ claude-mcp") || !strings.Contains(b.String(), "→ run: mnemo install") {
+		t.Errorf("text report:\n%s", b.String())
+	}
+}
+
+func TestCorruptStore(t *testing.T) {
+	w := newWorld(t, "")
+	w.o.SkipModel = true
+	os.WriteFile(w.o.Config.DBPath(), bytes.Repeat([]byte("not a database "), 1000), 0o600)
+	r := Run(context.Background(), w.o)
+	if c := check(t, r, "store"); c.Status != Fail {
+		t.Fatalf("store check on garbage = %+v", c)
+	}
+}
+
+func TestExpectedModelID(t *testing.T) {
+	dir := t.TempDir()
+	for in, want := range map[string]string{
+		dir:                                      filepath.Base(dir),
+		"sentence-transformers/all-MiniLM-L6-v2": "sentence-transformers/all-MiniLM-L6-v2",
+		"sentence-transformers/all-MiniLM-L6-v2@main": "sentence-transformers/all-MiniLM-L6-v2",
+		"org/m@v2": "org/m@v2",
+	} {
+		if got := expectedModelID(in); got != want {
+			t.Errorf("expectedModelID(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
