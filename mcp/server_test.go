@@ -596,3 +596,58 @@ func TestPrompt(t *testing.T) {
 		t.Errorf("prompt text: %s", tc.Text)
 	}
 }
+
+// Through Deferred the server answers the handshake and lists before the
+// service exists; calls wait for it; a failed open is a tool error.
+func TestDeferredService(t *testing.T) {
+	d := NewDeferred()
+	c, err := client.NewInProcessClient(NewServer(d, Options{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := c.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	init := mcp.InitializeRequest{}
+	init.Params.ProtocolVersion = mcp.LATEST_LEGACY_PROTOCOL_VERSION
+	init.Params.ClientInfo = mcp.Implementation{Name: "t", Version: "0"}
+	if _, err := c.Initialize(ctx, init); err != nil {
+		t.Fatalf("initialize before the service exists: %v", err)
+	}
+	if l, err := c.ListTools(ctx, mcp.ListToolsRequest{}); err != nil || len(l.Tools) != 6 {
+		t.Fatalf("tools/list before the service exists: %v", err)
+	}
+	done := make(chan *mcp.CallToolResult)
+	go func() {
+		req := mcp.CallToolRequest{}
+		req.Params.Name = ToolRemember
+		req.Params.Arguments = map[string]any{"content": "waits for the store"}
+		res, _ := c.CallTool(ctx, req)
+		done <- res
+	}()
+	svc := newFake()
+	d.Resolve(svc, nil)
+	if res := <-done; res == nil || res.IsError || len(svc.mems) != 1 {
+		t.Fatalf("call waiting for the service: %+v", res)
+	}
+
+	broken := NewDeferred()
+	broken.Resolve(nil, errors.New("open store /x/mnemo.db: permission denied"))
+	hb := &harness{t: t}
+	cb, _ := client.NewInProcessClient(NewServer(broken, Options{}))
+	_ = cb.Start(ctx)
+	defer cb.Close()
+	if _, err := cb.Initialize(ctx, init); err != nil {
+		t.Fatal(err)
+	}
+	req := mcp.CallToolRequest{}
+	req.Params.Name = ToolRecall
+	req.Params.Arguments = map[string]any{"query": "x"}
+	res, err := cb.CallTool(ctx, req)
+	if err != nil {
+		t.Fatalf("protocol error: %v", err)
+	}
+	hb.toolErr(ToolRecall, res, "unavailable", "permission denied")
+}

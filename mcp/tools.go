@@ -178,6 +178,9 @@ func (h *handlers) toolError(tool string, err error) (*mcp.CallToolResult, error
 		return mcp.NewToolResultError(err.Error()), nil
 	case errors.Is(err, memory.ErrNotFound):
 		return mcp.NewToolResultError(err.Error() + "; ids come from recall or list_memories"), nil
+	case errors.Is(err, ErrServiceUnavailable):
+		h.log.Error("tool call without a service", "tool", tool, "err", err)
+		return mcp.NewToolResultError(err.Error() + "; see mnemo's log (run `mnemo doctor`)"), nil
 	case errors.Is(err, service.ErrModelUnavailable):
 		st := h.svc.ModelStatus()
 		msg := "the embedding model is not available yet (it is still loading); try again in a few seconds"

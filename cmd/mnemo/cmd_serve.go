@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"runtime/debug"
 	"strings"
 	"time"
 
 	mnemomcp "github.com/mnemo-mcp/mnemo/mcp"
+	"github.com/mnemo-mcp/mnemo/pkg/config"
+	"github.com/mnemo-mcp/mnemo/pkg/logging"
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
 )
 
@@ -31,7 +34,7 @@ const parentPollInterval = 2 * time.Second
 // model may take a while to stop, and a client waiting for our exit should
 // not. Every write is committed by then (SQLite WAL survives an exit without
 // Close).
-const closeBound = 3 * time.Second
+const closeBound = time.Second
 
 // errParentGone is the shutdown cause when the parent process has exited.
 var errParentGone = errors.New("parent process exited")
@@ -69,28 +72,59 @@ func runServe(ctx context.Context, env *runEnv, args []string) error {
 	defer cancel(nil)
 	go watchParent(ctx, cancel, os.Getppid, parentPollInterval)
 
-	// The model loads in the background: initialize is answered at once, and
-	// recall answers by keyword (saying so) until the model is ready.
-	a, err := openApp(ctx, env, appOptions{
-		process:   "serve",
-		source:    memory.SourceMCP,
-		model:     modelBackground,
-		modelName: f.model,
-	})
+	cfg, err := config.FromEnv()
 	if err != nil {
 		return err
 	}
-	defer closeWithin(a, closeBound)
+	if err := cfg.EnsureHome(); err != nil {
+		return err
+	}
+	log, closeLog := logging.New(logging.Options{Level: cfg.LogLevel, Path: cfg.LogPath(), Stderr: env.stderr, Process: "serve"})
+	defer closeLog()
 
-	srv := mnemomcp.NewServer(a.svc, mnemomcp.Options{
+	// The handshake must not wait for anything: the runtime (store, engine,
+	// service) opens in the background while initialize and tools/list are
+	// answered, and tool calls wait for it. The model itself loads in the
+	// background after that; recall answers by keyword (saying so) until it
+	// is ready.
+	svc := mnemomcp.NewDeferred()
+	opened := make(chan *app, 1)
+	// Not the signal context: a write read before SIGTERM waits for the
+	// runtime and must still find it. Cancelled once serving has stopped.
+	openCtx, cancelOpen := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelOpen()
+	go func() {
+		a, err := openApp(openCtx, env, appOptions{
+			process:     "serve",
+			source:      memory.SourceMCP,
+			model:       modelBackground,
+			modelName:   f.model,
+			stderrLevel: "warn",
+		})
+		if err != nil {
+			log.Error("cannot open mnemo's runtime; tool calls will report it", "err", err)
+			svc.Resolve(nil, err)
+			opened <- nil
+			return
+		}
+		svc.Resolve(a.svc, nil)
+		log.Info("runtime ready", "model", a.cfg.Model, "store", a.cfg.DBPath(), "project", a.project)
+		opened <- a
+	}()
+
+	srv := mnemomcp.NewServer(svc, mnemomcp.Options{
 		Version:         buildVersion(),
-		MaxContentBytes: a.cfg.MaxContentBytes,
+		MaxContentBytes: cfg.MaxContentBytes,
 		ModelWait:       wait,
-		Logger:          a.log,
+		Logger:          log,
 	})
-	a.log.Info("serving MCP on stdio", "model", a.cfg.Model, "store", a.cfg.DBPath(), "project", a.project)
-	err = mnemomcp.ServeStdio(ctx, srv, env.stdin, out, mnemomcp.StdioOptions{Logger: a.log})
-	a.log.Info("MCP server stopped", "cause", context.Cause(ctx), "err", err)
+	log.Info("serving MCP on stdio", "home", cfg.Home)
+	err = mnemomcp.ServeStdio(ctx, srv, env.stdin, out, mnemomcp.StdioOptions{Logger: log})
+	log.Info("MCP server stopped", "cause", context.Cause(ctx), "err", err)
+	cancelOpen() // an open still in progress gives up
+	if a := <-opened; a != nil {
+		closeWithin(a, closeBound, log)
+	}
 	return err
 }
 
@@ -142,15 +176,15 @@ func buildVersion() string {
 }
 
 // closeWithin closes the app, giving up (and logging it) after d.
-func closeWithin(a *app, d time.Duration) {
+func closeWithin(a *app, d time.Duration, log *slog.Logger) {
 	done := make(chan error, 1)
 	go func() { done <- a.Close() }()
 	select {
 	case err := <-done:
 		if err != nil {
-			a.log.Warn("closing the runtime", "err", err)
+			log.Warn("closing the runtime", "err", err)
 		}
 	case <-time.After(d):
-		a.log.Warn("runtime did not close in time; exiting anyway (all writes are committed)", "waited", d)
+		log.Warn("runtime did not close in time; exiting anyway (every write is committed)", "waited", d)
 	}
 }

@@ -91,6 +91,30 @@ func TestServeEOFExitsCleanly(t *testing.T) {
 	}
 }
 
+// A store that cannot be opened does not stop the handshake; tool calls
+// report the cause as a tool error the user sees.
+func TestServeBrokenStoreIsToolError(t *testing.T) {
+	home := serveEnv(t)
+	if err := os.MkdirAll(filepath.Join(home, "mnemo.db", "not-a-file"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	in := serveInit +
+		`{"jsonrpc":"2.0","id":1,"method":"tools/list"}` + "\n" +
+		`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"remember","arguments":{"content":"x"}}}` + "\n"
+	var out, errb bytes.Buffer
+	if code := run([]string{"serve"}, &runEnv{stdin: strings.NewReader(in), stdout: &out, stderr: &errb}); code != 0 {
+		t.Fatalf("exit %d\n%s", code, errb.String())
+	}
+	msgs := rpcLines(t, out.Bytes())
+	if msgs["init"]["result"] == nil || msgs["1"]["result"] == nil {
+		t.Fatalf("handshake with a broken store: %v", msgs)
+	}
+	r, _ := msgs["2"]["result"].(map[string]any)
+	if r == nil || r["isError"] != true || !strings.Contains(fmt.Sprint(r["content"]), "unavailable") {
+		t.Fatalf("remember with a broken store: want a tool error naming the cause, got %v", msgs["2"])
+	}
+}
+
 func TestServeRejectsArguments(t *testing.T) {
 	var out, errb bytes.Buffer
 	if code := run([]string{"serve", "extra"}, &runEnv{stdin: strings.NewReader(""), stdout: &out, stderr: &errb}); code != 2 {
