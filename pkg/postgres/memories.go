@@ -51,15 +51,19 @@ func (s *Store) Put(ctx context.Context, m *memory.Memory) (memory.PutResult, er
 	if len(p.Vector) > 0 {
 		s.ensureIndex(ctx, p.Model, p.Dims)
 	}
+	if err := ctx.Err(); err != nil {
+		return memory.PutResult{}, err
+	}
+	// The INSERT is one atomic statement, so no transaction is needed (and
+	// a new memory costs one round trip); detached like every write.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.o.writeTimeout)
+	defer cancel()
 	var res memory.PutResult
 	// A row that conflicts but is deleted before we read it leaves nothing to
 	// report: try again (bounded; it takes a delete racing every attempt).
 	for attempt := 0; ; attempt++ {
 		var retry bool
-		err = s.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
-			res, retry, err = putTx(ctx, tx, &p, md)
-			return err
-		})
+		res, retry, err = putRow(wctx, s.pool, &p, md)
 		if err != nil {
 			return memory.PutResult{}, err
 		}
@@ -76,7 +80,13 @@ func (s *Store) Put(ctx context.Context, m *memory.Memory) (memory.PutResult, er
 	return res, nil
 }
 
-func putTx(ctx context.Context, tx pgx.Tx, p *memory.Memory, md []byte) (res memory.PutResult, retry bool, err error) {
+// querier is what putRow needs of a pool or a transaction.
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// putRow inserts one prepared memory, or reports the row it duplicates.
+func putRow(ctx context.Context, tx querier, p *memory.Memory, md []byte) (res memory.PutResult, retry bool, err error) {
 	var vec any // NULL when there is no vector
 	if len(p.Vector) > 0 {
 		vec = pgvector.NewVector(p.Vector)

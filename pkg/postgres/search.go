@@ -142,13 +142,12 @@ func (s *Store) semanticRanking(ctx context.Context, tx pgx.Tx, vec []float32, m
 		// want back. Strict-order iterative scans (pgvector ≥ 0.8) continue
 		// past them when filters reject some, and keep exact distance order.
 		ef := max(n, s.o.efSearch)
-		if _, err := tx.Exec(ctx, `SELECT set_config('hnsw.ef_search', $1, true)`, strconv.Itoa(min(ef, 1000))); err != nil {
-			return nil, err
-		}
+		set := `SELECT set_config('hnsw.ef_search', $1, true)`
 		if s.iterative {
-			if _, err := tx.Exec(ctx, `SELECT set_config('hnsw.iterative_scan', 'strict_order', true)`); err != nil {
-				return nil, err
-			}
+			set += `, set_config('hnsw.iterative_scan', 'strict_order', true)`
+		}
+		if _, err := tx.Exec(ctx, set, strconv.Itoa(min(ef, 1000))); err != nil {
+			return nil, err
 		}
 	}
 	q, a := s.semanticSQL(vec, model, conds, a, n)
