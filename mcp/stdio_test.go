@@ -192,3 +192,38 @@ func TestStdioGarbageLine(t *testing.T) {
 		t.Fatalf("messages: %v", msgs)
 	}
 }
+
+// Lines longer than the pump's buffer (a 64 KiB memory is a longer line)
+// pass through whole and are accounted for.
+func TestStdioLongLines(t *testing.T) {
+	svc := newFake()
+	p := startStdio(t, context.Background(), svc, StdioOptions{})
+	big := strings.Repeat("long memory text ", 3800) // ~64 KB: fits the content limit
+	huge := strings.Repeat("x", 300<<10)              // over it: a tool error
+	go func() {
+		p.send(initMsgs)
+		p.send(fmt.Sprintf(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"remember","arguments":{"content":%q}}}`, big))
+		p.send(fmt.Sprintf(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"remember","arguments":{"content":%q}}}`, huge))
+		_ = p.in.Close()
+	}()
+	msgs := byID(p.readAll())
+	if err := p.wait(); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := msgs["1"]["result"].(map[string]any); r == nil || r["isError"] == true {
+		t.Errorf("64 KB remember: %v", msgs["1"])
+	}
+	if r, _ := msgs["2"]["result"].(map[string]any); r == nil || r["isError"] != true {
+		t.Errorf("oversized remember: want a tool error, got %v", msgs["2"])
+	}
+	if len(svc.mems) != 1 || len(svc.mems[firstID(svc)].Content) != len(big) {
+		t.Errorf("stored %d memories", len(svc.mems))
+	}
+}
+
+func firstID(f *fakeMemories) string {
+	for id := range f.mems {
+		return id
+	}
+	return ""
+}
