@@ -199,7 +199,7 @@ func TestStdioLongLines(t *testing.T) {
 	svc := newFake()
 	p := startStdio(t, context.Background(), svc, StdioOptions{})
 	big := strings.Repeat("long memory text ", 3800) // ~64 KB: fits the content limit
-	huge := strings.Repeat("x", 300<<10)              // over it: a tool error
+	huge := strings.Repeat("x", 300<<10)             // over it: a tool error
 	go func() {
 		p.send(initMsgs)
 		p.send(fmt.Sprintf(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"remember","arguments":{"content":%q}}}`, big))
