@@ -61,10 +61,17 @@ CREATE TABLE changes (
 	op  TEXT    NOT NULL CHECK (op IN ('put', 'delete', 'vector'))
 );
 `,
+	// 2: a narrow covering index for filtered keyword search. Joining FTS
+	// matches to the wide memories rows (vectors live there) read every
+	// matched row's pages; this index holds just what filters and results
+	// need, ~13x faster at 100k memories for a common word.
+	`
+CREATE INDEX memories_filter ON memories (rid, project, created_at, id);
+`,
 }
 
 // SchemaVersion is the schema version this build creates and understands.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 func init() {
 	if len(migrations) != SchemaVersion {

@@ -116,17 +116,33 @@ func (s *Store) Search(ctx context.Context, q memory.Query) ([]memory.Hit, error
 }
 
 // keywordRank returns up to limit ids matching text, best bm25 first (ties:
-// newer first), with Score = -bm25.
+// later insertion first), with Score = -bm25.
+//
+// FTS5 ranks on its own table first; the filters, when there are any, join
+// the narrow covering index memories_filter rather than the wide rows.
 func (s *Store) keywordRank(ctx context.Context, text string, f memory.Filter, limit int) ([]memory.Ranked, error) {
 	fq := FTSQuery(text)
 	if fq == "" {
 		return nil, nil
 	}
-	conds, args := whereFilter(f, []string{"memories_fts MATCH ?"}, []any{fq})
-	args = append(args, limit)
-	rows, err := s.db.QueryContext(ctx, `SELECT m.id, bm25(memories_fts) AS r
-		FROM memories_fts JOIN memories m ON m.rid = memories_fts.rowid`+where(conds)+`
-		ORDER BY r, m.id DESC LIMIT ?`, args...)
+	filtered := len(f.Projects)+len(f.TagsAny)+len(f.TagsAll) > 0 || !f.Since.IsZero() || !f.Until.IsZero()
+	var q string
+	var args []any
+	if filtered {
+		conds, fargs := whereFilter(f, []string{"memories_fts MATCH ?"}, []any{fq})
+		q = `SELECT m.id, memories_fts.rank FROM memories_fts
+			JOIN memories m INDEXED BY memories_filter ON m.rid = memories_fts.rowid` + where(conds) + `
+			ORDER BY memories_fts.rank, memories_fts.rowid DESC LIMIT ?`
+		args = append(fargs, limit)
+	} else {
+		q = `SELECT m.id, r.rank FROM (
+				SELECT rowid, rank FROM memories_fts WHERE memories_fts MATCH ?
+				ORDER BY rank, rowid DESC LIMIT ?) r
+			JOIN memories m INDEXED BY memories_filter ON m.rid = r.rowid
+			ORDER BY r.rank, r.rowid DESC`
+		args = []any{fq, limit}
+	}
+	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("keyword search: %w", err)
 	}

@@ -116,11 +116,10 @@ func addRow(idx *vecindex.Index, sc scanner) error {
 	if err := json.Unmarshal([]byte(tags), &m.Tags); err != nil {
 		return fmt.Errorf("memory %s: stored tags: %w", m.ID, err)
 	}
-	v, err := decodeVector(blob)
-	if err != nil {
-		return fmt.Errorf("memory %s: %w", m.ID, err)
+	if len(blob)%4 != 0 {
+		return fmt.Errorf("memory %s: stored vector has %d bytes, not a multiple of 4", m.ID, len(blob))
 	}
-	idx.Upsert(model, m, v)
+	idx.UpsertLE(model, m, blob)
 	return nil
 }
 

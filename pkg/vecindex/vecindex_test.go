@@ -1,6 +1,7 @@
 package vecindex
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -39,7 +40,15 @@ func TestSearchMatchesBruteForce(t *testing.T) {
 	for i := range 500 {
 		id := fmt.Sprintf("id%04d", i)
 		v := unit(r, 16)
-		x.Upsert("m", Meta{ID: id, Project: fmt.Sprint(i % 3)}, v)
+		if i%2 == 0 {
+			x.Upsert("m", Meta{ID: id, Project: fmt.Sprint(i % 3)}, v)
+		} else { // the store's path: little-endian bytes
+			le := make([]byte, 4*len(v))
+			for j, f := range v {
+				binary.LittleEndian.PutUint32(le[4*j:], math.Float32bits(f))
+			}
+			x.UpsertLE("m", Meta{ID: id, Project: fmt.Sprint(i % 3)}, le)
+		}
 		vecs[id] = v
 	}
 	for i := 0; i < 500; i += 7 { // remove some
