@@ -60,7 +60,9 @@ func TestServeEOFExitsCleanly(t *testing.T) {
 	in := serveInit +
 		`{"jsonrpc":"2.0","id":1,"method":"tools/list"}` + "\n" +
 		`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"remember","arguments":{"content":"serve test fact"}}}` + "\n" +
-		`{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"forget","arguments":{"id":"01HZY3G7Q5E2M8R9T0V1W2X3Y4"}}}` + "\n"
+		`{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"forget","arguments":{"id":"01HZY3G7Q5E2M8R9T0V1W2X3Y4"}}}` + "\n" +
+		// The stateless path (protocol 2026-07-28) is served too.
+		`{"jsonrpc":"2.0","id":4,"method":"server/discover","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"t","version":"0"}}}}` + "\n"
 	var out, errb bytes.Buffer
 	code := run([]string{"serve"}, &runEnv{stdin: strings.NewReader(in), stdout: &out, stderr: &errb})
 	if code != 0 {
@@ -79,6 +81,10 @@ func TestServeEOFExitsCleanly(t *testing.T) {
 	}
 	if r, _ := msgs["3"]["result"].(map[string]any); r == nil || r["isError"] != true {
 		t.Errorf("forget of an unknown id: want a tool error, got %v", msgs["3"])
+	}
+
+	if r, _ := msgs["4"]["result"].(map[string]any); r == nil || r["supportedVersions"] == nil || r["instructions"] == nil {
+		t.Errorf("server/discover: %v", msgs["4"])
 	}
 
 	// The memory was committed: a fresh process sees it.
