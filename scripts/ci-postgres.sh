@@ -145,15 +145,16 @@ if [ ! -f "$DATA/PG_VERSION" ]; then
     --pwfile="$ROOT/password" -E UTF8 --locale=C.UTF-8 >"$ROOT/initdb.log" 2>&1 ||
     { cat "$ROOT/initdb.log" >&2; die "initdb failed"; }
   chmod 600 "$ROOT/password"
-  # Sized for the tests: 16 processes × a pool of 4, and an HNSW build at
-  # 100k × 384 dims in memory for the benchmarks.
+  # Sized for the tests: 16 processes × a pool of 4; for the benchmarks an
+  # HNSW build at 100k × 384 dims in memory, and shared buffers that hold
+  # the 100k table and its index (about 200 MB each).
   cat >>"$DATA/postgresql.conf" <<EOF
 
 # mnemo CI (scripts/ci-postgres.sh)
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$DATA'
 max_connections = 200
-shared_buffers = 256MB
+shared_buffers = 1GB
 maintenance_work_mem = 512MB
 max_parallel_maintenance_workers = 1
 logging_collector = off
