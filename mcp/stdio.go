@@ -22,6 +22,10 @@ type StdioOptions struct {
 	// answered (default 10s). Past it ServeStdio returns anyway.
 	Grace  time.Duration
 	Logger *slog.Logger
+	// OnFirstAnswer, if set, is called (once, on its own goroutine) after
+	// the first answer has been written, typically the initialize result:
+	// the moment heavy start-up work can begin without slowing the handshake.
+	OnFirstAnswer func()
 }
 
 // DefaultGrace is StdioOptions.Grace's default.
@@ -56,7 +60,7 @@ func ServeStdio(ctx context.Context, srv *server.MCPServer, in io.Reader, out io
 	stdio.SetErrorLogger(slog.NewLogLogger(log.Handler(), slog.LevelWarn))
 	listenDone := make(chan error, 1)
 	go func() {
-		listenDone <- stdio.Listen(context.WithoutCancel(ctx), pr, &responseWriter{w: out, t: t})
+		listenDone <- stdio.Listen(context.WithoutCancel(ctx), pr, &responseWriter{w: out, t: t, first: o.OnFirstAnswer})
 	}()
 
 	var inputErr error
@@ -213,12 +217,17 @@ func (t *tracker) len() int {
 // responseWriter passes the transport's output through and marks requests
 // answered. mcp-go writes each message with one Write call.
 type responseWriter struct {
-	w io.Writer
-	t *tracker
+	w     io.Writer
+	t     *tracker
+	first func()
+	once  sync.Once
 }
 
 func (r *responseWriter) Write(p []byte) (int, error) {
 	n, err := r.w.Write(p)
 	r.t.answered(p)
+	if r.first != nil {
+		r.once.Do(func() { go r.first() })
+	}
 	return n, err
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	mnemomcp "github.com/mnemo-mcp/mnemo/mcp"
@@ -29,6 +30,9 @@ func init() {
 // it is still alive. MCP clients start one server per session; a client that
 // dies without closing our stdin must not leave servers piling up.
 const parentPollInterval = 2 * time.Second
+
+// openDelayMax bounds how long the runtime's opening waits for the handshake.
+const openDelayMax = 100 * time.Millisecond
 
 // closeBound bounds closing the runtime at exit: an engine still loading its
 // model may take a while to stop, and a client waiting for our exit should
@@ -93,7 +97,17 @@ func runServe(ctx context.Context, env *runEnv, args []string) error {
 	// runtime and must still find it. Cancelled once serving has stopped.
 	openCtx, cancelOpen := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelOpen()
+	// Start-up work (store, index, model load) waits until the handshake has
+	// been answered, so it does not compete with it for the CPU; a client
+	// slow to send initialize does not hold it back for long.
+	handshakeDone := make(chan struct{})
+	var handshakeOnce sync.Once
+	onFirstAnswer := func() { handshakeOnce.Do(func() { close(handshakeDone) }) }
 	go func() {
+		select {
+		case <-handshakeDone:
+		case <-time.After(openDelayMax):
+		}
 		a, err := openApp(openCtx, env, appOptions{
 			process:     "serve",
 			source:      memory.SourceMCP,
@@ -119,7 +133,7 @@ func runServe(ctx context.Context, env *runEnv, args []string) error {
 		Logger:          log,
 	})
 	log.Info("serving MCP on stdio", "home", cfg.Home)
-	err = mnemomcp.ServeStdio(ctx, srv, env.stdin, out, mnemomcp.StdioOptions{Logger: log})
+	err = mnemomcp.ServeStdio(ctx, srv, env.stdin, out, mnemomcp.StdioOptions{Logger: log, OnFirstAnswer: onFirstAnswer})
 	log.Info("MCP server stopped", "cause", context.Cause(ctx), "err", err)
 	cancelOpen() // an open still in progress gives up
 	if a := <-opened; a != nil {
