@@ -89,6 +89,8 @@ type Store struct {
 	db   *sql.DB // every connection: WAL, busy_timeout, foreign_keys, BEGIN IMMEDIATE
 	o    options
 
+	writeSem chan struct{} // capacity 1: serialises this process's writes
+
 	// Vector index and its catch-up state, guarded by syncMu.
 	syncMu      sync.Mutex
 	watch       *sql.Conn // dedicated: PRAGMA data_version is per connection
@@ -147,7 +149,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	db.SetMaxOpenConns(8)
 	db.SetMaxIdleConns(8)
 	db.SetConnMaxIdleTime(0)
-	s := &Store{path: abs, db: db, o: o, idx: vecindex.New()}
+	s := &Store{path: abs, db: db, o: o, idx: vecindex.New(), writeSem: make(chan struct{}, 1)}
 
 	octx, cancel := context.WithTimeout(ctx, o.openTimeout)
 	defer cancel()
@@ -253,6 +255,15 @@ func (s *Store) write(ctx context.Context, what string, fn func(ctx context.Cont
 	}
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.writeTimeout())
 	defer cancel()
+	// One writer at a time inside this process: goroutines queue here, in
+	// order, instead of polling SQLite's sleep-based busy handler (which
+	// cut parallel in-process throughput by 5x in BenchmarkPutParallel).
+	select {
+	case s.writeSem <- struct{}{}:
+	case <-wctx.Done():
+		return fmt.Errorf("waiting for this process's other writes: %w", wctx.Err())
+	}
+	defer func() { <-s.writeSem }()
 	return retry(wctx, s.o.log, what, func() error {
 		tx, err := s.db.BeginTx(wctx, nil) // _txlock=immediate → BEGIN IMMEDIATE
 		if err != nil {

@@ -79,14 +79,31 @@ func (s *Store) loadAll(ctx context.Context) error {
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM changes`).Scan(&seq); err != nil {
 		return err
 	}
+	idx := vecindex.New()
+	// Size the slabs up front (counted on the narrow model index), so a
+	// 100k load does not copy a growing 150 MB slab over and over.
+	hints, err := tx.QueryContext(ctx, `SELECT model, COUNT(*) FROM memories WHERE model <> '' GROUP BY model`)
+	if err != nil {
+		return err
+	}
+	for hints.Next() {
+		var model string
+		var n int
+		if err := hints.Scan(&model, &n); err != nil {
+			hints.Close()
+			return err
+		}
+		idx.SizeHint(model, n)
+	}
+	hints.Close()
 	rows, err := tx.QueryContext(ctx, `SELECT id, project, created_at, tags, model, vector FROM memories WHERE vector IS NOT NULL`)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	idx := vecindex.New()
+	l := newLoader(idx)
 	for rows.Next() {
-		if err := addRow(idx, rows); err != nil {
+		if err := l.add(rows, true); err != nil {
 			return err
 		}
 	}
@@ -98,28 +115,61 @@ func (s *Store) loadAll(ctx context.Context) error {
 	return nil
 }
 
-// addRow reads (id, project, created_at, tags, model, vector) into idx.
-func addRow(idx *vecindex.Index, sc scanner) error {
+// loader adds rows to an index, sharing one copy of each distinct project
+// and tag list among all entries (a 100k index would otherwise hold 100k
+// copies of a handful of strings).
+type loader struct {
+	idx      *vecindex.Index
+	projects map[string]string
+	tags     map[string][]string
+}
+
+func newLoader(idx *vecindex.Index) *loader {
+	return &loader{idx: idx, projects: map[string]string{}, tags: map[string][]string{}}
+}
+
+// add reads (id, project, created_at, tags, model, vector) into the index;
+// a row without a vector removes the id. raw scans the bytes without an
+// extra copy (only for *sql.Rows, which keep them valid until Next).
+func (l *loader) add(sc scanner, raw bool) error {
 	var (
-		m     vecindex.Meta
-		tags  string
-		model string
-		blob  []byte
+		m                vecindex.Meta
+		project, model   string
+		tagsRaw, blobRaw sql.RawBytes
+		tagsS            string
+		blobB            []byte
+		err              error
 	)
-	if err := sc.Scan(&m.ID, &m.Project, &m.Created, &tags, &model, &blob); err != nil {
+	if raw {
+		err = sc.Scan(&m.ID, &project, &m.Created, &tagsRaw, &model, &blobRaw)
+	} else {
+		err = sc.Scan(&m.ID, &project, &m.Created, &tagsS, &model, &blobB)
+		tagsRaw, blobRaw = sql.RawBytes(tagsS), sql.RawBytes(blobB)
+	}
+	if err != nil {
 		return err
 	}
-	if blob == nil {
-		idx.Remove(m.ID)
+	if blobRaw == nil {
+		l.idx.Remove(m.ID)
 		return nil
 	}
-	if err := json.Unmarshal([]byte(tags), &m.Tags); err != nil {
-		return fmt.Errorf("memory %s: stored tags: %w", m.ID, err)
+	if len(blobRaw)%4 != 0 {
+		return fmt.Errorf("memory %s: stored vector has %d bytes, not a multiple of 4", m.ID, len(blobRaw))
 	}
-	if len(blob)%4 != 0 {
-		return fmt.Errorf("memory %s: stored vector has %d bytes, not a multiple of 4", m.ID, len(blob))
+	if p, ok := l.projects[project]; ok {
+		m.Project = p
+	} else {
+		l.projects[project], m.Project = project, project
 	}
-	idx.UpsertLE(model, m, blob)
+	if t, ok := l.tags[string(tagsRaw)]; ok {
+		m.Tags = t
+	} else {
+		if err := json.Unmarshal(tagsRaw, &m.Tags); err != nil {
+			return fmt.Errorf("memory %s: stored tags: %w", m.ID, err)
+		}
+		l.tags[string(tagsRaw)] = m.Tags
+	}
+	l.idx.UpsertLE(model, m, blobRaw)
 	return nil
 }
 
@@ -165,8 +215,9 @@ func (s *Store) catchUp(ctx context.Context) error {
 		return err
 	}
 	defer stmt.Close()
+	l := newLoader(s.idx)
 	for _, id := range ids {
-		err := addRow(s.idx, stmt.QueryRowContext(ctx, id))
+		err := l.add(stmt.QueryRowContext(ctx, id), false)
 		if errors.Is(err, sql.ErrNoRows) {
 			s.idx.Remove(id) // deleted
 			continue

@@ -53,11 +53,20 @@ type Index struct {
 	mu    sync.RWMutex
 	parts map[key]*partition
 	where map[string]key // id → partition of its vector
+	hints map[string]int // model → expected number of vectors
 }
 
 // New returns an empty index.
 func New() *Index {
-	return &Index{parts: map[key]*partition{}, where: map[string]key{}}
+	return &Index{parts: map[key]*partition{}, where: map[string]key{}, hints: map[string]int{}}
+}
+
+// SizeHint says how many vectors of model to expect, so the first insert
+// allocates room for all of them.
+func (x *Index) SizeHint(model string, n int) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.hints[model] = n
 }
 
 // Len returns the number of vectors held.
@@ -76,8 +85,7 @@ func (x *Index) Upsert(model string, m Meta, vec []float32) {
 	k := key{model, len(vec)}
 	p := x.parts[k]
 	if p == nil {
-		p = &partition{dims: len(vec), pos: map[string]int{}}
-		x.parts[k] = p
+		p = x.newPartition(k)
 	}
 	p.pos[m.ID] = len(p.metas)
 	p.metas = append(p.metas, m)
@@ -97,8 +105,7 @@ func (x *Index) UpsertLE(model string, m Meta, le []byte) {
 	k := key{model, n}
 	p := x.parts[k]
 	if p == nil {
-		p = &partition{dims: n, pos: map[string]int{}}
-		x.parts[k] = p
+		p = x.newPartition(k)
 	}
 	p.pos[m.ID] = len(p.metas)
 	p.metas = append(p.metas, m)
@@ -109,6 +116,13 @@ func (x *Index) UpsertLE(model string, m Meta, le []byte) {
 		p.vecs[start+i] = math.Float32frombits(binary.LittleEndian.Uint32(le[4*i:]))
 	}
 	x.where[m.ID] = k
+}
+
+func (x *Index) newPartition(k key) *partition {
+	n := x.hints[k.model]
+	p := &partition{dims: k.dims, pos: make(map[string]int, n), metas: make([]Meta, 0, n), vecs: make([]float32, 0, n*k.dims)}
+	x.parts[k] = p
+	return p
 }
 
 // grow makes room for n more floats, doubling the slab: append's growth
