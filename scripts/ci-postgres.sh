@@ -83,7 +83,8 @@ t0=$SECONDS
 # --- 1. PostgreSQL 15 from Debian -------------------------------------------
 need_pkgs=()
 [ -x "$PGBIN/postgres" ] || need_pkgs+=("postgresql-$PGVER")
-[ -x "$PG_CONFIG" ] || need_pkgs+=("postgresql-server-dev-$PGVER")
+# pg_config alone comes with the client package: look for the server headers.
+[ -f "/usr/include/postgresql/$PGVER/server/postgres.h" ] || need_pkgs+=("postgresql-server-dev-$PGVER")
 command -v make >/dev/null || need_pkgs+=(make)
 command -v gcc >/dev/null || need_pkgs+=(gcc)
 command -v dpkg-source >/dev/null || need_pkgs+=(dpkg-dev)
