@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 	"sync"
@@ -126,8 +127,10 @@ func openMigrateStore(ctx context.Context, spec string, cfg config.Config, sourc
 			path = cfg.DBPath()
 		}
 		if source {
-			if _, err := os.Stat(path); err != nil {
-				return nil, "", fmt.Errorf("no SQLite store at %s: %w", path, err)
+			if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+				return nil, "", fmt.Errorf("no SQLite store at %s: nothing to migrate (give --from sqlite:PATH)", path)
+			} else if err != nil {
+				return nil, "", err
 			}
 		}
 		s, err := sqlite.Open(ctx, path)

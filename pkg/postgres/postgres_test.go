@@ -28,9 +28,9 @@ func testURL(t testing.TB) string {
 	u := os.Getenv("MNEMO_TEST_POSTGRES")
 	if u == "" {
 		if os.Getenv("CI") == "true" {
-			t.Fatal("MNEMO_TEST_POSTGRES is unset in CI: run `eval \"$(bash scripts/ci-postgres.sh)\"` first; failing, not skipping")
+			t.Fatal("MNEMO_TEST_POSTGRES is unset in CI: start one with `bash scripts/ci-postgres.sh && . .ci-pg/env`; failing, not skipping")
 		}
-		t.Skip("MNEMO_TEST_POSTGRES unset; run `eval \"$(bash scripts/ci-postgres.sh)\"` to test against PostgreSQL")
+		t.Skip("MNEMO_TEST_POSTGRES unset; start one with `bash scripts/ci-postgres.sh && . .ci-pg/env` to test against PostgreSQL")
 	}
 	return u
 }
