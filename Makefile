@@ -48,3 +48,16 @@ lint:
 
 clean:
 	rm -rf bin
+
+# mnemo bench against onnxruntime-node (bench/), same model, same scenarios,
+# same run, 2 threads each; prints one table. Not part of `make test`.
+MNEMO_MODEL ?= $(abspath ../shared/models/minilm-l6-synthetic)
+BENCH_OUT ?= /tmp/mnemo-bench-compare
+.PHONY: bench-compare
+bench-compare: build
+	@mkdir -p $(BENCH_OUT)
+	@[ -d bench/node_modules ] || (cd bench && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund)
+	@echo "load average before: $$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
+	GOMAXPROCS=2 MNEMO_OFFLINE=1 $(BIN) bench --json --model $(MNEMO_MODEL) > $(BENCH_OUT)/mnemo.jsonl
+	node bench/ort-bench.mjs --threads 2 --model $(MNEMO_MODEL) > $(BENCH_OUT)/ort.jsonl
+	@node bench/compare.mjs $(BENCH_OUT)/mnemo.jsonl $(BENCH_OUT)/ort.jsonl
