@@ -58,11 +58,11 @@ func contentTerms(s string) []string {
 	for _, w := range strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
 	}) {
-		if len([]rune(w)) < 3 || stopWords[w] {
+		if len([]rune(w)) < 3 || memory.IsStopWord(w) {
 			continue
 		}
 		w = stem(w)
-		if !seen[w] && !stopWords[w] {
+		if !seen[w] && !memory.IsStopWord(w) {
 			seen[w] = true
 			out = append(out, w)
 			if len(out) == 256 { // a huge prompt: enough to judge
@@ -99,16 +99,3 @@ func stem(w string) string {
 	}
 	return w
 }
-
-var stopWords = func() map[string]bool {
-	m := map[string]bool{}
-	for _, w := range strings.Fields(`
-		the and for are but not you all any can had her was one our out has him his how man new now old see two way who its did get may use
-		she too they them then than that this with from have what when where which while will would could should there their here into onto
-		about above after again against been before being below between both does doing down during each few further just more most other
-		some such only own same very once over under until also your yours mine myself yourself itself ourselves themselves these those
-		were let lets please thanks thank okay yes hello can't don't i'm it's want need like make made tell know think give show help`) {
-		m[w] = true
-	}
-	return m
-}()

@@ -23,6 +23,17 @@ func FTSQuery(text string) string {
 	words := strings.FieldsFunc(text, func(r rune) bool {
 		return !(unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsNumber(r) || unicode.IsMark(r))
 	})
+	// Stop words only dilute bm25 (and make a query touch most rows), so
+	// they are dropped unless the text has nothing else.
+	var content []string
+	for _, w := range words {
+		if w = strings.ToLower(w); !memory.IsStopWord(w) {
+			content = append(content, w)
+		}
+	}
+	if len(content) > 0 {
+		words = content
+	}
 	seen := map[string]bool{}
 	var terms []string
 	for _, w := range words {

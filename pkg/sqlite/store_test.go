@@ -184,13 +184,15 @@ func TestNewerSchemaIsRefused(t *testing.T) {
 
 func TestFTSQuery(t *testing.T) {
 	for in, want := range map[string]string{
-		"":                     "",
-		"  ,;  ":               "",
-		"Hello world":          `"hello" OR "world"`,
-		`a"b AND c*`:           `"a" OR "b" OR "and" OR "c"`,
-		"naïve café naïve":     `"naïve" OR "café"`,
-		"col:val NEAR(x, y)":   `"col" OR "val" OR "near" OR "x" OR "y"`,
-		"don't stop-believing": `"don" OR "t" OR "stop" OR "believing"`,
+		"":             "",
+		"  ,;  ":       "",
+		"Deploy world": `"deploy" OR "world"`,
+		`a"b AND c*`:   `"b" OR "c"`,             // stop words "a", "and" dropped
+		"What is it?":  `"what" OR "is" OR "it"`, // only stop words: kept
+		"What is a good recipe for homemade bread?": `"good" OR "recipe" OR "homemade" OR "bread"`,
+		"naïve café naïve":                          `"naïve" OR "café"`,
+		"col:val NEAR(x, y)":                        `"col" OR "val" OR "near" OR "x" OR "y"`,
+		"don't stop-believing":                      `"don" OR "t" OR "stop" OR "believing"`,
 	} {
 		if got := FTSQuery(in); got != want {
 			t.Errorf("FTSQuery(%q) = %s, want %s", in, got, want)

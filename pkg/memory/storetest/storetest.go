@@ -524,6 +524,15 @@ func testKeyword(t *testing.T, s memory.Store) {
 	if hits := search(t, s, memory.Query{Text: "zebra", Mode: memory.ModeKeyword}); len(hits) != 0 {
 		t.Errorf("no-match search returned %d hits", len(hits))
 	}
+	// Stop words carry no signal: a memory sharing only "for" with the
+	// question must not outrank one sharing "bread" (bm25 alone would rank
+	// the shorter memory first, as both words are equally rare here).
+	bread := put(t, s, memory.Memory{Content: "How do I bake sourdough bread at home?"})
+	put(t, s, memory.Memory{Content: "Antibiotics for the infection."})
+	got := ids(search(t, s, memory.Query{Text: "What is a good recipe for homemade bread?", Mode: memory.ModeKeyword}))
+	if len(got) == 0 || got[0] != bread {
+		t.Errorf("stop-word query ranked %q first, want the bread memory %s", got, bread)
+	}
 }
 
 func testHostileText(t *testing.T, s memory.Store) {
