@@ -24,7 +24,6 @@ import (
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
 	"github.com/mnemo-mcp/mnemo/pkg/project"
 	"github.com/mnemo-mcp/mnemo/pkg/service"
-	"github.com/mnemo-mcp/mnemo/pkg/sqlite"
 )
 
 // modelLoad says whether and how openApp starts the embedding model.
@@ -71,7 +70,7 @@ type appOptions struct {
 type app struct {
 	cfg     config.Config
 	log     *slog.Logger
-	store   *sqlite.Store
+	store   memory.Store
 	engine  *embed.Engine // nil with modelNone
 	emb     *engineEmbedder
 	svc     *service.Service
@@ -100,14 +99,10 @@ func openApp(ctx context.Context, env *runEnv, o appOptions) (*app, error) {
 	cwd, _ := os.Getwd()
 	a.project = project.Detect(os.Getenv, cwd)
 
-	if cfg.Store != "" {
-		a.Close()
-		return nil, fmt.Errorf("MNEMO_STORE=%q: only the local SQLite store is supported by this build; unset MNEMO_STORE", cfg.Store)
-	}
-	st, err := sqlite.Open(ctx, cfg.DBPath(), sqlite.WithLogger(a.log))
+	st, err := openStore(ctx, cfg, a.log, 0)
 	if err != nil {
 		a.Close()
-		return nil, fmt.Errorf("open store %s: %w", cfg.DBPath(), err)
+		return nil, err
 	}
 	a.store = st
 	a.closers = append(a.closers, st.Close)

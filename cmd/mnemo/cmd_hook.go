@@ -17,7 +17,6 @@ import (
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
 	"github.com/mnemo-mcp/mnemo/pkg/project"
 	"github.com/mnemo-mcp/mnemo/pkg/service"
-	"github.com/mnemo-mcp/mnemo/pkg/sqlite"
 	"github.com/mnemo-mcp/mnemo/pkg/warm"
 )
 
@@ -136,16 +135,9 @@ func hookStoreOpener(cfg config.Config, log *slog.Logger) func(context.Context, 
 
 func hookStoreOpenerWithModel(cfg config.Config, log *slog.Logger, emb service.Embedder) func(context.Context, string) (hooks.Memories, func() error, error) {
 	return func(ctx context.Context, proj string) (hooks.Memories, func() error, error) {
-		if cfg.Store != "" {
-			return nil, nil, fmt.Errorf("MNEMO_STORE=%q: hooks support only the local SQLite store", cfg.Store)
-		}
-		if err := cfg.EnsureHome(); err != nil {
-			return nil, nil, err
-		}
-		st, err := sqlite.Open(ctx, cfg.DBPath(),
-			sqlite.WithBusyTimeout(cfg.HookBudget), sqlite.WithOpenTimeout(cfg.HookBudget), sqlite.WithLogger(log))
+		st, err := openStore(ctx, cfg, log, cfg.HookBudget)
 		if err != nil {
-			return nil, nil, fmt.Errorf("open store %s: %w", cfg.DBPath(), err)
+			return nil, nil, err
 		}
 		so := service.Options{
 			Store:           st,
