@@ -74,7 +74,7 @@ func runServe(ctx context.Context, env *runEnv, args []string) error {
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	go watchParent(ctx, cancel, os.Getppid, parentPollInterval)
+	go watchParent(ctx, cancel, os.Getppid(), os.Getppid, parentPollInterval) // the parent is read now, before anything can be logged
 
 	cfg, err := config.FromEnv()
 	if err != nil {
@@ -159,12 +159,13 @@ func modelWaitFromEnv(v string) (time.Duration, error) {
 	return d, nil
 }
 
-// watchParent cancels ctx when the parent process changes (it died and we
-// were re-parented), polling every interval.
-func watchParent(ctx context.Context, cancel context.CancelCauseFunc, getppid func() int, every time.Duration) {
-	ppid := getppid()
+// watchParent cancels ctx when the parent process changes from ppid (it died
+// and we were re-parented), polling getppid every interval. A ppid of 1 (or
+// 0) means there is nothing to watch: started by init or a container's init,
+// or orphaned before we looked, and then stdin EOF still ends the server.
+func watchParent(ctx context.Context, cancel context.CancelCauseFunc, ppid int, getppid func() int, every time.Duration) {
 	if ppid <= 1 {
-		return // started by init, or already orphaned: nothing to watch
+		return
 	}
 	t := time.NewTicker(every)
 	defer t.Stop()

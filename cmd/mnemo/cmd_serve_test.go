@@ -146,23 +146,22 @@ func TestModelWaitFromEnv(t *testing.T) {
 
 // The server stops when its parent goes away (the poll sees a new ppid).
 func TestWatchParent(t *testing.T) {
-	var calls atomic.Int64
-	getppid := func() int { // the parent at start, then re-parented to init
-		if calls.Add(1) == 1 {
-			return 4242
-		}
-		return 1
-	}
+	var parent atomic.Int64
+	parent.Store(4242)
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	done := make(chan struct{})
-	go func() { watchParent(ctx, cancel, getppid, time.Millisecond); close(done) }()
+	go func() {
+		watchParent(ctx, cancel, 4242, func() int { return int(parent.Load()) }, time.Millisecond)
+		close(done)
+	}()
+	parent.Store(1) // re-parented to init: the parent died
 	<-done
 	if context.Cause(ctx) != errParentGone {
 		t.Fatalf("cause = %v, want errParentGone", context.Cause(ctx))
 	}
 	// Already orphaned at start: nothing to watch, returns at once.
-	watchParent(context.Background(), func(error) { t.Error("cancelled") }, func() int { return 1 }, time.Millisecond)
+	watchParent(context.Background(), func(error) { t.Error("cancelled") }, 1, func() int { return 1 }, time.Millisecond)
 }
 
 // TestServeHelperProcess is not a test: the subprocess tests below run the
@@ -276,4 +275,56 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// An orphaned server exits on its own: its parent (a shell standing in for
+// a crashed client) exits while our end of its stdin stays open.
+func TestServeExitsWhenParentDies(t *testing.T) {
+	serveEnv(t)
+	stdinR, stdinW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdinW.Close()
+	logf := filepath.Join(t.TempDir(), "serve.err")
+	// (An asynchronous command's stdin is /dev/null unless redirected.)
+	// The shell waits until the server is serving (it has read its parent
+	// pid by then), prints its pid and exits, orphaning it.
+	sh := exec.Command("sh", "-c", `exec 3<&0; "$0" -test.run='^TestServeHelperProcess$' <&3 >/dev/null 2>"$1" & pid=$!
+until grep -q "serving MCP" "$1" 2>/dev/null; do sleep 0.05; done; echo $pid`, os.Args[0], logf)
+	sh.Env = append(os.Environ(), "MNEMO_SERVE_HELPER=1")
+	sh.Stdin = stdinR
+	out, err := sh.Output() // the shell exits at once, orphaning the server
+	stdinR.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pid int
+	if _, err := fmt.Sscan(string(out), &pid); err != nil {
+		t.Fatalf("server pid: %q", out)
+	}
+	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
+	// Gone (or a zombie nobody reaps) within a few poll intervals; the
+	// deadline only guards against a hang.
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		exited := err == nil && len(strings.Fields(string(stat))) > 2 && strings.Fields(string(stat))[2] == "Z" // a zombie until reaped
+		if err != nil {
+			if _, err := os.Stat("/proc/self/stat"); err != nil {
+				t.Skip("no /proc on this system")
+			}
+			exited = true // exited and reaped
+		}
+		if exited {
+			logs, _ := os.ReadFile(logf)
+			if !strings.Contains(string(logs), errParentGone.Error()) {
+				t.Fatalf("server exited, but not because its parent died:\n%s", logs)
+			}
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	logs, _ := os.ReadFile(logf)
+	t.Fatalf("server %d still running a minute after its parent exited:\n%s", pid, logs)
 }
