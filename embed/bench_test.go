@@ -188,3 +188,35 @@ func BenchmarkNewShape(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkKeepAliveRSS measures what a keep-alive unload gives back: the
+// resident set (VmRSS, Linux) with the model loaded after a query, a
+// sentence batch and a document batch, then after the idle unload, then
+// after the reload the next query triggers.
+func BenchmarkKeepAliveRSS(b *testing.B) {
+	for b.Loop() {
+		e := benchEngine(b, Options{KeepAlive: 500 * time.Millisecond})
+		ctx := context.Background()
+		for _, c := range [][2]int{{1, 12}, {32, 40}, {8, 256}} {
+			if _, err := e.Embed(ctx, batchTexts(b, e, c[0], c[1], 7)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		loaded := currentRSSMB()
+		for e.Loaded() {
+			time.Sleep(20 * time.Millisecond)
+		}
+		time.Sleep(100 * time.Millisecond)
+		unloaded := currentRSSMB()
+		t := time.Now()
+		if _, err := e.EmbedQuery(ctx, "reload the model please"); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(time.Since(t).Milliseconds()), "reload-ms")
+		b.ReportMetric(loaded, "RSS-loaded-MB")
+		b.ReportMetric(unloaded, "RSS-unloaded-MB")
+		b.ReportMetric(currentRSSMB(), "RSS-reloaded-MB")
+		b.ReportMetric(0, "ns/op")
+		_ = e.Close()
+	}
+}

@@ -73,6 +73,12 @@ type Options struct {
 	ExactShapes bool
 	// NoWarmup skips compiling the single-short-text graph during load.
 	NoWarmup bool
+	// KeepAlive is how long the model stays in memory after the last call;
+	// past it the engine releases the model (session, weights, compiled
+	// graphs, vector cache) and returns the memory to the OS, and the next
+	// call reloads it on its own clock. 0 = keep it forever (the default for
+	// the library; the server passes config.KeepAlive, 10m by default).
+	KeepAlive time.Duration
 }
 
 // DefaultSequenceBuckets are the padded sequence lengths (tokens, special
@@ -108,12 +114,15 @@ type Engine struct {
 	done   chan struct{} // closed when loading finished (rt or err set)
 
 	// Written by the loader before done is closed; read-only afterwards.
-	rt   *loaded
 	info Info
 	err  error
+	res  resolved // where the model was found, for reloads
 
-	mu     sync.RWMutex // held shared by work on rt, exclusively by Close
+	mu     sync.RWMutex // held shared by work on rt, exclusively by Close and unload
+	rt     *loaded      // set by the loader; swapped (under mu) by unload/reload
 	closed bool
+
+	ka keepAlive
 
 	sem   chan struct{} // bounds concurrent forward passes
 	cache *lru
@@ -215,8 +224,12 @@ func (e *Engine) load(ctx context.Context) {
 		warm = time.Since(t)
 	}
 	e.rt = rt
+	e.res = r
+	e.ka.loads.Add(1)
+	e.ka.touch()
 	e.info = rt.info
 	e.info.LoadTime = time.Since(start)
+	e.armKeepAlive()
 	e.log.Info("embedding model ready", "model", e.info.ModelID, "path", e.info.Path,
 		"dims", e.info.Dims, "max_tokens", e.info.MaxTokens, "pooling", e.info.Pooling,
 		"load_time", e.info.LoadTime.Round(time.Millisecond).String(), "warmup", warm.Round(time.Millisecond).String())
@@ -231,7 +244,10 @@ func (e *Engine) logFailure(msg string, ctx context.Context, args ...any) {
 	e.log.Error(msg, args...)
 }
 
-// Ready reports whether the model is loaded and usable, without waiting.
+// Ready reports whether the engine is usable without waiting: the model
+// loaded and the engine is open. It stays true while the model is unloaded
+// after KeepAlive, since the next call reloads it transparently; Loaded
+// reports whether the weights are in memory right now.
 func (e *Engine) Ready() bool {
 	select {
 	case <-e.done:
@@ -276,6 +292,7 @@ func (e *Engine) Close() error {
 		return nil
 	}
 	e.closed = true
+	e.ka.stop()
 	e.cache.clear()
 	if e.rt != nil {
 		return e.rt.close()
@@ -374,11 +391,11 @@ func (e *Engine) embed(ctx context.Context, texts []string, prefix string) ([][]
 	if err := checkTexts(texts); err != nil {
 		return nil, err
 	}
-	rt, err := e.acquire(ctx)
+	rt, err := e.acquireModel(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer e.mu.RUnlock()
+	defer e.releaseModel()
 
 	out := make([][]float32, len(texts))
 	var todo []*pending

@@ -375,3 +375,12 @@ func hashFile(path string) (string, error) {
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
+
+// tokenizerOnly is what stays of rt after a keep-alive unload: the
+// tokenizer and settings (small), so CountTokens and Tokenize need no
+// reload, but no session.
+func (rt *loaded) tokenizerOnly() *loaded {
+	c := *rt
+	c.session, c.pipe = nil, nil
+	return &c
+}

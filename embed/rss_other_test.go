@@ -2,4 +2,5 @@
 
 package embed
 
-func peakRSSMB() float64 { return 0 }
+func peakRSSMB() float64    { return 0 }
+func currentRSSMB() float64 { return 0 }

@@ -3,7 +3,10 @@
 package embed
 
 import (
+	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"syscall"
 )
 
@@ -18,4 +21,20 @@ func peakRSSMB() float64 {
 		return float64(ru.Maxrss) / 1e6 // bytes
 	}
 	return float64(ru.Maxrss) / 1024 // KiB
+}
+
+// currentRSSMB is the process's resident set now (VmRSS, Linux only; 0
+// elsewhere), in MiB.
+func currentRSSMB() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+			return kb / 1024
+		}
+	}
+	return 0
 }
