@@ -113,6 +113,9 @@ func openApp(ctx context.Context, env *runEnv, o appOptions) (*app, error) {
 			CacheDir: cfg.CacheDir,
 			Offline:  cfg.Offline,
 			Logger:   a.log,
+			// An idle server releases the model after MNEMO_KEEP_ALIVE and
+			// reloads it on the next call; short-lived commands never idle.
+			KeepAlive: cfg.KeepAlive,
 		}
 		if o.progress != nil {
 			eo.Progress = o.progress
