@@ -108,18 +108,42 @@ func loadModel(ctx context.Context, dir, onnxFile, id string, o Options) (rt *lo
 	if err != nil {
 		return nil, fmt.Errorf("start hugot GO session: %w", err)
 	}
-	err = catch(func() error {
-		var perr error
-		rt.pipe, perr = hugot.NewPipeline(rt.session, hugot.FeatureExtractionConfig{
-			ModelPath:    dir,
-			Name:         "mnemo-embed",
-			OnnxFilename: filepath.Base(spec.OnnxRel),
+	// The graph rewritten for the fast GEMM path, cached beside the
+	// download cache; the original if it cannot be (logged, not fatal).
+	loadDir, loadOnnx := dir, filepath.Base(spec.OnnxRel)
+	if rdir, ok, rerr := rewrittenModel(defaultCacheDir(o.CacheDir), dir, spec.OnnxRel); ok {
+		loadDir, loadOnnx = rdir, "model.onnx"
+	} else if rerr != nil && o.Logger != nil {
+		o.Logger.Warn("embedding model graph not rewritten; using the original (slower)", "model", onnxPath, "err", rerr)
+	}
+	newPipe := func(name string) error {
+		return catch(func() error {
+			var perr error
+			rt.pipe, perr = hugot.NewPipeline(rt.session, hugot.FeatureExtractionConfig{
+				ModelPath:    loadDir,
+				Name:         name,
+				OnnxFilename: loadOnnx,
+			})
+			return perr
 		})
-		return perr
-	})
+	}
+	err = newPipe("mnemo-embed")
+	if err != nil && loadDir != dir {
+		// A model the rewrite does not suit (external data files, say):
+		// the original still loads.
+		if o.Logger != nil {
+			o.Logger.Warn("rewritten embedding graph failed to load; using the original", "model", onnxPath, "err", err)
+		}
+		loadDir, loadOnnx = dir, filepath.Base(spec.OnnxRel)
+		err = newPipe("mnemo-embed-original")
+	}
 	if err != nil {
 		rt.close()
 		return nil, invalid("cannot load ONNX model %s: %v", onnxPath, err)
+	}
+	if err := rt.tuneBackend(o); err != nil {
+		rt.close()
+		return nil, err
 	}
 	model := rt.pipe.Model
 	if model.Tokenizer == nil || model.Tokenizer.GoTokenizer == nil {

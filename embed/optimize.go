@@ -1,0 +1,157 @@
+package embed
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+
+	"github.com/go-logr/logr"
+	"k8s.io/klog/v2"
+)
+
+// graphRewriteVersion names the rewrite in the cache key; bump it when
+// rewriteMatMuls changes its output.
+const graphRewriteVersion = "mm2d-v1"
+
+// rewrittenModel returns a folder holding the model with its graph
+// rewritten for the fast GEMM path (see rewrite.go), creating it in the
+// cache on first use: the tokenizer and config files are copied beside
+// the rewritten model.onnx, so hugot loads it as it would the original.
+// ok is false when the model needs no rewrite or the cache is unusable;
+// the caller then loads the original.
+func rewrittenModel(cacheRoot, dir, onnxRel string) (rdir string, ok bool, err error) {
+	if v := os.Getenv("MNEMO_GRAPH_REWRITE"); v == "0" || v == "false" {
+		return "", false, nil
+	}
+	src := filepath.Join(dir, filepath.FromSlash(onnxRel))
+	st, err := os.Stat(src)
+	if err != nil {
+		return "", false, err
+	}
+	abs, _ := filepath.Abs(src)
+	h := sha256.Sum256(fmt.Appendf(nil, "%s\x00%d\x00%d\x00%s", abs, st.Size(), st.ModTime().UnixNano(), graphRewriteVersion))
+	root := filepath.Join(cacheRoot, "graphs")
+	rdir = filepath.Join(root, filepath.Base(dir)+"-"+hex.EncodeToString(h[:8]))
+	if _, err := os.Stat(filepath.Join(rdir, "model.onnx")); err == nil {
+		return rdir, true, nil
+	}
+	if _, err := os.Stat(filepath.Join(rdir, "no-rewrite")); err == nil {
+		return "", false, nil
+	}
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return "", false, err
+	}
+	tmp, err := os.MkdirTemp(root, ".tmp-")
+	if err != nil {
+		return "", false, err
+	}
+	defer os.RemoveAll(tmp)
+	model, err := os.ReadFile(src)
+	if err != nil {
+		return "", false, err
+	}
+	out, n, err := rewriteMatMuls(model)
+	model = nil
+	if err != nil {
+		return "", false, err
+	}
+	if n == 0 {
+		// Remember that this model has nothing to rewrite.
+		_ = os.WriteFile(filepath.Join(tmp, "no-rewrite"), nil, 0o644)
+		_ = os.Rename(tmp, rdir)
+		return "", false, nil
+	}
+	if err := os.WriteFile(filepath.Join(tmp, "model.onnx"), out, 0o644); err != nil {
+		return "", false, err
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return "", false, err
+	}
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), ".onnx") || strings.HasSuffix(e.Name(), ".onnx_data") {
+			continue
+		}
+		// Stat, not e.Info: test and user folders often hold symlinks.
+		if info, err := os.Stat(filepath.Join(dir, e.Name())); err != nil || !info.Mode().IsRegular() || info.Size() > 32<<20 {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return "", false, err
+		}
+		if err := os.WriteFile(filepath.Join(tmp, e.Name()), b, 0o644); err != nil {
+			return "", false, err
+		}
+	}
+	if err := os.Rename(tmp, rdir); err != nil {
+		// Another process got there first: use its copy.
+		if _, serr := os.Stat(filepath.Join(rdir, "model.onnx")); serr == nil {
+			return rdir, true, nil
+		}
+		return "", false, err
+	}
+	return rdir, true, nil
+}
+
+// dropONNXWeights frees the raw bytes of the large initializers in the
+// parsed ONNX model that hugot keeps beside the GoMLX variables: once the
+// variables are loaded, the graph needs only the initializers' shapes and
+// the small integer constants (shape arithmetic, ≤ 10 000 elements, which
+// onnx-gomlx may fold). Saves the model's size in RSS (88 MB for MiniLM).
+// onnx-gomlx's model type is internal, so this goes through reflection and
+// does nothing if the layout is not the one expected.
+func dropONNXWeights(model any) (freed int) {
+	defer func() {
+		if recover() != nil {
+			freed = 0
+		}
+	}()
+	v := reflect.ValueOf(model)
+	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Struct {
+		return 0
+	}
+	p := v.FieldByName("Proto")
+	if !p.IsValid() {
+		return 0
+	}
+	g := p.FieldByName("Graph")
+	if !g.IsValid() || g.Kind() != reflect.Pointer || g.IsNil() {
+		return 0
+	}
+	inits := g.Elem().FieldByName("Initializer")
+	if !inits.IsValid() || inits.Kind() != reflect.Slice {
+		return 0
+	}
+	const keep = 40_000 // bytes: 10 000 four-byte elements
+	for i := range inits.Len() {
+		t := inits.Index(i)
+		if t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		for _, f := range []string{"RawData", "FloatData"} {
+			d := t.FieldByName(f)
+			if !d.IsValid() || d.Kind() != reflect.Slice || !d.CanSet() {
+				continue
+			}
+			size := d.Len() * int(d.Type().Elem().Size())
+			if size > keep {
+				freed += size
+				d.SetZero()
+			}
+		}
+	}
+	return freed
+}
+
+// quietGoMLX routes GoMLX's klog output (e.g. "AVX512 GEMM … still
+// experimental!") away from stderr, which mnemo's CLI and hooks own.
+var quietGoMLX = sync.OnceFunc(func() { klog.SetLogger(logr.Discard()) })

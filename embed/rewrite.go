@@ -1,0 +1,373 @@
+package embed
+
+import (
+	"errors"
+	"fmt"
+
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// ONNX graph rewriting at load, on the protobuf wire format (onnx-gomlx
+// keeps its ONNX protos internal, and only the graph's node list changes:
+// the 90 MB of initializers are copied through as bytes).
+//
+// The rewrite: every MatMul of an activation by a rank-2 weight, A[…, K] ×
+// W[K, N], becomes Reshape(A, [-1, K]) × W, followed (after its bias Add,
+// when it has one) by a Reshape back to A's leading dimensions. Why: GoMLX
+// simplego sends a DotGeneral to its fast packed GEMM (packgemm, AVX-512
+// under GOEXPERIMENT=simd) only in "matmul order", which requires the
+// left operand to have rank ≤ 2 plus batch axes; the [batch, seq, hidden]
+// activations of a BERT linear layer never qualify and fall to the
+// normalized or blocked paths, which re-lay-out the weights on every call
+// and run 5–6× slower (docs/perf.md). Reshapes of contiguous data cost
+// nothing in simplego.
+//
+// The rewrite is exact: the same products and sums, in the same order per
+// output element as a matrix product; the golden tests hold it to 1e-4.
+
+// ONNX field numbers (onnx.proto3).
+const (
+	modelGraph = 7
+
+	graphNode        = 1
+	graphInitializer = 5
+
+	nodeInput     = 1
+	nodeOutput    = 2
+	nodeName      = 3
+	nodeOpType    = 4
+	nodeAttribute = 5
+
+	attrName = 1
+	attrI    = 3
+	attrType = 20
+
+	attrTypeInt = 2
+
+	tensorDims     = 1
+	tensorDataType = 2
+	tensorName     = 8
+	tensorRawData  = 9
+
+	tensorInt64 = 7
+)
+
+type pbNode struct {
+	raw     []byte
+	opType  string
+	inputs  []string
+	outputs []string
+}
+
+type pbInit struct {
+	dims []int64
+}
+
+// rewriteMatMuls returns model with its linear layers rewritten as above,
+// and how many MatMuls it rewrote (0: model is returned as it is).
+func rewriteMatMuls(model []byte) ([]byte, int, error) {
+	// Split the model into the bytes before, of, and after the graph field.
+	var graph []byte
+	var pre, post []byte
+	b := model
+	off := 0
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return nil, 0, errors.New("ONNX model: bad protobuf tag")
+		}
+		m := protowire.ConsumeFieldValue(num, typ, b[n:])
+		if m < 0 {
+			return nil, 0, errors.New("ONNX model: bad protobuf field")
+		}
+		if num == modelGraph && typ == protowire.BytesType {
+			v, _ := protowire.ConsumeBytes(b[n:])
+			graph = v
+			pre = model[:off]
+			post = model[off+n+m:]
+		}
+		b = b[n+m:]
+		off += n + m
+	}
+	if graph == nil {
+		return nil, 0, errors.New("ONNX model has no graph")
+	}
+
+	// Parse nodes and initializer shapes; keep every other field as bytes.
+	var nodes []pbNode
+	var others [][]byte // non-node graph fields, in order
+	inits := map[string]pbInit{}
+	for b := graph; len(b) > 0; {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return nil, 0, errors.New("ONNX graph: bad protobuf tag")
+		}
+		m := protowire.ConsumeFieldValue(num, typ, b[n:])
+		if m < 0 {
+			return nil, 0, errors.New("ONNX graph: bad protobuf field")
+		}
+		field := b[:n+m]
+		switch {
+		case num == graphNode && typ == protowire.BytesType:
+			v, _ := protowire.ConsumeBytes(b[n:])
+			nd, err := parseNode(v)
+			if err != nil {
+				return nil, 0, err
+			}
+			nodes = append(nodes, nd)
+		case num == graphInitializer && typ == protowire.BytesType:
+			v, _ := protowire.ConsumeBytes(b[n:])
+			name, dims := parseTensorHeader(v)
+			inits[name] = pbInit{dims: dims}
+			others = append(others, field)
+		default:
+			others = append(others, field)
+		}
+		b = b[n+m:]
+	}
+
+	consumers := map[string][]int{}
+	for i, nd := range nodes {
+		for _, in := range nd.inputs {
+			consumers[in] = append(consumers[in], i)
+		}
+	}
+
+	type plan struct {
+		k, n     int64
+		a        string
+		addIdx   int // bias Add node after the MatMul, or -1
+		finalOut string
+	}
+	plans := map[int]*plan{}  // MatMul node index → plan
+	afterAdd := map[int]int{} // Add node index → MatMul node index
+	for i, nd := range nodes {
+		if nd.opType != "MatMul" || len(nd.inputs) != 2 || len(nd.outputs) != 1 {
+			continue
+		}
+		w, ok := inits[nd.inputs[1]]
+		if !ok || len(w.dims) != 2 {
+			continue
+		}
+		if _, isInit := inits[nd.inputs[0]]; isInit {
+			continue
+		}
+		p := &plan{k: w.dims[0], n: w.dims[1], a: nd.inputs[0], addIdx: -1, finalOut: nd.outputs[0]}
+		if cs := consumers[nd.outputs[0]]; len(cs) == 1 {
+			add := nodes[cs[0]]
+			if add.opType == "Add" && len(add.inputs) == 2 && len(add.outputs) == 1 {
+				other := add.inputs[0]
+				if other == nd.outputs[0] {
+					other = add.inputs[1]
+				}
+				if bias, ok := inits[other]; ok && len(bias.dims) == 1 && bias.dims[0] == p.n {
+					p.addIdx = cs[0]
+					p.finalOut = add.outputs[0]
+					afterAdd[cs[0]] = i
+				}
+			}
+		}
+		plans[i] = p
+	}
+	if len(plans) == 0 {
+		return model, 0, nil
+	}
+
+	// Emit the new node list.
+	var newInits [][]byte
+	haveInit := map[string]bool{}
+	constI64 := func(name string, vals ...int64) string {
+		if !haveInit[name] {
+			haveInit[name] = true
+			newInits = append(newInits, encodeInt64Tensor(name, vals))
+		}
+		return name
+	}
+	flat := map[string]string{}   // A → A reshaped to [-1, K]
+	prefix := map[string]string{} // A → shape of A without its last axis
+	var out [][]byte
+	emit := func(raw []byte) { out = append(out, raw) }
+	uniq := 0
+	name := func(base string) string {
+		uniq++
+		return fmt.Sprintf("mnemo_rw%d_%s", uniq, base)
+	}
+	for i, nd := range nodes {
+		p, isMM := plans[i]
+		if !isMM {
+			if mm, ok := afterAdd[i]; ok {
+				// The bias Add, now on 2-D data, then the reshape back.
+				pm := plans[mm]
+				nodeOut := pm.finalOut + "__mnemo2d"
+				ins := make([]string, len(nd.inputs))
+				for j, in := range nd.inputs {
+					ins[j] = in
+					if in == nodes[mm].outputs[0] {
+						ins[j] = nodes[mm].outputs[0] + "__mnemo2d"
+					}
+				}
+				emit(encodeNode(name("add"), "Add", ins, []string{nodeOut}, nil))
+				emit(encodeNode(name("unflatten"), "Reshape", []string{nodeOut, backShape(pm.a, pm.n, prefix, constI64, emit, name)}, []string{pm.finalOut}, nil))
+				continue
+			}
+			emit(nd.raw)
+			continue
+		}
+		a2d, ok := flat[p.a]
+		if !ok {
+			a2d = name("flat")
+			emit(encodeNode(name("flatten"), "Reshape", []string{p.a, constI64(fmt.Sprintf("mnemo_shape_m1_%d", p.k), -1, p.k)}, []string{a2d}, nil))
+			flat[p.a] = a2d
+		}
+		mmOut := nd.outputs[0] + "__mnemo2d"
+		emit(encodeNode(name("matmul"), "MatMul", []string{a2d, nd.inputs[1]}, []string{mmOut}, nil))
+		if p.addIdx < 0 {
+			emit(encodeNode(name("unflatten"), "Reshape", []string{mmOut, backShape(p.a, p.n, prefix, constI64, emit, name)}, []string{nd.outputs[0]}, nil))
+		}
+	}
+
+	// Re-encode: graph = nodes, then the other fields, then our constants.
+	var g []byte
+	for _, raw := range out {
+		g = protowire.AppendTag(g, graphNode, protowire.BytesType)
+		g = protowire.AppendBytes(g, raw)
+	}
+	for _, f := range others {
+		g = append(g, f...)
+	}
+	for _, t := range newInits {
+		g = protowire.AppendTag(g, graphInitializer, protowire.BytesType)
+		g = protowire.AppendBytes(g, t)
+	}
+	res := make([]byte, 0, len(pre)+len(g)+len(post)+16)
+	res = append(res, pre...)
+	res = protowire.AppendTag(res, modelGraph, protowire.BytesType)
+	res = protowire.AppendBytes(res, g)
+	res = append(res, post...)
+	return res, len(plans), nil
+}
+
+// backShape emits (once per A) the nodes computing A's shape without its
+// last axis, and returns the name of that shape with n appended.
+func backShape(a string, n int64, prefix map[string]string, constI64 func(string, ...int64) string,
+	emit func([]byte), name func(string) string) string {
+	pre, ok := prefix[a]
+	if !ok {
+		s := name("shape")
+		emit(encodeNode(name("shape_op"), "Shape", []string{a}, []string{s}, nil))
+		pre = name("lead")
+		emit(encodeNode(name("slice"), "Slice", []string{s, constI64("mnemo_i64_0", 0), constI64("mnemo_i64_m1", -1)}, []string{pre}, nil))
+		prefix[a] = pre
+	}
+	target := name("target")
+	emit(encodeNode(name("concat"), "Concat", []string{pre, constI64(fmt.Sprintf("mnemo_i64_%d", n), n)}, []string{target},
+		map[string]int64{"axis": 0}))
+	return target
+}
+
+func parseNode(b []byte) (pbNode, error) {
+	nd := pbNode{raw: b}
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return nd, errors.New("ONNX node: bad protobuf tag")
+		}
+		m := protowire.ConsumeFieldValue(num, typ, b[n:])
+		if m < 0 {
+			return nd, errors.New("ONNX node: bad protobuf field")
+		}
+		if typ == protowire.BytesType {
+			v, _ := protowire.ConsumeBytes(b[n:])
+			switch num {
+			case nodeInput:
+				nd.inputs = append(nd.inputs, string(v))
+			case nodeOutput:
+				nd.outputs = append(nd.outputs, string(v))
+			case nodeOpType:
+				nd.opType = string(v)
+			}
+		}
+		b = b[n+m:]
+	}
+	return nd, nil
+}
+
+// parseTensorHeader reads a TensorProto's name and dims, skipping its data.
+func parseTensorHeader(b []byte) (name string, dims []int64) {
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return
+		}
+		m := protowire.ConsumeFieldValue(num, typ, b[n:])
+		if m < 0 {
+			return
+		}
+		switch {
+		case num == tensorName && typ == protowire.BytesType:
+			v, _ := protowire.ConsumeBytes(b[n:])
+			name = string(v)
+		case num == tensorDims && typ == protowire.VarintType:
+			v, _ := protowire.ConsumeVarint(b[n:])
+			dims = append(dims, int64(v))
+		case num == tensorDims && typ == protowire.BytesType: // packed
+			v, _ := protowire.ConsumeBytes(b[n:])
+			for len(v) > 0 {
+				x, k := protowire.ConsumeVarint(v)
+				if k < 0 {
+					break
+				}
+				dims = append(dims, int64(x))
+				v = v[k:]
+			}
+		}
+		b = b[n+m:]
+	}
+	return
+}
+
+func encodeNode(name, op string, inputs, outputs []string, intAttrs map[string]int64) []byte {
+	var b []byte
+	for _, in := range inputs {
+		b = protowire.AppendTag(b, nodeInput, protowire.BytesType)
+		b = protowire.AppendString(b, in)
+	}
+	for _, o := range outputs {
+		b = protowire.AppendTag(b, nodeOutput, protowire.BytesType)
+		b = protowire.AppendString(b, o)
+	}
+	b = protowire.AppendTag(b, nodeName, protowire.BytesType)
+	b = protowire.AppendString(b, name)
+	b = protowire.AppendTag(b, nodeOpType, protowire.BytesType)
+	b = protowire.AppendString(b, op)
+	for k, v := range intAttrs {
+		var a []byte
+		a = protowire.AppendTag(a, attrName, protowire.BytesType)
+		a = protowire.AppendString(a, k)
+		a = protowire.AppendTag(a, attrI, protowire.VarintType)
+		a = protowire.AppendVarint(a, uint64(v))
+		a = protowire.AppendTag(a, attrType, protowire.VarintType)
+		a = protowire.AppendVarint(a, attrTypeInt)
+		b = protowire.AppendTag(b, nodeAttribute, protowire.BytesType)
+		b = protowire.AppendBytes(b, a)
+	}
+	return b
+}
+
+func encodeInt64Tensor(name string, vals []int64) []byte {
+	var b []byte
+	b = protowire.AppendTag(b, tensorDims, protowire.VarintType)
+	b = protowire.AppendVarint(b, uint64(len(vals)))
+	b = protowire.AppendTag(b, tensorDataType, protowire.VarintType)
+	b = protowire.AppendVarint(b, tensorInt64)
+	b = protowire.AppendTag(b, tensorName, protowire.BytesType)
+	b = protowire.AppendString(b, name)
+	raw := make([]byte, 0, 8*len(vals))
+	for _, v := range vals {
+		u := uint64(v)
+		raw = append(raw, byte(u), byte(u>>8), byte(u>>16), byte(u>>24), byte(u>>32), byte(u>>40), byte(u>>48), byte(u>>56))
+	}
+	b = protowire.AppendTag(b, tensorRawData, protowire.BytesType)
+	b = protowire.AppendBytes(b, raw)
+	return b
+}
