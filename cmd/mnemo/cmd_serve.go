@@ -136,8 +136,13 @@ func runServe(ctx context.Context, env *runEnv, args []string) error {
 	err = mnemomcp.ServeStdio(ctx, srv, env.stdin, out, mnemomcp.StdioOptions{Logger: log, OnFirstAnswer: onFirstAnswer})
 	log.Info("MCP server stopped", "cause", context.Cause(ctx), "err", err)
 	cancelOpen() // an open still in progress gives up
-	if a := <-opened; a != nil {
-		closeWithin(a, closeBound, log)
+	select {
+	case a := <-opened:
+		if a != nil {
+			closeWithin(a, closeBound, log)
+		}
+	case <-time.After(closeBound):
+		log.Warn("runtime still opening at exit; not waiting for it", "waited", closeBound)
 	}
 	return err
 }
