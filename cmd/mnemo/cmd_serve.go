@@ -15,6 +15,7 @@ import (
 	"github.com/mnemo-mcp/mnemo/pkg/config"
 	"github.com/mnemo-mcp/mnemo/pkg/logging"
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
+	"github.com/mnemo-mcp/mnemo/pkg/warm"
 )
 
 func init() {
@@ -101,6 +102,8 @@ func runServe(ctx context.Context, env *runEnv, args []string) error {
 	// been answered, so it does not compete with it for the CPU; a client
 	// slow to send initialize does not hold it back for long.
 	handshakeDone := make(chan struct{})
+	// warmDone is closed once the hooks' warm socket is gone (or never came).
+	warmDone := make(chan struct{})
 	var handshakeOnce sync.Once
 	onFirstAnswer := func() { handshakeOnce.Do(func() { close(handshakeDone) }) }
 	go func() {
@@ -114,15 +117,32 @@ func runServe(ctx context.Context, env *runEnv, args []string) error {
 			model:       modelBackground,
 			modelName:   f.model,
 			stderrLevel: "warn",
+			// Memories written while the model loaded (or by hooks, or
+			// imported) get their vectors once it is ready.
+			embedMissing: true,
 		})
 		if err != nil {
 			log.Error("cannot open mnemo's runtime; tool calls will report it", "err", err)
 			svc.Resolve(nil, err)
+			close(warmDone)
 			opened <- nil
 			return
 		}
 		svc.Resolve(a.svc, nil)
-		log.Info("runtime ready", "model", a.cfg.Model, "store", a.cfg.DBPath(), "project", a.project)
+		// Hooks are fresh processes that cannot afford a model load: they
+		// recall through this process's warm model on
+		// $MNEMO_HOME/run/<pid>.sock (same user only) until serving stops.
+		go func() {
+			defer close(warmDone)
+			if err := warm.Serve(openCtx, warm.Dir(a.cfg.Home), a.svc, a.log); err != nil {
+				a.log.Warn("warm socket for hooks disabled", "err", err)
+			}
+		}()
+		store := a.cfg.DBPath()
+		if a.cfg.Store != "" {
+			store = "MNEMO_STORE"
+		}
+		log.Info("runtime ready", "model", a.cfg.Model, "store", store, "project", a.project)
 		opened <- a
 	}()
 
@@ -139,6 +159,10 @@ func runServe(ctx context.Context, env *runEnv, args []string) error {
 	select {
 	case a := <-opened:
 		if a != nil {
+			select { // the socket is removed and hook requests answered first
+			case <-warmDone:
+			case <-time.After(closeBound):
+			}
 			closeWithin(a, closeBound, log)
 		}
 	case <-time.After(closeBound):
@@ -187,8 +211,12 @@ func watchParent(ctx context.Context, cancel context.CancelCauseFunc, ppid int, 
 	}
 }
 
-// buildVersion is the module version stamped by `go install`, or "dev".
+// buildVersion is the version stamped by the Makefile (-X main.version), else
+// the module version stamped by `go install`, else "dev".
 func buildVersion() string {
+	if version != "dev" {
+		return version
+	}
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 		return bi.Main.Version
 	}
