@@ -1,8 +1,10 @@
 package embed
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -38,17 +40,20 @@ const (
 	nodeOpType    = 4
 	nodeAttribute = 5
 
-	attrName = 1
-	attrI    = 3
-	attrType = 20
+	attrName   = 1
+	attrI      = 3
+	attrTensor = 5
+	attrType   = 20
 
 	attrTypeInt = 2
 
-	tensorDims     = 1
-	tensorDataType = 2
-	tensorName     = 8
-	tensorRawData  = 9
+	tensorDims      = 1
+	tensorDataType  = 2
+	tensorFloatData = 4
+	tensorName      = 8
+	tensorRawData   = 9
 
+	tensorFloat = 1
 	tensorInt64 = 7
 )
 
@@ -57,6 +62,8 @@ type pbNode struct {
 	opType  string
 	inputs  []string
 	outputs []string
+	scalar  float64 // value of a float32 scalar Constant
+	isConst bool    // a Constant node holding a float32 scalar
 }
 
 type pbInit struct {
@@ -136,9 +143,11 @@ func rewriteMatMuls(model []byte) ([]byte, int, error) {
 	type plan struct {
 		k, n     int64
 		a        string
-		addIdx   int // bias Add node after the MatMul, or -1
+		addIdx   int  // bias Add node after the MatMul, or -1
+		gelu     bool // the Add feeds an exact (erf) GELU, replaced by one Gelu node
 		finalOut string
 	}
+	skip := map[int]bool{}    // nodes of replaced GELU chains
 	plans := map[int]*plan{}  // MatMul node index → plan
 	afterAdd := map[int]int{} // Add node index → MatMul node index
 	for i, nd := range nodes {
@@ -164,6 +173,12 @@ func rewriteMatMuls(model []byte) ([]byte, int, error) {
 					p.addIdx = cs[0]
 					p.finalOut = add.outputs[0]
 					afterAdd[cs[0]] = i
+					if chain, y, ok := matchErfGelu(nodes, consumers, add.outputs[0]); ok {
+						p.gelu, p.finalOut = true, y
+						for _, c := range chain {
+							skip[c] = true
+						}
+					}
 				}
 			}
 		}
@@ -207,7 +222,17 @@ func rewriteMatMuls(model []byte) ([]byte, int, error) {
 					}
 				}
 				emit(encodeNode(name("add"), "Add", ins, []string{nodeOut}, nil))
+				if pm.gelu {
+					// MatMul → Add(bias) → Gelu: onnx-gomlx fuses this into one
+					// FusedDense (GEMM, bias and GELU in place).
+					g := pm.finalOut + "__mnemo2d_gelu"
+					emit(encodeNode(name("gelu"), "Gelu", []string{nodeOut}, []string{g}, nil))
+					nodeOut = g
+				}
 				emit(encodeNode(name("unflatten"), "Reshape", []string{nodeOut, backShape(pm.a, pm.n, prefix, constI64, emit, name)}, []string{pm.finalOut}, nil))
+				continue
+			}
+			if skip[i] {
 				continue
 			}
 			emit(nd.raw)
@@ -285,11 +310,89 @@ func parseNode(b []byte) (pbNode, error) {
 				nd.outputs = append(nd.outputs, string(v))
 			case nodeOpType:
 				nd.opType = string(v)
+			case nodeAttribute:
+				if x, ok := attrScalar(v); ok {
+					nd.scalar, nd.isConst = x, true
+				}
 			}
 		}
 		b = b[n+m:]
 	}
+	if nd.opType != "Constant" {
+		nd.isConst = false
+	}
 	return nd, nil
+}
+
+// attrScalar reads a "value" attribute holding a float32 scalar tensor.
+func attrScalar(a []byte) (float64, bool) {
+	var name string
+	var t []byte
+	for len(a) > 0 {
+		num, typ, n := protowire.ConsumeTag(a)
+		if n < 0 {
+			return 0, false
+		}
+		m := protowire.ConsumeFieldValue(num, typ, a[n:])
+		if m < 0 {
+			return 0, false
+		}
+		if typ == protowire.BytesType {
+			v, _ := protowire.ConsumeBytes(a[n:])
+			switch num {
+			case attrName:
+				name = string(v)
+			case attrTensor:
+				t = v
+			}
+		}
+		a = a[n+m:]
+	}
+	if name != "value" || t == nil {
+		return 0, false
+	}
+	var dtype uint64
+	var raw []byte
+	var floats []float32
+	dims := 0
+	for len(t) > 0 {
+		num, typ, n := protowire.ConsumeTag(t)
+		if n < 0 {
+			return 0, false
+		}
+		m := protowire.ConsumeFieldValue(num, typ, t[n:])
+		if m < 0 {
+			return 0, false
+		}
+		switch {
+		case num == tensorDims:
+			dims++
+		case num == tensorDataType && typ == protowire.VarintType:
+			dtype, _ = protowire.ConsumeVarint(t[n:])
+		case num == tensorRawData && typ == protowire.BytesType:
+			raw, _ = protowire.ConsumeBytes(t[n:])
+		case num == tensorFloatData && typ == protowire.Fixed32Type:
+			u, _ := protowire.ConsumeFixed32(t[n:])
+			floats = append(floats, math.Float32frombits(u))
+		case num == tensorFloatData && typ == protowire.BytesType:
+			v, _ := protowire.ConsumeBytes(t[n:])
+			for len(v) >= 4 {
+				floats = append(floats, math.Float32frombits(binary.LittleEndian.Uint32(v)))
+				v = v[4:]
+			}
+		}
+		t = t[n+m:]
+	}
+	if dtype != tensorFloat || dims != 0 {
+		return 0, false
+	}
+	switch {
+	case len(raw) == 4:
+		return float64(math.Float32frombits(binary.LittleEndian.Uint32(raw))), true
+	case len(floats) == 1:
+		return float64(floats[0]), true
+	}
+	return 0, false
 }
 
 // parseTensorHeader reads a TensorProto's name and dims, skipping its data.
@@ -370,4 +473,75 @@ func encodeInt64Tensor(name string, vals []int64) []byte {
 	b = protowire.AppendTag(b, tensorRawData, protowire.BytesType)
 	b = protowire.AppendBytes(b, raw)
 	return b
+}
+
+// matchErfGelu matches the exact GELU as PyTorch exports it,
+// y = Mul(Mul(x, Add(Erf(Div(x, √2)), 1)), 0.5) (either operand order),
+// starting at x; it returns the chain's node indexes and y.
+func matchErfGelu(nodes []pbNode, consumers map[string][]int, x string) (chain []int, y string, ok bool) {
+	constOf := func(name string) (float64, bool) {
+		for _, nd := range nodes {
+			if nd.isConst && len(nd.outputs) == 1 && nd.outputs[0] == name {
+				return nd.scalar, true
+			}
+		}
+		return 0, false
+	}
+	near := func(a, b float64) bool { return math.Abs(a-b) <= 1e-6*math.Abs(b) }
+	other := func(nd pbNode, in string) string {
+		if len(nd.inputs) != 2 {
+			return ""
+		}
+		if nd.inputs[0] == in {
+			return nd.inputs[1]
+		}
+		if nd.inputs[1] == in {
+			return nd.inputs[0]
+		}
+		return ""
+	}
+	sole := func(out string) (int, bool) {
+		cs := consumers[out]
+		if len(cs) != 1 {
+			return 0, false
+		}
+		return cs[0], true
+	}
+	cs := consumers[x]
+	if len(cs) != 2 {
+		return nil, "", false
+	}
+	div, mul := cs[0], cs[1]
+	if nodes[div].opType != "Div" {
+		div, mul = mul, div
+	}
+	d, m := nodes[div], nodes[mul]
+	if d.opType != "Div" || m.opType != "Mul" || len(d.inputs) != 2 || d.inputs[0] != x || len(d.outputs) != 1 {
+		return nil, "", false
+	}
+	if c, ok := constOf(d.inputs[1]); !ok || !near(c, math.Sqrt2) {
+		return nil, "", false
+	}
+	erf, ok := sole(d.outputs[0])
+	if !ok || nodes[erf].opType != "Erf" || len(nodes[erf].outputs) != 1 {
+		return nil, "", false
+	}
+	add1, ok := sole(nodes[erf].outputs[0])
+	if !ok || nodes[add1].opType != "Add" || len(nodes[add1].outputs) != 1 {
+		return nil, "", false
+	}
+	if c, ok := constOf(other(nodes[add1], nodes[erf].outputs[0])); !ok || c != 1 {
+		return nil, "", false
+	}
+	if m2, ok := sole(nodes[add1].outputs[0]); !ok || m2 != mul || other(m, nodes[add1].outputs[0]) != x || len(m.outputs) != 1 {
+		return nil, "", false
+	}
+	half, ok := sole(m.outputs[0])
+	if !ok || nodes[half].opType != "Mul" || len(nodes[half].outputs) != 1 {
+		return nil, "", false
+	}
+	if c, ok := constOf(other(nodes[half], m.outputs[0])); !ok || c != 0.5 {
+		return nil, "", false
+	}
+	return []int{div, erf, add1, mul, half}, nodes[half].outputs[0], true
 }
