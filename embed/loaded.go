@@ -53,8 +53,8 @@ func loadModel(ctx context.Context, dir, onnxFile, id string, o Options) (rt *lo
 	}
 	onnxPath := filepath.Join(dir, filepath.FromSlash(spec.OnnxRel))
 
-	// Hash the ONNX file while GoMLX parses it: the cache key and Info need
-	// it, and on a 90 MB model it is worth overlapping.
+	// Hash the ONNX file (Info, the vector cache and the rewritten-graph
+	// cache key need it) while the tokenizer and session get ready.
 	type hashResult struct {
 		sum string
 		err error
@@ -111,7 +111,13 @@ func loadModel(ctx context.Context, dir, onnxFile, id string, o Options) (rt *lo
 	// The graph rewritten for the fast GEMM path, cached beside the
 	// download cache; the original if it cannot be (logged, not fatal).
 	loadDir, loadOnnx := dir, filepath.Base(spec.OnnxRel)
-	if rdir, ok, rerr := rewrittenModel(defaultCacheDir(o.CacheDir), dir, spec.OnnxRel); ok {
+	// The cache is keyed by the file's sha256, so one model at many paths
+	// (symlinks, test copies) shares one entry.
+	h := <-hashc
+	hashc <- h // for the deferred check
+	if h.err != nil {
+		// Reported by the deferred check; load the original meanwhile.
+	} else if rdir, ok, rerr := rewrittenModel(defaultCacheDir(o.CacheDir), dir, spec.OnnxRel, h.sum); ok {
 		loadDir, loadOnnx = rdir, "model.onnx"
 	} else if rerr != nil && o.Logger != nil {
 		o.Logger.Warn("embedding model graph not rewritten; using the original (slower)", "model", onnxPath, "err", rerr)

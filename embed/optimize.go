@@ -16,7 +16,7 @@ import (
 
 // graphRewriteVersion names the rewrite in the cache key; bump it when
 // rewriteMatMuls changes its output.
-const graphRewriteVersion = "mm2d-gelu-v2"
+const graphRewriteVersion = "mm2d-gelu-ext-v3"
 
 // rewrittenModel returns a folder holding the model with its graph
 // rewritten for the fast GEMM path (see rewrite.go), creating it in the
@@ -24,19 +24,25 @@ const graphRewriteVersion = "mm2d-gelu-v2"
 // the rewritten model.onnx, so hugot loads it as it would the original.
 // ok is false when the model needs no rewrite or the cache is unusable;
 // the caller then loads the original.
-func rewrittenModel(cacheRoot, dir, onnxRel string) (rdir string, ok bool, err error) {
+func rewrittenModel(cacheRoot, dir, onnxRel, sha string) (rdir string, ok bool, err error) {
 	if v := os.Getenv("MNEMO_GRAPH_REWRITE"); v == "0" || v == "false" {
 		return "", false, nil
 	}
 	src := filepath.Join(dir, filepath.FromSlash(onnxRel))
-	st, err := os.Stat(src)
+	// The copied tokenizer/config files are part of the entry too.
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00", sha, graphRewriteVersion)
+	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return "", false, err
 	}
-	abs, _ := filepath.Abs(src)
-	h := sha256.Sum256(fmt.Appendf(nil, "%s\x00%d\x00%d\x00%s", abs, st.Size(), st.ModTime().UnixNano(), graphRewriteVersion))
+	for _, e := range ents {
+		if info, err := os.Stat(filepath.Join(dir, e.Name())); err == nil && info.Mode().IsRegular() && !strings.Contains(e.Name(), ".onnx") {
+			fmt.Fprintf(h, "%s\x00%d\x00%d\x00", e.Name(), info.Size(), info.ModTime().UnixNano())
+		}
+	}
 	root := filepath.Join(cacheRoot, "graphs")
-	rdir = filepath.Join(root, filepath.Base(dir)+"-"+hex.EncodeToString(h[:8]))
+	rdir = filepath.Join(root, filepath.Base(dir)+"-"+hex.EncodeToString(h.Sum(nil)[:8]))
 	if _, err := os.Stat(filepath.Join(rdir, "model.onnx")); err == nil {
 		return rdir, true, nil
 	}
@@ -55,7 +61,7 @@ func rewrittenModel(cacheRoot, dir, onnxRel string) (rdir string, ok bool, err e
 	if err != nil {
 		return "", false, err
 	}
-	out, n, err := rewriteMatMuls(model)
+	out, data, n, err := rewriteModel(model, true)
 	model = nil
 	if err != nil {
 		return "", false, err
@@ -69,9 +75,10 @@ func rewrittenModel(cacheRoot, dir, onnxRel string) (rdir string, ok bool, err e
 	if err := os.WriteFile(filepath.Join(tmp, "model.onnx"), out, 0o644); err != nil {
 		return "", false, err
 	}
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return "", false, err
+	if len(data) > 0 {
+		if err := os.WriteFile(filepath.Join(tmp, externalDataFile), data, 0o644); err != nil {
+			return "", false, err
+		}
 	}
 	for _, e := range ents {
 		if strings.HasSuffix(e.Name(), ".onnx") || strings.HasSuffix(e.Name(), ".onnx_data") {

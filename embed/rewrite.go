@@ -47,11 +47,13 @@ const (
 
 	attrTypeInt = 2
 
-	tensorDims      = 1
-	tensorDataType  = 2
-	tensorFloatData = 4
-	tensorName      = 8
-	tensorRawData   = 9
+	tensorDims         = 1
+	tensorDataType     = 2
+	tensorFloatData    = 4
+	tensorExternalData = 13
+	tensorDataLocation = 14
+	tensorName         = 8
+	tensorRawData      = 9
 
 	tensorFloat = 1
 	tensorInt64 = 7
@@ -73,6 +75,20 @@ type pbInit struct {
 // rewriteMatMuls returns model with its linear layers rewritten as above,
 // and how many MatMuls it rewrote (0: model is returned as it is).
 func rewriteMatMuls(model []byte) ([]byte, int, error) {
+	out, _, n, err := rewriteModel(model, false)
+	return out, n, err
+}
+
+// externalDataFile is where rewriteModel puts the large weights when asked
+// to: onnx-gomlx then reads them straight into the GoMLX tensors, instead of
+// holding the whole file, its parsed copy and the tensors at once during a
+// load (peak RSS about three times the weights).
+const externalDataFile = "model.onnx_data"
+
+// rewriteModel is rewriteMatMuls, optionally also moving every large
+// initializer (but the Q/K/V weights, which onnx-gomlx concatenates from the
+// protos at parse time for its QKV fusion) to external data.
+func rewriteModel(model []byte, external bool) ([]byte, []byte, int, error) {
 	// Split the model into the bytes before, of, and after the graph field.
 	var graph []byte
 	var pre, post []byte
@@ -81,11 +97,11 @@ func rewriteMatMuls(model []byte) ([]byte, int, error) {
 	for len(b) > 0 {
 		num, typ, n := protowire.ConsumeTag(b)
 		if n < 0 {
-			return nil, 0, errors.New("ONNX model: bad protobuf tag")
+			return nil, nil, 0, errors.New("ONNX model: bad protobuf tag")
 		}
 		m := protowire.ConsumeFieldValue(num, typ, b[n:])
 		if m < 0 {
-			return nil, 0, errors.New("ONNX model: bad protobuf field")
+			return nil, nil, 0, errors.New("ONNX model: bad protobuf field")
 		}
 		if num == modelGraph && typ == protowire.BytesType {
 			v, _ := protowire.ConsumeBytes(b[n:])
@@ -97,7 +113,7 @@ func rewriteMatMuls(model []byte) ([]byte, int, error) {
 		off += n + m
 	}
 	if graph == nil {
-		return nil, 0, errors.New("ONNX model has no graph")
+		return nil, nil, 0, errors.New("ONNX model has no graph")
 	}
 
 	// Parse nodes and initializer shapes; keep every other field as bytes.
@@ -107,11 +123,11 @@ func rewriteMatMuls(model []byte) ([]byte, int, error) {
 	for b := graph; len(b) > 0; {
 		num, typ, n := protowire.ConsumeTag(b)
 		if n < 0 {
-			return nil, 0, errors.New("ONNX graph: bad protobuf tag")
+			return nil, nil, 0, errors.New("ONNX graph: bad protobuf tag")
 		}
 		m := protowire.ConsumeFieldValue(num, typ, b[n:])
 		if m < 0 {
-			return nil, 0, errors.New("ONNX graph: bad protobuf field")
+			return nil, nil, 0, errors.New("ONNX graph: bad protobuf field")
 		}
 		field := b[:n+m]
 		switch {
@@ -119,7 +135,7 @@ func rewriteMatMuls(model []byte) ([]byte, int, error) {
 			v, _ := protowire.ConsumeBytes(b[n:])
 			nd, err := parseNode(v)
 			if err != nil {
-				return nil, 0, err
+				return nil, nil, 0, err
 			}
 			nodes = append(nodes, nd)
 		case num == graphInitializer && typ == protowire.BytesType:
@@ -185,7 +201,7 @@ func rewriteMatMuls(model []byte) ([]byte, int, error) {
 		plans[i] = p
 	}
 	if len(plans) == 0 {
-		return model, 0, nil
+		return model, nil, 0, nil
 	}
 
 	// Emit the new node list.
@@ -257,7 +273,22 @@ func rewriteMatMuls(model []byte) ([]byte, int, error) {
 		g = protowire.AppendTag(g, graphNode, protowire.BytesType)
 		g = protowire.AppendBytes(g, raw)
 	}
+	// Weights that share their input with other MatMuls (Q, K, V) stay
+	// inline; see rewriteModel.
+	inline := map[string]bool{}
+	for i, p := range plans {
+		if len(consumers[p.a]) > 1 {
+			inline[nodes[i].inputs[1]] = true
+		}
+	}
+	var data []byte
 	for _, f := range others {
+		if external {
+			if t, ok := externalize(f, inline, &data); ok {
+				g = append(g, t...)
+				continue
+			}
+		}
 		g = append(g, f...)
 	}
 	for _, t := range newInits {
@@ -269,7 +300,7 @@ func rewriteMatMuls(model []byte) ([]byte, int, error) {
 	res = protowire.AppendTag(res, modelGraph, protowire.BytesType)
 	res = protowire.AppendBytes(res, g)
 	res = append(res, post...)
-	return res, len(plans), nil
+	return res, data, len(plans), nil
 }
 
 // backShape emits (once per A) the nodes computing A's shape without its
@@ -544,4 +575,67 @@ func matchErfGelu(nodes []pbNode, consumers map[string][]int, x string) (chain [
 		return nil, "", false
 	}
 	return []int{div, erf, add1, mul, half}, nodes[half].outputs[0], true
+}
+
+// externalize rewrites one graph field, if it is a large float initializer
+// with raw data not in inline, as a TensorProto pointing at its bytes
+// appended (64-byte aligned) to data.
+func externalize(field []byte, inline map[string]bool, data *[]byte) ([]byte, bool) {
+	num, typ, n := protowire.ConsumeTag(field)
+	if num != graphInitializer || typ != protowire.BytesType || n < 0 {
+		return nil, false
+	}
+	t, _ := protowire.ConsumeBytes(field[n:])
+	var name string
+	var raw []byte
+	var rest []byte // every field but raw_data
+	for b := t; len(b) > 0; {
+		num, typ, k := protowire.ConsumeTag(b)
+		if k < 0 {
+			return nil, false
+		}
+		m := protowire.ConsumeFieldValue(num, typ, b[k:])
+		if m < 0 {
+			return nil, false
+		}
+		switch {
+		case num == tensorRawData && typ == protowire.BytesType:
+			raw, _ = protowire.ConsumeBytes(b[k:])
+		case num == tensorDataLocation || num == tensorExternalData:
+			return nil, false // already external
+		default:
+			if num == tensorName && typ == protowire.BytesType {
+				v, _ := protowire.ConsumeBytes(b[k:])
+				name = string(v)
+			}
+			rest = append(rest, b[:k+m]...)
+		}
+		b = b[k+m:]
+	}
+	if len(raw) <= 40_000 || inline[name] {
+		return nil, false
+	}
+	for len(*data)%64 != 0 {
+		*data = append(*data, 0)
+	}
+	off := len(*data)
+	*data = append(*data, raw...)
+	entry := func(k, v string) []byte {
+		var e []byte
+		e = protowire.AppendTag(e, 1, protowire.BytesType)
+		e = protowire.AppendString(e, k)
+		e = protowire.AppendTag(e, 2, protowire.BytesType)
+		e = protowire.AppendString(e, v)
+		return e
+	}
+	for _, kv := range [][2]string{{"location", externalDataFile}, {"offset", fmt.Sprint(off)}, {"length", fmt.Sprint(len(raw))}} {
+		rest = protowire.AppendTag(rest, tensorExternalData, protowire.BytesType)
+		rest = protowire.AppendBytes(rest, entry(kv[0], kv[1]))
+	}
+	rest = protowire.AppendTag(rest, tensorDataLocation, protowire.VarintType)
+	rest = protowire.AppendVarint(rest, 1) // EXTERNAL
+	var out []byte
+	out = protowire.AppendTag(out, graphInitializer, protowire.BytesType)
+	out = protowire.AppendBytes(out, rest)
+	return out, true
 }
