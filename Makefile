@@ -16,7 +16,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 BIN := bin/mnemo
 
-.PHONY: build test test-unit test-e2e bench demo lint clean
+.PHONY: build test test-unit test-e2e fuzz-short bench bench-compare demo lint clean
 
 build:
 	go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/mnemo
@@ -27,7 +27,20 @@ build:
 test: lint build
 	GOEXPERIMENT= go build -o /dev/null ./cmd/mnemo
 	go test -count=1 -timeout 20m ./...
+	$(MAKE) fuzz-short
 	$(MAKE) test-e2e
+
+# A short coverage-guided run of every parser that takes untrusted input (MCP
+# tool arguments, hook JSON, import lines, keyword queries). The seeds also run
+# in every plain `go test`; `make fuzz-short FUZZTIME=5m` digs deeper. The
+# default is a count, not a duration: a deadline can end a run in the middle
+# of minimising an input and fail it with "context deadline exceeded".
+FUZZTIME ?= 20000x
+fuzz-short:
+	go test -run '^$$' -fuzz '^FuzzDecodeArgs$$' -fuzztime $(FUZZTIME) ./mcp/
+	go test -run '^$$' -fuzz '^FuzzParseHookInput$$' -fuzztime $(FUZZTIME) ./pkg/hooks/
+	go test -run '^$$' -fuzz '^FuzzParseLine$$' -fuzztime $(FUZZTIME) ./pkg/jsonl/
+	go test -run '^$$' -fuzz '^FuzzFTSQuery$$' -fuzztime $(FUZZTIME) ./pkg/sqlite/
 
 test-unit:
 	go test -count=1 ./...
