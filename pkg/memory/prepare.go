@@ -30,6 +30,21 @@ func CandidateDepth(k int) int {
 	return d
 }
 
+// Rankings says which rankings a normalised query runs and how deep each
+// goes. Without a query vector (no model ready) semantic and hybrid searches
+// fall back to the keyword ranking alone, exactly as keyword mode; only a
+// search that fuses both rankings goes deeper than K (see CandidateDepth).
+// Every Store plans its search with it so the stores rank alike.
+func (q Query) Rankings() (keyword, semantic bool, depth int) {
+	semantic = q.Mode != ModeKeyword && q.Vector != nil
+	keyword = q.Mode != ModeSemantic || !semantic
+	depth = q.K
+	if keyword && semantic {
+		depth = CandidateDepth(q.K)
+	}
+	return keyword, semantic, depth
+}
+
 // UnixMilliTime converts stored unix milliseconds back to a UTC time.
 func UnixMilliTime(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
 

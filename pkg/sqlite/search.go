@@ -68,12 +68,7 @@ func (s *Store) Search(ctx context.Context, q memory.Query) ([]memory.Hit, error
 	if err != nil {
 		return nil, err
 	}
-	useSem := q.Mode != memory.ModeKeyword && q.Vector != nil
-	useKw := q.Mode != memory.ModeSemantic || !useSem
-	depth := q.K
-	if useSem && useKw {
-		depth = memory.CandidateDepth(q.K)
-	}
+	useKw, useSem, depth := q.Rankings()
 
 	var kw, sem []memory.Ranked
 	if useKw {
