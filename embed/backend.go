@@ -3,8 +3,16 @@ package embed
 import (
 	"fmt"
 	"os"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
 
+	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
 	gomlxcontext "github.com/gomlx/gomlx/pkg/ml/context"
 )
 
@@ -17,26 +25,21 @@ func backendConfig() string {
 	if v, ok := os.LookupEnv("MNEMO_GOMLX_CONFIG"); ok {
 		return v
 	}
-	return defaultBackendConfig
+	return defaultBackendConfig()
 }
-
-// defaultBackendConfig enables packgemm, simplego's packed GEMM (AVX-512
-// kernel under GOEXPERIMENT=simd, portable Go kernel otherwise), for every
-// DotGeneral in matmul order: after the graph rewrite that is every linear
-// layer and both attention products.
-const defaultBackendConfig = "packgemm"
 
 // tuneBackend replaces hugot's GoMLX backend and executor with ones built
 // from backendConfig. The weights stay where hugot put them (gm.Ctx).
-func (rt *loaded) tuneBackend(o Options) error {
+func (rt *loaded) tuneBackend(modelDir string) error {
 	gm := rt.pipe.Model.GoMLXModel
 	if gm == nil {
 		return fmt.Errorf("hugot session has no GoMLX model")
 	}
+	ext := externalIndex(gm.OnnxModel, modelDir)
 	dropONNXWeights(gm.OnnxModel)
 	cfg := backendConfig()
 	if cfg == "" {
-		return nil
+		return weightsToDevice(gm.Ctx, gm.Backend, ext)
 	}
 	quietGoMLX()
 	b, err := simplego.New(cfg)
@@ -58,5 +61,137 @@ func (rt *loaded) tuneBackend(o Options) error {
 		ctx.Finalize()
 		b.Finalize()
 	}
+	return weightsToDevice(ctx, b, ext)
+}
+
+// weightsToDevice hands every weight to the backend, one at a time. Left
+// to the first forward pass, GoMLX copies them all at once and holds the
+// host copies and the backend's until the next GC: twice the model's size
+// at the process's RSS peak. A weight whose bytes sit in the rewritten
+// model's external data file (ext) is freed first and read again from the
+// file (page cache) straight into its backend buffer, so the new buffer
+// reuses the old one's memory; others are copied, largest first.
+func weightsToDevice(ctx *gomlxcontext.Context, b backends.Backend, ext *extIndex) error {
+	type weight struct {
+		v *gomlxcontext.Variable
+		t *tensors.Tensor
+	}
+	var ws []weight
+	for v := range ctx.IterVariables() {
+		if t, err := v.Value(); err == nil && t != nil {
+			ws = append(ws, weight{v, t})
+		}
+	}
+	slices.SortStableFunc(ws, func(a, b weight) int { return int(b.t.Memory()) - int(a.t.Memory()) })
+	var f *os.File
+	if ext != nil {
+		var err error
+		if f, err = os.Open(ext.path); err != nil {
+			ext = nil
+		} else {
+			defer f.Close()
+		}
+	}
+	runtime.GC()
+	moved := 0
+	for _, w := range ws {
+		v, t := w.v, w.t
+		if ref, ok := ext.lookup(v.Name()); ok && int64(t.Memory()) == ref.length {
+			shape := t.Shape()
+			t.FinalizeAll()
+			if ref.length >= 1<<20 {
+				runtime.GC()
+			}
+			nt, err := tensors.FromShapeForBackend(b, 0, shape)
+			if err != nil {
+				return fmt.Errorf("weight %s: %w", v.Name(), err)
+			}
+			var rerr error
+			nt.MutableBytes(func(data []byte) {
+				_, rerr = f.ReadAt(data, ref.offset)
+			})
+			if rerr != nil {
+				return fmt.Errorf("weight %s: read %s: %w", v.Name(), ext.path, rerr)
+			}
+			if err := v.SetValuePreservingOld(nt); err != nil {
+				return fmt.Errorf("weight %s: %w", v.Name(), err)
+			}
+			continue
+		}
+		if err := t.ToDevice(b, 0); err != nil {
+			return fmt.Errorf("move weight %s to the GoMLX backend: %w", v.Name(), err)
+		}
+		if moved += int(t.Memory()); moved >= 8<<20 {
+			runtime.GC()
+			moved = 0
+		}
+	}
+	runtime.GC()
 	return nil
+}
+
+// extIndex maps GoMLX variable names to their bytes in the external data
+// file of the rewritten model.
+type extIndex struct {
+	path string
+	refs map[string]extRef
+}
+
+type extRef struct{ offset, length int64 }
+
+func (x *extIndex) lookup(name string) (extRef, bool) {
+	if x == nil {
+		return extRef{}, false
+	}
+	r, ok := x.refs[name]
+	return r, ok
+}
+
+// externalIndex reads, from the parsed ONNX protos (onnx-gomlx's internal
+// type, hence reflection), where each initializer kept in externalDataFile
+// lives. nil if none or the layout is not the one expected.
+func externalIndex(model any, dir string) (x *extIndex) {
+	defer func() {
+		if recover() != nil {
+			x = nil
+		}
+	}()
+	v := reflect.ValueOf(model)
+	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
+		v = v.Elem()
+	}
+	g := v.FieldByName("Proto").FieldByName("Graph")
+	if g.Kind() != reflect.Pointer || g.IsNil() {
+		return nil
+	}
+	inits := g.Elem().FieldByName("Initializer")
+	x = &extIndex{path: filepath.Join(dir, externalDataFile), refs: map[string]extRef{}}
+	for i := range inits.Len() {
+		t := inits.Index(i).Elem()
+		name := t.FieldByName("Name").String()
+		ed := t.FieldByName("ExternalData")
+		var r extRef
+		loc := ""
+		for j := range ed.Len() {
+			e := ed.Index(j).Elem()
+			k, val := e.FieldByName("Key").String(), e.FieldByName("Value").String()
+			switch k {
+			case "location":
+				loc = val
+			case "offset":
+				r.offset, _ = strconv.ParseInt(val, 10, 64)
+			case "length":
+				r.length, _ = strconv.ParseInt(val, 10, 64)
+			}
+		}
+		if loc == externalDataFile && r.length > 0 {
+			// onnx-gomlx names the variable after the initializer with its
+			// scope separators replaced (onnxgomlx.SafeVarName).
+			x.refs[strings.ReplaceAll(name, gomlxcontext.ScopeSeparator, "|")] = r
+		}
+	}
+	if len(x.refs) == 0 {
+		return nil
+	}
+	return x
 }

@@ -147,7 +147,7 @@ func loadModel(ctx context.Context, dir, onnxFile, id string, o Options) (rt *lo
 		rt.close()
 		return nil, invalid("cannot load ONNX model %s: %v", onnxPath, err)
 	}
-	if err := rt.tuneBackend(o); err != nil {
+	if err := rt.tuneBackend(loadDir); err != nil {
 		rt.close()
 		return nil, err
 	}
