@@ -145,7 +145,7 @@ func BenchmarkLoad(b *testing.B) {
 // BenchmarkNewShape measures what a stream of differently sized queries
 // costs. Each iteration embeds one query whose length (10, 13, 16, …
 // tokens) the engine has not seen before. With exact shapes every
-// iteration compiles a new graph; with buckets (16, 32, 48 …) the lengths
+// iteration compiles a new graph; with buckets (8, 12, 16 … 32, 40, 48 …) the lengths
 // fall into a few graphs, most already compiled. "same-shape" repeats one
 // length: the cost of the forward pass alone.
 func BenchmarkNewShape(b *testing.B) {
