@@ -23,6 +23,7 @@ const { values: args } = parseArgs({
     threads: { type: "string", default: "2" },
     onnx: { type: "string", default: "model.onnx" },
     golden: { type: "string" }, // check the pipeline against a golden file first
+    "embed-stdin": { type: "boolean", default: false }, // embed stdin lines and exit (cold-start.sh)
   },
 });
 const scale = Number(process.env.MNEMO_BENCH_SCALE || "1");
@@ -78,6 +79,13 @@ if (args.golden) {
   vs.forEach((v, i) => v.forEach((x, k) => { worst = Math.max(worst, Math.abs(x - g.embeddings[i][k])); }));
   if (worst > 1e-4) throw new Error(`golden check failed: max abs diff ${worst}`);
   console.error(`golden check: ${vs.length} sentences, max abs diff ${worst.toExponential(2)}`);
+}
+
+if (args["embed-stdin"]) {
+  const lines = fs.readFileSync(0, "utf8").split("\n").filter((l) => l.trim());
+  const vs = await embed(lines);
+  console.log(JSON.stringify({ texts: vs.length, dims: vs[0].length }));
+  process.exit(0);
 }
 
 // Same as benchWordList in cmd/mnemo/cmd_bench.go.
