@@ -23,8 +23,10 @@ type fakeMemories struct {
 	loadErr  string        // model failed
 	waitStep time.Duration // how often OnWait fires while not ready
 	failWith error         // returned by every call when set
-	lastRec  service.RecallRequest
-	lastList service.ListRequest
+	// rememberWait is the ModelWait of the last Remember request.
+	rememberWait time.Duration
+	lastRec      service.RecallRequest
+	lastList     service.ListRequest
 	// remembered is closed-over by tests that need to observe write contexts.
 	onRemember func(ctx context.Context)
 }
@@ -72,6 +74,7 @@ func (f *fakeMemories) Remember(ctx context.Context, req service.RememberRequest
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.rememberWait = req.ModelWait
 	if f.failWith != nil {
 		return service.RememberResult{}, f.failWith
 	}

@@ -409,6 +409,19 @@ func TestRecallWhileModelLoads(t *testing.T) {
 	}
 }
 
+// A remember that arrives while the model loads waits as long as a recall
+// would, so memories written right after start-up get their vectors.
+func TestRememberWaitsBrieflyForTheModel(t *testing.T) {
+	svc := newFake()
+	h := newHarness(t, svc, Options{ModelWait: 1234 * time.Millisecond})
+	h.ok(ToolRemember, h.call(ToolRemember, map[string]any{"content": "deploys go through the staging cluster first"}), nil)
+	svc.mu.Lock()
+	defer svc.mu.Unlock()
+	if svc.rememberWait != 1234*time.Millisecond {
+		t.Fatalf("remember passed ModelWait %v to the service, want the server's 1.234s", svc.rememberWait)
+	}
+}
+
 func TestBadInputIsToolError(t *testing.T) {
 	h := newHarness(t, newFake(), Options{MaxContentBytes: 100})
 	raw := func(s string) json.RawMessage { return json.RawMessage(s) }

@@ -219,6 +219,11 @@ func (h *handlers) remember(ctx context.Context, _ mcp.CallToolRequest, a rememb
 	defer cancel()
 	r, err := h.svc.Remember(wctx, service.RememberRequest{
 		Content: a.Content, Tags: a.Tags, Project: a.Project, Metadata: a.Metadata, Source: memory.SourceMCP,
+		// A memory written while the model loads waits as briefly as a
+		// recall would, so it usually gets its vector (and near-duplicate
+		// check) now; past that it is stored without one and embedded once
+		// the model is ready. The write itself never depends on the model.
+		ModelWait: h.opts.ModelWait,
 	})
 	if err != nil {
 		return nil, err

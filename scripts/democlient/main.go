@@ -83,7 +83,13 @@ func run(bin string) error {
 		results, _ := out["results"].([]any)
 		for _, r := range results {
 			m, _ := r.(map[string]any)
-			fmt.Printf("  %.4f  %v\n", m["score"], m["content"])
+			// The fused RRF score only orders results; the cosine says how
+			// close a memory is in meaning.
+			if sim, ok := m["similarity"].(float64); ok {
+				fmt.Printf("  cosine %.3f  %v\n", sim, m["content"])
+			} else {
+				fmt.Printf("  score %.4f  %v\n", m["score"], m["content"])
+			}
 		}
 	}
 	return nil
