@@ -1,0 +1,171 @@
+//go:build amd64 && goexperiment.simd
+
+package embed
+
+import (
+	"reflect"
+	"simd/archsimd"
+	"sync"
+	"unsafe"
+
+	"github.com/gomlx/gomlx/backends/simplego/packgemm"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+)
+
+// A GEMM for few rows (a short query's tokens), registered with packgemm
+// above its AVX-512 kernel. packgemm packs both operands into panels on
+// every call and allocates a 2000-slot work channel; for a 12-row product
+// that packing of the weights is 17% of a query's time (docs/perf.md).
+// With few rows, the weights in their natural [K, N] layout are already
+// what an FMA kernel wants: each weight row is loaded once per group of
+// four output rows and broadcast-multiplied into the accumulators, and a
+// 32-column strip (≤ 200 KB) stays in L2 across the row groups.
+//
+// Larger products, alpha ≠ 1, beta ≠ 0 and widths not a multiple of 32
+// (attention over a few tokens) go to the kernel registered before.
+
+// smallGEMMMaxRows is the most output rows the small kernel takes.
+const smallGEMMMaxRows = 32
+
+func init() {
+	if archsimd.X86.AVX512() {
+		installSmallGEMM()
+	}
+}
+
+// installSmallGEMM puts the small kernel in front of packgemm's float32
+// registrations. packgemm's function type names its internal worker pool,
+// so the function is built with reflect.MakeFunc from the registered
+// one's type; the pool argument is passed through untouched.
+func installSmallGEMM() {
+	pair := packgemm.DTypePair{Input: dtypes.Float32, Output: dtypes.Float32}
+	regs := packgemm.DTypeToGEMM[pair]
+	if len(regs) == 0 {
+		return
+	}
+	prev := reflect.ValueOf(regs[0].GEMMFn)
+	ft := prev.Type()
+	f32s := reflect.TypeFor[[]float32]()
+	if ft.Kind() != reflect.Func || ft.NumIn() != 12 || ft.NumOut() != 1 ||
+		ft.In(0).Kind() != reflect.Float32 || ft.In(2) != f32s || ft.In(3) != f32s || ft.In(8) != f32s {
+		return // packgemm changed: keep its kernel
+	}
+	nilErr := reflect.Zero(ft.Out(0))
+	fn := reflect.MakeFunc(ft, func(args []reflect.Value) []reflect.Value {
+		alpha, beta := args[0].Float(), args[1].Float()
+		batch, m, n, k := int(args[4].Int()), int(args[5].Int()), int(args[6].Int()), int(args[7].Int())
+		if alpha == 1 && beta == 0 && m <= smallGEMMMaxRows && n%32 == 0 && k > 0 {
+			lhs := args[2].Interface().([]float32)
+			rhs := args[3].Interface().([]float32)
+			out := args[8].Interface().([]float32)
+			if len(lhs) >= batch*m*k && len(rhs) >= batch*k*n && len(out) >= batch*m*n {
+				smallGEMM(lhs, rhs, out, batch, m, n, k)
+				return []reflect.Value{nilErr}
+			}
+		}
+		return prev.Call(args)
+	})
+	reg := regs[0]
+	reg.Name = "mnemo small-M AVX512"
+	reg.GEMMFn = fn.Interface()
+	reg.Priority = regs[0].Priority + 1
+	packgemm.DTypeToGEMM[pair] = append([]packgemm.GEMMRegistration{reg}, regs...)
+}
+
+// smallGEMM computes out[b] = lhs[b] × rhs[b] for row-major lhs [m, k],
+// rhs [k, n] and out [m, n], n a multiple of 32, splitting the column
+// strips over two goroutines when the product is worth it.
+func smallGEMM(lhs, rhs, out []float32, batch, m, n, k int) {
+	strips := n / 32
+	for b := range batch {
+		l := lhs[b*m*k : (b+1)*m*k]
+		r := rhs[b*k*n : (b+1)*k*n]
+		o := out[b*m*n : (b+1)*m*n]
+		if strips >= 4 && m*n*k >= 1<<18 {
+			half := strips / 2
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				smallGEMMStrips(l, r, o, m, n, k, 0, half)
+			}()
+			smallGEMMStrips(l, r, o, m, n, k, half, strips)
+			wg.Wait()
+			continue
+		}
+		smallGEMMStrips(l, r, o, m, n, k, 0, strips)
+	}
+}
+
+func smallGEMMStrips(l, r, o []float32, m, n, k, from, to int) {
+	for s := from; s < to; s++ {
+		col := s * 32
+		row := 0
+		for ; row+4 <= m; row += 4 {
+			gemmKernel4x32(l, r, o, row, col, n, k)
+		}
+		for ; row < m; row++ {
+			gemmKernel1x32(l, r, o, row, col, n, k)
+		}
+	}
+}
+
+func f16(p *float32) *[16]float32 { return (*[16]float32)(unsafe.Pointer(p)) }
+
+// gemmKernel4x32 computes out rows row…row+3, columns col…col+31.
+func gemmKernel4x32(l, r, o []float32, row, col, n, k int) {
+	var a00, a01, a10, a11, a20, a21, a30, a31 archsimd.Float32x16
+	l0 := l[row*k : row*k+k]
+	l1 := l[(row+1)*k : (row+1)*k+k]
+	l2 := l[(row+2)*k : (row+2)*k+k]
+	l3 := l[(row+3)*k : (row+3)*k+k]
+	ri := col
+	_ = r[(k-1)*n+col+31]
+	for kk := range k {
+		w0 := archsimd.LoadFloat32x16(f16(&r[ri]))
+		w1 := archsimd.LoadFloat32x16(f16(&r[ri+16]))
+		ri += n
+		x := archsimd.BroadcastFloat32x16(l0[kk])
+		a00 = w0.MulAdd(x, a00)
+		a01 = w1.MulAdd(x, a01)
+		x = archsimd.BroadcastFloat32x16(l1[kk])
+		a10 = w0.MulAdd(x, a10)
+		a11 = w1.MulAdd(x, a11)
+		x = archsimd.BroadcastFloat32x16(l2[kk])
+		a20 = w0.MulAdd(x, a20)
+		a21 = w1.MulAdd(x, a21)
+		x = archsimd.BroadcastFloat32x16(l3[kk])
+		a30 = w0.MulAdd(x, a30)
+		a31 = w1.MulAdd(x, a31)
+	}
+	oi := row*n + col
+	_ = o[oi+3*n+31]
+	a00.Store(f16(&o[oi]))
+	a01.Store(f16(&o[oi+16]))
+	a10.Store(f16(&o[oi+n]))
+	a11.Store(f16(&o[oi+n+16]))
+	a20.Store(f16(&o[oi+2*n]))
+	a21.Store(f16(&o[oi+2*n+16]))
+	a30.Store(f16(&o[oi+3*n]))
+	a31.Store(f16(&o[oi+3*n+16]))
+}
+
+// gemmKernel1x32 computes out row row, columns col…col+31.
+func gemmKernel1x32(l, r, o []float32, row, col, n, k int) {
+	var a0, a1 archsimd.Float32x16
+	l0 := l[row*k : row*k+k]
+	ri := col
+	_ = r[(k-1)*n+col+31]
+	for kk := range k {
+		w0 := archsimd.LoadFloat32x16(f16(&r[ri]))
+		w1 := archsimd.LoadFloat32x16(f16(&r[ri+16]))
+		ri += n
+		x := archsimd.BroadcastFloat32x16(l0[kk])
+		a0 = w0.MulAdd(x, a0)
+		a1 = w1.MulAdd(x, a1)
+	}
+	oi := row*n + col
+	_ = o[oi+31]
+	a0.Store(f16(&o[oi]))
+	a1.Store(f16(&o[oi+16]))
+}
