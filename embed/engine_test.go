@@ -331,3 +331,31 @@ func TestCache(t *testing.T) {
 		t.Fatal("EmbedQuery without a prefix differs from Embed")
 	}
 }
+
+// TestLongTextCutBeforeTokenizing: a long text is cut after a few hundred
+// words before tokenising (speed), and must give exactly the ids that
+// tokenising all of it and truncating gives.
+func TestLongTextCutBeforeTokenizing(t *testing.T) {
+	e := loadTest(t, Options{Model: testmodels.Dir(t, testmodels.BertTiny), NoWarmup: true})
+	rt, err := e.acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.mu.RUnlock()
+	for _, text := range []string{
+		strings.Repeat("padding ", 2000),
+		strings.Repeat("The committee reviewed every clause, again! ", 300),
+		strings.Repeat("antidisestablishmentarianism ", 400),
+		strings.Repeat("\u200b ", 600) + strings.Repeat("word ", 100), // words that tokenise to nothing
+		strings.Repeat("x", 5000),
+	} {
+		enc := rt.tk.EncodeWithAnnotations(text)
+		want := truncate(enc.IDs, enc.SpecialTokensMask, rt.info.MaxTokens)
+		if got := rt.tokenize(text); !slices.Equal(got, want) {
+			t.Errorf("%.40q…: cut tokenisation differs:\n got %v\nwant %v", text, got, want)
+		}
+	}
+	if got := cutWords("a b  c\td e", 3); got != "a b  c" {
+		t.Errorf("cutWords = %q", got)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/gomlx/go-huggingface/tokenizers/api"
 	"github.com/knights-analytics/hugot"
@@ -249,9 +250,41 @@ func (rt *loaded) encode(text string) []int {
 // tokenize tokenises text and truncates it to MaxTokens the way
 // sentence-transformers does: the leading special tokens ([CLS]), then the
 // first word pieces, then the trailing special tokens ([SEP]).
+//
+// A long text is first cut after MaxTokens+16 whitespace-separated words:
+// the Go tokenizer costs far more than linear time on long inputs (a 16 KB
+// memory took ~0.5 s), and every word yields at least one token, so the
+// words past the cut can only be truncated away. If the cut text somehow
+// yields too few tokens (words that normalise to nothing), the whole text
+// is tokenised after all, so the result is always the same.
 func (rt *loaded) tokenize(text string) []int {
+	if cut := cutWords(text, rt.info.MaxTokens+16); len(cut) < len(text) {
+		enc := rt.tk.EncodeWithAnnotations(cut)
+		if len(enc.IDs) > rt.info.MaxTokens {
+			return truncate(enc.IDs, enc.SpecialTokensMask, rt.info.MaxTokens)
+		}
+	}
 	enc := rt.tk.EncodeWithAnnotations(text)
 	return truncate(enc.IDs, enc.SpecialTokensMask, rt.info.MaxTokens)
+}
+
+// cutWords returns s up to the whitespace that ends its n-th word, or s
+// if it has no more than n words.
+func cutWords(s string, n int) string {
+	words, in := 0, false
+	for i, r := range s {
+		if unicode.IsSpace(r) {
+			if in {
+				if words++; words >= n {
+					return s[:i]
+				}
+			}
+			in = false
+			continue
+		}
+		in = true
+	}
+	return s
 }
 
 func truncate(ids, special []int, maxLen int) []int {

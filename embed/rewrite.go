@@ -268,7 +268,8 @@ func rewriteModel(model []byte, external bool) ([]byte, []byte, int, error) {
 	}
 
 	// Re-encode: graph = nodes, then the other fields, then our constants.
-	var g []byte
+	// Sized up front: regrowing slices of this size is most of the cost.
+	g := make([]byte, 0, len(graph)+len(out)*64+4096)
 	for _, raw := range out {
 		g = protowire.AppendTag(g, graphNode, protowire.BytesType)
 		g = protowire.AppendBytes(g, raw)
@@ -282,6 +283,9 @@ func rewriteModel(model []byte, external bool) ([]byte, []byte, int, error) {
 		}
 	}
 	var data []byte
+	if external {
+		data = make([]byte, 0, len(graph))
+	}
 	for _, f := range others {
 		if external {
 			if t, ok := externalize(f, inline, &data); ok {
