@@ -204,6 +204,38 @@ func rewriteModel(model []byte, external bool) ([]byte, []byte, int, error) {
 		return model, nil, 0, nil
 	}
 
+	// The attention mask: one [batch, 1, 1, seq] tensor added to every
+	// layer's [batch, heads, seq, seq] scores just before the Softmax.
+	// simplego adds a broadcast operand through a generic per-element index
+	// iterator; expanded once to the scores' shape, every layer's Add takes
+	// the same-shape fast path.
+	maskAdd := map[int][2]string{} // Add node → {scores, mask}
+	maskUses := map[string]int{}
+	for _, nd := range nodes {
+		if nd.opType != "Softmax" || len(nd.inputs) != 1 {
+			continue
+		}
+		for _, ai := range producers(nodes, nd.inputs[0]) {
+			a := nodes[ai]
+			if a.opType != "Add" || len(a.inputs) != 2 {
+				continue
+			}
+			for j, in := range a.inputs {
+				if _, isInit := inits[in]; !isInit && len(producers(nodes, in)) == 1 {
+					if pn := nodes[producers(nodes, in)[0]]; pn.opType == "Mul" || pn.opType == "Sub" || pn.opType == "Cast" {
+						maskAdd[ai] = [2]string{a.inputs[1-j], in}
+						maskUses[in]++
+					}
+				}
+			}
+		}
+	}
+	for ai, sm := range maskAdd {
+		if maskUses[sm[1]] < 2 {
+			delete(maskAdd, ai) // one layer: nothing to share
+		}
+	}
+
 	// Emit the new node list.
 	var newInits [][]byte
 	haveInit := map[string]bool{}
@@ -214,8 +246,9 @@ func rewriteModel(model []byte, external bool) ([]byte, []byte, int, error) {
 		}
 		return name
 	}
-	flat := map[string]string{}   // A → A reshaped to [-1, K]
-	prefix := map[string]string{} // A → shape of A without its last axis
+	expanded := map[string]string{} // mask → mask expanded to the scores' shape
+	flat := map[string]string{}     // A → A reshaped to [-1, K]
+	prefix := map[string]string{}   // A → shape of A without its last axis
 	var out [][]byte
 	emit := func(raw []byte) { out = append(out, raw) }
 	uniq := 0
@@ -249,6 +282,18 @@ func rewriteModel(model []byte, external bool) ([]byte, []byte, int, error) {
 				continue
 			}
 			if skip[i] {
+				continue
+			}
+			if sm, ok := maskAdd[i]; ok {
+				mE, ok := expanded[sm[1]]
+				if !ok {
+					shape := name("scores_shape")
+					emit(encodeNode(name("shape_op"), "Shape", []string{sm[0]}, []string{shape}, nil))
+					mE = name("mask_expanded")
+					emit(encodeNode(name("expand"), "Expand", []string{sm[1], shape}, []string{mE}, nil))
+					expanded[sm[1]] = mE
+				}
+				emit(encodeNode(name("mask_add"), "Add", []string{sm[0], mE}, nd.outputs, nil))
 				continue
 			}
 			emit(nd.raw)
@@ -642,4 +687,17 @@ func externalize(field []byte, inline map[string]bool, data *[]byte) ([]byte, bo
 	out = protowire.AppendTag(out, graphInitializer, protowire.BytesType)
 	out = protowire.AppendBytes(out, rest)
 	return out, true
+}
+
+// producers returns the indexes of the nodes that output name.
+func producers(nodes []pbNode, name string) []int {
+	var ps []int
+	for i, nd := range nodes {
+		for _, o := range nd.outputs {
+			if o == name {
+				ps = append(ps, i)
+			}
+		}
+	}
+	return ps
 }
