@@ -16,7 +16,7 @@ import (
 
 // graphRewriteVersion names the rewrite in the cache key; bump it when
 // rewriteMatMuls changes its output.
-const graphRewriteVersion = "mm2d-gelu-ext-mask-v4"
+const graphRewriteVersion = "mm2d-gelu-ext-mask-v5"
 
 // rewrittenModel returns a folder holding the model with its graph
 // rewritten for the fast GEMM path (see rewrite.go), creating it in the

@@ -86,8 +86,11 @@ func rewriteMatMuls(model []byte) ([]byte, int, error) {
 const externalDataFile = "model.onnx_data"
 
 // rewriteModel is rewriteMatMuls, optionally also moving every large
-// initializer (but the Q/K/V weights, which onnx-gomlx concatenates from the
-// protos at parse time for its QKV fusion) to external data.
+// initializer to external data. That includes the Q/K/V weights, which
+// stops onnx-gomlx's QKV fusion: it concatenates them from the protos at
+// parse time, keeping the concatenation, its tensor and the three unused
+// originals (30 MB for MiniLM) at the load's RSS peak. Three GEMMs of
+// width N cost about what one of width 3N does (docs/perf.md).
 func rewriteModel(model []byte, external bool) ([]byte, []byte, int, error) {
 	// Split the model into the bytes before, of, and after the graph field.
 	var graph []byte
@@ -319,21 +322,13 @@ func rewriteModel(model []byte, external bool) ([]byte, []byte, int, error) {
 		g = protowire.AppendTag(g, graphNode, protowire.BytesType)
 		g = protowire.AppendBytes(g, raw)
 	}
-	// Weights that share their input with other MatMuls (Q, K, V) stay
-	// inline; see rewriteModel.
-	inline := map[string]bool{}
-	for i, p := range plans {
-		if len(consumers[p.a]) > 1 {
-			inline[nodes[i].inputs[1]] = true
-		}
-	}
 	var data []byte
 	if external {
 		data = make([]byte, 0, len(graph))
 	}
 	for _, f := range others {
 		if external {
-			if t, ok := externalize(f, inline, &data); ok {
+			if t, ok := externalize(f, &data); ok {
 				g = append(g, t...)
 				continue
 			}
@@ -626,16 +621,15 @@ func matchErfGelu(nodes []pbNode, consumers map[string][]int, x string) (chain [
 	return []int{div, erf, add1, mul, half}, nodes[half].outputs[0], true
 }
 
-// externalize rewrites one graph field, if it is a large float initializer
-// with raw data not in inline, as a TensorProto pointing at its bytes
-// appended (64-byte aligned) to data.
-func externalize(field []byte, inline map[string]bool, data *[]byte) ([]byte, bool) {
+// externalize rewrites one graph field, if it is a large initializer with
+// raw data, as a TensorProto pointing at its bytes appended (64-byte
+// aligned) to data.
+func externalize(field []byte, data *[]byte) ([]byte, bool) {
 	num, typ, n := protowire.ConsumeTag(field)
 	if num != graphInitializer || typ != protowire.BytesType || n < 0 {
 		return nil, false
 	}
 	t, _ := protowire.ConsumeBytes(field[n:])
-	var name string
 	var raw []byte
 	var rest []byte // every field but raw_data
 	for b := t; len(b) > 0; {
@@ -653,15 +647,11 @@ func externalize(field []byte, inline map[string]bool, data *[]byte) ([]byte, bo
 		case num == tensorDataLocation || num == tensorExternalData:
 			return nil, false // already external
 		default:
-			if num == tensorName && typ == protowire.BytesType {
-				v, _ := protowire.ConsumeBytes(b[k:])
-				name = string(v)
-			}
 			rest = append(rest, b[:k+m]...)
 		}
 		b = b[k+m:]
 	}
-	if len(raw) <= 40_000 || inline[name] {
+	if len(raw) <= 40_000 {
 		return nil, false
 	}
 	for len(*data)%64 != 0 {
