@@ -27,8 +27,8 @@ build:
 test: lint build
 	GOEXPERIMENT= go build -o /dev/null ./cmd/mnemo
 	go test -count=1 -timeout 20m ./...
-	$(MAKE) fuzz-short
-	$(MAKE) test-e2e
+	$(MAKE) --no-print-directory fuzz-short
+	$(MAKE) --no-print-directory test-e2e
 
 # A short coverage-guided run of every parser that takes untrusted input (MCP
 # tool arguments, hook JSON, import lines, keyword queries). The seeds also run
