@@ -18,6 +18,7 @@ import (
 	"github.com/mnemo-mcp/mnemo/pkg/claudecode"
 	"github.com/mnemo-mcp/mnemo/pkg/config"
 	"github.com/mnemo-mcp/mnemo/pkg/sqlite"
+	"github.com/mnemo-mcp/mnemo/pkg/tailfile"
 	"github.com/mnemo-mcp/mnemo/pkg/warm"
 )
 
@@ -483,24 +484,7 @@ func tailFile(path string, max int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	off := st.Size() - max
-	if off < 0 {
-		off = 0
-	}
-	data, err := io.ReadAll(io.NewSectionReader(f, off, st.Size()-off))
-	if err != nil {
-		return nil, err
-	}
-	if off > 0 {
-		if i := strings.IndexByte(string(data), '\n'); i >= 0 {
-			data = data[i+1:]
-		}
-	}
-	return data, nil
+	return tailfile.Read(f, max)
 }
 
 // WriteText renders the report for people: one ✔/✘/! line per check, with

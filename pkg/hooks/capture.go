@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 	"unicode"
+
+	"github.com/mnemo-mcp/mnemo/pkg/tailfile"
 )
 
 // Capture limits: a transcript can be tens of MB of tool output; only its
@@ -46,20 +47,7 @@ func readTranscriptTail(path string) ([]byte, error) {
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("transcript %s is not a regular file", path)
 	}
-	off := st.Size() - maxTranscriptBytes
-	if off < 0 {
-		off = 0
-	}
-	data, err := io.ReadAll(io.NewSectionReader(f, off, st.Size()-off))
-	if err != nil {
-		return nil, err
-	}
-	if off > 0 {
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			data = data[i+1:]
-		}
-	}
-	return data, nil
+	return tailfile.Read(f, maxTranscriptBytes)
 }
 
 // capturedNotes extracts what the user explicitly asked to keep: lines of

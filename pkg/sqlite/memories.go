@@ -268,6 +268,12 @@ func (s *Store) List(ctx context.Context, o memory.ListOptions) ([]memory.Memory
 	}
 	q += ` LIMIT ? OFFSET ?`
 	args = append(args, limit, o.Offset)
+	return s.queryMemories(ctx, q, args...)
+}
+
+// queryMemories runs a query selecting memoryCols plus the vector and scans
+// every row.
+func (s *Store) queryMemories(ctx context.Context, q string, args ...any) ([]memory.Memory, error) {
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
@@ -322,21 +328,8 @@ func (s *Store) NeedEmbedding(ctx context.Context, model, afterID string, limit 
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+memoryCols+`, vector FROM memories
+	return s.queryMemories(ctx, `SELECT `+memoryCols+`, vector FROM memories
 		WHERE (vector IS NULL OR model <> ?) AND id > ? ORDER BY id LIMIT ?`, model, afterID, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []memory.Memory
-	for rows.Next() {
-		m, err := scanMemory(rows, true)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
 }
 
 // Touch sets the last-accessed time of memories to now; unknown ids are
