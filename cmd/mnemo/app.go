@@ -349,25 +349,6 @@ func writeJSONLine(w io.Writer, v any) error {
 	return err
 }
 
-// age renders how long ago t was: "just now", "5m ago", "3h ago", "12d ago",
-// or the date for anything older than two months.
-func age(now, t time.Time) string {
-	d := now.Sub(t)
-	switch {
-	case t.IsZero():
-		return "-"
-	case d < time.Minute:
-		return "just now"
-	case d < time.Hour:
-		return fmt.Sprintf("%dm ago", int(d/time.Minute))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh ago", int(d/time.Hour))
-	case d < 60*24*time.Hour:
-		return fmt.Sprintf("%dd ago", int(d/(24*time.Hour)))
-	}
-	return t.Local().Format("2006-01-02")
-}
-
 // shorten collapses whitespace and cuts s to at most n runes with "…".
 func shorten(s string, n int) string {
 	s = strings.Join(strings.Fields(s), " ")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mnemo-mcp/mnemo/pkg/humantime"
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
 	"github.com/mnemo-mcp/mnemo/pkg/service"
 )
@@ -63,7 +64,7 @@ func runList(ctx context.Context, env *runEnv, args []string) error {
 	tw := newTable(env.stdout)
 	fmt.Fprintln(tw, "ID\tAGE\tPROJECT\tTAGS\tCONTENT")
 	for _, m := range ms {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.ID, age(now, m.CreatedAt), shortenLeft(m.Project, 24),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.ID, humantime.Ago(now, m.CreatedAt), shortenLeft(m.Project, 24),
 			shorten(tagString(m.Tags), 24), shorten(m.Content, 72))
 	}
 	return tw.Flush()

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mnemo-mcp/mnemo/pkg/humantime"
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
 	"github.com/mnemo-mcp/mnemo/pkg/service"
 )
@@ -114,7 +115,7 @@ func runRecall(ctx context.Context, env *runEnv, args []string) error {
 	tw := newTable(env.stdout)
 	fmt.Fprintln(tw, "#\tID\tSCORE\tAGE\tPROJECT\tTAGS\tCONTENT")
 	for i, h := range res.Results {
-		fmt.Fprintf(tw, "%d\t%s\t%.4f\t%s\t%s\t%s\t%s\n", i+1, h.Memory.ID, h.Score, age(now, h.Memory.CreatedAt),
+		fmt.Fprintf(tw, "%d\t%s\t%.4f\t%s\t%s\t%s\t%s\n", i+1, h.Memory.ID, h.Score, humantime.Ago(now, h.Memory.CreatedAt),
 			shortenLeft(h.Memory.Project, 24), shorten(tagString(h.Memory.Tags), 24), shorten(h.Memory.Content, 72))
 	}
 	return tw.Flush()

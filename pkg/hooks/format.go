@@ -8,6 +8,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/mnemo-mcp/mnemo/pkg/humantime"
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
 )
 
@@ -66,7 +67,7 @@ func formatContext(project, intro string, secs []section, now time.Time, maxByte
 		}
 		headWritten := false
 		for _, m := range s.items {
-			line := fmt.Sprintf("- [%s] (%s) %s\n", m.ID, age(now, m.CreatedAt), shorten(m.Content, maxItemBytes))
+			line := fmt.Sprintf("- [%s] (%s) %s\n", m.ID, humantime.Ago(now, m.CreatedAt), shorten(m.Content, maxItemBytes))
 			need := len(line)
 			if !headWritten {
 				need += len(head)
@@ -104,27 +105,4 @@ func shorten(s string, max int) string {
 		cut--
 	}
 	return strings.TrimRightFunc(s[:cut], unicode.IsSpace) + "…"
-}
-
-// age renders how long ago t was, compactly ("just now", "5m ago", "3d ago").
-func age(now, t time.Time) string {
-	if t.IsZero() {
-		return "age unknown"
-	}
-	d := now.Sub(t)
-	switch {
-	case d < time.Minute:
-		return "just now"
-	case d < time.Hour:
-		return fmt.Sprintf("%dm ago", int(d/time.Minute))
-	case d < 24*time.Hour:
-		return fmt.Sprintf("%dh ago", int(d/time.Hour))
-	case d < 14*24*time.Hour:
-		return fmt.Sprintf("%dd ago", int(d/(24*time.Hour)))
-	case d < 60*24*time.Hour:
-		return fmt.Sprintf("%dw ago", int(d/(7*24*time.Hour)))
-	case d < 365*24*time.Hour:
-		return fmt.Sprintf("%dmo ago", int(d/(30*24*time.Hour)))
-	}
-	return fmt.Sprintf("%dy ago", int(d/(365*24*time.Hour)))
 }
