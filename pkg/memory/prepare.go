@@ -1,6 +1,7 @@
 package memory
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -64,6 +65,17 @@ func Prepare(m Memory, now time.Time) (Memory, error) {
 	if !utf8.ValidString(m.Content) {
 		return out, fmt.Errorf("%w: content is not valid UTF-8", ErrInvalid)
 	}
+	// NUL is never meaningful text, and PostgreSQL cannot store it: refusing
+	// it in every store keeps a SQLite store migratable to a team store.
+	if err := NoNUL("content", m.Content); err != nil {
+		return out, err
+	}
+	if err := NoNUL("author", m.Author); err != nil {
+		return out, err
+	}
+	if err := NoNUL("model", m.Model); err != nil {
+		return out, err
+	}
 	if err := ValidateProject(m.Project); err != nil {
 		return out, err
 	}
@@ -88,8 +100,15 @@ func Prepare(m Memory, now time.Time) (Memory, error) {
 	if out.Metadata == nil {
 		out.Metadata = map[string]any{}
 	}
-	if _, err := MetadataJSON(out.Metadata); err != nil {
+	md, err := MetadataJSON(out.Metadata)
+	if err != nil {
 		return out, err
+	}
+	if bytes.Contains(md, []byte(`\u0000`)) { // cheap pre-check; decode to be exact
+		var v any
+		if json.Unmarshal(md, &v) == nil && jsonHasNUL(v) {
+			return out, fmt.Errorf("%w: metadata contains a NUL character", ErrInvalid)
+		}
 	}
 	if out.CreatedAt.IsZero() {
 		out.CreatedAt = now
@@ -282,6 +301,36 @@ func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {
 			return true
+		}
+	}
+	return false
+}
+
+// NoNUL rejects text holding a NUL character, naming the field.
+func NoNUL(field, text string) error {
+	if strings.IndexByte(text, 0) >= 0 {
+		return fmt.Errorf("%w: %s contains a NUL character", ErrInvalid, field)
+	}
+	return nil
+}
+
+// jsonHasNUL reports whether a decoded JSON value holds a NUL character in
+// any key or string.
+func jsonHasNUL(v any) bool {
+	switch v := v.(type) {
+	case string:
+		return strings.IndexByte(v, 0) >= 0
+	case []any:
+		for _, x := range v {
+			if jsonHasNUL(x) {
+				return true
+			}
+		}
+	case map[string]any:
+		for k, x := range v {
+			if strings.IndexByte(k, 0) >= 0 || jsonHasNUL(x) {
+				return true
+			}
 		}
 	}
 	return false

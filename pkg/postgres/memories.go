@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -32,18 +31,9 @@ func (s *Store) Put(ctx context.Context, m *memory.Memory) (memory.PutResult, er
 	if p.Author == "" {
 		p.Author = s.o.author
 	}
-	md, err := memory.MetadataJSON(p.Metadata)
+	md, err := memory.MetadataJSON(p.Metadata) // memory.Prepare refused NUL, which jsonb cannot store
 	if err != nil {
 		return memory.PutResult{}, err
-	}
-	if err := noNUL(p.Content, p.Model, p.Author); err != nil {
-		return memory.PutResult{}, err
-	}
-	if bytes.Contains(md, []byte(`u0000`)) { // cheap pre-check; decode to be exact
-		var v any
-		if json.Unmarshal(md, &v) == nil && jsonHasNUL(v) {
-			return memory.PutResult{}, fmt.Errorf("%w: metadata contains a NUL character, which PostgreSQL cannot store", memory.ErrInvalid)
-		}
 	}
 	if err := ctx.Err(); err != nil {
 		return memory.PutResult{}, err
@@ -129,38 +119,6 @@ RETURNING id`,
 		return res, true, nil // the conflicting row was deleted meanwhile
 	}
 	return res, false, err
-}
-
-// noNUL rejects text PostgreSQL cannot store: a NUL character.
-func noNUL(texts ...string) error {
-	for _, t := range texts {
-		if strings.IndexByte(t, 0) >= 0 {
-			return fmt.Errorf("%w: text contains a NUL character, which PostgreSQL cannot store", memory.ErrInvalid)
-		}
-	}
-	return nil
-}
-
-// jsonHasNUL reports whether a decoded JSON value holds a NUL character in
-// any key or string (jsonb rejects \u0000).
-func jsonHasNUL(v any) bool {
-	switch v := v.(type) {
-	case string:
-		return strings.IndexByte(v, 0) >= 0
-	case []any:
-		for _, x := range v {
-			if jsonHasNUL(x) {
-				return true
-			}
-		}
-	case map[string]any:
-		for k, x := range v {
-			if strings.IndexByte(k, 0) >= 0 || jsonHasNUL(x) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // Columns every memory read selects, in scanMemory's order (alias m).
@@ -337,7 +295,7 @@ func (s *Store) SetVector(ctx context.Context, id string, vec []float32, model s
 	if err != nil {
 		return err
 	}
-	if err := noNUL(model); err != nil {
+	if err := memory.NoNUL("model", model); err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {

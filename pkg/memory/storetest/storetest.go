@@ -241,6 +241,10 @@ func testPutInvalid(t *testing.T, s memory.Store) {
 		"NaN vector":        func(m *memory.Memory) { m.Vector, m.Model = []float32{float32(math.NaN()), 1}, modelA },
 		"zero vector":       func(m *memory.Memory) { m.Vector, m.Model = []float32{0, 0}, modelA },
 		"unencodable value": func(m *memory.Memory) { m.Metadata = map[string]any{"f": func() {}} },
+		// NUL is refused by every store alike, so any store can be migrated to any other.
+		"NUL content":  func(m *memory.Memory) { m.Content = "a\x00b" },
+		"NUL metadata": func(m *memory.Memory) { m.Metadata = map[string]any{"k": []any{"x\x00"}} },
+		"NUL model":    func(m *memory.Memory) { m.Vector, m.Model = Vec(1), "m\x00" },
 	}
 	for name, mutate := range cases {
 		m := ok
