@@ -2,6 +2,7 @@ package embed
 
 import (
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -14,6 +15,7 @@ import (
 	"github.com/gomlx/gomlx/backends/simplego"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	gomlxcontext "github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/mnemo-mcp/mnemo/embed/fastops"
 )
 
 // backendConfig is the GoMLX simplego configuration the forward pass runs
@@ -26,6 +28,20 @@ func backendConfig() string {
 		return v
 	}
 	return defaultBackendConfig()
+}
+
+// installFastOps puts embed/fastops' vectorised executors for softmax,
+// GELU, element-wise arithmetic and sums in place of simplego's, once per
+// process (docs/perf.md). MNEMO_FAST_OPS=0 keeps simplego's, for A/B runs
+// and as an escape hatch. A build or CPU without AVX-512 simply keeps
+// them; a GoMLX whose internals moved is worth a warning.
+func installFastOps(log *slog.Logger) {
+	if v := os.Getenv("MNEMO_FAST_OPS"); v == "0" || v == "false" {
+		return
+	}
+	if err := fastops.Install(); err != nil && fastops.Supported() && log != nil {
+		log.Warn("vectorised GoMLX executors not installed; the engine runs slower", "err", err)
+	}
 }
 
 // tuneBackend replaces hugot's GoMLX backend and executor with ones built

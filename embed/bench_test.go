@@ -3,10 +3,12 @@ package embed
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/mnemo-mcp/mnemo/embed/fastops"
 	"github.com/mnemo-mcp/mnemo/internal/testmodels"
 )
 
@@ -51,6 +53,19 @@ func benchEngine(b *testing.B, o Options) *Engine {
 	return loadTest(b, o)
 }
 
+// profileOps times every graph op of the calls that follow when
+// MNEMO_OP_PROFILE=1, and prints the table when the benchmark ends
+// (docs/perf.md). Call it after the warm-up.
+func profileOps(b *testing.B) {
+	if os.Getenv("MNEMO_OP_PROFILE") != "1" {
+		return
+	}
+	if err := fastops.StartProfile(); err != nil {
+		b.Fatalf("op profile: %v", err)
+	}
+	b.Cleanup(func() { fastops.StopProfile(os.Stderr) })
+}
+
 func reportRate(b *testing.B, tokensPerCall int) {
 	perCall := b.Elapsed().Seconds() / float64(b.N)
 	b.ReportMetric(perCall*1000, "ms/call")
@@ -69,6 +84,10 @@ func BenchmarkQuery(b *testing.B) {
 		texts[i] = textOfTokens(b, e, 12, i)
 	}
 	ctx := context.Background()
+	if _, err := e.EmbedQuery(ctx, "warm up"); err != nil {
+		b.Fatal(err)
+	}
+	profileOps(b)
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		if _, err := e.EmbedQuery(ctx, texts[i%len(texts)]); err != nil {
@@ -100,6 +119,7 @@ func benchBatch(b *testing.B, n, tokens int) {
 	for i := range calls {
 		calls[i] = batchTexts(b, e, n, tokens, i*n)
 	}
+	profileOps(b)
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		if _, err := e.Embed(ctx, calls[i%len(calls)]); err != nil {

@@ -152,6 +152,7 @@ func loadModel(ctx context.Context, dir, onnxFile, id string, o Options) (rt *lo
 		rt.close()
 		return nil, err
 	}
+	installFastOps(o.Logger)
 	model := rt.pipe.Model
 	if model.Tokenizer == nil || model.Tokenizer.GoTokenizer == nil {
 		rt.close()

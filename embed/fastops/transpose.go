@@ -1,0 +1,123 @@
+//go:build amd64 && goexperiment.simd
+
+package fastops
+
+import (
+	"github.com/gomlx/gomlx/backends/simplego"
+)
+
+// transposeExec: float32 Transpose. Attention splits and merges heads
+// with transposes ([B,S,H,D] ↔ [B,H,S,D], and [B,H,D,S] for the keys),
+// which simplego runs with a generic per-element index iterator. Here a
+// permutation that keeps the last axis copies whole rows; one that moves
+// it is done in 16 × 16 tiles, so both sides stay in cache.
+func transposeExec(prev executor) executor {
+	return func(b *simplego.Backend, n *simplego.Node, in []*simplego.Buffer, owned []bool) (*simplego.Buffer, error) {
+		perm, ok := nodeData(n).([]int)
+		x, s, okx := f32(b, in[0])
+		os := nodeShape(n)
+		rank := s.Rank()
+		if !ok || !okx || rank < 2 || len(perm) != rank || os.Size() != len(x) || len(x) == 0 {
+			return prev(b, n, in, owned)
+		}
+		for j, p := range perm {
+			if p < 0 || p >= rank || os.Dimensions[j] != s.Dimensions[p] {
+				return prev(b, n, in, owned)
+			}
+		}
+		last := rank - 1
+		inStride := make([]int, rank)
+		stride := 1
+		for i := last; i >= 0; i-- {
+			inStride[i] = stride
+			stride *= s.Dimensions[i]
+		}
+		// The stride, in the input, of each output axis.
+		src := make([]int, rank)
+		for j, p := range perm {
+			src[j] = inStride[p]
+		}
+		outDims := os.Dimensions
+		if perm[last] == last {
+			run := outDims[last]
+			if run < 4 {
+				return prev(b, n, in, owned)
+			}
+			out, y, err := output(b, os, in, owned)
+			if err != nil {
+				return nil, err
+			}
+			rows := len(y) / run
+			parallel(rows, len(y), func(from, to int) {
+				for r := from; r < to; r++ {
+					off, rr := 0, r
+					for j := last - 1; j >= 0; j-- {
+						off += (rr % outDims[j]) * src[j]
+						rr /= outDims[j]
+					}
+					copy(y[r*run:(r+1)*run], x[off:off+run])
+				}
+			})
+			return out, nil
+		}
+		// The input's last axis lands on output axis q; the output's last
+		// axis reads input stride src[last]. Every other output axis is
+		// an outer loop.
+		q := 0
+		for j, p := range perm {
+			if p == last {
+				q = j
+			}
+		}
+		outStride := make([]int, rank)
+		stride = 1
+		for j := last; j >= 0; j-- {
+			outStride[j] = stride
+			stride *= outDims[j]
+		}
+		var outer []int // output axes other than q and last
+		for j := range last {
+			if j != q {
+				outer = append(outer, j)
+			}
+		}
+		dq, dl := outDims[q], outDims[last]
+		blocks := len(x) / (dq * dl)
+		out, y, err := output(b, os, in, owned)
+		if err != nil {
+			return nil, err
+		}
+		parallel(blocks, len(y), func(from, to int) {
+			for blk := from; blk < to; blk++ {
+				inOff, outOff, bb := 0, 0, blk
+				for k := len(outer) - 1; k >= 0; k-- {
+					j := outer[k]
+					i := bb % outDims[j]
+					bb /= outDims[j]
+					inOff += i * src[j]
+					outOff += i * outStride[j]
+				}
+				tile(y[outOff:], x[inOff:], dq, dl, outStride[q], src[last])
+			}
+		})
+		return out, nil
+	}
+}
+
+// tile copies an a × c block: y[i·ys + k] = x[i + k·xs] (i < a, k < c),
+// 16 × 16 at a time.
+func tile(y, x []float32, a, c, ys, xs int) {
+	const t = 16
+	for i0 := 0; i0 < a; i0 += t {
+		i1 := min(i0+t, a)
+		for k0 := 0; k0 < c; k0 += t {
+			k1 := min(k0+t, c)
+			for i := i0; i < i1; i++ {
+				row := y[i*ys : i*ys+k1]
+				for k := k0; k < k1; k++ {
+					row[k] = x[i+k*xs]
+				}
+			}
+		}
+	}
+}
