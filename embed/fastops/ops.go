@@ -8,6 +8,7 @@ import (
 	"simd/archsimd"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
@@ -18,6 +19,12 @@ import (
 // it a goroutine hand-off costs more than it saves (a 12-token query's
 // activations are 4.6K elements per op, an 8 × 256 batch's 786K).
 const minParallel = 1 << 15
+
+// hits counts, per op, the calls the fast executors took (tests check
+// that a case meant for them did not fall back).
+var hits [backends.OpTypeLast]atomic.Int64
+
+func hit(op backends.OpType) { hits[op].Add(1) }
 
 // parallel runs fn over [0, n) in GOMAXPROCS parts when the op touches at
 // least minParallel elements. simplego runs a BERT pass's ops one after
@@ -49,6 +56,7 @@ func softmaxExec(prev executor) executor {
 		if err != nil {
 			return nil, err
 		}
+		hit(backends.OpTypeFusedSoftmax)
 		l := s.Dimensions[axis]
 		parallel(len(x)/l, len(x), func(from, to int) {
 			for r := from; r < to; r++ {
@@ -126,6 +134,7 @@ func denseExec(prev executor) executor {
 		if err != nil {
 			return nil, err
 		}
+		hit(backends.OpTypeFusedDense)
 		rows := len(x) / max(cols, 1)
 		parallel(rows, len(x), func(from, to int) {
 			for r := from; r < to; r++ {
@@ -199,6 +208,7 @@ func binaryExec(op backends.OpType, prev executor) executor {
 		if err != nil {
 			return nil, err
 		}
+		hit(op)
 		if lFull && rFull {
 			const chunk = 4096
 			parallel((len(y)+chunk-1)/chunk, len(y), func(from, to int) {
@@ -363,6 +373,7 @@ func reduceSumExec(prev executor) executor {
 		if err != nil {
 			return nil, err
 		}
+		hit(backends.OpTypeReduceSum)
 		parallel(len(y), len(x), func(from, to int) {
 			for r := from; r < to; r++ {
 				y[r] = sum(x[r*run : (r+1)*run])

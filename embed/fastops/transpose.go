@@ -3,6 +3,7 @@
 package fastops
 
 import (
+	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
 )
 
@@ -47,6 +48,7 @@ func transposeExec(prev executor) executor {
 			if err != nil {
 				return nil, err
 			}
+			hit(backends.OpTypeTranspose)
 			rows := len(y) / run
 			parallel(rows, len(y), func(from, to int) {
 				for r := from; r < to; r++ {
@@ -87,6 +89,7 @@ func transposeExec(prev executor) executor {
 		if err != nil {
 			return nil, err
 		}
+		hit(backends.OpTypeTranspose)
 		parallel(blocks, len(y), func(from, to int) {
 			for blk := from; blk < to; blk++ {
 				inOff, outOff, bb := 0, 0, blk
