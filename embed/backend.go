@@ -46,7 +46,7 @@ func installFastOps(log *slog.Logger) {
 
 // tuneBackend replaces hugot's GoMLX backend and executor with ones built
 // from backendConfig. The weights stay where hugot put them (gm.Ctx).
-func (rt *loaded) tuneBackend(modelDir string) error {
+func (rt *loaded) tuneBackend(modelDir string, rewritten bool) error {
 	gm := rt.pipe.Model.GoMLXModel
 	if gm == nil {
 		return fmt.Errorf("hugot session has no GoMLX model")
@@ -72,12 +72,23 @@ func (rt *loaded) tuneBackend(modelDir string) error {
 	gm.Backend.Finalize()
 	ctx := gm.Ctx
 	gm.Exec, gm.Backend = exec, b
+	release := func() {}
 	gm.Destroy = func() {
+		release() // before the weights' buffers go back to the pool
 		exec.Finalize()
 		ctx.Finalize()
 		b.Finalize()
 	}
-	return weightsToDevice(ctx, b, ext)
+	if err := weightsToDevice(ctx, b, ext); err != nil {
+		return err
+	}
+	// Packed weights can only be read by mnemo's GEMM, which every MatMul
+	// reaches only in the rewritten graph (2-D products) on the default
+	// packgemm config; anything else keeps them row-major.
+	if rewritten && cfg == "packgemm" && cfg == defaultBackendConfig() {
+		release, rt.packedWeights = packMatmulWeights(gm.OnnxModel, ctx, b)
+	}
+	return nil
 }
 
 // weightsToDevice hands every weight to the backend, one at a time. Left

@@ -33,6 +33,8 @@ type loaded struct {
 	perTok  bool // output is per token (pooled here) rather than per text
 	pooling string
 
+	packedWeights int // weights packed in place for mnemo's GEMM (packweights.go)
+
 	exact        bool  // no shape buckets (benchmarks)
 	seqBuckets   []int // ascending; last = MaxTokens
 	batchBuckets []int // ascending; first = 1
@@ -148,7 +150,7 @@ func loadModel(ctx context.Context, dir, onnxFile, id string, o Options) (rt *lo
 		rt.close()
 		return nil, invalid("cannot load ONNX model %s: %v", onnxPath, err)
 	}
-	if err := rt.tuneBackend(loadDir); err != nil {
+	if err := rt.tuneBackend(loadDir, loadDir != dir); err != nil {
 		rt.close()
 		return nil, err
 	}
