@@ -233,6 +233,7 @@ func (e *Engine) load(ctx context.Context) {
 	e.ka.touch()
 	e.info = rt.info
 	e.info.LoadTime = time.Since(start)
+	tightenGC()
 	e.armKeepAlive()
 	e.log.Info("embedding model ready", "model", e.info.ModelID, "path", e.info.Path,
 		"dims", e.info.Dims, "max_tokens", e.info.MaxTokens, "pooling", e.info.Pooling,

@@ -116,6 +116,7 @@ func (e *Engine) idleCheck() {
 	// the pages back to the OS rather than waiting for the scavenger.
 	// GoMLX frees buffers through finalizers, which need a cycle to run
 	// before the memory they held is garbage: collect twice, then release.
+	relaxGC()
 	runtime.GC()
 	runtime.GC()
 	debug.FreeOSMemory()
@@ -196,6 +197,7 @@ func (e *Engine) reload(ctx context.Context) error {
 	e.ka.loads.Add(1)
 	e.ka.touch()
 	e.mu.Unlock()
+	tightenGC()
 	e.armKeepAlive()
 	e.log.Info("embedding model reloaded", "model", e.info.ModelID, "load_time", time.Since(t).Round(time.Millisecond).String())
 	return nil

@@ -3,7 +3,6 @@
 package fastops
 
 import (
-	"math"
 	"runtime"
 	"simd/archsimd"
 	"slices"
@@ -67,42 +66,38 @@ func softmaxExec(prev executor) executor {
 	}
 }
 
-// softmaxRow writes softmax(x) to y; y may be x.
+// softmaxRow writes softmax(x) to y; y may be x. A row's last
+// len(x)%16 elements (all of a row shorter than 16: a short query's
+// attention) take the same vector path through masked loads and stores.
 func softmaxRow(x, y []float32) {
-	m := float32(math.Inf(-1))
-	i := 0
-	if len(x) >= 16 {
-		vm := vNegInf
-		for ; i+16 <= len(x); i += 16 {
-			vm = vm.Max(archsimd.LoadFloat32x16(vec(x[i:])))
-		}
-		m = hmax(vm)
+	full := len(x) &^ 15
+	tail := len(x) - full
+	valid := archsimd.Mask32x16FromBits(uint16(1<<tail - 1))
+	vm := vNegInf
+	for i := 0; i < full; i += 16 {
+		vm = vm.Max(archsimd.LoadFloat32x16(vec(x[i:])))
 	}
-	for ; i < len(x); i++ {
-		m = max(m, x[i])
+	if tail > 0 {
+		vm = vm.Max(archsimd.LoadFloat32x16SlicePart(x[full:]).Merge(vNegInf, valid))
 	}
-	vm := archsimd.BroadcastFloat32x16(m)
+	vm = archsimd.BroadcastFloat32x16(hmax(vm))
 	vs := vZero
-	i = 0
-	for ; i+16 <= len(x); i += 16 {
+	for i := 0; i < full; i += 16 {
 		e := exp16(archsimd.LoadFloat32x16(vec(x[i:])).Sub(vm))
 		e.Store(vec(y[i:]))
 		vs = vs.Add(e)
 	}
-	sum := hsum(vs)
-	for ; i < len(x); i++ {
-		e := exp32(x[i] - m)
-		y[i] = e
-		sum += e
+	var et archsimd.Float32x16
+	if tail > 0 {
+		et = exp16(archsimd.LoadFloat32x16SlicePart(x[full:]).Sub(vm)).Masked(valid)
+		vs = vs.Add(et)
 	}
-	inv := 1 / sum
-	vinv := archsimd.BroadcastFloat32x16(inv)
-	i = 0
-	for ; i+16 <= len(y); i += 16 {
+	vinv := archsimd.BroadcastFloat32x16(1 / hsum(vs))
+	for i := 0; i < full; i += 16 {
 		archsimd.LoadFloat32x16(vec(y[i:])).Mul(vinv).Store(vec(y[i:]))
 	}
-	for ; i < len(y); i++ {
-		y[i] *= inv
+	if tail > 0 {
+		et.Mul(vinv).StoreSlicePart(y[full:])
 	}
 }
 
