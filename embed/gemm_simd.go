@@ -305,6 +305,13 @@ func store16(v archsimd.Float32x16, p unsafe.Pointer, off int) {
 // os bytes) from 4 lhs rows at l (k floats each) and 32 weight columns at
 // r (row stride rs bytes). Every pointer formed stays inside its operand
 // (the loop never steps past the last row).
+//
+// x.MulAdd(w, acc), not w.MulAdd(x, acc): VFMADD213PS overwrites its first
+// operand, so that operand is copied first unless this is its last use.
+// A broadcast row value is used twice, a weight vector four times; the
+// order here saves a third of the copies: 190 → 245 GFLOPS on
+// 2048 × 384 × 384. Tiles of 5 or 6 rows spill (Go allocates 16 vector
+// registers), at ~130.
 func gemmKernel4x32(l, r, o unsafe.Pointer, k, rs, os int) {
 	var a00, a01, a10, a11, a20, a21, a30, a31 archsimd.Float32x16
 	ls := k * 4
@@ -314,17 +321,17 @@ func gemmKernel4x32(l, r, o unsafe.Pointer, k, rs, os int) {
 		w1 := load16(r, ro+64)
 		ro += rs
 		x := broadcast16(l, kk)
-		a00 = w0.MulAdd(x, a00)
-		a01 = w1.MulAdd(x, a01)
+		a00 = x.MulAdd(w0, a00)
+		a01 = x.MulAdd(w1, a01)
 		x = broadcast16(l, kk+ls)
-		a10 = w0.MulAdd(x, a10)
-		a11 = w1.MulAdd(x, a11)
+		a10 = x.MulAdd(w0, a10)
+		a11 = x.MulAdd(w1, a11)
 		x = broadcast16(l, kk+2*ls)
-		a20 = w0.MulAdd(x, a20)
-		a21 = w1.MulAdd(x, a21)
+		a20 = x.MulAdd(w0, a20)
+		a21 = x.MulAdd(w1, a21)
 		x = broadcast16(l, kk+3*ls)
-		a30 = w0.MulAdd(x, a30)
-		a31 = w1.MulAdd(x, a31)
+		a30 = x.MulAdd(w0, a30)
+		a31 = x.MulAdd(w1, a31)
 	}
 	store16(a00, o, 0)
 	store16(a01, o, 64)
@@ -346,8 +353,8 @@ func gemmKernel1x32(l, r, o unsafe.Pointer, k, rs int) {
 		w1 := load16(r, ro+64)
 		ro += rs
 		x := broadcast16(l, kk)
-		a0 = w0.MulAdd(x, a0)
-		a1 = w1.MulAdd(x, a1)
+		a0 = x.MulAdd(w0, a0)
+		a1 = x.MulAdd(w1, a1)
 	}
 	store16(a0, o, 0)
 	store16(a1, o, 64)
@@ -363,9 +370,9 @@ func gemmKernel1xN(l, r, o unsafe.Pointer, k, rs, w int) {
 	ro := 0
 	for kk := 0; kk < k*4; kk += 4 {
 		x := broadcast16(l, kk)
-		a0 = archsimd.LoadMaskedFloat32x16((*[16]float32)(unsafe.Add(r, ro)), m0).MulAdd(x, a0)
+		a0 = x.MulAdd(archsimd.LoadMaskedFloat32x16((*[16]float32)(unsafe.Add(r, ro)), m0), a0)
 		if w > 16 {
-			a1 = archsimd.LoadMaskedFloat32x16((*[16]float32)(unsafe.Add(r, ro+64)), m1).MulAdd(x, a1)
+			a1 = x.MulAdd(archsimd.LoadMaskedFloat32x16((*[16]float32)(unsafe.Add(r, ro+64)), m1), a1)
 		}
 		ro += rs
 	}

@@ -62,12 +62,13 @@ func TestSmallGEMM(t *testing.T) {
 // BenchmarkSmallGEMM measures the kernel alone on MiniLM's shapes
 // (m rows × k → n): report GFLOPS.
 func BenchmarkSmallGEMM(b *testing.B) {
-	for _, c := range [][3]int{{12, 384, 384}, {12, 384, 1536}, {12, 1536, 384}, {2048, 384, 384}, {2048, 384, 1536}, {2048, 1536, 384}} {
-		m, k, n := c[0], c[1], c[2]
-		b.Run(fmt.Sprintf("%dx%dx%d", m, k, n), func(b *testing.B) {
-			lhs := make([]float32, m*k)
-			rhs := make([]float32, k*n)
-			out := make([]float32, m*n)
+	for _, c := range [][4]int{{1, 12, 384, 384}, {1, 12, 384, 1536}, {1, 12, 1536, 384}, {1, 2048, 384, 384}, {1, 2048, 384, 1536}, {1, 2048, 1536, 384},
+		{96, 256, 32, 256}, {96, 256, 256, 32}} { // attention scores and context, 8 × 256 tokens
+		batch, m, k, n := c[0], c[1], c[2], c[3]
+		b.Run(fmt.Sprintf("%dx%dx%dx%d", batch, m, k, n), func(b *testing.B) {
+			lhs := make([]float32, batch*m*k)
+			rhs := make([]float32, batch*k*n)
+			out := make([]float32, batch*m*n)
 			for i := range lhs {
 				lhs[i] = float32(i%7) * 0.1
 			}
@@ -75,9 +76,9 @@ func BenchmarkSmallGEMM(b *testing.B) {
 				rhs[i] = float32(i%5) * 0.1
 			}
 			for b.Loop() {
-				smallGEMM(lhs, rhs, out, 1, m, n, k)
+				smallGEMM(lhs, rhs, out, batch, m, n, k)
 			}
-			b.ReportMetric(float64(2*m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
+			b.ReportMetric(float64(2*batch*m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
 		})
 	}
 }
