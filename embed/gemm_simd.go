@@ -46,8 +46,6 @@ import (
 // go to packgemm's (MNEMO_SMALL_GEMM_MAX_ROWS overrides it, for A/B runs).
 var smallGEMMMaxRows = envInt("MNEMO_SMALL_GEMM_MAX_ROWS", math.MaxInt)
 
-var splitMinRows = envInt("MNEMO_GEMM_SPLIT_MIN_ROWS", 0)
-
 func envInt(name string, def int) int {
 	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v >= 0 {
 		return v
@@ -239,7 +237,7 @@ func smallGEMM(lhs, rhs, out []float32, batch, m, n, k int) {
 // (one on a new goroutine) when it is worth it.
 func gemmBatch(lhs, rhs, out []float32, m, n, k int, packed bool) {
 	strips := (n + 31) / 32
-	if m*n*k < 1<<18 || strips < 2 || m < splitMinRows {
+	if m*n*k < 1<<18 || strips < 2 {
 		gemmStrips(lhs, rhs, out, m, n, k, 0, strips, packed)
 		return
 	}
