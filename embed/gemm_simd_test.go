@@ -62,7 +62,7 @@ func TestSmallGEMM(t *testing.T) {
 // BenchmarkSmallGEMM measures the kernel alone on MiniLM's shapes
 // (m rows × k → n): report GFLOPS.
 func BenchmarkSmallGEMM(b *testing.B) {
-	for _, c := range [][4]int{{1, 12, 384, 384}, {1, 12, 384, 1536}, {1, 12, 1536, 384}, {1, 2048, 384, 384}, {1, 2048, 384, 1536}, {1, 2048, 1536, 384},
+	for _, c := range [][4]int{{1, 12, 384, 384}, {1, 12, 384, 1536}, {1, 12, 1536, 384}, {1, 2048, 384, 384}, {1, 2048, 384, 1536}, {1, 2048, 1536, 384}, {1, 1280, 384, 384}, {1, 1280, 1536, 384},
 		{96, 256, 32, 256}, {96, 256, 256, 32}} { // attention scores and context, 8 × 256 tokens
 		batch, m, k, n := c[0], c[1], c[2], c[3]
 		b.Run(fmt.Sprintf("%dx%dx%dx%d", batch, m, k, n), func(b *testing.B) {

@@ -43,7 +43,8 @@ func TestInstalled(t *testing.T) {
 		t.Fatal("Installed() is false after Install succeeded")
 	}
 	for _, op := range []backends.OpType{backends.OpTypeFusedSoftmax, backends.OpTypeFusedDense, backends.OpTypeAdd,
-		backends.OpTypeSub, backends.OpTypeMul, backends.OpTypeDiv, backends.OpTypeReduceSum, backends.OpTypeTranspose} {
+		backends.OpTypeSub, backends.OpTypeMul, backends.OpTypeDiv, backends.OpTypeReduceSum, backends.OpTypeTranspose,
+		backends.OpTypeBroadcastInDim} {
 		if reflectPtr(nodeExecutors[op]) == reflectPtr(original[op]) {
 			t.Errorf("%s: simplego's executor still in place", op)
 		}
@@ -364,6 +365,37 @@ func TestDenseMatchesSimplego(t *testing.T) {
 			}, x, w, bias)
 			for i := range want {
 				if d := math.Abs(float64(got[i] - want[i])); d > 1e-6*(1+math.Abs(float64(want[i]))) {
+					t.Fatalf("[%d] = %v, simplego %v", i, got[i], want[i])
+				}
+			}
+		})
+	}
+}
+
+func TestBroadcastInDimMatchesSimplego(t *testing.T) {
+	b := installed(t)
+	rng := rand.New(rand.NewPCG(13, 14))
+	for _, c := range []struct {
+		in, axes, out []int
+		fast          bool
+	}{
+		{[]int{2, 1, 1, 20}, []int{0, 1, 2, 3}, []int{2, 3, 20, 20}, true}, // the attention mask
+		{[]int{384}, []int{2}, []int{2, 7, 384}, true},                     // a bias
+		{[]int{5, 7}, []int{0, 1}, []int{5, 7, 32}, true},                  // one value per row
+		{[]int{5, 1}, []int{0, 2}, []int{5, 3, 16}, true},
+		{[]int{}, []int{}, []int{4, 16}, true},             // a scalar
+		{[]int{7, 5}, []int{1, 0}, []int{5, 7, 16}, false}, // axes out of order: simplego's
+		{[]int{3}, []int{1}, []int{3, 3}, false},           // rows too short
+	} {
+		t.Run(fmt.Sprint(c.in, c.axes, c.out), func(t *testing.T) {
+			x := buffer(t, b, rng, c.in...)
+			n := node(backends.OpTypeBroadcastInDim, shapes.Make(dtypes.Float32, c.out...), c.axes)
+			want, got, fast := runBoth(t, b, backends.OpTypeBroadcastInDim, n, true, x)
+			if fast != c.fast {
+				t.Fatalf("fast path taken: %v, want %v", fast, c.fast)
+			}
+			for i := range want {
+				if want[i] != got[i] {
 					t.Fatalf("[%d] = %v, simplego %v", i, got[i], want[i])
 				}
 			}
