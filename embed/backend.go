@@ -85,7 +85,7 @@ func (rt *loaded) tuneBackend(modelDir string, rewritten bool) error {
 	// Packed weights can only be read by mnemo's GEMM, which every MatMul
 	// reaches only in the rewritten graph (2-D products) on the default
 	// packgemm config; anything else keeps them row-major.
-	if rewritten && cfg == "packgemm" && cfg == defaultBackendConfig() {
+	if rewritten && cfg != "" && cfg == defaultBackendConfig() {
 		release, rt.packedWeights = packMatmulWeights(gm.OnnxModel, ctx, b)
 	}
 	return nil
