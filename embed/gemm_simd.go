@@ -202,6 +202,11 @@ func gemmPacked(lhs, w, out []float32, m, n, k int, alpha, beta float32) {
 	}
 }
 
+// splitMinRows: a product of fewer rows than this runs on one core.
+// At 384 × 384 one core computes 24 rows in about the time the weights
+// take to arrive from memory.
+const splitMinRows = 24
+
 // smallGEMM computes out[b] = lhs[b] × rhs[b] for row-major lhs [m, k],
 // rhs [k, n] and out [m, n].
 func smallGEMM(lhs, rhs, out []float32, batch, m, n, k int) {
@@ -234,10 +239,14 @@ func smallGEMM(lhs, rhs, out []float32, batch, m, n, k int) {
 }
 
 // gemmBatch computes one product, its column strips split in two halves
-// (one on a new goroutine) when it is worth it.
+// (one on a new goroutine) when it is worth it. Below splitMinRows rows a
+// product is bound by reading the weights from memory, which one core
+// does as fast as two (12–13 GB/s either way), and the hand-off to a
+// second goroutine is pure cost: a 12-token query took 5.0–5.8 ms split,
+// 4.3–4.8 ms not (docs/perf.md).
 func gemmBatch(lhs, rhs, out []float32, m, n, k int, packed bool) {
 	strips := (n + 31) / 32
-	if m*n*k < 1<<18 || strips < 2 {
+	if m*n*k < 1<<18 || strips < 2 || m < splitMinRows {
 		gemmStrips(lhs, rhs, out, m, n, k, 0, strips, packed)
 		return
 	}
