@@ -467,6 +467,12 @@ func (e *Engine) forward(ctx context.Context, rt *loaded, seqs [][]int) ([][]flo
 		return nil, ctx.Err()
 	}
 	defer func() { <-e.sem }()
+	longest := 0
+	for _, s := range seqs {
+		longest = max(longest, len(s))
+	}
+	defer gcForBatch(len(seqs) * longest)() // a pass pads to its longest
+
 	return rt.forward(context.WithoutCancel(ctx), seqs)
 }
 

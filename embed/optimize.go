@@ -1,12 +1,16 @@
 package embed
 
 import (
+	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 
@@ -62,7 +66,6 @@ func rewrittenModel(cacheRoot, dir, onnxRel, sha string) (rdir string, ok bool, 
 		return "", false, err
 	}
 	out, data, n, err := rewriteModel(model, true)
-	model = nil
 	if err != nil {
 		return "", false, err
 	}
@@ -75,11 +78,17 @@ func rewrittenModel(cacheRoot, dir, onnxRel, sha string) (rdir string, ok bool, 
 	if err := os.WriteFile(filepath.Join(tmp, "model.onnx"), out, 0o644); err != nil {
 		return "", false, err
 	}
-	if len(data) > 0 {
-		if err := os.WriteFile(filepath.Join(tmp, externalDataFile), data, 0o644); err != nil {
+	if data != nil && data.size > 0 {
+		if err := writeFileFrom(filepath.Join(tmp, externalDataFile), data.writeTo); err != nil {
 			return "", false, err
 		}
 	}
+	model, data = nil, nil
+	// The model's bytes and the rewrite are garbage now: hand the pages
+	// back before the model loads, or they sit under the load's RSS peak
+	// (first load on a machine: 290 → ~150 MiB, docs/perf.md).
+	runtime.GC()
+	debug.FreeOSMemory()
 	for _, e := range ents {
 		if strings.HasSuffix(e.Name(), ".onnx") || strings.HasSuffix(e.Name(), ".onnx_data") {
 			continue
@@ -162,3 +171,20 @@ func dropONNXWeights(model any) (freed int) {
 // quietGoMLX routes GoMLX's klog output (e.g. "AVX512 GEMM … still
 // experimental!") away from stderr, which mnemo's CLI and hooks own.
 var quietGoMLX = sync.OnceFunc(func() { klog.SetLogger(logr.Discard()) })
+
+// writeFileFrom creates path with what write writes.
+func writeFileFrom(path string, write func(io.Writer) error) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	err = write(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

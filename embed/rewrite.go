@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -91,7 +92,12 @@ const externalDataFile = "model.onnx_data"
 // parse time, keeping the concatenation, its tensor and the three unused
 // originals (30 MB for MiniLM) at the load's RSS peak. Three GEMMs of
 // width N cost about what one of width 3N does (docs/perf.md).
-func rewriteModel(model []byte, external bool) ([]byte, []byte, int, error) {
+//
+// The external data comes back as chunks that point into model (and
+// padding): the first load on a machine writes them out one by one rather
+// than holding a second copy of the weights (90 MB for MiniLM) at its RSS
+// peak.
+func rewriteModel(model []byte, external bool) ([]byte, *extData, int, error) {
 	// Split the model into the bytes before, of, and after the graph field.
 	var graph []byte
 	var pre, post []byte
@@ -322,13 +328,13 @@ func rewriteModel(model []byte, external bool) ([]byte, []byte, int, error) {
 		g = protowire.AppendTag(g, graphNode, protowire.BytesType)
 		g = protowire.AppendBytes(g, raw)
 	}
-	var data []byte
+	var data *extData
 	if external {
-		data = make([]byte, 0, len(graph))
+		data = &extData{}
 	}
 	for _, f := range others {
 		if external {
-			if t, ok := externalize(f, &data); ok {
+			if t, ok := externalize(f, data); ok {
 				g = append(g, t...)
 				continue
 			}
@@ -621,10 +627,38 @@ func matchErfGelu(nodes []pbNode, consumers map[string][]int, x string) (chain [
 	return []int{div, erf, add1, mul, half}, nodes[half].outputs[0], true
 }
 
+// extData is the external data file's contents: chunks written in order.
+type extData struct {
+	chunks [][]byte
+	size   int
+}
+
+// add appends raw, 64-byte aligned, and returns its offset.
+func (d *extData) add(raw []byte) int {
+	if pad := (64 - d.size%64) % 64; pad > 0 {
+		d.chunks = append(d.chunks, make([]byte, pad))
+		d.size += pad
+	}
+	off := d.size
+	d.chunks = append(d.chunks, raw)
+	d.size += len(raw)
+	return off
+}
+
+// writeTo writes the file's contents to w.
+func (d *extData) writeTo(w io.Writer) error {
+	for _, c := range d.chunks {
+		if _, err := w.Write(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // externalize rewrites one graph field, if it is a large initializer with
-// raw data, as a TensorProto pointing at its bytes appended (64-byte
+// raw data, as a TensorProto pointing at its bytes added (64-byte
 // aligned) to data.
-func externalize(field []byte, data *[]byte) ([]byte, bool) {
+func externalize(field []byte, data *extData) ([]byte, bool) {
 	num, typ, n := protowire.ConsumeTag(field)
 	if num != graphInitializer || typ != protowire.BytesType || n < 0 {
 		return nil, false
@@ -654,11 +688,7 @@ func externalize(field []byte, data *[]byte) ([]byte, bool) {
 	if len(raw) <= 40_000 {
 		return nil, false
 	}
-	for len(*data)%64 != 0 {
-		*data = append(*data, 0)
-	}
-	off := len(*data)
-	*data = append(*data, raw...)
+	off := data.add(raw)
 	entry := func(k, v string) []byte {
 		var e []byte
 		e = protowire.AppendTag(e, 1, protowire.BytesType)
