@@ -44,7 +44,7 @@ func TestInstalled(t *testing.T) {
 	}
 	for _, op := range []backends.OpType{backends.OpTypeFusedSoftmax, backends.OpTypeFusedDense, backends.OpTypeAdd,
 		backends.OpTypeSub, backends.OpTypeMul, backends.OpTypeDiv, backends.OpTypeReduceSum, backends.OpTypeTranspose,
-		backends.OpTypeBroadcastInDim} {
+		backends.OpTypeBroadcastInDim, backends.OpTypeGather} {
 		if reflectPtr(nodeExecutors[op]) == reflectPtr(original[op]) {
 			t.Errorf("%s: simplego's executor still in place", op)
 		}
@@ -394,6 +394,30 @@ func TestBroadcastInDimMatchesSimplego(t *testing.T) {
 			if fast != c.fast {
 				t.Fatalf("fast path taken: %v, want %v", fast, c.fast)
 			}
+			for i := range want {
+				if want[i] != got[i] {
+					t.Fatalf("[%d] = %v, simplego %v", i, got[i], want[i])
+				}
+			}
+		})
+	}
+}
+
+func TestGatherMatchesSimplego(t *testing.T) {
+	b := installed(t)
+	rng := rand.New(rand.NewPCG(15, 16))
+	table := randTensor(rng, 1, 1000, 48)
+	for _, c := range []struct {
+		name string
+		ids  *tensors.Tensor
+	}{
+		{"int64 [2,5,1]", tensors.FromFlatDataAndDimensions([]int64{0, 999, 5, 17, 3, 3, 500, 1, 2, 998}, 2, 5, 1)},
+		{"int32 [7,1]", tensors.FromFlatDataAndDimensions([]int32{4, 8, 15, 16, 23, 42, 0}, 7, 1)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			want, got := execBoth(t, b, backends.OpTypeGather, func(table, ids *graph.Node) *graph.Node {
+				return graph.Gather(table, ids)
+			}, table, c.ids)
 			for i := range want {
 				if want[i] != got[i] {
 					t.Fatalf("[%d] = %v, simplego %v", i, got[i], want[i])

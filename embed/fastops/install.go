@@ -18,7 +18,7 @@ var install struct {
 }
 
 // Install replaces simplego's executors for FusedSoftmax, FusedDense,
-// Add, Sub, Mul, Div, ReduceSum, Transpose and BroadcastInDim with this package's, process-wide and
+// Add, Sub, Mul, Div, ReduceSum, Transpose, BroadcastInDim and Gather with this package's, process-wide and
 // once; each keeps the executor it replaced for the cases it does not
 // take. It fails, changing nothing, without AVX-512 or when simplego's
 // internals are not laid out as this package expects.
@@ -37,6 +37,7 @@ func Install() error {
 			backends.OpTypeReduceSum:      reduceSumExec,
 			backends.OpTypeTranspose:      transposeExec,
 			backends.OpTypeBroadcastInDim: broadcastExec,
+			backends.OpTypeGather:         gatherExec,
 		}
 		for _, op := range []backends.OpType{backends.OpTypeAdd, backends.OpTypeSub, backends.OpTypeMul, backends.OpTypeDiv} {
 			wrap[op] = func(prev executor) executor { return binaryExec(op, prev) }
