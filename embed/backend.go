@@ -174,6 +174,24 @@ func (x *extIndex) lookup(name string) (extRef, bool) {
 	return r, ok
 }
 
+// onnxGraph is the GraphProto of onnx-gomlx's parsed model (an internal
+// type, hence reflection); ok is false if the layout is not the one
+// expected. Callers recover from panics of the reflection that follows.
+func onnxGraph(model any) (g reflect.Value, ok bool) {
+	v := reflect.ValueOf(model)
+	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Struct {
+		return reflect.Value{}, false
+	}
+	g = v.FieldByName("Proto").FieldByName("Graph")
+	if g.Kind() != reflect.Pointer || g.IsNil() {
+		return reflect.Value{}, false
+	}
+	return g.Elem(), true
+}
+
 // externalIndex reads, from the parsed ONNX protos (onnx-gomlx's internal
 // type, hence reflection), where each initializer kept in externalDataFile
 // lives. nil if none or the layout is not the one expected.
@@ -183,15 +201,11 @@ func externalIndex(model any, dir string) (x *extIndex) {
 			x = nil
 		}
 	}()
-	v := reflect.ValueOf(model)
-	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
-		v = v.Elem()
-	}
-	g := v.FieldByName("Proto").FieldByName("Graph")
-	if g.Kind() != reflect.Pointer || g.IsNil() {
+	g, ok := onnxGraph(model)
+	if !ok {
 		return nil
 	}
-	inits := g.Elem().FieldByName("Initializer")
+	inits := g.FieldByName("Initializer")
 	x = &extIndex{path: filepath.Join(dir, externalDataFile), refs: map[string]extRef{}}
 	for i := range inits.Len() {
 		t := inits.Index(i).Elem()

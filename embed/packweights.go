@@ -67,15 +67,10 @@ func matmulOnlyWeights(model any) (names map[string]bool) {
 			names = nil
 		}
 	}()
-	v := reflect.ValueOf(model)
-	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
-		v = v.Elem()
-	}
-	g := v.FieldByName("Proto").FieldByName("Graph")
-	if g.Kind() != reflect.Pointer || g.IsNil() {
+	g, ok := onnxGraph(model)
+	if !ok {
 		return nil
 	}
-	g = g.Elem()
 	inits := map[string]bool{}
 	for i, list := 0, g.FieldByName("Initializer"); i < list.Len(); i++ {
 		inits[list.Index(i).Elem().FieldByName("Name").String()] = true
@@ -83,6 +78,14 @@ func matmulOnlyWeights(model any) (names map[string]bool) {
 	rhs, other := map[string]bool{}, map[string]bool{}
 	for i, nodes := 0, g.FieldByName("Node"); i < nodes.Len(); i++ {
 		n := nodes.Index(i).Elem()
+		// A subgraph (If, Loop, Scan) could name a weight where this scan
+		// does not look: pack nothing.
+		for j, attrs := 0, n.FieldByName("Attribute"); j < attrs.Len(); j++ {
+			a := attrs.Index(j).Elem()
+			if g := a.FieldByName("G"); (g.Kind() == reflect.Pointer && !g.IsNil()) || a.FieldByName("Graphs").Len() > 0 {
+				return nil
+			}
+		}
 		op := n.FieldByName("OpType").String()
 		in := n.FieldByName("Input")
 		for j := range in.Len() {
@@ -97,8 +100,7 @@ func matmulOnlyWeights(model any) (names map[string]bool) {
 			}
 		}
 	}
-	// Graph outputs and subgraphs never name these in MiniLM-style
-	// exports; an initializer that is also a graph output is left alone.
+	// An initializer that is also a graph output is left alone.
 	for i, outs := 0, g.FieldByName("Output"); i < outs.Len(); i++ {
 		other[outs.Index(i).Elem().FieldByName("Name").String()] = true
 	}

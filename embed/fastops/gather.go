@@ -4,6 +4,7 @@ package fastops
 
 import (
 	"reflect"
+	"slices"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
@@ -32,7 +33,8 @@ func gatherExec(prev executor) executor {
 		ss, okD := intsField(data, "sliceSizes")
 		ooa, okE := intsField(data, "offsetOutputAxes")
 		if !okA || !okB || !okC || !okD || !okE || rows == 0 || d == 0 ||
-			!equalInts(sim, 0) || !equalInts(csa, 0) || !equalInts(ss, 1, d) || !equalInts(ooa, os.Rank()-1) ||
+			!slices.Equal(sim, []int{0}) || !slices.Equal(csa, []int{0}) || !slices.Equal(ss, []int{1, d}) ||
+			!slices.Equal(ooa, []int{os.Rank() - 1}) ||
 			os.Dimensions[os.Rank()-1] != d {
 			return prev(b, n, in, owned)
 		}
@@ -86,16 +88,4 @@ func intsField(data any, name string) ([]int, bool) {
 		out[i] = int(f.Index(i).Int())
 	}
 	return out, true
-}
-
-func equalInts(a []int, b ...int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
