@@ -16,6 +16,7 @@ import (
 
 	"github.com/gomlx/gomlx/backends/simplego/packgemm"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/mnemo-mcp/mnemo/embed/fastops"
 )
 
 // An AVX-512 GEMM of mnemo's own (Go + simd/archsimd), registered with
@@ -223,23 +224,17 @@ func smallGEMM(lhs, rhs, out []float32, batch, m, n, k int) {
 		}
 		return
 	}
-	// The engine runs one forward pass at a time on 2 cores: split the
-	// batch in two halves, one on a new goroutine.
-	var wg sync.WaitGroup
-	half := batch / 2
-	wg.Go(func() {
-		for b := range half {
+	// The engine runs one forward pass at a time: the batch entries go to
+	// the cores a few at a time (fastops.Split).
+	fastops.Split(batch, max(1, batch/8), func(from, to int) {
+		for b := from; b < to; b++ {
 			one(b)
 		}
 	})
-	for b := half; b < batch; b++ {
-		one(b)
-	}
-	wg.Wait()
 }
 
-// gemmBatch computes one product, its column strips split in two halves
-// (one on a new goroutine) when it is worth it. Below splitMinRows rows a
+// gemmBatch computes one product, its column strips shared out among the
+// cores (fastops.Split) when it is worth it. Below splitMinRows rows a
 // product is bound by reading the weights from memory, which one core
 // does as fast as two (12–13 GB/s either way), and the hand-off to a
 // second goroutine is pure cost: a 12-token query took 5.0–5.8 ms split,
@@ -250,11 +245,7 @@ func gemmBatch(lhs, rhs, out []float32, m, n, k int, packed bool) {
 		gemmStrips(lhs, rhs, out, m, n, k, 0, strips, packed)
 		return
 	}
-	var wg sync.WaitGroup
-	half := strips / 2
-	wg.Go(func() { gemmStrips(lhs, rhs, out, m, n, k, 0, half, packed) })
-	gemmStrips(lhs, rhs, out, m, n, k, half, strips, packed)
-	wg.Wait()
+	fastops.Split(strips, 1, func(from, to int) { gemmStrips(lhs, rhs, out, m, n, k, from, to, packed) })
 }
 
 // gemmStrips computes output column strips from…to (32 columns each; the
