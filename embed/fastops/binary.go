@@ -1,0 +1,195 @@
+//go:build amd64 && goexperiment.simd
+
+package fastops
+
+import (
+	"simd/archsimd"
+	"slices"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/backends/simplego"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+)
+
+// binaryExec: Add, Sub, Mul and Div on float32 operands of the output's
+// rank, each either the output's shape or broadcast along some axes.
+// The result is bit-identical to simplego's (the same float32 IEEE op per
+// element); only the loop differs: rows of the output's last axis, each
+// operand a vector or (last axis 1) a scalar for the row, 16 lanes a step.
+func binaryExec(op backends.OpType, prev executor) executor {
+	return func(b *simplego.Backend, n *simplego.Node, in []*simplego.Buffer, owned []bool) (*simplego.Buffer, error) {
+		if len(in) != 2 {
+			return prev(b, n, in, owned)
+		}
+		os := nodeShape(n)
+		lx, ls, okl := f32(b, in[0])
+		rx, rs, okr := f32(b, in[1])
+		if !okl || !okr || os.Size() == 0 || !broadcastsTo(ls, os) || !broadcastsTo(rs, os) {
+			return prev(b, n, in, owned)
+		}
+		// A one-element operand of any rank (a constant divisor, say)
+		// broadcasts to every element: give it the output's rank.
+		if ls.Size() == 1 && !ls.Equal(os) {
+			ls = ones(os)
+		}
+		if rs.Size() == 1 && !rs.Equal(os) {
+			rs = ones(os)
+		}
+		rank := os.Rank()
+		cols := 1
+		if rank > 0 {
+			cols = os.Dimensions[rank-1]
+		}
+		lFull, rFull := ls.Equal(os), rs.Equal(os)
+		if lFull && rFull {
+			cols = os.Size() // one flat row, split below
+		} else if cols < 16 {
+			return prev(b, n, in, owned)
+		}
+		out, y, err := output(b, os, in, owned, 1, 0)
+		if err != nil {
+			return nil, err
+		}
+		hit(op)
+		if lFull && rFull {
+			const chunk = 4096
+			parallel((len(y)+chunk-1)/chunk, len(y), func(from, to int) {
+				lo, hi := from*chunk, min(to*chunk, len(y))
+				binaryRow(op, y[lo:hi], lx[lo:hi], rx[lo:hi], false, false)
+			})
+			return out, nil
+		}
+		lOff, rOff := rowOffsets(ls, os), rowOffsets(rs, os)
+		lScalar := rank == 0 || ls.Dimensions[rank-1] == 1
+		rScalar := rank == 0 || rs.Dimensions[rank-1] == 1
+		rows := len(y) / cols
+		parallel(rows, len(y), func(from, to int) {
+			for r := from; r < to; r++ {
+				lo, ro := lOff(r), rOff(r)
+				var a, c []float32
+				if lScalar {
+					a = lx[lo : lo+1]
+				} else {
+					a = lx[lo : lo+cols]
+				}
+				if rScalar {
+					c = rx[ro : ro+1]
+				} else {
+					c = rx[ro : ro+cols]
+				}
+				binaryRow(op, y[r*cols:(r+1)*cols], a, c, lScalar, rScalar)
+			}
+		})
+		return out, nil
+	}
+}
+
+// broadcastsTo reports whether s has o's rank and each of its dimensions
+// is o's or 1.
+func broadcastsTo(s, o shapes.Shape) bool {
+	if s.Size() == 1 {
+		return true
+	}
+	if s.Rank() != o.Rank() {
+		return false
+	}
+	for i, d := range s.Dimensions {
+		if d != o.Dimensions[i] && d != 1 {
+			return false
+		}
+	}
+	return true
+}
+
+// ones is o's rank with every dimension 1.
+func ones(o shapes.Shape) shapes.Shape {
+	dims := make([]int, o.Rank())
+	for i := range dims {
+		dims[i] = 1
+	}
+	return shapes.Make(o.DType, dims...)
+}
+
+// rowOffsets returns, for row r of output shape o (all axes but the
+// last), where that row's data starts in an operand of shape s that
+// broadcasts to o.
+func rowOffsets(s, o shapes.Shape) func(r int) int {
+	rank := o.Rank()
+	if rank <= 1 {
+		return func(int) int { return 0 }
+	}
+	lead := rank - 1
+	dims := o.Dimensions[:lead]
+	strides := make([]int, lead) // operand strides, 0 on broadcast axes
+	stride := s.Dimensions[lead]
+	for i := lead - 1; i >= 0; i-- {
+		if s.Dimensions[i] != 1 {
+			strides[i] = stride
+		}
+		stride *= s.Dimensions[i]
+	}
+	if slices.Equal(s.Dimensions[:lead], dims) {
+		step := s.Dimensions[lead]
+		return func(r int) int { return r * step }
+	}
+	return func(r int) int {
+		off := 0
+		for i := lead - 1; i >= 0; i-- {
+			off += (r % dims[i]) * strides[i]
+			r /= dims[i]
+		}
+		return off
+	}
+}
+
+// binaryRow computes y = a op c over one row; a scalar operand is its
+// slice's first element.
+func binaryRow(op backends.OpType, y, a, c []float32, aScalar, cScalar bool) {
+	var va, vc archsimd.Float32x16
+	if aScalar {
+		va = archsimd.BroadcastFloat32x16(a[0])
+	}
+	if cScalar {
+		vc = archsimd.BroadcastFloat32x16(c[0])
+	}
+	i := 0
+	for ; i+16 <= len(y); i += 16 {
+		if !aScalar {
+			va = archsimd.LoadFloat32x16(vec(a[i:]))
+		}
+		if !cScalar {
+			vc = archsimd.LoadFloat32x16(vec(c[i:]))
+		}
+		var v archsimd.Float32x16
+		switch op {
+		case backends.OpTypeAdd:
+			v = va.Add(vc)
+		case backends.OpTypeSub:
+			v = va.Sub(vc)
+		case backends.OpTypeMul:
+			v = va.Mul(vc)
+		default:
+			v = va.Div(vc)
+		}
+		v.Store(vec(y[i:]))
+	}
+	for ; i < len(y); i++ {
+		x, z := a[0], c[0]
+		if !aScalar {
+			x = a[i]
+		}
+		if !cScalar {
+			z = c[i]
+		}
+		switch op {
+		case backends.OpTypeAdd:
+			y[i] = x + z
+		case backends.OpTypeSub:
+			y[i] = x - z
+		case backends.OpTypeMul:
+			y[i] = x * z
+		default:
+			y[i] = x / z
+		}
+	}
+}
