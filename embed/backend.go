@@ -30,9 +30,9 @@ func backendConfig() string {
 	return defaultBackendConfig()
 }
 
-// installFastOps puts embed/fastops' vectorised executors for softmax,
-// GELU, element-wise arithmetic and sums in place of simplego's, once per
-// process (docs/perf.md). MNEMO_FAST_OPS=0 keeps simplego's, for A/B runs
+// installFastOps puts embed/fastops' vectorised executors for the
+// non-matmul ops of a BERT pass in place of simplego's, once per process
+// (docs/perf.md). MNEMO_FAST_OPS=0 keeps simplego's, for A/B runs
 // and as an escape hatch. A build or CPU without AVX-512 simply keeps
 // them; a GoMLX whose internals moved is worth a warning.
 func installFastOps(log *slog.Logger) {

@@ -300,6 +300,7 @@ func (e *Engine) Close() error {
 	e.ka.stop()
 	e.cache.clear()
 	if e.rt != nil {
+		defer relaxGC()
 		return e.rt.close()
 	}
 	return nil
@@ -472,7 +473,6 @@ func (e *Engine) forward(ctx context.Context, rt *loaded, seqs [][]int) ([][]flo
 		longest = max(longest, len(s))
 	}
 	defer gcForBatch(len(seqs) * longest)() // a pass pads to its longest
-
 	return rt.forward(context.WithoutCancel(ctx), seqs)
 }
 

@@ -90,7 +90,7 @@ func installSmallGEMM() {
 		rhs := args[3].Interface().([]float32)
 		out := args[8].Interface().([]float32)
 		if w, ok := packedWeightOf(rhs); ok {
-			if batch != 1 || k != w.k || n != w.n || m <= 0 || len(lhs) < m*k || len(out) < m*n {
+			if batch != 1 || k != w.k || n != w.n || m <= 0 || len(lhs) < m*k || len(rhs) < k*n || len(out) < m*n {
 				return errValue(fmt.Errorf("mnemo GEMM: packed [%d, %d] weight used as a %d×[%d, %d]×[%d, %d] operand", w.k, w.n, batch, m, k, k, n))
 			}
 			gemmPacked(lhs, rhs, out, m, n, k, alpha, beta)
@@ -138,7 +138,7 @@ func packedWeightOf(rhs []float32) (packedInfo, bool) {
 		return packedInfo{}, false
 	}
 	w, ok := (*m)[unsafe.SliceData(rhs)]
-	return w, ok && len(rhs) >= w.k*w.n
+	return w, ok
 }
 
 // packWeight rearranges w, a row-major [k, n] matrix, in place into
