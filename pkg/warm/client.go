@@ -160,8 +160,8 @@ func (cl *Client) do(ctx context.Context, req Request) (Response, error) {
 		c.Close()
 		switch {
 		case err != nil:
-			if ctx.Err() != nil {
-				return Response{}, fmt.Errorf("warm: %s: %w", s.path, ctx.Err())
+			if cause := budgetSpent(ctx, err); cause != nil {
+				return Response{}, fmt.Errorf("warm: %s: %w", s.path, cause)
 			}
 			errs = append(errs, fmt.Errorf("%s: %w", s.path, err))
 		case resp.Busy:
@@ -190,6 +190,21 @@ func (cl *Client) do(ctx context.Context, req Request) (Response, error) {
 
 // roundTrip writes one request line and reads one response line, bounded
 // by ctx.
+// budgetSpent is ctx's error when a failed round trip ran out of the
+// caller's budget. The connection's deadline is ctx's, and its timer can
+// fire a moment before ctx's own: a timeout at or past the deadline is the
+// budget too, not a server that failed (a flaky test showed it).
+func budgetSpent(ctx context.Context, err error) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return cerr
+	}
+	var ne net.Error
+	if dl, ok := ctx.Deadline(); ok && errors.As(err, &ne) && ne.Timeout() && !time.Now().Before(dl) {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
 func roundTrip(ctx context.Context, c *net.UnixConn, req Request) (Response, error) {
 	if dl, ok := ctx.Deadline(); ok {
 		_ = c.SetDeadline(dl)

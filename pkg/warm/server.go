@@ -77,16 +77,28 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 	removeStale(s.Dir, s.Log)
 	path := SocketPath(s.Dir, os.Getpid())
+	// The socket is bound and listening under a temporary name, then
+	// renamed into place: a socket file appears at bind, before listen,
+	// and a client dialling in between was refused (a flaky test showed
+	// it). Clients skip names that are not <pid>.sock.
+	tmp := path + ".tmp"
 	_ = os.Remove(path) // left by an earlier process with our pid
-	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	_ = os.Remove(tmp)
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: tmp, Net: "unix"})
 	if err != nil {
-		return fmt.Errorf("warm: listen on %s: %w", path, err)
+		return fmt.Errorf("warm: listen on %s: %w", tmp, err)
 	}
-	l.SetUnlinkOnClose(true)
+	l.SetUnlinkOnClose(false) // it would unlink the temporary name: removed below
 	// The directory is already 0700; 0600 on the socket is defence in depth.
-	if err := os.Chmod(path, 0o600); err != nil {
+	if err := os.Chmod(tmp, 0o600); err != nil {
 		l.Close()
-		return fmt.Errorf("warm: chmod %s: %w", path, err)
+		_ = os.Remove(tmp)
+		return fmt.Errorf("warm: chmod %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		l.Close()
+		_ = os.Remove(tmp)
+		return fmt.Errorf("warm: publish %s: %w", path, err)
 	}
 	s.Log.Debug("warm: listening", "socket", path)
 
@@ -96,6 +108,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	sem := make(chan struct{}, maxConns)
 	defer func() {
 		l.Close()
+		_ = os.Remove(path)
 		wg.Wait()
 	}()
 	for {
