@@ -359,3 +359,29 @@ func TestLongTextCutBeforeTokenizing(t *testing.T) {
 		t.Errorf("cutWords = %q", got)
 	}
 }
+
+// A batch cut into many passes run side by side gives the vectors one
+// pass gives (up to padding's rounding), in the caller's order.
+func TestBatchAsParallelPassesMatchesOnePass(t *testing.T) {
+	dir := testmodels.Dir(t, testmodels.BertTiny)
+	g := testmodels.LoadGolden(t, testmodels.BertTiny)
+	ctx := context.Background()
+	one := loadTest(t, Options{Model: dir, CacheEntries: -1, Parallel: 1, MaxBatchTokens: 1 << 20})
+	many := loadTest(t, Options{Model: dir, CacheEntries: -1, Parallel: 3, MaxBatchTokens: 24})
+	want, err := one.Embed(ctx, g.Sentences)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := many.Embed(ctx, g.Sentences)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d vectors, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if d := maxAbsDiff(got[i], want[i]); d > 1e-5 {
+			t.Fatalf("%q: differs by %.2e between one pass and many", g.Sentences[i], d)
+		}
+	}
+}

@@ -23,3 +23,6 @@ func StopProfile(io.Writer) {}
 
 // Supported reports whether this build and CPU can run the executors.
 func Supported() bool { return false }
+
+// BeginPass marks a forward pass as running; nothing to track here.
+func BeginPass() (end func()) { return func() {} }

@@ -40,7 +40,7 @@ func parallel(n, elements int, fn func(from, to int)) {
 func Split(n, grain int, fn func(from, to int)) {
 	grain = max(grain, 1)
 	pieces := (n + grain - 1) / grain
-	workers := min(runtime.GOMAXPROCS(0), pieces)
+	workers := min(runtime.GOMAXPROCS(0)/max(1, int(passes.Load())), pieces)
 	if workers < 2 {
 		fn(0, n)
 		return
@@ -61,4 +61,15 @@ func Split(n, grain int, fn func(from, to int)) {
 	}
 	work()
 	wg.Wait()
+}
+
+// passes counts the forward passes running; an op of one of several
+// concurrent passes keeps to its own goroutine, since the passes already
+// share out the cores.
+var passes atomic.Int32
+
+// BeginPass marks a forward pass as running until end is called.
+func BeginPass() (end func()) {
+	passes.Add(1)
+	return func() { passes.Add(-1) }
 }
