@@ -16,6 +16,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	gomlxcontext "github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/mnemo-mcp/mnemo/embed/fastops"
+	"golang.org/x/sys/cpu"
 )
 
 // backendConfig is the GoMLX simplego configuration the forward pass runs
@@ -36,12 +37,46 @@ func backendConfig() string {
 // and as an escape hatch. A build or CPU without AVX-512 simply keeps
 // them; a GoMLX whose internals moved is worth a warning.
 func installFastOps(log *slog.Logger) {
-	if v := os.Getenv("MNEMO_FAST_OPS"); v == "0" || v == "false" {
+	if fastOpsOff() {
 		return
 	}
 	if err := fastops.Install(); err != nil && fastops.Supported() && log != nil {
 		log.Warn("vectorised GoMLX executors not installed; the engine runs slower", "err", err)
 	}
+}
+
+// kernels describes the compute paths this loaded model runs on (Info).
+func (rt *loaded) kernels() (desc string, degraded bool) {
+	if defaultBackendConfig() == "" {
+		if cpu.X86.HasAVX512F {
+			return "portable Go kernels: this CPU has AVX-512, but mnemo was built without GOEXPERIMENT=simd (15–30× slower)", true
+		}
+		return "portable Go kernels (no AVX-512 on this CPU)", false
+	}
+	parts := []string{"AVX-512"}
+	if cfg := backendConfig(); cfg != defaultBackendConfig() {
+		parts = append(parts, "GoMLX config "+cfg+" (MNEMO_GOMLX_CONFIG)")
+	} else {
+		parts = append(parts, "mnemo GEMM")
+	}
+	if rt.packedWeights > 0 {
+		parts = append(parts, fmt.Sprintf("%d weights packed", rt.packedWeights))
+	}
+	switch {
+	case fastops.Installed():
+		parts = append(parts, "vectorised executors")
+	case fastOpsOff():
+		parts = append(parts, "simplego executors (MNEMO_FAST_OPS=0)")
+	default:
+		parts = append(parts, "simplego executors: the vectorised ones did not install (see the log)")
+		degraded = true
+	}
+	return strings.Join(parts, ", "), degraded
+}
+
+func fastOpsOff() bool {
+	v := os.Getenv("MNEMO_FAST_OPS")
+	return v == "0" || v == "false"
 }
 
 // tuneBackend replaces hugot's GoMLX backend and executor with ones built

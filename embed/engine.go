@@ -112,6 +112,13 @@ type Info struct {
 	QueryPrefix    string        // prepended by EmbedQuery
 	DocumentPrefix string        // prepended by EmbedDocuments
 	LoadTime       time.Duration // resolve + download + load + warm-up
+	// Kernels says which compute paths the forward pass runs on (mnemo's
+	// AVX-512 GEMM, packed weights, vectorised executors, or the portable
+	// ones), for doctor and bench. KernelsDegraded is true when this build
+	// and CPU could run the fast paths but some did not install (a GoMLX
+	// upgrade that moved simplego's internals, say), unasked.
+	Kernels         string
+	KernelsDegraded bool
 }
 
 // Engine embeds text. It is safe for concurrent use.

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 
 	"simd/archsimd"
@@ -159,6 +160,9 @@ func TestModelWeightsPacked(t *testing.T) {
 	e.mu.RUnlock()
 	if rt.packedWeights != 36 {
 		t.Fatalf("%d weights packed, want 36 (6 layers × Q, K, V, output, FFN in, FFN out)", rt.packedWeights)
+	}
+	if info := e.Info(); info.KernelsDegraded || !strings.Contains(info.Kernels, "36 weights packed") || !strings.Contains(info.Kernels, "vectorised executors") {
+		t.Fatalf("Info().Kernels = %q (degraded %v)", info.Kernels, info.KernelsDegraded)
 	}
 	if got := len(packedMap()); got != before+36 {
 		t.Fatalf("%d registered, want %d", got, before+36)

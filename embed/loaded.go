@@ -155,6 +155,7 @@ func loadModel(ctx context.Context, dir, onnxFile, id string, o Options) (rt *lo
 		return nil, err
 	}
 	installFastOps(o.Logger)
+	rt.info.Kernels, rt.info.KernelsDegraded = rt.kernels()
 	model := rt.pipe.Model
 	if model.Tokenizer == nil || model.Tokenizer.GoTokenizer == nil {
 		rt.close()

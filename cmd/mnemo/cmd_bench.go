@@ -109,6 +109,7 @@ func runBench(ctx context.Context, env *runEnv, args []string) error {
 		fmt.Fprintf(env.stdout, "model %s: %d dims, max %d tokens, loaded in %s; %s, GOMAXPROCS %d, peak RSS after load %s\n",
 			info.ModelID, info.Dims, info.MaxTokens, info.LoadTime.Round(10*time.Millisecond),
 			runtime.Version(), runtime.GOMAXPROCS(0), fmtMiB(peakRSSMiB()))
+		fmt.Fprintf(env.stdout, "kernels: %s\n", info.Kernels)
 		fmt.Fprintf(env.stdout, "%-8s %9s %10s %10s %12s %10s\n", "scenario", "shape", "median ms", "p90 ms", "tokens/s", "peak RSS")
 	}
 	tb := &benchTexts{eng: eng}

@@ -48,10 +48,12 @@ type ModelReport struct {
 	SHA256     string `json:"sha256,omitempty"`
 	// Verified is true when the sha256 matched what the download cache
 	// recorded; a local folder has no record and is only hashed.
-	Verified bool   `json:"verified"`
-	LoadMS   int64  `json:"load_ms,omitempty"`
-	Dims     int    `json:"dims,omitempty"`
-	Error    string `json:"error,omitempty"`
+	Verified bool  `json:"verified"`
+	LoadMS   int64 `json:"load_ms,omitempty"`
+	Dims     int   `json:"dims,omitempty"`
+	// Kernels: the compute paths the engine runs on (embed.Info.Kernels).
+	Kernels string `json:"kernels,omitempty"`
+	Error   string `json:"error,omitempty"`
 }
 
 // StoreReport describes the SQLite store.
@@ -183,6 +185,13 @@ func (r *Report) checkModel(ctx context.Context, o Options) {
 		verified = "local folder, sha256 " + shortSHA(info.SHA256) + " (no recorded sum to verify against)"
 	}
 	r.add("model", OK, "", "%s: %d dims, loaded in %s, %s", info.ModelID, info.Dims, info.LoadTime.Round(time.Millisecond), verified)
+	m.Kernels = info.Kernels
+	if info.KernelsDegraded {
+		r.add("engine", Warn, "install with: GOEXPERIMENT=simd CGO_ENABLED=0 go install github.com/mnemo-mcp/mnemo/cmd/mnemo@latest (Go ≥ 1.26); if it was, report `mnemo version` and mnemo.log's warning",
+			"%s", info.Kernels)
+	} else {
+		r.add("engine", OK, "", "%s", info.Kernels)
+	}
 }
 
 func shortSHA(s string) string {

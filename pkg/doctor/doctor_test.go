@@ -134,6 +134,9 @@ not json
 	if !found {
 		t.Errorf("warm server not listed: %+v", r.Processes)
 	}
+	if c := check(t, r, "engine"); c.Summary == "" || c.Summary != r.Model.Kernels {
+		t.Errorf("engine check = %+v, model kernels %q", c, r.Model.Kernels)
+	}
 	var b bytes.Buffer
 	r.WriteText(&b)
 	for _, want := range []string{"✔ model", "✔ store", "✔ claude-mcp", "✔ claude-hooks", "! log", "All good."} {
