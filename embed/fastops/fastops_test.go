@@ -70,7 +70,6 @@ func TestExpAccuracy(t *testing.T) {
 		exp16(archsimd.LoadFloat32x16(&in)).Store(&out)
 		for i := range in {
 			check(in[i], out[i])
-			check(in[i], exp32(in[i]))
 		}
 	}
 	if worst > 2.4e-7 { // 2 ulp
@@ -79,7 +78,7 @@ func TestExpAccuracy(t *testing.T) {
 	// Masked attention scores are ≈ -3.4e38 after the max is taken away.
 	in[0], in[1] = -3.4e38, float32(math.Inf(-1))
 	exp16(archsimd.LoadFloat32x16(&in)).Store(&out)
-	if !(out[0] >= 0 && out[0] < 1e-37) || !(out[1] >= 0 && out[1] < 1e-37) || exp32(-3.4e38) >= 1e-37 {
+	if !(out[0] >= 0 && out[0] < 1e-37) || !(out[1] >= 0 && out[1] < 1e-37) {
 		t.Fatalf("exp of a masked score = %g, %g, want ≈ 0", out[0], out[1])
 	}
 }

@@ -9,8 +9,9 @@ import (
 
 // Vectorised float32 exp and erf. simplego computes both in float64
 // through math.Exp and math.Erf, one element at a time; these take 16 at
-// once. The scalar twins use the same formulas for the tails, so a row's
-// elements do not differ by where they sit.
+// once. Softmax handles a row's tail with masked loads; GELU's scalar twin
+// (gelu32, for rows not a multiple of 16) uses the same erf formula, so a
+// row's elements do not differ by where they sit.
 
 // exp: Cephes expf. x = n·ln2 + r, |r| ≤ ln2/2; e^r by a degree-7
 // polynomial; 2^n applied with VSCALEFPS. Max relative error 0.7 ulp on
@@ -28,7 +29,6 @@ const (
 	expP3    = 4.1665795894e-2
 	expP4    = 1.6666665459e-1
 	expP5    = 5.0000001201e-1
-	expOne   = 1.0
 	erfClamp = 4.0
 )
 
@@ -85,20 +85,6 @@ func exp16(x archsimd.Float32x16) archsimd.Float32x16 {
 	y = y.MulAdd(r, vExpP[5])
 	y = y.Mul(r).MulAdd(r, r).Add(vOne)
 	return y.Scale(n)
-}
-
-func exp32(x float32) float32 {
-	x = min(max(x, expLo), expHi)
-	n := float32(math.RoundToEven(float64(x * log2e)))
-	r := n*-ln2Hi + x
-	r = n*-ln2Lo + r
-	y := float32(expP0)*r + expP1
-	y = y*r + expP2
-	y = y*r + expP3
-	y = y*r + expP4
-	y = y*r + expP5
-	y = (y*r)*r + r + 1
-	return float32(math.Ldexp(float64(y), int(n)))
 }
 
 func erf16(x archsimd.Float32x16) archsimd.Float32x16 {

@@ -30,7 +30,8 @@ type executor = func(backend *simplego.Backend, node *simplego.Node, inputs []*s
 //go:linkname nodeExecutors github.com/gomlx/gomlx/backends/simplego.nodeExecutors
 var nodeExecutors [backends.OpTypeLast]executor
 
-// nodeLayout holds the offsets of simplego.Node's fields used here.
+// nodeLayout holds the offsets of simplego.Node's fields used here (opType
+// only by the tests, which build nodes).
 var nodeLayout struct {
 	opType, shape, data uintptr
 }
@@ -51,10 +52,6 @@ func findNodeLayout() error {
 	err = errors.Join(err, e)
 	nodeLayout.data, e = field("data", reflect.TypeFor[any]())
 	return errors.Join(err, e)
-}
-
-func nodeOpType(n *simplego.Node) backends.OpType {
-	return *(*backends.OpType)(unsafe.Add(unsafe.Pointer(n), nodeLayout.opType))
 }
 
 // nodeShape is the node's output shape.
