@@ -1,6 +1,7 @@
 package embed
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -15,68 +16,64 @@ import (
 	"github.com/gomlx/gomlx/backends/simplego"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	gomlxcontext "github.com/gomlx/gomlx/pkg/ml/context"
-	"github.com/mnemo-mcp/mnemo/embed/fastops"
-	"golang.org/x/sys/cpu"
+	"github.com/mnemo-mcp/mnemo/embed/kernels"
+	"github.com/mnemo-mcp/mnemo/embed/kernels/vec"
 )
 
 // backendConfig is the GoMLX simplego configuration the forward pass runs
-// with. hugot creates its backend as plain "go"; mnemo swaps in its own
-// before the first graph is built (graphs, and with them the matmul
-// execution paths, are chosen lazily at the first call of each shape).
-// MNEMO_GOMLX_CONFIG overrides it for experiments (docs/perf.md).
+// with: kernels.BackendConfig once mnemo's kernels are installed,
+// simplego's default otherwise. hugot creates its backend as plain "go";
+// mnemo swaps in its own before the first graph is built (graphs, and
+// with them the matmul execution paths, are chosen lazily at the first
+// call of each shape). MNEMO_GOMLX_CONFIG overrides it for experiments
+// (docs/perf.md).
 func backendConfig() string {
 	if v, ok := os.LookupEnv("MNEMO_GOMLX_CONFIG"); ok {
 		return v
 	}
-	return defaultBackendConfig()
+	return kernels.BackendConfig()
 }
 
-// installFastOps puts embed/fastops' vectorised executors for the
-// non-matmul ops of a BERT pass in place of simplego's, once per process
-// (docs/perf.md). MNEMO_FAST_OPS=0 keeps simplego's, for A/B runs
-// and as an escape hatch. A build or CPU without AVX-512 simply keeps
-// them; a GoMLX whose internals moved is worth a warning.
-func installFastOps(log *slog.Logger) {
-	if fastOpsOff() {
-		return
+// installKernels puts mnemo's kernels (embed/kernels) in place, once per
+// process: the best this CPU runs, or the level MNEMO_KERNELS names;
+// MNEMO_KERNELS=off keeps simplego's own, for A/B runs and as an escape
+// hatch. What did not install is worth a warning: the engine then runs
+// slower, and doctor says so.
+func installKernels(level string, log *slog.Logger) (kernels.Report, error) {
+	if level == "" {
+		level = os.Getenv("MNEMO_KERNELS")
 	}
-	if err := fastops.Install(); err != nil && fastops.Supported() && log != nil {
-		log.Warn("vectorised GoMLX executors not installed; the engine runs slower", "err", err)
+	switch level {
+	case "off":
+		return kernels.Report{Level: "off", Best: vec.Best(), Err: errors.New("turned off (MNEMO_KERNELS=off)")}, nil
+	case "", "auto":
+		level = ""
+	default:
+		if !slices.Contains(vec.Built(), level) {
+			return kernels.Report{}, fmt.Errorf("MNEMO_KERNELS=%q: not a kernel set of this build; use auto, off or one of %v", level, vec.Built())
+		}
 	}
+	r := kernels.Install(level)
+	if r.Err != nil && log != nil {
+		log.Warn("mnemo's kernels did not all install; the engine runs slower", "kernels", r.String())
+	}
+	return r, nil
 }
 
 // kernels describes the compute paths this loaded model runs on (Info).
 func (rt *loaded) kernels() (desc string, degraded bool) {
-	if defaultBackendConfig() == "" {
-		if cpu.X86.HasAVX512F {
-			return "portable Go kernels: this CPU has AVX-512, but mnemo was built without GOEXPERIMENT=simd (15–30× slower)", true
-		}
-		return "portable Go kernels (no AVX-512 on this CPU)", false
+	r := rt.kernelReport
+	desc = r.String()
+	if r.Level == "off" {
+		desc = "simplego's own kernels (portable Go): turned off with MNEMO_KERNELS=off"
 	}
-	parts := []string{"AVX-512"}
-	if cfg := backendConfig(); cfg != defaultBackendConfig() {
-		parts = append(parts, "GoMLX config "+cfg+" (MNEMO_GOMLX_CONFIG)")
-	} else {
-		parts = append(parts, "mnemo GEMM")
+	if cfg := backendConfig(); cfg != kernels.BackendConfig() {
+		desc += ", GoMLX config " + cfg + " (MNEMO_GOMLX_CONFIG)"
 	}
 	if rt.packedWeights > 0 {
-		parts = append(parts, fmt.Sprintf("%d weights packed", rt.packedWeights))
+		desc += fmt.Sprintf(", %d weights packed", rt.packedWeights)
 	}
-	switch {
-	case fastops.Installed():
-		parts = append(parts, "vectorised executors")
-	case fastOpsOff():
-		parts = append(parts, "simplego executors (MNEMO_FAST_OPS=0)")
-	default:
-		parts = append(parts, "simplego executors: the vectorised ones did not install (see the log)")
-		degraded = true
-	}
-	return strings.Join(parts, ", "), degraded
-}
-
-func fastOpsOff() bool {
-	v := os.Getenv("MNEMO_FAST_OPS")
-	return v == "0" || v == "false"
+	return desc, r.Degraded()
 }
 
 // tuneBackend replaces hugot's GoMLX backend and executor with ones built
@@ -120,7 +117,7 @@ func (rt *loaded) tuneBackend(modelDir string, rewritten bool) error {
 	// Packed weights can only be read by mnemo's GEMM, which every MatMul
 	// reaches only in the rewritten graph (2-D products) on the default
 	// packgemm config; anything else keeps them row-major.
-	if rewritten && cfg != "" && cfg == defaultBackendConfig() {
+	if rewritten && cfg != "" && cfg == kernels.BackendConfig() {
 		release, rt.packedWeights = packMatmulWeights(gm.OnnxModel, ctx, b)
 	}
 	return nil

@@ -8,14 +8,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mnemo-mcp/mnemo/embed/fastops"
+	"github.com/mnemo-mcp/mnemo/embed/kernels"
 	"github.com/mnemo-mcp/mnemo/internal/testmodels"
 )
 
 // Benchmarks run on the MiniLM-shaped model (exactly all-MiniLM-L6-v2's
 // architecture). Run them, for both builds, with e.g.
 //
-//	CGO_ENABLED=0 GOEXPERIMENT=simd go test -run '^$' -bench . -benchtime 5x ./embed/
+//	CGO_ENABLED=0 go test -run '^$' -bench . -benchtime 5x ./embed/
 //	CGO_ENABLED=0 go test -run '^$' -bench . -benchtime 5x ./embed/
 //
 // Results are in docs/engine-bench.md.
@@ -60,10 +60,10 @@ func profileOps(b *testing.B) {
 	if os.Getenv("MNEMO_OP_PROFILE") != "1" {
 		return
 	}
-	if err := fastops.StartProfile(); err != nil {
+	if err := kernels.StartProfile(); err != nil {
 		b.Fatalf("op profile: %v", err)
 	}
-	b.Cleanup(func() { fastops.StopProfile(os.Stderr) })
+	b.Cleanup(func() { kernels.StopProfile(os.Stderr) })
 }
 
 func reportRate(b *testing.B, tokensPerCall int) {

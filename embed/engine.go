@@ -17,7 +17,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"github.com/mnemo-mcp/mnemo/embed/fastops"
+	"github.com/mnemo-mcp/mnemo/embed/kernels"
 	"io"
 	"log/slog"
 	"math"
@@ -53,6 +53,12 @@ type Options struct {
 	// < 0 disables the cache. An entry costs dims×4 bytes plus ~100 bytes
 	// (the text itself is not kept, only its hash).
 	CacheEntries int
+
+	// Kernels caps the compute kernels (embed/kernels): "" or "auto" for
+	// the best this CPU runs (MNEMO_KERNELS when empty), "avx512", "avx2",
+	// "neon" or "generic" for that set, "off" for simplego's own. The
+	// first engine of a process decides for all.
+	Kernels string
 
 	// MaxBatch is the most texts in one forward pass (default 32).
 	MaxBatch int
@@ -508,7 +514,7 @@ func (e *Engine) forward(ctx context.Context, rt *loaded, seqs [][]int) ([][]flo
 		longest = max(longest, len(s))
 	}
 	defer gcForBatch(len(seqs) * longest)() // a pass pads to its longest
-	defer fastops.BeginPass()()
+	defer kernels.BeginPass()()
 	return rt.forward(context.WithoutCancel(ctx), seqs)
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/mnemo-mcp/mnemo/embed/kernels"
 	"io"
 	"os"
 	"path/filepath"
@@ -34,6 +35,7 @@ type loaded struct {
 	pooling string
 
 	packedWeights int // weights packed in place for mnemo's GEMM (packweights.go)
+	kernelReport  kernels.Report
 
 	exact        bool  // no shape buckets (benchmarks)
 	seqBuckets   []int // ascending; last = MaxTokens
@@ -150,11 +152,14 @@ func loadModel(ctx context.Context, dir, onnxFile, id string, o Options) (rt *lo
 		rt.close()
 		return nil, invalid("cannot load ONNX model %s: %v", onnxPath, err)
 	}
+	if rt.kernelReport, err = installKernels(o.Kernels, o.Logger); err != nil {
+		rt.close()
+		return nil, err
+	}
 	if err := rt.tuneBackend(loadDir, loadDir != dir); err != nil {
 		rt.close()
 		return nil, err
 	}
-	installFastOps(o.Logger)
 	rt.info.Kernels, rt.info.KernelsDegraded = rt.kernels()
 	model := rt.pipe.Model
 	if model.Tokenizer == nil || model.Tokenizer.GoTokenizer == nil {

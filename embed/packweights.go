@@ -6,12 +6,13 @@ import (
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/mnemo-mcp/mnemo/embed/kernels"
 	gomlxcontext "github.com/gomlx/gomlx/pkg/ml/context"
 )
 
 // packMatmulWeights packs, in place, every weight that the graph uses
 // only as the right operand of MatMul into the layout mnemo's GEMM
-// streams fastest (packWeight, gemm_simd.go), and returns the function
+// streams fastest (kernels.PackWeight), and returns the function
 // that unregisters them all; it must run before the weights are freed.
 // The caller guarantees that every such MatMul reaches that GEMM: the
 // rewritten graph (2-D products) on the packgemm backend config.
@@ -26,7 +27,7 @@ func packMatmulWeights(model any, ctx *gomlxcontext.Context, b backends.Backend)
 	if len(names) == 0 {
 		return release, 0
 	}
-	defer releasePackScratch()
+	defer kernels.ReleasePackScratch()
 	for v := range ctx.IterVariables() {
 		if !names[v.Name()] {
 			continue
@@ -49,7 +50,7 @@ func packMatmulWeights(model any, ctx *gomlxcontext.Context, b backends.Backend)
 			continue
 		}
 		dims := t.Shape().Dimensions
-		if r, ok := packWeight(w, dims[0], dims[1]); ok {
+		if r, ok := kernels.PackWeight(w, dims[0], dims[1]); ok {
 			releases = append(releases, r)
 			packed++
 		}

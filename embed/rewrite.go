@@ -17,8 +17,8 @@ import (
 // The rewrite: every MatMul of an activation by a rank-2 weight, A[…, K] ×
 // W[K, N], becomes Reshape(A, [-1, K]) × W, followed (after its bias Add,
 // when it has one) by a Reshape back to A's leading dimensions. Why: GoMLX
-// simplego sends a DotGeneral to its fast packed GEMM (packgemm, AVX-512
-// under GOEXPERIMENT=simd) only in "matmul order", which requires the
+// simplego sends a DotGeneral to packgemm, where mnemo's GEMM is registered
+// (embed/kernels), only in "matmul order", which requires the
 // left operand to have rank ≤ 2 plus batch axes; the [batch, seq, hidden]
 // activations of a BERT linear layer never qualify and fall to the
 // normalized or blocked paths, which re-lay-out the weights on every call

@@ -5,10 +5,11 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+	"os"
 	"strings"
 
-	"golang.org/x/sys/cpu"
-
+	"github.com/mnemo-mcp/mnemo/embed/kernels"
+	"github.com/mnemo-mcp/mnemo/embed/kernels/vec"
 	"github.com/mnemo-mcp/mnemo/pkg/config"
 )
 
@@ -45,23 +46,20 @@ func runVersion(_ context.Context, env *runEnv, args []string) error {
 	w := env.stdout
 	fmt.Fprintf(w, "mnemo %s\n", v)
 	fmt.Fprintf(w, "go            %s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
-	exp := settings["GOEXPERIMENT"]
-	switch {
-	case exp == "":
-		exp = "(none): portable matmul kernels"
-	case strings.Contains(exp, "simd"):
-		exp += ": GoMLX AVX-512 matmul kernels compiled in"
+	fmt.Fprintf(w, "kernels       %s (built: %s)\n", kernelLine(), strings.Join(vec.Built(), ", "))
+	if gomlx := moduleVersion("github.com/gomlx/gomlx"); gomlx != "" {
+		ok := "verified"
+		if gomlx != kernels.VerifiedGoMLX {
+			ok = "NOT verified (" + kernels.VerifiedGoMLX + " is): simplego's own kernels"
+		}
+		fmt.Fprintf(w, "GoMLX         %s, %s\n", gomlx, ok)
 	}
-	fmt.Fprintf(w, "GOEXPERIMENT  %s\n", exp)
 	cgo := settings["CGO_ENABLED"]
 	if cgo == "" {
 		cgo = "(unknown)"
 	}
 	fmt.Fprintf(w, "CGO_ENABLED   %s\n", cgo)
-	if runtime.GOARCH == "amd64" {
-		fmt.Fprintf(w, "cpu AVX-512   %v\n", cpu.X86.HasAVX512F)
-	}
-	for _, k := range []string{"-tags", "GOAMD64", "vcs.revision", "vcs.time", "vcs.modified"} {
+	for _, k := range []string{"-tags", "GOEXPERIMENT", "GOAMD64", "GOARM64", "vcs.revision", "vcs.time", "vcs.modified"} {
 		if s, ok := settings[k]; ok && s != "" {
 			fmt.Fprintf(w, "%-13s %s\n", k, s)
 		}
@@ -71,4 +69,34 @@ func runVersion(_ context.Context, env *runEnv, args []string) error {
 		fmt.Fprintf(w, "MNEMO_MODEL   %s\n", cfg.Model)
 	}
 	return nil
+}
+
+// kernelLine says which kernel set this CPU runs, and the cap
+// MNEMO_KERNELS puts on it.
+func kernelLine() string {
+	best := vec.Best()
+	switch v := os.Getenv("MNEMO_KERNELS"); v {
+	case "", "auto":
+		return best + " on this CPU"
+	case "off":
+		return "simplego's own (MNEMO_KERNELS=off; this CPU runs " + best + ")"
+	default:
+		return v + " (MNEMO_KERNELS; this CPU runs " + best + ")"
+	}
+}
+
+func moduleVersion(path string) string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	for _, d := range bi.Deps {
+		if d.Path == path {
+			if d.Replace != nil {
+				return d.Version + " => " + d.Replace.Path + " " + d.Replace.Version
+			}
+			return d.Version
+		}
+	}
+	return ""
 }

@@ -187,8 +187,8 @@ func (r *Report) checkModel(ctx context.Context, o Options) {
 	r.add("model", OK, "", "%s: %d dims, loaded in %s, %s", info.ModelID, info.Dims, info.LoadTime.Round(time.Millisecond), verified)
 	m.Kernels = info.Kernels
 	if info.KernelsDegraded {
-		r.add("engine", Warn, "install with: GOEXPERIMENT=simd CGO_ENABLED=0 go install github.com/mnemo-mcp/mnemo/cmd/mnemo@latest (Go ≥ 1.26); if it was, report `mnemo version` and mnemo.log's warning",
-			"%s", info.Kernels)
+		fix := "this CPU could run faster kernels than the ones running; unset MNEMO_KERNELS if it is set, otherwise report `mnemo version` and mnemo.log's warning"
+		r.add("engine", Warn, fix, "%s", info.Kernels)
 	} else {
 		r.add("engine", OK, "", "%s", info.Kernels)
 	}

@@ -1,13 +1,10 @@
-//go:build amd64 && goexperiment.simd
-
-package fastops
+package kernels
 
 import (
-	"simd/archsimd"
-
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/mnemo-mcp/mnemo/embed/kernels/vec"
 )
 
 // denseExec: the step after a dense layer's matmul, y = act(x·W + bias),
@@ -42,33 +39,9 @@ func denseExec(prev executor) executor {
 		rows := len(x) / max(cols, 1)
 		parallel(rows, len(x), func(from, to int) {
 			for r := from; r < to; r++ {
-				denseRow(x[r*cols:(r+1)*cols], y[r*cols:(r+1)*cols], bias, gelu)
+				vec.Dense(x[r*cols:(r+1)*cols], y[r*cols:(r+1)*cols], bias, gelu)
 			}
 		})
 		return out, nil
-	}
-}
-
-func denseRow(x, y, bias []float32, gelu bool) {
-	i := 0
-	for ; i+16 <= len(x); i += 16 {
-		v := archsimd.LoadFloat32x16(vec(x[i:]))
-		if bias != nil {
-			v = v.Add(archsimd.LoadFloat32x16(vec(bias[i:])))
-		}
-		if gelu {
-			v = gelu16(v)
-		}
-		v.Store(vec(y[i:]))
-	}
-	for ; i < len(x); i++ {
-		v := x[i]
-		if bias != nil {
-			v += bias[i]
-		}
-		if gelu {
-			v = gelu32(v)
-		}
-		y[i] = v
 	}
 }

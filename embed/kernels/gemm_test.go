@@ -1,30 +1,31 @@
-//go:build amd64 && goexperiment.simd
-
-package embed
+package kernels
 
 import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"reflect"
+	"runtime/debug"
+	"slices"
 	"strings"
 	"testing"
 
-	"simd/archsimd"
-
 	"github.com/gomlx/gomlx/backends/simplego/packgemm"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	"github.com/mnemo-mcp/mnemo/internal/testmodels"
 )
 
-func TestSmallGEMM(t *testing.T) {
-	if !archsimd.X86.AVX512() {
-		t.Skip("no AVX-512")
-	}
+func TestGEMM(t *testing.T) {
+	installed(t)
 	regs := packgemm.DTypeToGEMM[packgemm.DTypePair{Input: dtypes.Float32, Output: dtypes.Float32}]
-	if len(regs) == 0 || regs[0].Name != "mnemo AVX512" {
-		t.Fatalf("small-M GEMM not registered first: %+v", regs)
+	if len(regs) == 0 || regs[0].Name != gemmName {
+		t.Fatalf("mnemo's GEMM not registered first: %+v", regs)
 	}
+	forEachLevel(t, testGEMM)
+}
+
+func testGEMM(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, c := range [][4]int{{1, 1, 32, 1}, {1, 12, 384, 384}, {1, 13, 1536, 384}, {2, 7, 64, 33}, {1, 32, 1152, 384}, {3, 4, 96, 128}, {2, 300, 64, 96}, {1, 1280, 384, 77},
 		// widths not a multiple of 32: attention over a few tokens
@@ -42,7 +43,7 @@ func TestSmallGEMM(t *testing.T) {
 		for i := range out {
 			out[i] = float32(math.NaN()) // every element must be written
 		}
-		smallGEMM(lhs, rhs, out, batch, m, n, k)
+		gemm(lhs, rhs, out, batch, m, n, k)
 		for b := range batch {
 			for i := range m {
 				for j := range n {
@@ -60,9 +61,9 @@ func TestSmallGEMM(t *testing.T) {
 	}
 }
 
-// BenchmarkSmallGEMM measures the kernel alone on MiniLM's shapes
+// BenchmarkGEMM measures the kernel alone on MiniLM's shapes
 // (m rows × k → n): report GFLOPS.
-func BenchmarkSmallGEMM(b *testing.B) {
+func BenchmarkGEMM(b *testing.B) {
 	for _, c := range [][4]int{{1, 12, 384, 384}, {1, 12, 384, 1536}, {1, 12, 1536, 384}, {1, 2048, 384, 384}, {1, 2048, 384, 1536}, {1, 2048, 1536, 384}, {1, 1280, 384, 384}, {1, 1280, 1536, 384},
 		{96, 256, 32, 256}, {96, 256, 256, 32}} { // attention scores and context, 8 × 256 tokens
 		batch, m, k, n := c[0], c[1], c[2], c[3]
@@ -77,7 +78,7 @@ func BenchmarkSmallGEMM(b *testing.B) {
 				rhs[i] = float32(i%5) * 0.1
 			}
 			for b.Loop() {
-				smallGEMM(lhs, rhs, out, batch, m, n, k)
+				gemm(lhs, rhs, out, batch, m, n, k)
 			}
 			b.ReportMetric(float64(2*batch*m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
 		})
@@ -85,12 +86,14 @@ func BenchmarkSmallGEMM(b *testing.B) {
 }
 
 func TestPackedWeightGEMM(t *testing.T) {
-	if !archsimd.X86.AVX512() {
-		t.Skip("no AVX-512")
-	}
-	gemm := packgemm.DTypeToGEMM[packgemm.DTypePair{Input: dtypes.Float32, Output: dtypes.Float32}][0].GEMMFn
+	installed(t)
+	forEachLevel(t, testPackedWeightGEMM)
+}
+
+func testPackedWeightGEMM(t *testing.T) {
+	registered := packgemm.DTypeToGEMM[packgemm.DTypePair{Input: dtypes.Float32, Output: dtypes.Float32}][0].GEMMFn
 	call := func(alpha, beta float32, lhs, rhs, out []float32, m, n, k int) error {
-		fn := reflect.ValueOf(gemm)
+		fn := reflect.ValueOf(registered)
 		args := []reflect.Value{reflect.ValueOf(alpha), reflect.ValueOf(beta), reflect.ValueOf(lhs), reflect.ValueOf(rhs),
 			reflect.ValueOf(1), reflect.ValueOf(m), reflect.ValueOf(n), reflect.ValueOf(k), reflect.ValueOf(out)}
 		for i := 9; i < fn.Type().NumIn(); i++ {
@@ -102,7 +105,7 @@ func TestPackedWeightGEMM(t *testing.T) {
 		return nil
 	}
 	rng := rand.New(rand.NewPCG(5, 6))
-	for _, c := range [][3]int{{12, 384, 384}, {1, 64, 96}, {7, 33, 64}, {300, 128, 1536}} {
+	for _, c := range [][3]int{{12, 384, 384}, {1, 64, 96}, {7, 33, 64}, {300, 128, 1536}, {2, 5, 32}} {
 		m, k, n := c[0], c[1], c[2]
 		lhs, w := make([]float32, m*k), make([]float32, k*n)
 		for i := range lhs {
@@ -112,8 +115,8 @@ func TestPackedWeightGEMM(t *testing.T) {
 			w[i] = rng.Float32()*2 - 1
 		}
 		want := make([]float32, m*n)
-		smallGEMM(lhs, w, want, 1, m, n, k)
-		release, ok := packWeight(w, k, n)
+		gemm(lhs, w, want, 1, m, n, k)
+		release, ok := PackWeight(w, k, n)
 		if !ok {
 			t.Fatalf("%v: not packed", c)
 		}
@@ -145,39 +148,52 @@ func TestPackedWeightGEMM(t *testing.T) {
 	}
 }
 
-// The model's 36 linear-layer weights are packed at load, and released
-// with the engine.
-func TestModelWeightsPacked(t *testing.T) {
-	if !archsimd.X86.AVX512() {
-		t.Skip("no AVX-512")
-	}
-	before := len(packedMap())
-	e := loadTest(t, Options{Model: testmodels.Dir(t, testmodels.MiniLM)})
-	rt, err := e.acquire(t.Context())
+// TestGoModPinsVerifiedGoMLX: a test binary's build info lists no
+// modules, so the version guard is checked against go.mod here; a GoMLX
+// upgrade fails this test until the kernels are verified again.
+func TestGoModPinsVerifiedGoMLX(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "go.mod"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.mu.RUnlock()
-	if rt.packedWeights != 36 {
-		t.Fatalf("%d weights packed, want 36 (6 layers × Q, K, V, output, FFN in, FFN out)", rt.packedWeights)
+	found := false
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if slices.Contains(f, "replace") || slices.Contains(f, "=>") {
+			if slices.Contains(f, gomlxModule) {
+				t.Fatalf("go.mod replaces %s: %s", gomlxModule, line)
+			}
+		}
+		if len(f) >= 2 && f[0] == gomlxModule || len(f) >= 3 && f[0] == "require" && f[1] == gomlxModule {
+			if f[0] == "require" {
+				f = f[1:]
+			}
+			if f[1] != VerifiedGoMLX {
+				t.Fatalf("go.mod requires %s %s; the kernels are verified against %s", gomlxModule, f[1], VerifiedGoMLX)
+			}
+			found = true
+		}
 	}
-	if info := e.Info(); info.KernelsDegraded || !strings.Contains(info.Kernels, "36 weights packed") || !strings.Contains(info.Kernels, "vectorised executors") {
-		t.Fatalf("Info().Kernels = %q (degraded %v)", info.Kernels, info.KernelsDegraded)
-	}
-	if got := len(packedMap()); got != before+36 {
-		t.Fatalf("%d registered, want %d", got, before+36)
-	}
-	if err := e.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if got := len(packedMap()); got != before {
-		t.Fatalf("%d registered after Close, want %d", got, before)
+	if !found {
+		t.Fatalf("go.mod does not require %s", gomlxModule)
 	}
 }
 
-func packedMap() map[*float32]packedInfo {
-	if m := packedWeights.Load(); m != nil {
-		return *m
+func TestCheckGoMLX(t *testing.T) {
+	mod := func(v string, repl *debug.Module) *debug.BuildInfo {
+		return &debug.BuildInfo{Deps: []*debug.Module{{Path: "golang.org/x/sys", Version: "v0.49.0"}, {Path: gomlxModule, Version: v, Replace: repl}}}
 	}
-	return nil
+	if err := checkGoMLX(mod(VerifiedGoMLX, nil)); err != nil {
+		t.Fatalf("verified version refused: %v", err)
+	}
+	for name, bi := range map[string]*debug.BuildInfo{
+		"other version": mod("v0.28.0", nil),
+		"replaced":      mod(VerifiedGoMLX, &debug.Module{Path: "../gomlx"}),
+		"missing":       {Deps: []*debug.Module{{Path: "golang.org/x/sys", Version: "v0.49.0"}}},
+		"no build info": nil,
+	} {
+		if err := checkGoMLX(bi); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
 }

@@ -1,21 +1,20 @@
-//go:build amd64 && goexperiment.simd
-
-package fastops
+package kernels
 
 import (
-	"simd/archsimd"
 	"slices"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/mnemo-mcp/mnemo/embed/kernels/vec"
 )
 
 // binaryExec: Add, Sub, Mul and Div on float32 operands of the output's
 // rank, each either the output's shape or broadcast along some axes.
 // The result is bit-identical to simplego's (the same float32 IEEE op per
 // element); only the loop differs: rows of the output's last axis, each
-// operand a vector or (last axis 1) a scalar for the row, 16 lanes a step.
+// operand a vector or (last axis 1) a scalar for the row, vec.Binary
+// a row at a time.
 func binaryExec(op backends.OpType, prev executor) executor {
 	return func(b *simplego.Backend, n *simplego.Node, in []*simplego.Buffer, owned []bool) (*simplego.Buffer, error) {
 		if len(in) != 2 {
@@ -145,51 +144,10 @@ func rowOffsets(s, o shapes.Shape) func(r int) int {
 // binaryRow computes y = a op c over one row; a scalar operand is its
 // slice's first element.
 func binaryRow(op backends.OpType, y, a, c []float32, aScalar, cScalar bool) {
-	var va, vc archsimd.Float32x16
-	if aScalar {
-		va = archsimd.BroadcastFloat32x16(a[0])
-	}
-	if cScalar {
-		vc = archsimd.BroadcastFloat32x16(c[0])
-	}
-	i := 0
-	for ; i+16 <= len(y); i += 16 {
-		if !aScalar {
-			va = archsimd.LoadFloat32x16(vec(a[i:]))
-		}
-		if !cScalar {
-			vc = archsimd.LoadFloat32x16(vec(c[i:]))
-		}
-		var v archsimd.Float32x16
-		switch op {
-		case backends.OpTypeAdd:
-			v = va.Add(vc)
-		case backends.OpTypeSub:
-			v = va.Sub(vc)
-		case backends.OpTypeMul:
-			v = va.Mul(vc)
-		default:
-			v = va.Div(vc)
-		}
-		v.Store(vec(y[i:]))
-	}
-	for ; i < len(y); i++ {
-		x, z := a[0], c[0]
-		if !aScalar {
-			x = a[i]
-		}
-		if !cScalar {
-			z = c[i]
-		}
-		switch op {
-		case backends.OpTypeAdd:
-			y[i] = x + z
-		case backends.OpTypeSub:
-			y[i] = x - z
-		case backends.OpTypeMul:
-			y[i] = x * z
-		default:
-			y[i] = x / z
-		}
-	}
+	vec.Binary(vecOp[op], y, a, c, aScalar, cScalar)
+}
+
+var vecOp = map[backends.OpType]vec.Op{
+	backends.OpTypeAdd: vec.Add, backends.OpTypeSub: vec.Sub,
+	backends.OpTypeMul: vec.Mul, backends.OpTypeDiv: vec.Div,
 }

@@ -1,12 +1,9 @@
-//go:build amd64 && goexperiment.simd
-
-package fastops
+package kernels
 
 import (
-	"simd/archsimd"
-
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
+	"github.com/mnemo-mcp/mnemo/embed/kernels/vec"
 )
 
 // reduceSumExec: ReduceSum over trailing axes (LayerNorm's mean and
@@ -33,7 +30,7 @@ func reduceSumExec(prev executor) executor {
 		hit(backends.OpTypeReduceSum)
 		parallel(len(y), len(x), func(from, to int) {
 			for r := from; r < to; r++ {
-				y[r] = sum(x[r*run : (r+1)*run])
+				y[r] = vec.Sum(x[r*run : (r+1)*run])
 			}
 		})
 		return out, nil
@@ -51,17 +48,4 @@ func trailing(axes []int, rank int) bool {
 		seen[a] = true
 	}
 	return true
-}
-
-func sum(x []float32) float32 {
-	i := 0
-	vs := vZero
-	for ; i+16 <= len(x); i += 16 {
-		vs = vs.Add(archsimd.LoadFloat32x16(vec(x[i:])))
-	}
-	s := hsum(vs)
-	for ; i < len(x); i++ {
-		s += x[i]
-	}
-	return s
 }

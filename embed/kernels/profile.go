@@ -1,6 +1,4 @@
-//go:build amd64 && goexperiment.simd
-
-package fastops
+package kernels
 
 import (
 	"fmt"
