@@ -6,8 +6,8 @@ import (
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	"github.com/mnemo-mcp/mnemo/embed/kernels"
 	gomlxcontext "github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/mnemo-mcp/mnemo/embed/kernels"
 )
 
 // packMatmulWeights packs, in place, every weight that the graph uses

@@ -3,9 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"runtime"
 	"runtime/debug"
-	"os"
 	"strings"
 
 	"github.com/mnemo-mcp/mnemo/embed/kernels"
