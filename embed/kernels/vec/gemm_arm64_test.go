@@ -10,10 +10,10 @@ import (
 	"unsafe"
 )
 
-// guarded returns n float32s that end exactly where an inaccessible page
+// gemmGuarded returns n float32s that end exactly where an inaccessible page
 // begins, so reading or writing one element past the end faults; free
 // unmaps it.
-func guarded(t *testing.T, n int) (s []float32, free func()) {
+func gemmGuarded(t *testing.T, n int) (s []float32, free func()) {
 	t.Helper()
 	pg := syscall.Getpagesize()
 	data := (n*4 + pg - 1) / pg * pg
@@ -41,9 +41,9 @@ func TestGemmNEONBounds(t *testing.T) {
 			for _, k := range []int{1, 2, 3, 4, 5, 7, 8, 9, 17} {
 				for _, pad := range [][3]int{{0, 0, 0}, {3, 5, 2}, {1, 16 - w, 0}} {
 					ldl, ldr, ldo := k+pad[0], w+pad[1], w+pad[2]
-					l, freeL := guarded(t, (m-1)*ldl+k)
-					r, freeR := guarded(t, (k-1)*ldr+w)
-					o, freeO := guarded(t, (m-1)*ldo+w)
+					l, freeL := gemmGuarded(t, (m-1)*ldl+k)
+					r, freeR := gemmGuarded(t, (k-1)*ldr+w)
+					o, freeO := gemmGuarded(t, (m-1)*ldo+w)
 					for i := range l {
 						l[i] = nan
 						if i%ldl < k {
