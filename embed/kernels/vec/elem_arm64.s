@@ -4,7 +4,7 @@
 // tails in scalar Go with math.go's formulas). Each loop takes 2–4
 // vectors per iteration, then single vectors for the rest.
 //
-// Registers: R0–R6 and V0–V31 only (never R18, reserved on Apple
+// Registers: R0–R5 and V0–V31 only (never R18, reserved on Apple
 // platforms, nor R26–R30). All leaf functions without a frame.
 //
 // Go's arm64 assembler (1.26) has VFMLA, VFMLS, VLD1/VST1, VLD4R, VDUP,
