@@ -186,7 +186,9 @@ func Built() []string {
 	pickBest()
 	var out []string
 	for _, i := range impls {
-		out = append(out, i.name)
+		if i == genericImpl || len(i.missing()) < numKernels {
+			out = append(out, i.name)
+		}
 	}
 	return out
 }
