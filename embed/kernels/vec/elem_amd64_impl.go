@@ -7,7 +7,7 @@ package vec
 // They take any n > 0 and do a row's last n mod 16 (or 8) elements with
 // masked loads and stores, so vl is 1: no element goes to the scalar tail.
 
-//go:generate sh -c "cd ../asm && go run ./elem -out ../vec/elem_amd64.s -stubs ../vec/elem_amd64.go -pkg vec"
+//go:generate go run -C ../asm ./elem -out ../vec/elem_amd64.s -stubs ../vec/elem_amd64.go -pkg vec
 
 func init() {
 	avx512.vl = 1
