@@ -445,14 +445,38 @@ scaleAVX512_x1:
 	JMP     scaleAVX512_x1
 
 scaleAVX512_tail:
-	TESTQ     CX, CX
-	JZ        scaleAVX512_done
-	LEAQ      elemkmask<>+0(SB), DX
-	KMOVW     (DX)(CX*2), K1
-	VMOVUPS.Z (AX), K1, Z1
-	VMULPS    Z1, Z0, Z0
-	VMOVUPS   Z0, K1, (AX)
+	TESTQ         CX, CX
+	JZ            scaleAVX512_done
+	LEAQ          elemkmask<>+0(SB), DX
+	KMOVW         (DX)(CX*2), K1
+	VMOVUPS.Z     (AX), K1, Z1
+	VMULPS        Z1, Z0, Z0
+	TESTQ         $0x00000008, CX
+	JZ            tail1_4
+	VMOVUPS       Y0, (AX)
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	ADDQ          $0x00000020, AX
 
+tail1_4:
+	TESTQ        $0x00000004, CX
+	JZ           tail1_2
+	VMOVUPS      X0, (AX)
+	VEXTRACTF128 $0x01, Y0, X0
+	ADDQ         $0x00000010, AX
+
+tail1_2:
+	TESTQ    $0x00000002, CX
+	JZ       tail1_1
+	VMOVLPS  X0, (AX)
+	VMOVHLPS X0, X0, X0
+	ADDQ     $0x00000008, AX
+
+tail1_1:
+	TESTQ  $0x00000001, CX
+	JZ     tail1_0
+	VMOVSS X0, (AX)
+
+tail1_0:
 scaleAVX512_done:
 	VZEROUPPER
 	RET
@@ -607,31 +631,56 @@ expSubAVX512_x1:
 	JMP         expSubAVX512_x1
 
 expSubAVX512_tail:
-	TESTQ       DX, DX
-	JZ          expSubAVX512_done
-	LEAQ        elemkmask<>+0(SB), BX
-	KMOVW       (BX)(DX*2), K1
-	VMOVUPS.Z   (AX), K1, Z16
-	VSUBPS      Z0, Z16, Z16
-	VMAXPS      Z16, Z1, Z16
-	VMINPS      Z16, Z2, Z16
-	VMOVAPS     Z16, Z0
-	VFMADD213PS Z4, Z3, Z0
-	VSUBPS      Z4, Z0, Z0
-	VFMADD231PS Z5, Z0, Z16
-	VFMADD231PS Z6, Z0, Z16
-	VMOVAPS     Z7, Z1
-	VFMADD213PS Z8, Z16, Z1
-	VFMADD213PS Z9, Z16, Z1
-	VFMADD213PS Z10, Z16, Z1
-	VFMADD213PS Z11, Z16, Z1
-	VFMADD213PS Z12, Z16, Z1
-	VFMADD213PS Z13, Z16, Z1
-	VFMADD213PS Z13, Z16, Z1
-	VSCALEFPS   Z0, Z1, Z1
-	VADDPS      Z1, Z14, K1, Z14
-	VMOVUPS     Z1, K1, (CX)
+	TESTQ         DX, DX
+	JZ            expSubAVX512_done
+	LEAQ          elemkmask<>+0(SB), BX
+	KMOVW         (BX)(DX*2), K1
+	VMOVUPS.Z     (AX), K1, Z16
+	VSUBPS        Z0, Z16, Z16
+	VMAXPS        Z16, Z1, Z16
+	VMINPS        Z16, Z2, Z16
+	VMOVAPS       Z16, Z0
+	VFMADD213PS   Z4, Z3, Z0
+	VSUBPS        Z4, Z0, Z0
+	VFMADD231PS   Z5, Z0, Z16
+	VFMADD231PS   Z6, Z0, Z16
+	VMOVAPS       Z7, Z1
+	VFMADD213PS   Z8, Z16, Z1
+	VFMADD213PS   Z9, Z16, Z1
+	VFMADD213PS   Z10, Z16, Z1
+	VFMADD213PS   Z11, Z16, Z1
+	VFMADD213PS   Z12, Z16, Z1
+	VFMADD213PS   Z13, Z16, Z1
+	VFMADD213PS   Z13, Z16, Z1
+	VSCALEFPS     Z0, Z1, Z1
+	VADDPS        Z1, Z14, K1, Z14
+	MOVQ          CX, AX
+	TESTQ         $0x00000008, DX
+	JZ            tail2_4
+	VMOVUPS       Y1, (AX)
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	ADDQ          $0x00000020, AX
 
+tail2_4:
+	TESTQ        $0x00000004, DX
+	JZ           tail2_2
+	VMOVUPS      X1, (AX)
+	VEXTRACTF128 $0x01, Y1, X1
+	ADDQ         $0x00000010, AX
+
+tail2_2:
+	TESTQ    $0x00000002, DX
+	JZ       tail2_1
+	VMOVLPS  X1, (AX)
+	VMOVHLPS X1, X1, X1
+	ADDQ     $0x00000008, AX
+
+tail2_1:
+	TESTQ  $0x00000001, DX
+	JZ     tail2_0
+	VMOVSS X1, (AX)
+
+tail2_0:
 expSubAVX512_done:
 	VADDPS        Z15, Z14, Z14
 	VEXTRACTF64X4 $0x01, Z14, Y0
@@ -766,33 +815,58 @@ geluAVX512_x1:
 	JMP         geluAVX512_x1
 
 geluAVX512_tail:
-	TESTQ       DX, DX
-	JZ          geluAVX512_done
-	LEAQ        elemkmask<>+0(SB), BX
-	KMOVW       (BX)(DX*2), K1
-	VMOVUPS.Z   (AX), K1, Z16
-	VMULPS      Z2, Z16, Z2
-	VMAXPS      Z2, Z0, Z2
-	VMINPS      Z2, Z1, Z2
-	VMULPS      Z2, Z2, Z0
-	VMOVAPS     Z4, Z1
-	VFMADD213PS Z5, Z0, Z1
-	VFMADD213PS Z6, Z0, Z1
-	VFMADD213PS Z7, Z0, Z1
-	VFMADD213PS Z8, Z0, Z1
-	VFMADD213PS Z9, Z0, Z1
-	VFMADD213PS Z10, Z0, Z1
-	VMOVAPS     Z11, Z4
-	VFMADD213PS Z12, Z0, Z4
-	VFMADD213PS Z13, Z0, Z4
-	VFMADD213PS Z14, Z0, Z4
-	VFMADD213PS Z15, Z0, Z4
-	VFMADD213PS Z4, Z2, Z1
-	VDIVPS      Z4, Z1, Z1
-	VMULPS      Z3, Z16, Z2
-	VMULPS      Z1, Z2, Z2
-	VMOVUPS     Z2, K1, (CX)
+	TESTQ         DX, DX
+	JZ            geluAVX512_done
+	LEAQ          elemkmask<>+0(SB), BX
+	KMOVW         (BX)(DX*2), K1
+	VMOVUPS.Z     (AX), K1, Z16
+	VMULPS        Z2, Z16, Z2
+	VMAXPS        Z2, Z0, Z2
+	VMINPS        Z2, Z1, Z2
+	VMULPS        Z2, Z2, Z0
+	VMOVAPS       Z4, Z1
+	VFMADD213PS   Z5, Z0, Z1
+	VFMADD213PS   Z6, Z0, Z1
+	VFMADD213PS   Z7, Z0, Z1
+	VFMADD213PS   Z8, Z0, Z1
+	VFMADD213PS   Z9, Z0, Z1
+	VFMADD213PS   Z10, Z0, Z1
+	VMOVAPS       Z11, Z4
+	VFMADD213PS   Z12, Z0, Z4
+	VFMADD213PS   Z13, Z0, Z4
+	VFMADD213PS   Z14, Z0, Z4
+	VFMADD213PS   Z15, Z0, Z4
+	VFMADD213PS   Z4, Z2, Z1
+	VDIVPS        Z4, Z1, Z1
+	VMULPS        Z3, Z16, Z2
+	VMULPS        Z1, Z2, Z2
+	MOVQ          CX, AX
+	TESTQ         $0x00000008, DX
+	JZ            tail3_4
+	VMOVUPS       Y2, (AX)
+	VEXTRACTF64X4 $0x01, Z2, Y2
+	ADDQ          $0x00000020, AX
 
+tail3_4:
+	TESTQ        $0x00000004, DX
+	JZ           tail3_2
+	VMOVUPS      X2, (AX)
+	VEXTRACTF128 $0x01, Y2, X2
+	ADDQ         $0x00000010, AX
+
+tail3_2:
+	TESTQ    $0x00000002, DX
+	JZ       tail3_1
+	VMOVLPS  X2, (AX)
+	VMOVHLPS X2, X2, X2
+	ADDQ     $0x00000008, AX
+
+tail3_1:
+	TESTQ  $0x00000001, DX
+	JZ     tail3_0
+	VMOVSS X2, (AX)
+
+tail3_0:
 geluAVX512_done:
 	VZEROUPPER
 	RET
@@ -923,35 +997,60 @@ biasGeluAVX512_x1:
 	JMP         biasGeluAVX512_x1
 
 biasGeluAVX512_tail:
-	TESTQ       BX, BX
-	JZ          biasGeluAVX512_done
-	LEAQ        elemkmask<>+0(SB), SI
-	KMOVW       (SI)(BX*2), K1
-	VMOVUPS.Z   (CX), K1, Z16
-	VMOVUPS.Z   (AX), K1, Z17
-	VADDPS      Z17, Z16, Z16
-	VMULPS      Z2, Z16, Z2
-	VMAXPS      Z2, Z0, Z2
-	VMINPS      Z2, Z1, Z2
-	VMULPS      Z2, Z2, Z0
-	VMOVAPS     Z4, Z1
-	VFMADD213PS Z5, Z0, Z1
-	VFMADD213PS Z6, Z0, Z1
-	VFMADD213PS Z7, Z0, Z1
-	VFMADD213PS Z8, Z0, Z1
-	VFMADD213PS Z9, Z0, Z1
-	VFMADD213PS Z10, Z0, Z1
-	VMOVAPS     Z11, Z4
-	VFMADD213PS Z12, Z0, Z4
-	VFMADD213PS Z13, Z0, Z4
-	VFMADD213PS Z14, Z0, Z4
-	VFMADD213PS Z15, Z0, Z4
-	VFMADD213PS Z4, Z2, Z1
-	VDIVPS      Z4, Z1, Z1
-	VMULPS      Z3, Z16, Z2
-	VMULPS      Z1, Z2, Z2
-	VMOVUPS     Z2, K1, (DX)
+	TESTQ         BX, BX
+	JZ            biasGeluAVX512_done
+	LEAQ          elemkmask<>+0(SB), SI
+	KMOVW         (SI)(BX*2), K1
+	VMOVUPS.Z     (CX), K1, Z16
+	VMOVUPS.Z     (AX), K1, Z17
+	VADDPS        Z17, Z16, Z16
+	VMULPS        Z2, Z16, Z2
+	VMAXPS        Z2, Z0, Z2
+	VMINPS        Z2, Z1, Z2
+	VMULPS        Z2, Z2, Z0
+	VMOVAPS       Z4, Z1
+	VFMADD213PS   Z5, Z0, Z1
+	VFMADD213PS   Z6, Z0, Z1
+	VFMADD213PS   Z7, Z0, Z1
+	VFMADD213PS   Z8, Z0, Z1
+	VFMADD213PS   Z9, Z0, Z1
+	VFMADD213PS   Z10, Z0, Z1
+	VMOVAPS       Z11, Z4
+	VFMADD213PS   Z12, Z0, Z4
+	VFMADD213PS   Z13, Z0, Z4
+	VFMADD213PS   Z14, Z0, Z4
+	VFMADD213PS   Z15, Z0, Z4
+	VFMADD213PS   Z4, Z2, Z1
+	VDIVPS        Z4, Z1, Z1
+	VMULPS        Z3, Z16, Z2
+	VMULPS        Z1, Z2, Z2
+	MOVQ          DX, AX
+	TESTQ         $0x00000008, BX
+	JZ            tail4_4
+	VMOVUPS       Y2, (AX)
+	VEXTRACTF64X4 $0x01, Z2, Y2
+	ADDQ          $0x00000020, AX
 
+tail4_4:
+	TESTQ        $0x00000004, BX
+	JZ           tail4_2
+	VMOVUPS      X2, (AX)
+	VEXTRACTF128 $0x01, Y2, X2
+	ADDQ         $0x00000010, AX
+
+tail4_2:
+	TESTQ    $0x00000002, BX
+	JZ       tail4_1
+	VMOVLPS  X2, (AX)
+	VMOVHLPS X2, X2, X2
+	ADDQ     $0x00000008, AX
+
+tail4_1:
+	TESTQ  $0x00000001, BX
+	JZ     tail4_0
+	VMOVSS X2, (AX)
+
+tail4_0:
 biasGeluAVX512_done:
 	VZEROUPPER
 	RET
@@ -998,15 +1097,40 @@ addVVAVX512_x1:
 	JMP     addVVAVX512_x1
 
 addVVAVX512_tail:
-	TESTQ     BX, BX
-	JZ        addVVAVX512_done
-	LEAQ      elemkmask<>+0(SB), SI
-	KMOVW     (SI)(BX*2), K1
-	VMOVUPS.Z (AX), K1, Z0
-	VMOVUPS.Z (CX), K1, Z1
-	VADDPS    Z1, Z0, Z0
-	VMOVUPS   Z0, K1, (DX)
+	TESTQ         BX, BX
+	JZ            addVVAVX512_done
+	LEAQ          elemkmask<>+0(SB), SI
+	KMOVW         (SI)(BX*2), K1
+	VMOVUPS.Z     (AX), K1, Z0
+	VMOVUPS.Z     (CX), K1, Z1
+	VADDPS        Z1, Z0, Z0
+	MOVQ          DX, AX
+	TESTQ         $0x00000008, BX
+	JZ            tail5_4
+	VMOVUPS       Y0, (AX)
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	ADDQ          $0x00000020, AX
 
+tail5_4:
+	TESTQ        $0x00000004, BX
+	JZ           tail5_2
+	VMOVUPS      X0, (AX)
+	VEXTRACTF128 $0x01, Y0, X0
+	ADDQ         $0x00000010, AX
+
+tail5_2:
+	TESTQ    $0x00000002, BX
+	JZ       tail5_1
+	VMOVLPS  X0, (AX)
+	VMOVHLPS X0, X0, X0
+	ADDQ     $0x00000008, AX
+
+tail5_1:
+	TESTQ  $0x00000001, BX
+	JZ     tail5_0
+	VMOVSS X0, (AX)
+
+tail5_0:
 addVVAVX512_done:
 	VZEROUPPER
 	RET
@@ -1051,14 +1175,39 @@ addVSAVX512_x1:
 	JMP     addVSAVX512_x1
 
 addVSAVX512_tail:
-	TESTQ     DX, DX
-	JZ        addVSAVX512_done
-	LEAQ      elemkmask<>+0(SB), BX
-	KMOVW     (BX)(DX*2), K1
-	VMOVUPS.Z (AX), K1, Z1
-	VADDPS    Z0, Z1, Z1
-	VMOVUPS   Z1, K1, (CX)
+	TESTQ         DX, DX
+	JZ            addVSAVX512_done
+	LEAQ          elemkmask<>+0(SB), BX
+	KMOVW         (BX)(DX*2), K1
+	VMOVUPS.Z     (AX), K1, Z1
+	VADDPS        Z0, Z1, Z1
+	MOVQ          CX, AX
+	TESTQ         $0x00000008, DX
+	JZ            tail6_4
+	VMOVUPS       Y1, (AX)
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	ADDQ          $0x00000020, AX
 
+tail6_4:
+	TESTQ        $0x00000004, DX
+	JZ           tail6_2
+	VMOVUPS      X1, (AX)
+	VEXTRACTF128 $0x01, Y1, X1
+	ADDQ         $0x00000010, AX
+
+tail6_2:
+	TESTQ    $0x00000002, DX
+	JZ       tail6_1
+	VMOVLPS  X1, (AX)
+	VMOVHLPS X1, X1, X1
+	ADDQ     $0x00000008, AX
+
+tail6_1:
+	TESTQ  $0x00000001, DX
+	JZ     tail6_0
+	VMOVSS X1, (AX)
+
+tail6_0:
 addVSAVX512_done:
 	VZEROUPPER
 	RET
@@ -1098,14 +1247,39 @@ addSVAVX512_x1:
 	JMP     addSVAVX512_x1
 
 addSVAVX512_tail:
-	TESTQ     DX, DX
-	JZ        addSVAVX512_done
-	LEAQ      elemkmask<>+0(SB), BX
-	KMOVW     (BX)(DX*2), K1
-	VMOVUPS.Z (AX), K1, Z1
-	VADDPS    Z1, Z0, Z0
-	VMOVUPS   Z0, K1, (CX)
+	TESTQ         DX, DX
+	JZ            addSVAVX512_done
+	LEAQ          elemkmask<>+0(SB), BX
+	KMOVW         (BX)(DX*2), K1
+	VMOVUPS.Z     (AX), K1, Z1
+	VADDPS        Z1, Z0, Z0
+	MOVQ          CX, AX
+	TESTQ         $0x00000008, DX
+	JZ            tail7_4
+	VMOVUPS       Y0, (AX)
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	ADDQ          $0x00000020, AX
 
+tail7_4:
+	TESTQ        $0x00000004, DX
+	JZ           tail7_2
+	VMOVUPS      X0, (AX)
+	VEXTRACTF128 $0x01, Y0, X0
+	ADDQ         $0x00000010, AX
+
+tail7_2:
+	TESTQ    $0x00000002, DX
+	JZ       tail7_1
+	VMOVLPS  X0, (AX)
+	VMOVHLPS X0, X0, X0
+	ADDQ     $0x00000008, AX
+
+tail7_1:
+	TESTQ  $0x00000001, DX
+	JZ     tail7_0
+	VMOVSS X0, (AX)
+
+tail7_0:
 addSVAVX512_done:
 	VZEROUPPER
 	RET
@@ -1152,15 +1326,40 @@ subVVAVX512_x1:
 	JMP     subVVAVX512_x1
 
 subVVAVX512_tail:
-	TESTQ     BX, BX
-	JZ        subVVAVX512_done
-	LEAQ      elemkmask<>+0(SB), SI
-	KMOVW     (SI)(BX*2), K1
-	VMOVUPS.Z (AX), K1, Z0
-	VMOVUPS.Z (CX), K1, Z1
-	VSUBPS    Z1, Z0, Z0
-	VMOVUPS   Z0, K1, (DX)
+	TESTQ         BX, BX
+	JZ            subVVAVX512_done
+	LEAQ          elemkmask<>+0(SB), SI
+	KMOVW         (SI)(BX*2), K1
+	VMOVUPS.Z     (AX), K1, Z0
+	VMOVUPS.Z     (CX), K1, Z1
+	VSUBPS        Z1, Z0, Z0
+	MOVQ          DX, AX
+	TESTQ         $0x00000008, BX
+	JZ            tail8_4
+	VMOVUPS       Y0, (AX)
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	ADDQ          $0x00000020, AX
 
+tail8_4:
+	TESTQ        $0x00000004, BX
+	JZ           tail8_2
+	VMOVUPS      X0, (AX)
+	VEXTRACTF128 $0x01, Y0, X0
+	ADDQ         $0x00000010, AX
+
+tail8_2:
+	TESTQ    $0x00000002, BX
+	JZ       tail8_1
+	VMOVLPS  X0, (AX)
+	VMOVHLPS X0, X0, X0
+	ADDQ     $0x00000008, AX
+
+tail8_1:
+	TESTQ  $0x00000001, BX
+	JZ     tail8_0
+	VMOVSS X0, (AX)
+
+tail8_0:
 subVVAVX512_done:
 	VZEROUPPER
 	RET
@@ -1205,14 +1404,39 @@ subVSAVX512_x1:
 	JMP     subVSAVX512_x1
 
 subVSAVX512_tail:
-	TESTQ     DX, DX
-	JZ        subVSAVX512_done
-	LEAQ      elemkmask<>+0(SB), BX
-	KMOVW     (BX)(DX*2), K1
-	VMOVUPS.Z (AX), K1, Z1
-	VSUBPS    Z0, Z1, Z1
-	VMOVUPS   Z1, K1, (CX)
+	TESTQ         DX, DX
+	JZ            subVSAVX512_done
+	LEAQ          elemkmask<>+0(SB), BX
+	KMOVW         (BX)(DX*2), K1
+	VMOVUPS.Z     (AX), K1, Z1
+	VSUBPS        Z0, Z1, Z1
+	MOVQ          CX, AX
+	TESTQ         $0x00000008, DX
+	JZ            tail9_4
+	VMOVUPS       Y1, (AX)
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	ADDQ          $0x00000020, AX
 
+tail9_4:
+	TESTQ        $0x00000004, DX
+	JZ           tail9_2
+	VMOVUPS      X1, (AX)
+	VEXTRACTF128 $0x01, Y1, X1
+	ADDQ         $0x00000010, AX
+
+tail9_2:
+	TESTQ    $0x00000002, DX
+	JZ       tail9_1
+	VMOVLPS  X1, (AX)
+	VMOVHLPS X1, X1, X1
+	ADDQ     $0x00000008, AX
+
+tail9_1:
+	TESTQ  $0x00000001, DX
+	JZ     tail9_0
+	VMOVSS X1, (AX)
+
+tail9_0:
 subVSAVX512_done:
 	VZEROUPPER
 	RET
@@ -1252,14 +1476,39 @@ subSVAVX512_x1:
 	JMP     subSVAVX512_x1
 
 subSVAVX512_tail:
-	TESTQ     DX, DX
-	JZ        subSVAVX512_done
-	LEAQ      elemkmask<>+0(SB), BX
-	KMOVW     (BX)(DX*2), K1
-	VMOVUPS.Z (AX), K1, Z1
-	VSUBPS    Z1, Z0, Z0
-	VMOVUPS   Z0, K1, (CX)
+	TESTQ         DX, DX
+	JZ            subSVAVX512_done
+	LEAQ          elemkmask<>+0(SB), BX
+	KMOVW         (BX)(DX*2), K1
+	VMOVUPS.Z     (AX), K1, Z1
+	VSUBPS        Z1, Z0, Z0
+	MOVQ          CX, AX
+	TESTQ         $0x00000008, DX
+	JZ            tail10_4
+	VMOVUPS       Y0, (AX)
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	ADDQ          $0x00000020, AX
 
+tail10_4:
+	TESTQ        $0x00000004, DX
+	JZ           tail10_2
+	VMOVUPS      X0, (AX)
+	VEXTRACTF128 $0x01, Y0, X0
+	ADDQ         $0x00000010, AX
+
+tail10_2:
+	TESTQ    $0x00000002, DX
+	JZ       tail10_1
+	VMOVLPS  X0, (AX)
+	VMOVHLPS X0, X0, X0
+	ADDQ     $0x00000008, AX
+
+tail10_1:
+	TESTQ  $0x00000001, DX
+	JZ     tail10_0
+	VMOVSS X0, (AX)
+
+tail10_0:
 subSVAVX512_done:
 	VZEROUPPER
 	RET
@@ -1306,15 +1555,40 @@ mulVVAVX512_x1:
 	JMP     mulVVAVX512_x1
 
 mulVVAVX512_tail:
-	TESTQ     BX, BX
-	JZ        mulVVAVX512_done
-	LEAQ      elemkmask<>+0(SB), SI
-	KMOVW     (SI)(BX*2), K1
-	VMOVUPS.Z (AX), K1, Z0
-	VMOVUPS.Z (CX), K1, Z1
-	VMULPS    Z1, Z0, Z0
-	VMOVUPS   Z0, K1, (DX)
+	TESTQ         BX, BX
+	JZ            mulVVAVX512_done
+	LEAQ          elemkmask<>+0(SB), SI
+	KMOVW         (SI)(BX*2), K1
+	VMOVUPS.Z     (AX), K1, Z0
+	VMOVUPS.Z     (CX), K1, Z1
+	VMULPS        Z1, Z0, Z0
+	MOVQ          DX, AX
+	TESTQ         $0x00000008, BX
+	JZ            tail11_4
+	VMOVUPS       Y0, (AX)
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	ADDQ          $0x00000020, AX
 
+tail11_4:
+	TESTQ        $0x00000004, BX
+	JZ           tail11_2
+	VMOVUPS      X0, (AX)
+	VEXTRACTF128 $0x01, Y0, X0
+	ADDQ         $0x00000010, AX
+
+tail11_2:
+	TESTQ    $0x00000002, BX
+	JZ       tail11_1
+	VMOVLPS  X0, (AX)
+	VMOVHLPS X0, X0, X0
+	ADDQ     $0x00000008, AX
+
+tail11_1:
+	TESTQ  $0x00000001, BX
+	JZ     tail11_0
+	VMOVSS X0, (AX)
+
+tail11_0:
 mulVVAVX512_done:
 	VZEROUPPER
 	RET
@@ -1359,14 +1633,39 @@ mulVSAVX512_x1:
 	JMP     mulVSAVX512_x1
 
 mulVSAVX512_tail:
-	TESTQ     DX, DX
-	JZ        mulVSAVX512_done
-	LEAQ      elemkmask<>+0(SB), BX
-	KMOVW     (BX)(DX*2), K1
-	VMOVUPS.Z (AX), K1, Z1
-	VMULPS    Z0, Z1, Z1
-	VMOVUPS   Z1, K1, (CX)
+	TESTQ         DX, DX
+	JZ            mulVSAVX512_done
+	LEAQ          elemkmask<>+0(SB), BX
+	KMOVW         (BX)(DX*2), K1
+	VMOVUPS.Z     (AX), K1, Z1
+	VMULPS        Z0, Z1, Z1
+	MOVQ          CX, AX
+	TESTQ         $0x00000008, DX
+	JZ            tail12_4
+	VMOVUPS       Y1, (AX)
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	ADDQ          $0x00000020, AX
 
+tail12_4:
+	TESTQ        $0x00000004, DX
+	JZ           tail12_2
+	VMOVUPS      X1, (AX)
+	VEXTRACTF128 $0x01, Y1, X1
+	ADDQ         $0x00000010, AX
+
+tail12_2:
+	TESTQ    $0x00000002, DX
+	JZ       tail12_1
+	VMOVLPS  X1, (AX)
+	VMOVHLPS X1, X1, X1
+	ADDQ     $0x00000008, AX
+
+tail12_1:
+	TESTQ  $0x00000001, DX
+	JZ     tail12_0
+	VMOVSS X1, (AX)
+
+tail12_0:
 mulVSAVX512_done:
 	VZEROUPPER
 	RET
@@ -1406,14 +1705,39 @@ mulSVAVX512_x1:
 	JMP     mulSVAVX512_x1
 
 mulSVAVX512_tail:
-	TESTQ     DX, DX
-	JZ        mulSVAVX512_done
-	LEAQ      elemkmask<>+0(SB), BX
-	KMOVW     (BX)(DX*2), K1
-	VMOVUPS.Z (AX), K1, Z1
-	VMULPS    Z1, Z0, Z0
-	VMOVUPS   Z0, K1, (CX)
+	TESTQ         DX, DX
+	JZ            mulSVAVX512_done
+	LEAQ          elemkmask<>+0(SB), BX
+	KMOVW         (BX)(DX*2), K1
+	VMOVUPS.Z     (AX), K1, Z1
+	VMULPS        Z1, Z0, Z0
+	MOVQ          CX, AX
+	TESTQ         $0x00000008, DX
+	JZ            tail13_4
+	VMOVUPS       Y0, (AX)
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	ADDQ          $0x00000020, AX
 
+tail13_4:
+	TESTQ        $0x00000004, DX
+	JZ           tail13_2
+	VMOVUPS      X0, (AX)
+	VEXTRACTF128 $0x01, Y0, X0
+	ADDQ         $0x00000010, AX
+
+tail13_2:
+	TESTQ    $0x00000002, DX
+	JZ       tail13_1
+	VMOVLPS  X0, (AX)
+	VMOVHLPS X0, X0, X0
+	ADDQ     $0x00000008, AX
+
+tail13_1:
+	TESTQ  $0x00000001, DX
+	JZ     tail13_0
+	VMOVSS X0, (AX)
+
+tail13_0:
 mulSVAVX512_done:
 	VZEROUPPER
 	RET
@@ -1460,15 +1784,40 @@ divVVAVX512_x1:
 	JMP     divVVAVX512_x1
 
 divVVAVX512_tail:
-	TESTQ     BX, BX
-	JZ        divVVAVX512_done
-	LEAQ      elemkmask<>+0(SB), SI
-	KMOVW     (SI)(BX*2), K1
-	VMOVUPS.Z (AX), K1, Z0
-	VMOVUPS.Z (CX), K1, Z1
-	VDIVPS    Z1, Z0, Z0
-	VMOVUPS   Z0, K1, (DX)
+	TESTQ         BX, BX
+	JZ            divVVAVX512_done
+	LEAQ          elemkmask<>+0(SB), SI
+	KMOVW         (SI)(BX*2), K1
+	VMOVUPS.Z     (AX), K1, Z0
+	VMOVUPS.Z     (CX), K1, Z1
+	VDIVPS        Z1, Z0, Z0
+	MOVQ          DX, AX
+	TESTQ         $0x00000008, BX
+	JZ            tail14_4
+	VMOVUPS       Y0, (AX)
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	ADDQ          $0x00000020, AX
 
+tail14_4:
+	TESTQ        $0x00000004, BX
+	JZ           tail14_2
+	VMOVUPS      X0, (AX)
+	VEXTRACTF128 $0x01, Y0, X0
+	ADDQ         $0x00000010, AX
+
+tail14_2:
+	TESTQ    $0x00000002, BX
+	JZ       tail14_1
+	VMOVLPS  X0, (AX)
+	VMOVHLPS X0, X0, X0
+	ADDQ     $0x00000008, AX
+
+tail14_1:
+	TESTQ  $0x00000001, BX
+	JZ     tail14_0
+	VMOVSS X0, (AX)
+
+tail14_0:
 divVVAVX512_done:
 	VZEROUPPER
 	RET
@@ -1513,14 +1862,39 @@ divVSAVX512_x1:
 	JMP     divVSAVX512_x1
 
 divVSAVX512_tail:
-	TESTQ     DX, DX
-	JZ        divVSAVX512_done
-	LEAQ      elemkmask<>+0(SB), BX
-	KMOVW     (BX)(DX*2), K1
-	VMOVUPS.Z (AX), K1, Z1
-	VDIVPS    Z0, Z1, Z1
-	VMOVUPS   Z1, K1, (CX)
+	TESTQ         DX, DX
+	JZ            divVSAVX512_done
+	LEAQ          elemkmask<>+0(SB), BX
+	KMOVW         (BX)(DX*2), K1
+	VMOVUPS.Z     (AX), K1, Z1
+	VDIVPS        Z0, Z1, Z1
+	MOVQ          CX, AX
+	TESTQ         $0x00000008, DX
+	JZ            tail15_4
+	VMOVUPS       Y1, (AX)
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	ADDQ          $0x00000020, AX
 
+tail15_4:
+	TESTQ        $0x00000004, DX
+	JZ           tail15_2
+	VMOVUPS      X1, (AX)
+	VEXTRACTF128 $0x01, Y1, X1
+	ADDQ         $0x00000010, AX
+
+tail15_2:
+	TESTQ    $0x00000002, DX
+	JZ       tail15_1
+	VMOVLPS  X1, (AX)
+	VMOVHLPS X1, X1, X1
+	ADDQ     $0x00000008, AX
+
+tail15_1:
+	TESTQ  $0x00000001, DX
+	JZ     tail15_0
+	VMOVSS X1, (AX)
+
+tail15_0:
 divVSAVX512_done:
 	VZEROUPPER
 	RET
@@ -1560,14 +1934,39 @@ divSVAVX512_x1:
 	JMP     divSVAVX512_x1
 
 divSVAVX512_tail:
-	TESTQ     DX, DX
-	JZ        divSVAVX512_done
-	LEAQ      elemkmask<>+0(SB), BX
-	KMOVW     (BX)(DX*2), K1
-	VMOVUPS.Z (AX), K1, Z1
-	VDIVPS    Z1, Z0, Z0
-	VMOVUPS   Z0, K1, (CX)
+	TESTQ         DX, DX
+	JZ            divSVAVX512_done
+	LEAQ          elemkmask<>+0(SB), BX
+	KMOVW         (BX)(DX*2), K1
+	VMOVUPS.Z     (AX), K1, Z1
+	VDIVPS        Z1, Z0, Z0
+	MOVQ          CX, AX
+	TESTQ         $0x00000008, DX
+	JZ            tail16_4
+	VMOVUPS       Y0, (AX)
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	ADDQ          $0x00000020, AX
 
+tail16_4:
+	TESTQ        $0x00000004, DX
+	JZ           tail16_2
+	VMOVUPS      X0, (AX)
+	VEXTRACTF128 $0x01, Y0, X0
+	ADDQ         $0x00000010, AX
+
+tail16_2:
+	TESTQ    $0x00000002, DX
+	JZ       tail16_1
+	VMOVLPS  X0, (AX)
+	VMOVHLPS X0, X0, X0
+	ADDQ     $0x00000008, AX
+
+tail16_1:
+	TESTQ  $0x00000001, DX
+	JZ     tail16_0
+	VMOVSS X0, (AX)
+
+tail16_0:
 divSVAVX512_done:
 	VZEROUPPER
 	RET
@@ -1734,17 +2133,34 @@ scaleAVX2_x1:
 	JMP     scaleAVX2_x1
 
 scaleAVX2_tail:
-	TESTQ      CX, CX
-	JZ         scaleAVX2_done
-	MOVQ       CX, DX
-	SHLQ       $0x02, DX
-	NEGQ       DX
-	LEAQ       elemymask<>+0(SB), CX
-	VMOVDQU    32(CX)(DX*1), Y1
-	VMASKMOVPS (AX), Y1, Y2
-	VMULPS     Y2, Y0, Y0
-	VMASKMOVPS Y0, Y1, (AX)
+	TESTQ        CX, CX
+	JZ           scaleAVX2_done
+	MOVQ         CX, BX
+	SHLQ         $0x02, BX
+	NEGQ         BX
+	LEAQ         elemymask<>+0(SB), DX
+	VMOVDQU      32(DX)(BX*1), Y1
+	VMASKMOVPS   (AX), Y1, Y1
+	VMULPS       Y1, Y0, Y0
+	TESTQ        $0x00000004, CX
+	JZ           tail17_2
+	VMOVUPS      X0, (AX)
+	VEXTRACTF128 $0x01, Y0, X0
+	ADDQ         $0x00000010, AX
 
+tail17_2:
+	TESTQ    $0x00000002, CX
+	JZ       tail17_1
+	VMOVLPS  X0, (AX)
+	VMOVHLPS X0, X0, X0
+	ADDQ     $0x00000008, AX
+
+tail17_1:
+	TESTQ  $0x00000001, CX
+	JZ     tail17_0
+	VMOVSS X0, (AX)
+
+tail17_0:
 scaleAVX2_done:
 	VZEROUPPER
 	RET
@@ -1845,37 +2261,55 @@ expSubAVX2_x1:
 	JMP         expSubAVX2_x1
 
 expSubAVX2_tail:
-	TESTQ       DX, DX
-	JZ          expSubAVX2_done
-	MOVQ        DX, BX
-	SHLQ        $0x02, BX
-	NEGQ        BX
-	LEAQ        elemymask<>+0(SB), DX
-	VMOVDQU     32(DX)(BX*1), Y6
-	VMASKMOVPS  (AX), Y6, Y7
-	VSUBPS      Y0, Y7, Y7
-	VMAXPS      Y7, Y1, Y7
-	VMINPS      Y7, Y2, Y7
-	VMOVAPS     Y7, Y0
-	VFMADD213PS elemconst<>+160(SB), Y3, Y0
-	VSUBPS      elemconst<>+160(SB), Y0, Y0
-	VFMADD231PS elemconst<>+192(SB), Y0, Y7
-	VFMADD231PS elemconst<>+224(SB), Y0, Y7
-	VMOVUPS     elemconst<>+416(SB), Y1
-	VFMADD213PS elemconst<>+448(SB), Y7, Y1
-	VFMADD213PS elemconst<>+480(SB), Y7, Y1
-	VFMADD213PS elemconst<>+512(SB), Y7, Y1
-	VFMADD213PS elemconst<>+544(SB), Y7, Y1
-	VFMADD213PS elemconst<>+576(SB), Y7, Y1
-	VFMADD213PS elemconst<>+256(SB), Y7, Y1
-	VFMADD213PS elemconst<>+256(SB), Y7, Y1
-	VCVTPS2DQ   Y0, Y0
-	VPSLLD      $0x17, Y0, Y0
-	VPADDD      Y0, Y1, Y1
-	VANDPS      Y6, Y1, Y1
-	VADDPS      Y1, Y4, Y4
-	VMASKMOVPS  Y1, Y6, (CX)
+	TESTQ        DX, DX
+	JZ           expSubAVX2_done
+	MOVQ         DX, SI
+	SHLQ         $0x02, SI
+	NEGQ         SI
+	LEAQ         elemymask<>+0(SB), BX
+	VMOVDQU      32(BX)(SI*1), Y6
+	VMASKMOVPS   (AX), Y6, Y7
+	VSUBPS       Y0, Y7, Y7
+	VMAXPS       Y7, Y1, Y7
+	VMINPS       Y7, Y2, Y7
+	VMOVAPS      Y7, Y0
+	VFMADD213PS  elemconst<>+160(SB), Y3, Y0
+	VSUBPS       elemconst<>+160(SB), Y0, Y0
+	VFMADD231PS  elemconst<>+192(SB), Y0, Y7
+	VFMADD231PS  elemconst<>+224(SB), Y0, Y7
+	VMOVUPS      elemconst<>+416(SB), Y1
+	VFMADD213PS  elemconst<>+448(SB), Y7, Y1
+	VFMADD213PS  elemconst<>+480(SB), Y7, Y1
+	VFMADD213PS  elemconst<>+512(SB), Y7, Y1
+	VFMADD213PS  elemconst<>+544(SB), Y7, Y1
+	VFMADD213PS  elemconst<>+576(SB), Y7, Y1
+	VFMADD213PS  elemconst<>+256(SB), Y7, Y1
+	VFMADD213PS  elemconst<>+256(SB), Y7, Y1
+	VCVTPS2DQ    Y0, Y0
+	VPSLLD       $0x17, Y0, Y0
+	VPADDD       Y0, Y1, Y1
+	VANDPS       Y6, Y1, Y1
+	VADDPS       Y1, Y4, Y4
+	MOVQ         CX, AX
+	TESTQ        $0x00000004, DX
+	JZ           tail18_2
+	VMOVUPS      X1, (AX)
+	VEXTRACTF128 $0x01, Y1, X1
+	ADDQ         $0x00000010, AX
 
+tail18_2:
+	TESTQ    $0x00000002, DX
+	JZ       tail18_1
+	VMOVLPS  X1, (AX)
+	VMOVHLPS X1, X1, X1
+	ADDQ     $0x00000008, AX
+
+tail18_1:
+	TESTQ  $0x00000001, DX
+	JZ     tail18_0
+	VMOVSS X1, (AX)
+
+tail18_0:
 expSubAVX2_done:
 	VADDPS       Y5, Y4, Y4
 	VEXTRACTF128 $0x01, Y4, X0
@@ -1980,36 +2414,54 @@ geluAVX2_x1:
 	JMP         geluAVX2_x1
 
 geluAVX2_tail:
-	TESTQ       DX, DX
-	JZ          geluAVX2_done
-	MOVQ        DX, BX
-	SHLQ        $0x02, BX
-	NEGQ        BX
-	LEAQ        elemymask<>+0(SB), DX
-	VMOVDQU     32(DX)(BX*1), Y2
-	VMASKMOVPS  (AX), Y2, Y3
-	VMULPS      elemconst<>+320(SB), Y3, Y4
-	VMAXPS      Y4, Y0, Y4
-	VMINPS      Y4, Y1, Y4
-	VMULPS      Y4, Y4, Y0
-	VMOVUPS     elemconst<>+608(SB), Y1
-	VFMADD213PS elemconst<>+640(SB), Y0, Y1
-	VFMADD213PS elemconst<>+672(SB), Y0, Y1
-	VFMADD213PS elemconst<>+704(SB), Y0, Y1
-	VFMADD213PS elemconst<>+736(SB), Y0, Y1
-	VFMADD213PS elemconst<>+768(SB), Y0, Y1
-	VFMADD213PS elemconst<>+800(SB), Y0, Y1
-	VMOVUPS     elemconst<>+832(SB), Y5
-	VFMADD213PS elemconst<>+864(SB), Y0, Y5
-	VFMADD213PS elemconst<>+896(SB), Y0, Y5
-	VFMADD213PS elemconst<>+928(SB), Y0, Y5
-	VFMADD213PS elemconst<>+960(SB), Y0, Y5
-	VFMADD213PS Y5, Y4, Y1
-	VDIVPS      Y5, Y1, Y1
-	VMULPS      elemconst<>+288(SB), Y3, Y4
-	VMULPS      Y1, Y4, Y4
-	VMASKMOVPS  Y4, Y2, (CX)
+	TESTQ        DX, DX
+	JZ           geluAVX2_done
+	MOVQ         DX, SI
+	SHLQ         $0x02, SI
+	NEGQ         SI
+	LEAQ         elemymask<>+0(SB), BX
+	VMOVDQU      32(BX)(SI*1), Y2
+	VMASKMOVPS   (AX), Y2, Y2
+	VMULPS       elemconst<>+320(SB), Y2, Y3
+	VMAXPS       Y3, Y0, Y3
+	VMINPS       Y3, Y1, Y3
+	VMULPS       Y3, Y3, Y0
+	VMOVUPS      elemconst<>+608(SB), Y1
+	VFMADD213PS  elemconst<>+640(SB), Y0, Y1
+	VFMADD213PS  elemconst<>+672(SB), Y0, Y1
+	VFMADD213PS  elemconst<>+704(SB), Y0, Y1
+	VFMADD213PS  elemconst<>+736(SB), Y0, Y1
+	VFMADD213PS  elemconst<>+768(SB), Y0, Y1
+	VFMADD213PS  elemconst<>+800(SB), Y0, Y1
+	VMOVUPS      elemconst<>+832(SB), Y4
+	VFMADD213PS  elemconst<>+864(SB), Y0, Y4
+	VFMADD213PS  elemconst<>+896(SB), Y0, Y4
+	VFMADD213PS  elemconst<>+928(SB), Y0, Y4
+	VFMADD213PS  elemconst<>+960(SB), Y0, Y4
+	VFMADD213PS  Y4, Y3, Y1
+	VDIVPS       Y4, Y1, Y1
+	VMULPS       elemconst<>+288(SB), Y2, Y3
+	VMULPS       Y1, Y3, Y3
+	MOVQ         CX, AX
+	TESTQ        $0x00000004, DX
+	JZ           tail19_2
+	VMOVUPS      X3, (AX)
+	VEXTRACTF128 $0x01, Y3, X3
+	ADDQ         $0x00000010, AX
 
+tail19_2:
+	TESTQ    $0x00000002, DX
+	JZ       tail19_1
+	VMOVLPS  X3, (AX)
+	VMOVHLPS X3, X3, X3
+	ADDQ     $0x00000008, AX
+
+tail19_1:
+	TESTQ  $0x00000001, DX
+	JZ     tail19_0
+	VMOVSS X3, (AX)
+
+tail19_0:
 geluAVX2_done:
 	VZEROUPPER
 	RET
@@ -2112,38 +2564,56 @@ biasGeluAVX2_x1:
 	JMP         biasGeluAVX2_x1
 
 biasGeluAVX2_tail:
-	TESTQ       BX, BX
-	JZ          biasGeluAVX2_done
-	MOVQ        BX, SI
-	SHLQ        $0x02, SI
-	NEGQ        SI
-	LEAQ        elemymask<>+0(SB), BX
-	VMOVDQU     32(BX)(SI*1), Y2
-	VMASKMOVPS  (CX), Y2, Y3
-	VMASKMOVPS  (AX), Y2, Y4
-	VADDPS      Y4, Y3, Y3
-	VMULPS      elemconst<>+320(SB), Y3, Y4
-	VMAXPS      Y4, Y0, Y4
-	VMINPS      Y4, Y1, Y4
-	VMULPS      Y4, Y4, Y0
-	VMOVUPS     elemconst<>+608(SB), Y1
-	VFMADD213PS elemconst<>+640(SB), Y0, Y1
-	VFMADD213PS elemconst<>+672(SB), Y0, Y1
-	VFMADD213PS elemconst<>+704(SB), Y0, Y1
-	VFMADD213PS elemconst<>+736(SB), Y0, Y1
-	VFMADD213PS elemconst<>+768(SB), Y0, Y1
-	VFMADD213PS elemconst<>+800(SB), Y0, Y1
-	VMOVUPS     elemconst<>+832(SB), Y5
-	VFMADD213PS elemconst<>+864(SB), Y0, Y5
-	VFMADD213PS elemconst<>+896(SB), Y0, Y5
-	VFMADD213PS elemconst<>+928(SB), Y0, Y5
-	VFMADD213PS elemconst<>+960(SB), Y0, Y5
-	VFMADD213PS Y5, Y4, Y1
-	VDIVPS      Y5, Y1, Y1
-	VMULPS      elemconst<>+288(SB), Y3, Y4
-	VMULPS      Y1, Y4, Y4
-	VMASKMOVPS  Y4, Y2, (DX)
+	TESTQ        BX, BX
+	JZ           biasGeluAVX2_done
+	MOVQ         BX, DI
+	SHLQ         $0x02, DI
+	NEGQ         DI
+	LEAQ         elemymask<>+0(SB), SI
+	VMOVDQU      32(SI)(DI*1), Y2
+	VMASKMOVPS   (CX), Y2, Y3
+	VMASKMOVPS   (AX), Y2, Y2
+	VADDPS       Y2, Y3, Y3
+	VMULPS       elemconst<>+320(SB), Y3, Y2
+	VMAXPS       Y2, Y0, Y2
+	VMINPS       Y2, Y1, Y2
+	VMULPS       Y2, Y2, Y0
+	VMOVUPS      elemconst<>+608(SB), Y1
+	VFMADD213PS  elemconst<>+640(SB), Y0, Y1
+	VFMADD213PS  elemconst<>+672(SB), Y0, Y1
+	VFMADD213PS  elemconst<>+704(SB), Y0, Y1
+	VFMADD213PS  elemconst<>+736(SB), Y0, Y1
+	VFMADD213PS  elemconst<>+768(SB), Y0, Y1
+	VFMADD213PS  elemconst<>+800(SB), Y0, Y1
+	VMOVUPS      elemconst<>+832(SB), Y4
+	VFMADD213PS  elemconst<>+864(SB), Y0, Y4
+	VFMADD213PS  elemconst<>+896(SB), Y0, Y4
+	VFMADD213PS  elemconst<>+928(SB), Y0, Y4
+	VFMADD213PS  elemconst<>+960(SB), Y0, Y4
+	VFMADD213PS  Y4, Y2, Y1
+	VDIVPS       Y4, Y1, Y1
+	VMULPS       elemconst<>+288(SB), Y3, Y2
+	VMULPS       Y1, Y2, Y2
+	MOVQ         DX, AX
+	TESTQ        $0x00000004, BX
+	JZ           tail20_2
+	VMOVUPS      X2, (AX)
+	VEXTRACTF128 $0x01, Y2, X2
+	ADDQ         $0x00000010, AX
 
+tail20_2:
+	TESTQ    $0x00000002, BX
+	JZ       tail20_1
+	VMOVLPS  X2, (AX)
+	VMOVHLPS X2, X2, X2
+	ADDQ     $0x00000008, AX
+
+tail20_1:
+	TESTQ  $0x00000001, BX
+	JZ     tail20_0
+	VMOVSS X2, (AX)
+
+tail20_0:
 biasGeluAVX2_done:
 	VZEROUPPER
 	RET
@@ -2190,18 +2660,36 @@ addVVAVX2_x1:
 	JMP     addVVAVX2_x1
 
 addVVAVX2_tail:
-	TESTQ      BX, BX
-	JZ         addVVAVX2_done
-	MOVQ       BX, SI
-	SHLQ       $0x02, SI
-	NEGQ       SI
-	LEAQ       elemymask<>+0(SB), BX
-	VMOVDQU    32(BX)(SI*1), Y0
-	VMASKMOVPS (AX), Y0, Y1
-	VMASKMOVPS (CX), Y0, Y2
-	VADDPS     Y2, Y1, Y1
-	VMASKMOVPS Y1, Y0, (DX)
+	TESTQ        BX, BX
+	JZ           addVVAVX2_done
+	MOVQ         BX, DI
+	SHLQ         $0x02, DI
+	NEGQ         DI
+	LEAQ         elemymask<>+0(SB), SI
+	VMOVDQU      32(SI)(DI*1), Y0
+	VMASKMOVPS   (AX), Y0, Y1
+	VMASKMOVPS   (CX), Y0, Y0
+	VADDPS       Y0, Y1, Y1
+	MOVQ         DX, AX
+	TESTQ        $0x00000004, BX
+	JZ           tail21_2
+	VMOVUPS      X1, (AX)
+	VEXTRACTF128 $0x01, Y1, X1
+	ADDQ         $0x00000010, AX
 
+tail21_2:
+	TESTQ    $0x00000002, BX
+	JZ       tail21_1
+	VMOVLPS  X1, (AX)
+	VMOVHLPS X1, X1, X1
+	ADDQ     $0x00000008, AX
+
+tail21_1:
+	TESTQ  $0x00000001, BX
+	JZ     tail21_0
+	VMOVSS X1, (AX)
+
+tail21_0:
 addVVAVX2_done:
 	VZEROUPPER
 	RET
@@ -2246,17 +2734,35 @@ addVSAVX2_x1:
 	JMP     addVSAVX2_x1
 
 addVSAVX2_tail:
-	TESTQ      DX, DX
-	JZ         addVSAVX2_done
-	MOVQ       DX, BX
-	SHLQ       $0x02, BX
-	NEGQ       BX
-	LEAQ       elemymask<>+0(SB), DX
-	VMOVDQU    32(DX)(BX*1), Y1
-	VMASKMOVPS (AX), Y1, Y2
-	VADDPS     Y0, Y2, Y2
-	VMASKMOVPS Y2, Y1, (CX)
+	TESTQ        DX, DX
+	JZ           addVSAVX2_done
+	MOVQ         DX, SI
+	SHLQ         $0x02, SI
+	NEGQ         SI
+	LEAQ         elemymask<>+0(SB), BX
+	VMOVDQU      32(BX)(SI*1), Y1
+	VMASKMOVPS   (AX), Y1, Y1
+	VADDPS       Y0, Y1, Y1
+	MOVQ         CX, AX
+	TESTQ        $0x00000004, DX
+	JZ           tail22_2
+	VMOVUPS      X1, (AX)
+	VEXTRACTF128 $0x01, Y1, X1
+	ADDQ         $0x00000010, AX
 
+tail22_2:
+	TESTQ    $0x00000002, DX
+	JZ       tail22_1
+	VMOVLPS  X1, (AX)
+	VMOVHLPS X1, X1, X1
+	ADDQ     $0x00000008, AX
+
+tail22_1:
+	TESTQ  $0x00000001, DX
+	JZ     tail22_0
+	VMOVSS X1, (AX)
+
+tail22_0:
 addVSAVX2_done:
 	VZEROUPPER
 	RET
@@ -2296,17 +2802,35 @@ addSVAVX2_x1:
 	JMP     addSVAVX2_x1
 
 addSVAVX2_tail:
-	TESTQ      DX, DX
-	JZ         addSVAVX2_done
-	MOVQ       DX, BX
-	SHLQ       $0x02, BX
-	NEGQ       BX
-	LEAQ       elemymask<>+0(SB), DX
-	VMOVDQU    32(DX)(BX*1), Y1
-	VMASKMOVPS (AX), Y1, Y2
-	VADDPS     Y2, Y0, Y0
-	VMASKMOVPS Y0, Y1, (CX)
+	TESTQ        DX, DX
+	JZ           addSVAVX2_done
+	MOVQ         DX, SI
+	SHLQ         $0x02, SI
+	NEGQ         SI
+	LEAQ         elemymask<>+0(SB), BX
+	VMOVDQU      32(BX)(SI*1), Y1
+	VMASKMOVPS   (AX), Y1, Y1
+	VADDPS       Y1, Y0, Y0
+	MOVQ         CX, AX
+	TESTQ        $0x00000004, DX
+	JZ           tail23_2
+	VMOVUPS      X0, (AX)
+	VEXTRACTF128 $0x01, Y0, X0
+	ADDQ         $0x00000010, AX
 
+tail23_2:
+	TESTQ    $0x00000002, DX
+	JZ       tail23_1
+	VMOVLPS  X0, (AX)
+	VMOVHLPS X0, X0, X0
+	ADDQ     $0x00000008, AX
+
+tail23_1:
+	TESTQ  $0x00000001, DX
+	JZ     tail23_0
+	VMOVSS X0, (AX)
+
+tail23_0:
 addSVAVX2_done:
 	VZEROUPPER
 	RET
@@ -2353,18 +2877,36 @@ subVVAVX2_x1:
 	JMP     subVVAVX2_x1
 
 subVVAVX2_tail:
-	TESTQ      BX, BX
-	JZ         subVVAVX2_done
-	MOVQ       BX, SI
-	SHLQ       $0x02, SI
-	NEGQ       SI
-	LEAQ       elemymask<>+0(SB), BX
-	VMOVDQU    32(BX)(SI*1), Y0
-	VMASKMOVPS (AX), Y0, Y1
-	VMASKMOVPS (CX), Y0, Y2
-	VSUBPS     Y2, Y1, Y1
-	VMASKMOVPS Y1, Y0, (DX)
+	TESTQ        BX, BX
+	JZ           subVVAVX2_done
+	MOVQ         BX, DI
+	SHLQ         $0x02, DI
+	NEGQ         DI
+	LEAQ         elemymask<>+0(SB), SI
+	VMOVDQU      32(SI)(DI*1), Y0
+	VMASKMOVPS   (AX), Y0, Y1
+	VMASKMOVPS   (CX), Y0, Y0
+	VSUBPS       Y0, Y1, Y1
+	MOVQ         DX, AX
+	TESTQ        $0x00000004, BX
+	JZ           tail24_2
+	VMOVUPS      X1, (AX)
+	VEXTRACTF128 $0x01, Y1, X1
+	ADDQ         $0x00000010, AX
 
+tail24_2:
+	TESTQ    $0x00000002, BX
+	JZ       tail24_1
+	VMOVLPS  X1, (AX)
+	VMOVHLPS X1, X1, X1
+	ADDQ     $0x00000008, AX
+
+tail24_1:
+	TESTQ  $0x00000001, BX
+	JZ     tail24_0
+	VMOVSS X1, (AX)
+
+tail24_0:
 subVVAVX2_done:
 	VZEROUPPER
 	RET
@@ -2409,17 +2951,35 @@ subVSAVX2_x1:
 	JMP     subVSAVX2_x1
 
 subVSAVX2_tail:
-	TESTQ      DX, DX
-	JZ         subVSAVX2_done
-	MOVQ       DX, BX
-	SHLQ       $0x02, BX
-	NEGQ       BX
-	LEAQ       elemymask<>+0(SB), DX
-	VMOVDQU    32(DX)(BX*1), Y1
-	VMASKMOVPS (AX), Y1, Y2
-	VSUBPS     Y0, Y2, Y2
-	VMASKMOVPS Y2, Y1, (CX)
+	TESTQ        DX, DX
+	JZ           subVSAVX2_done
+	MOVQ         DX, SI
+	SHLQ         $0x02, SI
+	NEGQ         SI
+	LEAQ         elemymask<>+0(SB), BX
+	VMOVDQU      32(BX)(SI*1), Y1
+	VMASKMOVPS   (AX), Y1, Y1
+	VSUBPS       Y0, Y1, Y1
+	MOVQ         CX, AX
+	TESTQ        $0x00000004, DX
+	JZ           tail25_2
+	VMOVUPS      X1, (AX)
+	VEXTRACTF128 $0x01, Y1, X1
+	ADDQ         $0x00000010, AX
 
+tail25_2:
+	TESTQ    $0x00000002, DX
+	JZ       tail25_1
+	VMOVLPS  X1, (AX)
+	VMOVHLPS X1, X1, X1
+	ADDQ     $0x00000008, AX
+
+tail25_1:
+	TESTQ  $0x00000001, DX
+	JZ     tail25_0
+	VMOVSS X1, (AX)
+
+tail25_0:
 subVSAVX2_done:
 	VZEROUPPER
 	RET
@@ -2459,17 +3019,35 @@ subSVAVX2_x1:
 	JMP     subSVAVX2_x1
 
 subSVAVX2_tail:
-	TESTQ      DX, DX
-	JZ         subSVAVX2_done
-	MOVQ       DX, BX
-	SHLQ       $0x02, BX
-	NEGQ       BX
-	LEAQ       elemymask<>+0(SB), DX
-	VMOVDQU    32(DX)(BX*1), Y1
-	VMASKMOVPS (AX), Y1, Y2
-	VSUBPS     Y2, Y0, Y0
-	VMASKMOVPS Y0, Y1, (CX)
+	TESTQ        DX, DX
+	JZ           subSVAVX2_done
+	MOVQ         DX, SI
+	SHLQ         $0x02, SI
+	NEGQ         SI
+	LEAQ         elemymask<>+0(SB), BX
+	VMOVDQU      32(BX)(SI*1), Y1
+	VMASKMOVPS   (AX), Y1, Y1
+	VSUBPS       Y1, Y0, Y0
+	MOVQ         CX, AX
+	TESTQ        $0x00000004, DX
+	JZ           tail26_2
+	VMOVUPS      X0, (AX)
+	VEXTRACTF128 $0x01, Y0, X0
+	ADDQ         $0x00000010, AX
 
+tail26_2:
+	TESTQ    $0x00000002, DX
+	JZ       tail26_1
+	VMOVLPS  X0, (AX)
+	VMOVHLPS X0, X0, X0
+	ADDQ     $0x00000008, AX
+
+tail26_1:
+	TESTQ  $0x00000001, DX
+	JZ     tail26_0
+	VMOVSS X0, (AX)
+
+tail26_0:
 subSVAVX2_done:
 	VZEROUPPER
 	RET
@@ -2516,18 +3094,36 @@ mulVVAVX2_x1:
 	JMP     mulVVAVX2_x1
 
 mulVVAVX2_tail:
-	TESTQ      BX, BX
-	JZ         mulVVAVX2_done
-	MOVQ       BX, SI
-	SHLQ       $0x02, SI
-	NEGQ       SI
-	LEAQ       elemymask<>+0(SB), BX
-	VMOVDQU    32(BX)(SI*1), Y0
-	VMASKMOVPS (AX), Y0, Y1
-	VMASKMOVPS (CX), Y0, Y2
-	VMULPS     Y2, Y1, Y1
-	VMASKMOVPS Y1, Y0, (DX)
+	TESTQ        BX, BX
+	JZ           mulVVAVX2_done
+	MOVQ         BX, DI
+	SHLQ         $0x02, DI
+	NEGQ         DI
+	LEAQ         elemymask<>+0(SB), SI
+	VMOVDQU      32(SI)(DI*1), Y0
+	VMASKMOVPS   (AX), Y0, Y1
+	VMASKMOVPS   (CX), Y0, Y0
+	VMULPS       Y0, Y1, Y1
+	MOVQ         DX, AX
+	TESTQ        $0x00000004, BX
+	JZ           tail27_2
+	VMOVUPS      X1, (AX)
+	VEXTRACTF128 $0x01, Y1, X1
+	ADDQ         $0x00000010, AX
 
+tail27_2:
+	TESTQ    $0x00000002, BX
+	JZ       tail27_1
+	VMOVLPS  X1, (AX)
+	VMOVHLPS X1, X1, X1
+	ADDQ     $0x00000008, AX
+
+tail27_1:
+	TESTQ  $0x00000001, BX
+	JZ     tail27_0
+	VMOVSS X1, (AX)
+
+tail27_0:
 mulVVAVX2_done:
 	VZEROUPPER
 	RET
@@ -2572,17 +3168,35 @@ mulVSAVX2_x1:
 	JMP     mulVSAVX2_x1
 
 mulVSAVX2_tail:
-	TESTQ      DX, DX
-	JZ         mulVSAVX2_done
-	MOVQ       DX, BX
-	SHLQ       $0x02, BX
-	NEGQ       BX
-	LEAQ       elemymask<>+0(SB), DX
-	VMOVDQU    32(DX)(BX*1), Y1
-	VMASKMOVPS (AX), Y1, Y2
-	VMULPS     Y0, Y2, Y2
-	VMASKMOVPS Y2, Y1, (CX)
+	TESTQ        DX, DX
+	JZ           mulVSAVX2_done
+	MOVQ         DX, SI
+	SHLQ         $0x02, SI
+	NEGQ         SI
+	LEAQ         elemymask<>+0(SB), BX
+	VMOVDQU      32(BX)(SI*1), Y1
+	VMASKMOVPS   (AX), Y1, Y1
+	VMULPS       Y0, Y1, Y1
+	MOVQ         CX, AX
+	TESTQ        $0x00000004, DX
+	JZ           tail28_2
+	VMOVUPS      X1, (AX)
+	VEXTRACTF128 $0x01, Y1, X1
+	ADDQ         $0x00000010, AX
 
+tail28_2:
+	TESTQ    $0x00000002, DX
+	JZ       tail28_1
+	VMOVLPS  X1, (AX)
+	VMOVHLPS X1, X1, X1
+	ADDQ     $0x00000008, AX
+
+tail28_1:
+	TESTQ  $0x00000001, DX
+	JZ     tail28_0
+	VMOVSS X1, (AX)
+
+tail28_0:
 mulVSAVX2_done:
 	VZEROUPPER
 	RET
@@ -2622,17 +3236,35 @@ mulSVAVX2_x1:
 	JMP     mulSVAVX2_x1
 
 mulSVAVX2_tail:
-	TESTQ      DX, DX
-	JZ         mulSVAVX2_done
-	MOVQ       DX, BX
-	SHLQ       $0x02, BX
-	NEGQ       BX
-	LEAQ       elemymask<>+0(SB), DX
-	VMOVDQU    32(DX)(BX*1), Y1
-	VMASKMOVPS (AX), Y1, Y2
-	VMULPS     Y2, Y0, Y0
-	VMASKMOVPS Y0, Y1, (CX)
+	TESTQ        DX, DX
+	JZ           mulSVAVX2_done
+	MOVQ         DX, SI
+	SHLQ         $0x02, SI
+	NEGQ         SI
+	LEAQ         elemymask<>+0(SB), BX
+	VMOVDQU      32(BX)(SI*1), Y1
+	VMASKMOVPS   (AX), Y1, Y1
+	VMULPS       Y1, Y0, Y0
+	MOVQ         CX, AX
+	TESTQ        $0x00000004, DX
+	JZ           tail29_2
+	VMOVUPS      X0, (AX)
+	VEXTRACTF128 $0x01, Y0, X0
+	ADDQ         $0x00000010, AX
 
+tail29_2:
+	TESTQ    $0x00000002, DX
+	JZ       tail29_1
+	VMOVLPS  X0, (AX)
+	VMOVHLPS X0, X0, X0
+	ADDQ     $0x00000008, AX
+
+tail29_1:
+	TESTQ  $0x00000001, DX
+	JZ     tail29_0
+	VMOVSS X0, (AX)
+
+tail29_0:
 mulSVAVX2_done:
 	VZEROUPPER
 	RET
@@ -2679,18 +3311,36 @@ divVVAVX2_x1:
 	JMP     divVVAVX2_x1
 
 divVVAVX2_tail:
-	TESTQ      BX, BX
-	JZ         divVVAVX2_done
-	MOVQ       BX, SI
-	SHLQ       $0x02, SI
-	NEGQ       SI
-	LEAQ       elemymask<>+0(SB), BX
-	VMOVDQU    32(BX)(SI*1), Y0
-	VMASKMOVPS (AX), Y0, Y1
-	VMASKMOVPS (CX), Y0, Y2
-	VDIVPS     Y2, Y1, Y1
-	VMASKMOVPS Y1, Y0, (DX)
+	TESTQ        BX, BX
+	JZ           divVVAVX2_done
+	MOVQ         BX, DI
+	SHLQ         $0x02, DI
+	NEGQ         DI
+	LEAQ         elemymask<>+0(SB), SI
+	VMOVDQU      32(SI)(DI*1), Y0
+	VMASKMOVPS   (AX), Y0, Y1
+	VMASKMOVPS   (CX), Y0, Y0
+	VDIVPS       Y0, Y1, Y1
+	MOVQ         DX, AX
+	TESTQ        $0x00000004, BX
+	JZ           tail30_2
+	VMOVUPS      X1, (AX)
+	VEXTRACTF128 $0x01, Y1, X1
+	ADDQ         $0x00000010, AX
 
+tail30_2:
+	TESTQ    $0x00000002, BX
+	JZ       tail30_1
+	VMOVLPS  X1, (AX)
+	VMOVHLPS X1, X1, X1
+	ADDQ     $0x00000008, AX
+
+tail30_1:
+	TESTQ  $0x00000001, BX
+	JZ     tail30_0
+	VMOVSS X1, (AX)
+
+tail30_0:
 divVVAVX2_done:
 	VZEROUPPER
 	RET
@@ -2735,17 +3385,35 @@ divVSAVX2_x1:
 	JMP     divVSAVX2_x1
 
 divVSAVX2_tail:
-	TESTQ      DX, DX
-	JZ         divVSAVX2_done
-	MOVQ       DX, BX
-	SHLQ       $0x02, BX
-	NEGQ       BX
-	LEAQ       elemymask<>+0(SB), DX
-	VMOVDQU    32(DX)(BX*1), Y1
-	VMASKMOVPS (AX), Y1, Y2
-	VDIVPS     Y0, Y2, Y2
-	VMASKMOVPS Y2, Y1, (CX)
+	TESTQ        DX, DX
+	JZ           divVSAVX2_done
+	MOVQ         DX, SI
+	SHLQ         $0x02, SI
+	NEGQ         SI
+	LEAQ         elemymask<>+0(SB), BX
+	VMOVDQU      32(BX)(SI*1), Y1
+	VMASKMOVPS   (AX), Y1, Y1
+	VDIVPS       Y0, Y1, Y1
+	MOVQ         CX, AX
+	TESTQ        $0x00000004, DX
+	JZ           tail31_2
+	VMOVUPS      X1, (AX)
+	VEXTRACTF128 $0x01, Y1, X1
+	ADDQ         $0x00000010, AX
 
+tail31_2:
+	TESTQ    $0x00000002, DX
+	JZ       tail31_1
+	VMOVLPS  X1, (AX)
+	VMOVHLPS X1, X1, X1
+	ADDQ     $0x00000008, AX
+
+tail31_1:
+	TESTQ  $0x00000001, DX
+	JZ     tail31_0
+	VMOVSS X1, (AX)
+
+tail31_0:
 divVSAVX2_done:
 	VZEROUPPER
 	RET
@@ -2785,17 +3453,35 @@ divSVAVX2_x1:
 	JMP     divSVAVX2_x1
 
 divSVAVX2_tail:
-	TESTQ      DX, DX
-	JZ         divSVAVX2_done
-	MOVQ       DX, BX
-	SHLQ       $0x02, BX
-	NEGQ       BX
-	LEAQ       elemymask<>+0(SB), DX
-	VMOVDQU    32(DX)(BX*1), Y1
-	VMASKMOVPS (AX), Y1, Y2
-	VDIVPS     Y2, Y0, Y0
-	VMASKMOVPS Y0, Y1, (CX)
+	TESTQ        DX, DX
+	JZ           divSVAVX2_done
+	MOVQ         DX, SI
+	SHLQ         $0x02, SI
+	NEGQ         SI
+	LEAQ         elemymask<>+0(SB), BX
+	VMOVDQU      32(BX)(SI*1), Y1
+	VMASKMOVPS   (AX), Y1, Y1
+	VDIVPS       Y1, Y0, Y0
+	MOVQ         CX, AX
+	TESTQ        $0x00000004, DX
+	JZ           tail32_2
+	VMOVUPS      X0, (AX)
+	VEXTRACTF128 $0x01, Y0, X0
+	ADDQ         $0x00000010, AX
 
+tail32_2:
+	TESTQ    $0x00000002, DX
+	JZ       tail32_1
+	VMOVLPS  X0, (AX)
+	VMOVHLPS X0, X0, X0
+	ADDQ     $0x00000008, AX
+
+tail32_1:
+	TESTQ  $0x00000001, DX
+	JZ     tail32_0
+	VMOVSS X0, (AX)
+
+tail32_0:
 divSVAVX2_done:
 	VZEROUPPER
 	RET
