@@ -2014,18 +2014,54 @@ maxfAVX2_x1:
 	JMP     maxfAVX2_x1
 
 maxfAVX2_tail:
-	TESTQ      CX, CX
-	JZ         maxfAVX2_done
-	MOVQ       CX, DX
-	SHLQ       $0x02, DX
-	NEGQ       DX
-	LEAQ       elemymask<>+0(SB), CX
-	VMOVDQU    32(CX)(DX*1), Y6
-	VMASKMOVPS (AX), Y6, Y7
-	VBLENDVPS  Y6, Y7, Y0, Y7
-	VCMPPS     $0x03, Y7, Y7, Y0
-	VORPS      Y0, Y5, Y5
-	VMAXPS     Y1, Y7, Y1
+	TESTQ     CX, CX
+	JZ        maxfAVX2_done
+	VXORPS    Y6, Y6, Y6
+	VXORPS    X7, X7, X7
+	TESTQ     $0x00000004, CX
+	JZ        load17_lo
+	VMOVUPS   (AX), X6
+	TESTQ     $0x00000002, CX
+	JZ        load17_hi1
+	VMOVSD    16(AX), X7
+	TESTQ     $0x00000001, CX
+	JZ        load17_hiend
+	VINSERTPS $0x20, 24(AX), X7, X7
+	JMP       load17_hiend
+
+load17_hi1:
+	TESTQ  $0x00000001, CX
+	JZ     load17_hiend
+	VMOVSS 16(AX), X7
+
+load17_hiend:
+	JMP load17_join
+
+load17_lo:
+	TESTQ     $0x00000002, CX
+	JZ        load17_lo1
+	VMOVSD    (AX), X6
+	TESTQ     $0x00000001, CX
+	JZ        load17_loend
+	VINSERTPS $0x20, 8(AX), X6, X6
+	JMP       load17_loend
+
+load17_lo1:
+	TESTQ  $0x00000001, CX
+	JZ     load17_loend
+	VMOVSS (AX), X6
+
+load17_loend:
+load17_join:
+	VINSERTF128 $0x01, X7, Y6, Y6
+	SHLQ        $0x02, CX
+	NEGQ        CX
+	LEAQ        elemymask<>+0(SB), AX
+	VMOVDQU     32(AX)(CX*1), Y7
+	VBLENDVPS   Y7, Y6, Y0, Y6
+	VCMPPS      $0x03, Y6, Y6, Y0
+	VORPS       Y0, Y5, Y5
+	VMAXPS      Y1, Y6, Y1
 
 maxfAVX2_done:
 	VMAXPS       Y3, Y1, Y1
@@ -2077,15 +2113,47 @@ sumAVX2_x1:
 	JMP    sumAVX2_x1
 
 sumAVX2_tail:
-	TESTQ      CX, CX
-	JZ         sumAVX2_done
-	MOVQ       CX, DX
-	SHLQ       $0x02, DX
-	NEGQ       DX
-	LEAQ       elemymask<>+0(SB), CX
-	VMOVDQU    32(CX)(DX*1), Y4
-	VMASKMOVPS (AX), Y4, Y4
-	VADDPS     Y4, Y0, Y0
+	TESTQ     CX, CX
+	JZ        sumAVX2_done
+	VXORPS    Y4, Y4, Y4
+	VXORPS    X5, X5, X5
+	TESTQ     $0x00000004, CX
+	JZ        load18_lo
+	VMOVUPS   (AX), X4
+	TESTQ     $0x00000002, CX
+	JZ        load18_hi1
+	VMOVSD    16(AX), X5
+	TESTQ     $0x00000001, CX
+	JZ        load18_hiend
+	VINSERTPS $0x20, 24(AX), X5, X5
+	JMP       load18_hiend
+
+load18_hi1:
+	TESTQ  $0x00000001, CX
+	JZ     load18_hiend
+	VMOVSS 16(AX), X5
+
+load18_hiend:
+	JMP load18_join
+
+load18_lo:
+	TESTQ     $0x00000002, CX
+	JZ        load18_lo1
+	VMOVSD    (AX), X4
+	TESTQ     $0x00000001, CX
+	JZ        load18_loend
+	VINSERTPS $0x20, 8(AX), X4, X4
+	JMP       load18_loend
+
+load18_lo1:
+	TESTQ  $0x00000001, CX
+	JZ     load18_loend
+	VMOVSS (AX), X4
+
+load18_loend:
+load18_join:
+	VINSERTF128 $0x01, X5, Y4, Y4
+	VADDPS      Y4, Y0, Y0
 
 sumAVX2_done:
 	VADDPS       Y2, Y0, Y0
@@ -2133,34 +2201,66 @@ scaleAVX2_x1:
 	JMP     scaleAVX2_x1
 
 scaleAVX2_tail:
-	TESTQ        CX, CX
-	JZ           scaleAVX2_done
-	MOVQ         CX, BX
-	SHLQ         $0x02, BX
-	NEGQ         BX
-	LEAQ         elemymask<>+0(SB), DX
-	VMOVDQU      32(DX)(BX*1), Y1
-	VMASKMOVPS   (AX), Y1, Y1
+	TESTQ     CX, CX
+	JZ        scaleAVX2_done
+	VXORPS    Y1, Y1, Y1
+	VXORPS    X2, X2, X2
+	TESTQ     $0x00000004, CX
+	JZ        load19_lo
+	VMOVUPS   (AX), X1
+	TESTQ     $0x00000002, CX
+	JZ        load19_hi1
+	VMOVSD    16(AX), X2
+	TESTQ     $0x00000001, CX
+	JZ        load19_hiend
+	VINSERTPS $0x20, 24(AX), X2, X2
+	JMP       load19_hiend
+
+load19_hi1:
+	TESTQ  $0x00000001, CX
+	JZ     load19_hiend
+	VMOVSS 16(AX), X2
+
+load19_hiend:
+	JMP load19_join
+
+load19_lo:
+	TESTQ     $0x00000002, CX
+	JZ        load19_lo1
+	VMOVSD    (AX), X1
+	TESTQ     $0x00000001, CX
+	JZ        load19_loend
+	VINSERTPS $0x20, 8(AX), X1, X1
+	JMP       load19_loend
+
+load19_lo1:
+	TESTQ  $0x00000001, CX
+	JZ     load19_loend
+	VMOVSS (AX), X1
+
+load19_loend:
+load19_join:
+	VINSERTF128  $0x01, X2, Y1, Y1
 	VMULPS       Y1, Y0, Y0
 	TESTQ        $0x00000004, CX
-	JZ           tail17_2
+	JZ           tail20_2
 	VMOVUPS      X0, (AX)
 	VEXTRACTF128 $0x01, Y0, X0
 	ADDQ         $0x00000010, AX
 
-tail17_2:
+tail20_2:
 	TESTQ    $0x00000002, CX
-	JZ       tail17_1
+	JZ       tail20_1
 	VMOVLPS  X0, (AX)
 	VMOVHLPS X0, X0, X0
 	ADDQ     $0x00000008, AX
 
-tail17_1:
+tail20_1:
 	TESTQ  $0x00000001, CX
-	JZ     tail17_0
+	JZ     tail20_0
 	VMOVSS X0, (AX)
 
-tail17_0:
+tail20_0:
 scaleAVX2_done:
 	VZEROUPPER
 	RET
@@ -2261,55 +2361,92 @@ expSubAVX2_x1:
 	JMP         expSubAVX2_x1
 
 expSubAVX2_tail:
-	TESTQ        DX, DX
-	JZ           expSubAVX2_done
-	MOVQ         DX, SI
-	SHLQ         $0x02, SI
-	NEGQ         SI
-	LEAQ         elemymask<>+0(SB), BX
-	VMOVDQU      32(BX)(SI*1), Y6
-	VMASKMOVPS   (AX), Y6, Y7
-	VSUBPS       Y0, Y7, Y7
-	VMAXPS       Y7, Y1, Y7
-	VMINPS       Y7, Y2, Y7
-	VMOVAPS      Y7, Y0
+	TESTQ     DX, DX
+	JZ        expSubAVX2_done
+	VXORPS    Y6, Y6, Y6
+	VXORPS    X7, X7, X7
+	TESTQ     $0x00000004, DX
+	JZ        load21_lo
+	VMOVUPS   (AX), X6
+	TESTQ     $0x00000002, DX
+	JZ        load21_hi1
+	VMOVSD    16(AX), X7
+	TESTQ     $0x00000001, DX
+	JZ        load21_hiend
+	VINSERTPS $0x20, 24(AX), X7, X7
+	JMP       load21_hiend
+
+load21_hi1:
+	TESTQ  $0x00000001, DX
+	JZ     load21_hiend
+	VMOVSS 16(AX), X7
+
+load21_hiend:
+	JMP load21_join
+
+load21_lo:
+	TESTQ     $0x00000002, DX
+	JZ        load21_lo1
+	VMOVSD    (AX), X6
+	TESTQ     $0x00000001, DX
+	JZ        load21_loend
+	VINSERTPS $0x20, 8(AX), X6, X6
+	JMP       load21_loend
+
+load21_lo1:
+	TESTQ  $0x00000001, DX
+	JZ     load21_loend
+	VMOVSS (AX), X6
+
+load21_loend:
+load21_join:
+	VINSERTF128  $0x01, X7, Y6, Y6
+	VSUBPS       Y0, Y6, Y6
+	VMAXPS       Y6, Y1, Y6
+	VMINPS       Y6, Y2, Y6
+	VMOVAPS      Y6, Y0
 	VFMADD213PS  elemconst<>+160(SB), Y3, Y0
 	VSUBPS       elemconst<>+160(SB), Y0, Y0
-	VFMADD231PS  elemconst<>+192(SB), Y0, Y7
-	VFMADD231PS  elemconst<>+224(SB), Y0, Y7
+	VFMADD231PS  elemconst<>+192(SB), Y0, Y6
+	VFMADD231PS  elemconst<>+224(SB), Y0, Y6
 	VMOVUPS      elemconst<>+416(SB), Y1
-	VFMADD213PS  elemconst<>+448(SB), Y7, Y1
-	VFMADD213PS  elemconst<>+480(SB), Y7, Y1
-	VFMADD213PS  elemconst<>+512(SB), Y7, Y1
-	VFMADD213PS  elemconst<>+544(SB), Y7, Y1
-	VFMADD213PS  elemconst<>+576(SB), Y7, Y1
-	VFMADD213PS  elemconst<>+256(SB), Y7, Y1
-	VFMADD213PS  elemconst<>+256(SB), Y7, Y1
+	VFMADD213PS  elemconst<>+448(SB), Y6, Y1
+	VFMADD213PS  elemconst<>+480(SB), Y6, Y1
+	VFMADD213PS  elemconst<>+512(SB), Y6, Y1
+	VFMADD213PS  elemconst<>+544(SB), Y6, Y1
+	VFMADD213PS  elemconst<>+576(SB), Y6, Y1
+	VFMADD213PS  elemconst<>+256(SB), Y6, Y1
+	VFMADD213PS  elemconst<>+256(SB), Y6, Y1
 	VCVTPS2DQ    Y0, Y0
 	VPSLLD       $0x17, Y0, Y0
 	VPADDD       Y0, Y1, Y1
-	VANDPS       Y6, Y1, Y1
+	MOVQ         DX, BX
+	SHLQ         $0x02, BX
+	NEGQ         BX
+	LEAQ         elemymask<>+0(SB), AX
+	VMOVDQU      32(AX)(BX*1), Y0
+	VANDPS       Y0, Y1, Y1
 	VADDPS       Y1, Y4, Y4
 	MOVQ         CX, AX
 	TESTQ        $0x00000004, DX
-	JZ           tail18_2
+	JZ           tail22_2
 	VMOVUPS      X1, (AX)
 	VEXTRACTF128 $0x01, Y1, X1
 	ADDQ         $0x00000010, AX
 
-tail18_2:
+tail22_2:
 	TESTQ    $0x00000002, DX
-	JZ       tail18_1
+	JZ       tail22_1
 	VMOVLPS  X1, (AX)
 	VMOVHLPS X1, X1, X1
 	ADDQ     $0x00000008, AX
 
-tail18_1:
+tail22_1:
 	TESTQ  $0x00000001, DX
-	JZ     tail18_0
+	JZ     tail22_0
 	VMOVSS X1, (AX)
 
-tail18_0:
+tail22_0:
 expSubAVX2_done:
 	VADDPS       Y5, Y4, Y4
 	VEXTRACTF128 $0x01, Y4, X0
@@ -2414,14 +2551,46 @@ geluAVX2_x1:
 	JMP         geluAVX2_x1
 
 geluAVX2_tail:
-	TESTQ        DX, DX
-	JZ           geluAVX2_done
-	MOVQ         DX, SI
-	SHLQ         $0x02, SI
-	NEGQ         SI
-	LEAQ         elemymask<>+0(SB), BX
-	VMOVDQU      32(BX)(SI*1), Y2
-	VMASKMOVPS   (AX), Y2, Y2
+	TESTQ     DX, DX
+	JZ        geluAVX2_done
+	VXORPS    Y2, Y2, Y2
+	VXORPS    X3, X3, X3
+	TESTQ     $0x00000004, DX
+	JZ        load23_lo
+	VMOVUPS   (AX), X2
+	TESTQ     $0x00000002, DX
+	JZ        load23_hi1
+	VMOVSD    16(AX), X3
+	TESTQ     $0x00000001, DX
+	JZ        load23_hiend
+	VINSERTPS $0x20, 24(AX), X3, X3
+	JMP       load23_hiend
+
+load23_hi1:
+	TESTQ  $0x00000001, DX
+	JZ     load23_hiend
+	VMOVSS 16(AX), X3
+
+load23_hiend:
+	JMP load23_join
+
+load23_lo:
+	TESTQ     $0x00000002, DX
+	JZ        load23_lo1
+	VMOVSD    (AX), X2
+	TESTQ     $0x00000001, DX
+	JZ        load23_loend
+	VINSERTPS $0x20, 8(AX), X2, X2
+	JMP       load23_loend
+
+load23_lo1:
+	TESTQ  $0x00000001, DX
+	JZ     load23_loend
+	VMOVSS (AX), X2
+
+load23_loend:
+load23_join:
+	VINSERTF128  $0x01, X3, Y2, Y2
 	VMULPS       elemconst<>+320(SB), Y2, Y3
 	VMAXPS       Y3, Y0, Y3
 	VMINPS       Y3, Y1, Y3
@@ -2444,24 +2613,24 @@ geluAVX2_tail:
 	VMULPS       Y1, Y3, Y3
 	MOVQ         CX, AX
 	TESTQ        $0x00000004, DX
-	JZ           tail19_2
+	JZ           tail24_2
 	VMOVUPS      X3, (AX)
 	VEXTRACTF128 $0x01, Y3, X3
 	ADDQ         $0x00000010, AX
 
-tail19_2:
+tail24_2:
 	TESTQ    $0x00000002, DX
-	JZ       tail19_1
+	JZ       tail24_1
 	VMOVLPS  X3, (AX)
 	VMOVHLPS X3, X3, X3
 	ADDQ     $0x00000008, AX
 
-tail19_1:
+tail24_1:
 	TESTQ  $0x00000001, DX
-	JZ     tail19_0
+	JZ     tail24_0
 	VMOVSS X3, (AX)
 
-tail19_0:
+tail24_0:
 geluAVX2_done:
 	VZEROUPPER
 	RET
@@ -2564,20 +2733,89 @@ biasGeluAVX2_x1:
 	JMP         biasGeluAVX2_x1
 
 biasGeluAVX2_tail:
-	TESTQ        BX, BX
-	JZ           biasGeluAVX2_done
-	MOVQ         BX, DI
-	SHLQ         $0x02, DI
-	NEGQ         DI
-	LEAQ         elemymask<>+0(SB), SI
-	VMOVDQU      32(SI)(DI*1), Y2
-	VMASKMOVPS   (CX), Y2, Y3
-	VMASKMOVPS   (AX), Y2, Y2
-	VADDPS       Y2, Y3, Y3
-	VMULPS       elemconst<>+320(SB), Y3, Y2
-	VMAXPS       Y2, Y0, Y2
-	VMINPS       Y2, Y1, Y2
-	VMULPS       Y2, Y2, Y0
+	TESTQ     BX, BX
+	JZ        biasGeluAVX2_done
+	VXORPS    Y2, Y2, Y2
+	VXORPS    X3, X3, X3
+	TESTQ     $0x00000004, BX
+	JZ        load25_lo
+	VMOVUPS   (CX), X2
+	TESTQ     $0x00000002, BX
+	JZ        load25_hi1
+	VMOVSD    16(CX), X3
+	TESTQ     $0x00000001, BX
+	JZ        load25_hiend
+	VINSERTPS $0x20, 24(CX), X3, X3
+	JMP       load25_hiend
+
+load25_hi1:
+	TESTQ  $0x00000001, BX
+	JZ     load25_hiend
+	VMOVSS 16(CX), X3
+
+load25_hiend:
+	JMP load25_join
+
+load25_lo:
+	TESTQ     $0x00000002, BX
+	JZ        load25_lo1
+	VMOVSD    (CX), X2
+	TESTQ     $0x00000001, BX
+	JZ        load25_loend
+	VINSERTPS $0x20, 8(CX), X2, X2
+	JMP       load25_loend
+
+load25_lo1:
+	TESTQ  $0x00000001, BX
+	JZ     load25_loend
+	VMOVSS (CX), X2
+
+load25_loend:
+load25_join:
+	VINSERTF128 $0x01, X3, Y2, Y2
+	VXORPS      Y3, Y3, Y3
+	VXORPS      X4, X4, X4
+	TESTQ       $0x00000004, BX
+	JZ          load26_lo
+	VMOVUPS     (AX), X3
+	TESTQ       $0x00000002, BX
+	JZ          load26_hi1
+	VMOVSD      16(AX), X4
+	TESTQ       $0x00000001, BX
+	JZ          load26_hiend
+	VINSERTPS   $0x20, 24(AX), X4, X4
+	JMP         load26_hiend
+
+load26_hi1:
+	TESTQ  $0x00000001, BX
+	JZ     load26_hiend
+	VMOVSS 16(AX), X4
+
+load26_hiend:
+	JMP load26_join
+
+load26_lo:
+	TESTQ     $0x00000002, BX
+	JZ        load26_lo1
+	VMOVSD    (AX), X3
+	TESTQ     $0x00000001, BX
+	JZ        load26_loend
+	VINSERTPS $0x20, 8(AX), X3, X3
+	JMP       load26_loend
+
+load26_lo1:
+	TESTQ  $0x00000001, BX
+	JZ     load26_loend
+	VMOVSS (AX), X3
+
+load26_loend:
+load26_join:
+	VINSERTF128  $0x01, X4, Y3, Y3
+	VADDPS       Y3, Y2, Y2
+	VMULPS       elemconst<>+320(SB), Y2, Y3
+	VMAXPS       Y3, Y0, Y3
+	VMINPS       Y3, Y1, Y3
+	VMULPS       Y3, Y3, Y0
 	VMOVUPS      elemconst<>+608(SB), Y1
 	VFMADD213PS  elemconst<>+640(SB), Y0, Y1
 	VFMADD213PS  elemconst<>+672(SB), Y0, Y1
@@ -2590,30 +2828,30 @@ biasGeluAVX2_tail:
 	VFMADD213PS  elemconst<>+896(SB), Y0, Y4
 	VFMADD213PS  elemconst<>+928(SB), Y0, Y4
 	VFMADD213PS  elemconst<>+960(SB), Y0, Y4
-	VFMADD213PS  Y4, Y2, Y1
+	VFMADD213PS  Y4, Y3, Y1
 	VDIVPS       Y4, Y1, Y1
-	VMULPS       elemconst<>+288(SB), Y3, Y2
-	VMULPS       Y1, Y2, Y2
+	VMULPS       elemconst<>+288(SB), Y2, Y3
+	VMULPS       Y1, Y3, Y3
 	MOVQ         DX, AX
 	TESTQ        $0x00000004, BX
-	JZ           tail20_2
-	VMOVUPS      X2, (AX)
-	VEXTRACTF128 $0x01, Y2, X2
+	JZ           tail27_2
+	VMOVUPS      X3, (AX)
+	VEXTRACTF128 $0x01, Y3, X3
 	ADDQ         $0x00000010, AX
 
-tail20_2:
+tail27_2:
 	TESTQ    $0x00000002, BX
-	JZ       tail20_1
-	VMOVLPS  X2, (AX)
-	VMOVHLPS X2, X2, X2
+	JZ       tail27_1
+	VMOVLPS  X3, (AX)
+	VMOVHLPS X3, X3, X3
 	ADDQ     $0x00000008, AX
 
-tail20_1:
+tail27_1:
 	TESTQ  $0x00000001, BX
-	JZ     tail20_0
-	VMOVSS X2, (AX)
+	JZ     tail27_0
+	VMOVSS X3, (AX)
 
-tail20_0:
+tail27_0:
 biasGeluAVX2_done:
 	VZEROUPPER
 	RET
@@ -2660,36 +2898,105 @@ addVVAVX2_x1:
 	JMP     addVVAVX2_x1
 
 addVVAVX2_tail:
-	TESTQ        BX, BX
-	JZ           addVVAVX2_done
-	MOVQ         BX, DI
-	SHLQ         $0x02, DI
-	NEGQ         DI
-	LEAQ         elemymask<>+0(SB), SI
-	VMOVDQU      32(SI)(DI*1), Y0
-	VMASKMOVPS   (AX), Y0, Y1
-	VMASKMOVPS   (CX), Y0, Y0
-	VADDPS       Y0, Y1, Y1
+	TESTQ     BX, BX
+	JZ        addVVAVX2_done
+	VXORPS    Y0, Y0, Y0
+	VXORPS    X1, X1, X1
+	TESTQ     $0x00000004, BX
+	JZ        load28_lo
+	VMOVUPS   (AX), X0
+	TESTQ     $0x00000002, BX
+	JZ        load28_hi1
+	VMOVSD    16(AX), X1
+	TESTQ     $0x00000001, BX
+	JZ        load28_hiend
+	VINSERTPS $0x20, 24(AX), X1, X1
+	JMP       load28_hiend
+
+load28_hi1:
+	TESTQ  $0x00000001, BX
+	JZ     load28_hiend
+	VMOVSS 16(AX), X1
+
+load28_hiend:
+	JMP load28_join
+
+load28_lo:
+	TESTQ     $0x00000002, BX
+	JZ        load28_lo1
+	VMOVSD    (AX), X0
+	TESTQ     $0x00000001, BX
+	JZ        load28_loend
+	VINSERTPS $0x20, 8(AX), X0, X0
+	JMP       load28_loend
+
+load28_lo1:
+	TESTQ  $0x00000001, BX
+	JZ     load28_loend
+	VMOVSS (AX), X0
+
+load28_loend:
+load28_join:
+	VINSERTF128 $0x01, X1, Y0, Y0
+	VXORPS      Y1, Y1, Y1
+	VXORPS      X2, X2, X2
+	TESTQ       $0x00000004, BX
+	JZ          load29_lo
+	VMOVUPS     (CX), X1
+	TESTQ       $0x00000002, BX
+	JZ          load29_hi1
+	VMOVSD      16(CX), X2
+	TESTQ       $0x00000001, BX
+	JZ          load29_hiend
+	VINSERTPS   $0x20, 24(CX), X2, X2
+	JMP         load29_hiend
+
+load29_hi1:
+	TESTQ  $0x00000001, BX
+	JZ     load29_hiend
+	VMOVSS 16(CX), X2
+
+load29_hiend:
+	JMP load29_join
+
+load29_lo:
+	TESTQ     $0x00000002, BX
+	JZ        load29_lo1
+	VMOVSD    (CX), X1
+	TESTQ     $0x00000001, BX
+	JZ        load29_loend
+	VINSERTPS $0x20, 8(CX), X1, X1
+	JMP       load29_loend
+
+load29_lo1:
+	TESTQ  $0x00000001, BX
+	JZ     load29_loend
+	VMOVSS (CX), X1
+
+load29_loend:
+load29_join:
+	VINSERTF128  $0x01, X2, Y1, Y1
+	VADDPS       Y1, Y0, Y0
 	MOVQ         DX, AX
 	TESTQ        $0x00000004, BX
-	JZ           tail21_2
-	VMOVUPS      X1, (AX)
-	VEXTRACTF128 $0x01, Y1, X1
+	JZ           tail30_2
+	VMOVUPS      X0, (AX)
+	VEXTRACTF128 $0x01, Y0, X0
 	ADDQ         $0x00000010, AX
 
-tail21_2:
+tail30_2:
 	TESTQ    $0x00000002, BX
-	JZ       tail21_1
-	VMOVLPS  X1, (AX)
-	VMOVHLPS X1, X1, X1
+	JZ       tail30_1
+	VMOVLPS  X0, (AX)
+	VMOVHLPS X0, X0, X0
 	ADDQ     $0x00000008, AX
 
-tail21_1:
+tail30_1:
 	TESTQ  $0x00000001, BX
-	JZ     tail21_0
-	VMOVSS X1, (AX)
+	JZ     tail30_0
+	VMOVSS X0, (AX)
 
-tail21_0:
+tail30_0:
 addVVAVX2_done:
 	VZEROUPPER
 	RET
@@ -2734,35 +3041,67 @@ addVSAVX2_x1:
 	JMP     addVSAVX2_x1
 
 addVSAVX2_tail:
-	TESTQ        DX, DX
-	JZ           addVSAVX2_done
-	MOVQ         DX, SI
-	SHLQ         $0x02, SI
-	NEGQ         SI
-	LEAQ         elemymask<>+0(SB), BX
-	VMOVDQU      32(BX)(SI*1), Y1
-	VMASKMOVPS   (AX), Y1, Y1
+	TESTQ     DX, DX
+	JZ        addVSAVX2_done
+	VXORPS    Y1, Y1, Y1
+	VXORPS    X2, X2, X2
+	TESTQ     $0x00000004, DX
+	JZ        load31_lo
+	VMOVUPS   (AX), X1
+	TESTQ     $0x00000002, DX
+	JZ        load31_hi1
+	VMOVSD    16(AX), X2
+	TESTQ     $0x00000001, DX
+	JZ        load31_hiend
+	VINSERTPS $0x20, 24(AX), X2, X2
+	JMP       load31_hiend
+
+load31_hi1:
+	TESTQ  $0x00000001, DX
+	JZ     load31_hiend
+	VMOVSS 16(AX), X2
+
+load31_hiend:
+	JMP load31_join
+
+load31_lo:
+	TESTQ     $0x00000002, DX
+	JZ        load31_lo1
+	VMOVSD    (AX), X1
+	TESTQ     $0x00000001, DX
+	JZ        load31_loend
+	VINSERTPS $0x20, 8(AX), X1, X1
+	JMP       load31_loend
+
+load31_lo1:
+	TESTQ  $0x00000001, DX
+	JZ     load31_loend
+	VMOVSS (AX), X1
+
+load31_loend:
+load31_join:
+	VINSERTF128  $0x01, X2, Y1, Y1
 	VADDPS       Y0, Y1, Y1
 	MOVQ         CX, AX
 	TESTQ        $0x00000004, DX
-	JZ           tail22_2
+	JZ           tail32_2
 	VMOVUPS      X1, (AX)
 	VEXTRACTF128 $0x01, Y1, X1
 	ADDQ         $0x00000010, AX
 
-tail22_2:
+tail32_2:
 	TESTQ    $0x00000002, DX
-	JZ       tail22_1
+	JZ       tail32_1
 	VMOVLPS  X1, (AX)
 	VMOVHLPS X1, X1, X1
 	ADDQ     $0x00000008, AX
 
-tail22_1:
+tail32_1:
 	TESTQ  $0x00000001, DX
-	JZ     tail22_0
+	JZ     tail32_0
 	VMOVSS X1, (AX)
 
-tail22_0:
+tail32_0:
 addVSAVX2_done:
 	VZEROUPPER
 	RET
@@ -2802,35 +3141,67 @@ addSVAVX2_x1:
 	JMP     addSVAVX2_x1
 
 addSVAVX2_tail:
-	TESTQ        DX, DX
-	JZ           addSVAVX2_done
-	MOVQ         DX, SI
-	SHLQ         $0x02, SI
-	NEGQ         SI
-	LEAQ         elemymask<>+0(SB), BX
-	VMOVDQU      32(BX)(SI*1), Y1
-	VMASKMOVPS   (AX), Y1, Y1
+	TESTQ     DX, DX
+	JZ        addSVAVX2_done
+	VXORPS    Y1, Y1, Y1
+	VXORPS    X2, X2, X2
+	TESTQ     $0x00000004, DX
+	JZ        load33_lo
+	VMOVUPS   (AX), X1
+	TESTQ     $0x00000002, DX
+	JZ        load33_hi1
+	VMOVSD    16(AX), X2
+	TESTQ     $0x00000001, DX
+	JZ        load33_hiend
+	VINSERTPS $0x20, 24(AX), X2, X2
+	JMP       load33_hiend
+
+load33_hi1:
+	TESTQ  $0x00000001, DX
+	JZ     load33_hiend
+	VMOVSS 16(AX), X2
+
+load33_hiend:
+	JMP load33_join
+
+load33_lo:
+	TESTQ     $0x00000002, DX
+	JZ        load33_lo1
+	VMOVSD    (AX), X1
+	TESTQ     $0x00000001, DX
+	JZ        load33_loend
+	VINSERTPS $0x20, 8(AX), X1, X1
+	JMP       load33_loend
+
+load33_lo1:
+	TESTQ  $0x00000001, DX
+	JZ     load33_loend
+	VMOVSS (AX), X1
+
+load33_loend:
+load33_join:
+	VINSERTF128  $0x01, X2, Y1, Y1
 	VADDPS       Y1, Y0, Y0
 	MOVQ         CX, AX
 	TESTQ        $0x00000004, DX
-	JZ           tail23_2
+	JZ           tail34_2
 	VMOVUPS      X0, (AX)
 	VEXTRACTF128 $0x01, Y0, X0
 	ADDQ         $0x00000010, AX
 
-tail23_2:
+tail34_2:
 	TESTQ    $0x00000002, DX
-	JZ       tail23_1
+	JZ       tail34_1
 	VMOVLPS  X0, (AX)
 	VMOVHLPS X0, X0, X0
 	ADDQ     $0x00000008, AX
 
-tail23_1:
+tail34_1:
 	TESTQ  $0x00000001, DX
-	JZ     tail23_0
+	JZ     tail34_0
 	VMOVSS X0, (AX)
 
-tail23_0:
+tail34_0:
 addSVAVX2_done:
 	VZEROUPPER
 	RET
@@ -2877,36 +3248,105 @@ subVVAVX2_x1:
 	JMP     subVVAVX2_x1
 
 subVVAVX2_tail:
-	TESTQ        BX, BX
-	JZ           subVVAVX2_done
-	MOVQ         BX, DI
-	SHLQ         $0x02, DI
-	NEGQ         DI
-	LEAQ         elemymask<>+0(SB), SI
-	VMOVDQU      32(SI)(DI*1), Y0
-	VMASKMOVPS   (AX), Y0, Y1
-	VMASKMOVPS   (CX), Y0, Y0
-	VSUBPS       Y0, Y1, Y1
+	TESTQ     BX, BX
+	JZ        subVVAVX2_done
+	VXORPS    Y0, Y0, Y0
+	VXORPS    X1, X1, X1
+	TESTQ     $0x00000004, BX
+	JZ        load35_lo
+	VMOVUPS   (AX), X0
+	TESTQ     $0x00000002, BX
+	JZ        load35_hi1
+	VMOVSD    16(AX), X1
+	TESTQ     $0x00000001, BX
+	JZ        load35_hiend
+	VINSERTPS $0x20, 24(AX), X1, X1
+	JMP       load35_hiend
+
+load35_hi1:
+	TESTQ  $0x00000001, BX
+	JZ     load35_hiend
+	VMOVSS 16(AX), X1
+
+load35_hiend:
+	JMP load35_join
+
+load35_lo:
+	TESTQ     $0x00000002, BX
+	JZ        load35_lo1
+	VMOVSD    (AX), X0
+	TESTQ     $0x00000001, BX
+	JZ        load35_loend
+	VINSERTPS $0x20, 8(AX), X0, X0
+	JMP       load35_loend
+
+load35_lo1:
+	TESTQ  $0x00000001, BX
+	JZ     load35_loend
+	VMOVSS (AX), X0
+
+load35_loend:
+load35_join:
+	VINSERTF128 $0x01, X1, Y0, Y0
+	VXORPS      Y1, Y1, Y1
+	VXORPS      X2, X2, X2
+	TESTQ       $0x00000004, BX
+	JZ          load36_lo
+	VMOVUPS     (CX), X1
+	TESTQ       $0x00000002, BX
+	JZ          load36_hi1
+	VMOVSD      16(CX), X2
+	TESTQ       $0x00000001, BX
+	JZ          load36_hiend
+	VINSERTPS   $0x20, 24(CX), X2, X2
+	JMP         load36_hiend
+
+load36_hi1:
+	TESTQ  $0x00000001, BX
+	JZ     load36_hiend
+	VMOVSS 16(CX), X2
+
+load36_hiend:
+	JMP load36_join
+
+load36_lo:
+	TESTQ     $0x00000002, BX
+	JZ        load36_lo1
+	VMOVSD    (CX), X1
+	TESTQ     $0x00000001, BX
+	JZ        load36_loend
+	VINSERTPS $0x20, 8(CX), X1, X1
+	JMP       load36_loend
+
+load36_lo1:
+	TESTQ  $0x00000001, BX
+	JZ     load36_loend
+	VMOVSS (CX), X1
+
+load36_loend:
+load36_join:
+	VINSERTF128  $0x01, X2, Y1, Y1
+	VSUBPS       Y1, Y0, Y0
 	MOVQ         DX, AX
 	TESTQ        $0x00000004, BX
-	JZ           tail24_2
-	VMOVUPS      X1, (AX)
-	VEXTRACTF128 $0x01, Y1, X1
+	JZ           tail37_2
+	VMOVUPS      X0, (AX)
+	VEXTRACTF128 $0x01, Y0, X0
 	ADDQ         $0x00000010, AX
 
-tail24_2:
+tail37_2:
 	TESTQ    $0x00000002, BX
-	JZ       tail24_1
-	VMOVLPS  X1, (AX)
-	VMOVHLPS X1, X1, X1
+	JZ       tail37_1
+	VMOVLPS  X0, (AX)
+	VMOVHLPS X0, X0, X0
 	ADDQ     $0x00000008, AX
 
-tail24_1:
+tail37_1:
 	TESTQ  $0x00000001, BX
-	JZ     tail24_0
-	VMOVSS X1, (AX)
+	JZ     tail37_0
+	VMOVSS X0, (AX)
 
-tail24_0:
+tail37_0:
 subVVAVX2_done:
 	VZEROUPPER
 	RET
@@ -2951,35 +3391,67 @@ subVSAVX2_x1:
 	JMP     subVSAVX2_x1
 
 subVSAVX2_tail:
-	TESTQ        DX, DX
-	JZ           subVSAVX2_done
-	MOVQ         DX, SI
-	SHLQ         $0x02, SI
-	NEGQ         SI
-	LEAQ         elemymask<>+0(SB), BX
-	VMOVDQU      32(BX)(SI*1), Y1
-	VMASKMOVPS   (AX), Y1, Y1
+	TESTQ     DX, DX
+	JZ        subVSAVX2_done
+	VXORPS    Y1, Y1, Y1
+	VXORPS    X2, X2, X2
+	TESTQ     $0x00000004, DX
+	JZ        load38_lo
+	VMOVUPS   (AX), X1
+	TESTQ     $0x00000002, DX
+	JZ        load38_hi1
+	VMOVSD    16(AX), X2
+	TESTQ     $0x00000001, DX
+	JZ        load38_hiend
+	VINSERTPS $0x20, 24(AX), X2, X2
+	JMP       load38_hiend
+
+load38_hi1:
+	TESTQ  $0x00000001, DX
+	JZ     load38_hiend
+	VMOVSS 16(AX), X2
+
+load38_hiend:
+	JMP load38_join
+
+load38_lo:
+	TESTQ     $0x00000002, DX
+	JZ        load38_lo1
+	VMOVSD    (AX), X1
+	TESTQ     $0x00000001, DX
+	JZ        load38_loend
+	VINSERTPS $0x20, 8(AX), X1, X1
+	JMP       load38_loend
+
+load38_lo1:
+	TESTQ  $0x00000001, DX
+	JZ     load38_loend
+	VMOVSS (AX), X1
+
+load38_loend:
+load38_join:
+	VINSERTF128  $0x01, X2, Y1, Y1
 	VSUBPS       Y0, Y1, Y1
 	MOVQ         CX, AX
 	TESTQ        $0x00000004, DX
-	JZ           tail25_2
+	JZ           tail39_2
 	VMOVUPS      X1, (AX)
 	VEXTRACTF128 $0x01, Y1, X1
 	ADDQ         $0x00000010, AX
 
-tail25_2:
+tail39_2:
 	TESTQ    $0x00000002, DX
-	JZ       tail25_1
+	JZ       tail39_1
 	VMOVLPS  X1, (AX)
 	VMOVHLPS X1, X1, X1
 	ADDQ     $0x00000008, AX
 
-tail25_1:
+tail39_1:
 	TESTQ  $0x00000001, DX
-	JZ     tail25_0
+	JZ     tail39_0
 	VMOVSS X1, (AX)
 
-tail25_0:
+tail39_0:
 subVSAVX2_done:
 	VZEROUPPER
 	RET
@@ -3019,35 +3491,67 @@ subSVAVX2_x1:
 	JMP     subSVAVX2_x1
 
 subSVAVX2_tail:
-	TESTQ        DX, DX
-	JZ           subSVAVX2_done
-	MOVQ         DX, SI
-	SHLQ         $0x02, SI
-	NEGQ         SI
-	LEAQ         elemymask<>+0(SB), BX
-	VMOVDQU      32(BX)(SI*1), Y1
-	VMASKMOVPS   (AX), Y1, Y1
+	TESTQ     DX, DX
+	JZ        subSVAVX2_done
+	VXORPS    Y1, Y1, Y1
+	VXORPS    X2, X2, X2
+	TESTQ     $0x00000004, DX
+	JZ        load40_lo
+	VMOVUPS   (AX), X1
+	TESTQ     $0x00000002, DX
+	JZ        load40_hi1
+	VMOVSD    16(AX), X2
+	TESTQ     $0x00000001, DX
+	JZ        load40_hiend
+	VINSERTPS $0x20, 24(AX), X2, X2
+	JMP       load40_hiend
+
+load40_hi1:
+	TESTQ  $0x00000001, DX
+	JZ     load40_hiend
+	VMOVSS 16(AX), X2
+
+load40_hiend:
+	JMP load40_join
+
+load40_lo:
+	TESTQ     $0x00000002, DX
+	JZ        load40_lo1
+	VMOVSD    (AX), X1
+	TESTQ     $0x00000001, DX
+	JZ        load40_loend
+	VINSERTPS $0x20, 8(AX), X1, X1
+	JMP       load40_loend
+
+load40_lo1:
+	TESTQ  $0x00000001, DX
+	JZ     load40_loend
+	VMOVSS (AX), X1
+
+load40_loend:
+load40_join:
+	VINSERTF128  $0x01, X2, Y1, Y1
 	VSUBPS       Y1, Y0, Y0
 	MOVQ         CX, AX
 	TESTQ        $0x00000004, DX
-	JZ           tail26_2
+	JZ           tail41_2
 	VMOVUPS      X0, (AX)
 	VEXTRACTF128 $0x01, Y0, X0
 	ADDQ         $0x00000010, AX
 
-tail26_2:
+tail41_2:
 	TESTQ    $0x00000002, DX
-	JZ       tail26_1
+	JZ       tail41_1
 	VMOVLPS  X0, (AX)
 	VMOVHLPS X0, X0, X0
 	ADDQ     $0x00000008, AX
 
-tail26_1:
+tail41_1:
 	TESTQ  $0x00000001, DX
-	JZ     tail26_0
+	JZ     tail41_0
 	VMOVSS X0, (AX)
 
-tail26_0:
+tail41_0:
 subSVAVX2_done:
 	VZEROUPPER
 	RET
@@ -3094,36 +3598,105 @@ mulVVAVX2_x1:
 	JMP     mulVVAVX2_x1
 
 mulVVAVX2_tail:
-	TESTQ        BX, BX
-	JZ           mulVVAVX2_done
-	MOVQ         BX, DI
-	SHLQ         $0x02, DI
-	NEGQ         DI
-	LEAQ         elemymask<>+0(SB), SI
-	VMOVDQU      32(SI)(DI*1), Y0
-	VMASKMOVPS   (AX), Y0, Y1
-	VMASKMOVPS   (CX), Y0, Y0
-	VMULPS       Y0, Y1, Y1
+	TESTQ     BX, BX
+	JZ        mulVVAVX2_done
+	VXORPS    Y0, Y0, Y0
+	VXORPS    X1, X1, X1
+	TESTQ     $0x00000004, BX
+	JZ        load42_lo
+	VMOVUPS   (AX), X0
+	TESTQ     $0x00000002, BX
+	JZ        load42_hi1
+	VMOVSD    16(AX), X1
+	TESTQ     $0x00000001, BX
+	JZ        load42_hiend
+	VINSERTPS $0x20, 24(AX), X1, X1
+	JMP       load42_hiend
+
+load42_hi1:
+	TESTQ  $0x00000001, BX
+	JZ     load42_hiend
+	VMOVSS 16(AX), X1
+
+load42_hiend:
+	JMP load42_join
+
+load42_lo:
+	TESTQ     $0x00000002, BX
+	JZ        load42_lo1
+	VMOVSD    (AX), X0
+	TESTQ     $0x00000001, BX
+	JZ        load42_loend
+	VINSERTPS $0x20, 8(AX), X0, X0
+	JMP       load42_loend
+
+load42_lo1:
+	TESTQ  $0x00000001, BX
+	JZ     load42_loend
+	VMOVSS (AX), X0
+
+load42_loend:
+load42_join:
+	VINSERTF128 $0x01, X1, Y0, Y0
+	VXORPS      Y1, Y1, Y1
+	VXORPS      X2, X2, X2
+	TESTQ       $0x00000004, BX
+	JZ          load43_lo
+	VMOVUPS     (CX), X1
+	TESTQ       $0x00000002, BX
+	JZ          load43_hi1
+	VMOVSD      16(CX), X2
+	TESTQ       $0x00000001, BX
+	JZ          load43_hiend
+	VINSERTPS   $0x20, 24(CX), X2, X2
+	JMP         load43_hiend
+
+load43_hi1:
+	TESTQ  $0x00000001, BX
+	JZ     load43_hiend
+	VMOVSS 16(CX), X2
+
+load43_hiend:
+	JMP load43_join
+
+load43_lo:
+	TESTQ     $0x00000002, BX
+	JZ        load43_lo1
+	VMOVSD    (CX), X1
+	TESTQ     $0x00000001, BX
+	JZ        load43_loend
+	VINSERTPS $0x20, 8(CX), X1, X1
+	JMP       load43_loend
+
+load43_lo1:
+	TESTQ  $0x00000001, BX
+	JZ     load43_loend
+	VMOVSS (CX), X1
+
+load43_loend:
+load43_join:
+	VINSERTF128  $0x01, X2, Y1, Y1
+	VMULPS       Y1, Y0, Y0
 	MOVQ         DX, AX
 	TESTQ        $0x00000004, BX
-	JZ           tail27_2
-	VMOVUPS      X1, (AX)
-	VEXTRACTF128 $0x01, Y1, X1
+	JZ           tail44_2
+	VMOVUPS      X0, (AX)
+	VEXTRACTF128 $0x01, Y0, X0
 	ADDQ         $0x00000010, AX
 
-tail27_2:
+tail44_2:
 	TESTQ    $0x00000002, BX
-	JZ       tail27_1
-	VMOVLPS  X1, (AX)
-	VMOVHLPS X1, X1, X1
+	JZ       tail44_1
+	VMOVLPS  X0, (AX)
+	VMOVHLPS X0, X0, X0
 	ADDQ     $0x00000008, AX
 
-tail27_1:
+tail44_1:
 	TESTQ  $0x00000001, BX
-	JZ     tail27_0
-	VMOVSS X1, (AX)
+	JZ     tail44_0
+	VMOVSS X0, (AX)
 
-tail27_0:
+tail44_0:
 mulVVAVX2_done:
 	VZEROUPPER
 	RET
@@ -3168,35 +3741,67 @@ mulVSAVX2_x1:
 	JMP     mulVSAVX2_x1
 
 mulVSAVX2_tail:
-	TESTQ        DX, DX
-	JZ           mulVSAVX2_done
-	MOVQ         DX, SI
-	SHLQ         $0x02, SI
-	NEGQ         SI
-	LEAQ         elemymask<>+0(SB), BX
-	VMOVDQU      32(BX)(SI*1), Y1
-	VMASKMOVPS   (AX), Y1, Y1
+	TESTQ     DX, DX
+	JZ        mulVSAVX2_done
+	VXORPS    Y1, Y1, Y1
+	VXORPS    X2, X2, X2
+	TESTQ     $0x00000004, DX
+	JZ        load45_lo
+	VMOVUPS   (AX), X1
+	TESTQ     $0x00000002, DX
+	JZ        load45_hi1
+	VMOVSD    16(AX), X2
+	TESTQ     $0x00000001, DX
+	JZ        load45_hiend
+	VINSERTPS $0x20, 24(AX), X2, X2
+	JMP       load45_hiend
+
+load45_hi1:
+	TESTQ  $0x00000001, DX
+	JZ     load45_hiend
+	VMOVSS 16(AX), X2
+
+load45_hiend:
+	JMP load45_join
+
+load45_lo:
+	TESTQ     $0x00000002, DX
+	JZ        load45_lo1
+	VMOVSD    (AX), X1
+	TESTQ     $0x00000001, DX
+	JZ        load45_loend
+	VINSERTPS $0x20, 8(AX), X1, X1
+	JMP       load45_loend
+
+load45_lo1:
+	TESTQ  $0x00000001, DX
+	JZ     load45_loend
+	VMOVSS (AX), X1
+
+load45_loend:
+load45_join:
+	VINSERTF128  $0x01, X2, Y1, Y1
 	VMULPS       Y0, Y1, Y1
 	MOVQ         CX, AX
 	TESTQ        $0x00000004, DX
-	JZ           tail28_2
+	JZ           tail46_2
 	VMOVUPS      X1, (AX)
 	VEXTRACTF128 $0x01, Y1, X1
 	ADDQ         $0x00000010, AX
 
-tail28_2:
+tail46_2:
 	TESTQ    $0x00000002, DX
-	JZ       tail28_1
+	JZ       tail46_1
 	VMOVLPS  X1, (AX)
 	VMOVHLPS X1, X1, X1
 	ADDQ     $0x00000008, AX
 
-tail28_1:
+tail46_1:
 	TESTQ  $0x00000001, DX
-	JZ     tail28_0
+	JZ     tail46_0
 	VMOVSS X1, (AX)
 
-tail28_0:
+tail46_0:
 mulVSAVX2_done:
 	VZEROUPPER
 	RET
@@ -3236,35 +3841,67 @@ mulSVAVX2_x1:
 	JMP     mulSVAVX2_x1
 
 mulSVAVX2_tail:
-	TESTQ        DX, DX
-	JZ           mulSVAVX2_done
-	MOVQ         DX, SI
-	SHLQ         $0x02, SI
-	NEGQ         SI
-	LEAQ         elemymask<>+0(SB), BX
-	VMOVDQU      32(BX)(SI*1), Y1
-	VMASKMOVPS   (AX), Y1, Y1
+	TESTQ     DX, DX
+	JZ        mulSVAVX2_done
+	VXORPS    Y1, Y1, Y1
+	VXORPS    X2, X2, X2
+	TESTQ     $0x00000004, DX
+	JZ        load47_lo
+	VMOVUPS   (AX), X1
+	TESTQ     $0x00000002, DX
+	JZ        load47_hi1
+	VMOVSD    16(AX), X2
+	TESTQ     $0x00000001, DX
+	JZ        load47_hiend
+	VINSERTPS $0x20, 24(AX), X2, X2
+	JMP       load47_hiend
+
+load47_hi1:
+	TESTQ  $0x00000001, DX
+	JZ     load47_hiend
+	VMOVSS 16(AX), X2
+
+load47_hiend:
+	JMP load47_join
+
+load47_lo:
+	TESTQ     $0x00000002, DX
+	JZ        load47_lo1
+	VMOVSD    (AX), X1
+	TESTQ     $0x00000001, DX
+	JZ        load47_loend
+	VINSERTPS $0x20, 8(AX), X1, X1
+	JMP       load47_loend
+
+load47_lo1:
+	TESTQ  $0x00000001, DX
+	JZ     load47_loend
+	VMOVSS (AX), X1
+
+load47_loend:
+load47_join:
+	VINSERTF128  $0x01, X2, Y1, Y1
 	VMULPS       Y1, Y0, Y0
 	MOVQ         CX, AX
 	TESTQ        $0x00000004, DX
-	JZ           tail29_2
+	JZ           tail48_2
 	VMOVUPS      X0, (AX)
 	VEXTRACTF128 $0x01, Y0, X0
 	ADDQ         $0x00000010, AX
 
-tail29_2:
+tail48_2:
 	TESTQ    $0x00000002, DX
-	JZ       tail29_1
+	JZ       tail48_1
 	VMOVLPS  X0, (AX)
 	VMOVHLPS X0, X0, X0
 	ADDQ     $0x00000008, AX
 
-tail29_1:
+tail48_1:
 	TESTQ  $0x00000001, DX
-	JZ     tail29_0
+	JZ     tail48_0
 	VMOVSS X0, (AX)
 
-tail29_0:
+tail48_0:
 mulSVAVX2_done:
 	VZEROUPPER
 	RET
@@ -3311,36 +3948,105 @@ divVVAVX2_x1:
 	JMP     divVVAVX2_x1
 
 divVVAVX2_tail:
-	TESTQ        BX, BX
-	JZ           divVVAVX2_done
-	MOVQ         BX, DI
-	SHLQ         $0x02, DI
-	NEGQ         DI
-	LEAQ         elemymask<>+0(SB), SI
-	VMOVDQU      32(SI)(DI*1), Y0
-	VMASKMOVPS   (AX), Y0, Y1
-	VMASKMOVPS   (CX), Y0, Y0
-	VDIVPS       Y0, Y1, Y1
+	TESTQ     BX, BX
+	JZ        divVVAVX2_done
+	VXORPS    Y0, Y0, Y0
+	VXORPS    X1, X1, X1
+	TESTQ     $0x00000004, BX
+	JZ        load49_lo
+	VMOVUPS   (AX), X0
+	TESTQ     $0x00000002, BX
+	JZ        load49_hi1
+	VMOVSD    16(AX), X1
+	TESTQ     $0x00000001, BX
+	JZ        load49_hiend
+	VINSERTPS $0x20, 24(AX), X1, X1
+	JMP       load49_hiend
+
+load49_hi1:
+	TESTQ  $0x00000001, BX
+	JZ     load49_hiend
+	VMOVSS 16(AX), X1
+
+load49_hiend:
+	JMP load49_join
+
+load49_lo:
+	TESTQ     $0x00000002, BX
+	JZ        load49_lo1
+	VMOVSD    (AX), X0
+	TESTQ     $0x00000001, BX
+	JZ        load49_loend
+	VINSERTPS $0x20, 8(AX), X0, X0
+	JMP       load49_loend
+
+load49_lo1:
+	TESTQ  $0x00000001, BX
+	JZ     load49_loend
+	VMOVSS (AX), X0
+
+load49_loend:
+load49_join:
+	VINSERTF128 $0x01, X1, Y0, Y0
+	VXORPS      Y1, Y1, Y1
+	VXORPS      X2, X2, X2
+	TESTQ       $0x00000004, BX
+	JZ          load50_lo
+	VMOVUPS     (CX), X1
+	TESTQ       $0x00000002, BX
+	JZ          load50_hi1
+	VMOVSD      16(CX), X2
+	TESTQ       $0x00000001, BX
+	JZ          load50_hiend
+	VINSERTPS   $0x20, 24(CX), X2, X2
+	JMP         load50_hiend
+
+load50_hi1:
+	TESTQ  $0x00000001, BX
+	JZ     load50_hiend
+	VMOVSS 16(CX), X2
+
+load50_hiend:
+	JMP load50_join
+
+load50_lo:
+	TESTQ     $0x00000002, BX
+	JZ        load50_lo1
+	VMOVSD    (CX), X1
+	TESTQ     $0x00000001, BX
+	JZ        load50_loend
+	VINSERTPS $0x20, 8(CX), X1, X1
+	JMP       load50_loend
+
+load50_lo1:
+	TESTQ  $0x00000001, BX
+	JZ     load50_loend
+	VMOVSS (CX), X1
+
+load50_loend:
+load50_join:
+	VINSERTF128  $0x01, X2, Y1, Y1
+	VDIVPS       Y1, Y0, Y0
 	MOVQ         DX, AX
 	TESTQ        $0x00000004, BX
-	JZ           tail30_2
-	VMOVUPS      X1, (AX)
-	VEXTRACTF128 $0x01, Y1, X1
+	JZ           tail51_2
+	VMOVUPS      X0, (AX)
+	VEXTRACTF128 $0x01, Y0, X0
 	ADDQ         $0x00000010, AX
 
-tail30_2:
+tail51_2:
 	TESTQ    $0x00000002, BX
-	JZ       tail30_1
-	VMOVLPS  X1, (AX)
-	VMOVHLPS X1, X1, X1
+	JZ       tail51_1
+	VMOVLPS  X0, (AX)
+	VMOVHLPS X0, X0, X0
 	ADDQ     $0x00000008, AX
 
-tail30_1:
+tail51_1:
 	TESTQ  $0x00000001, BX
-	JZ     tail30_0
-	VMOVSS X1, (AX)
+	JZ     tail51_0
+	VMOVSS X0, (AX)
 
-tail30_0:
+tail51_0:
 divVVAVX2_done:
 	VZEROUPPER
 	RET
@@ -3385,35 +4091,67 @@ divVSAVX2_x1:
 	JMP     divVSAVX2_x1
 
 divVSAVX2_tail:
-	TESTQ        DX, DX
-	JZ           divVSAVX2_done
-	MOVQ         DX, SI
-	SHLQ         $0x02, SI
-	NEGQ         SI
-	LEAQ         elemymask<>+0(SB), BX
-	VMOVDQU      32(BX)(SI*1), Y1
-	VMASKMOVPS   (AX), Y1, Y1
+	TESTQ     DX, DX
+	JZ        divVSAVX2_done
+	VXORPS    Y1, Y1, Y1
+	VXORPS    X2, X2, X2
+	TESTQ     $0x00000004, DX
+	JZ        load52_lo
+	VMOVUPS   (AX), X1
+	TESTQ     $0x00000002, DX
+	JZ        load52_hi1
+	VMOVSD    16(AX), X2
+	TESTQ     $0x00000001, DX
+	JZ        load52_hiend
+	VINSERTPS $0x20, 24(AX), X2, X2
+	JMP       load52_hiend
+
+load52_hi1:
+	TESTQ  $0x00000001, DX
+	JZ     load52_hiend
+	VMOVSS 16(AX), X2
+
+load52_hiend:
+	JMP load52_join
+
+load52_lo:
+	TESTQ     $0x00000002, DX
+	JZ        load52_lo1
+	VMOVSD    (AX), X1
+	TESTQ     $0x00000001, DX
+	JZ        load52_loend
+	VINSERTPS $0x20, 8(AX), X1, X1
+	JMP       load52_loend
+
+load52_lo1:
+	TESTQ  $0x00000001, DX
+	JZ     load52_loend
+	VMOVSS (AX), X1
+
+load52_loend:
+load52_join:
+	VINSERTF128  $0x01, X2, Y1, Y1
 	VDIVPS       Y0, Y1, Y1
 	MOVQ         CX, AX
 	TESTQ        $0x00000004, DX
-	JZ           tail31_2
+	JZ           tail53_2
 	VMOVUPS      X1, (AX)
 	VEXTRACTF128 $0x01, Y1, X1
 	ADDQ         $0x00000010, AX
 
-tail31_2:
+tail53_2:
 	TESTQ    $0x00000002, DX
-	JZ       tail31_1
+	JZ       tail53_1
 	VMOVLPS  X1, (AX)
 	VMOVHLPS X1, X1, X1
 	ADDQ     $0x00000008, AX
 
-tail31_1:
+tail53_1:
 	TESTQ  $0x00000001, DX
-	JZ     tail31_0
+	JZ     tail53_0
 	VMOVSS X1, (AX)
 
-tail31_0:
+tail53_0:
 divVSAVX2_done:
 	VZEROUPPER
 	RET
@@ -3453,35 +4191,67 @@ divSVAVX2_x1:
 	JMP     divSVAVX2_x1
 
 divSVAVX2_tail:
-	TESTQ        DX, DX
-	JZ           divSVAVX2_done
-	MOVQ         DX, SI
-	SHLQ         $0x02, SI
-	NEGQ         SI
-	LEAQ         elemymask<>+0(SB), BX
-	VMOVDQU      32(BX)(SI*1), Y1
-	VMASKMOVPS   (AX), Y1, Y1
+	TESTQ     DX, DX
+	JZ        divSVAVX2_done
+	VXORPS    Y1, Y1, Y1
+	VXORPS    X2, X2, X2
+	TESTQ     $0x00000004, DX
+	JZ        load54_lo
+	VMOVUPS   (AX), X1
+	TESTQ     $0x00000002, DX
+	JZ        load54_hi1
+	VMOVSD    16(AX), X2
+	TESTQ     $0x00000001, DX
+	JZ        load54_hiend
+	VINSERTPS $0x20, 24(AX), X2, X2
+	JMP       load54_hiend
+
+load54_hi1:
+	TESTQ  $0x00000001, DX
+	JZ     load54_hiend
+	VMOVSS 16(AX), X2
+
+load54_hiend:
+	JMP load54_join
+
+load54_lo:
+	TESTQ     $0x00000002, DX
+	JZ        load54_lo1
+	VMOVSD    (AX), X1
+	TESTQ     $0x00000001, DX
+	JZ        load54_loend
+	VINSERTPS $0x20, 8(AX), X1, X1
+	JMP       load54_loend
+
+load54_lo1:
+	TESTQ  $0x00000001, DX
+	JZ     load54_loend
+	VMOVSS (AX), X1
+
+load54_loend:
+load54_join:
+	VINSERTF128  $0x01, X2, Y1, Y1
 	VDIVPS       Y1, Y0, Y0
 	MOVQ         CX, AX
 	TESTQ        $0x00000004, DX
-	JZ           tail32_2
+	JZ           tail55_2
 	VMOVUPS      X0, (AX)
 	VEXTRACTF128 $0x01, Y0, X0
 	ADDQ         $0x00000010, AX
 
-tail32_2:
+tail55_2:
 	TESTQ    $0x00000002, DX
-	JZ       tail32_1
+	JZ       tail55_1
 	VMOVLPS  X0, (AX)
 	VMOVHLPS X0, X0, X0
 	ADDQ     $0x00000008, AX
 
-tail32_1:
+tail55_1:
 	TESTQ  $0x00000001, DX
-	JZ     tail32_0
+	JZ     tail55_0
 	VMOVSS X0, (AX)
 
-tail32_0:
+tail55_0:
 divSVAVX2_done:
 	VZEROUPPER
 	RET

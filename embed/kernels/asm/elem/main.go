@@ -6,8 +6,9 @@
 //
 // Every kernel takes any n > 0 (the impls' vl is 1): blocks of several
 // vectors, then single vectors, then one vector for the last n mod VL
-// elements, loaded under a mask (AVX-512 opmask; AVX2 VMASKMOVPS: neither
-// faults on masked-out elements) and stored by exact pieces (see store).
+// elements, loaded under an AVX-512 opmask (which never faults on
+// masked-out elements) or by exact pieces on AVX2 (see loadTail), and
+// stored by exact pieces (see store).
 // A row's elements all take the vector path, so none depends on where it
 // sits, and short rows (a 12-token query's attention) are vectorised too.
 //
@@ -189,26 +190,32 @@ func mov(src Op, dst reg.Register) {
 // mask is the tail's: the first t lanes valid.
 type mask struct {
 	k reg.OpmaskVirtual // AVX-512
-	y reg.VecVirtual    // AVX2: all-ones lanes
 	n reg.GPVirtual     // t, 0 < t < VL
+	y reg.VecVirtual    // AVX2: all-ones lanes, made by ymask when needed
 }
 
 func (s *isa) mask(n reg.GPVirtual) *mask {
-	t := GP64()
 	if s.z {
-		k := K()
+		t, k := GP64(), K()
 		LEAQ(kmaskTab, t)
 		KMOVW(Mem{Base: t, Index: n, Scale: 2}, k)
 		return &mask{k: k, n: n}
 	}
-	o := GP64()
-	MOVQ(n, o)
-	SHLQ(U8(2), o)
-	NEGQ(o)
-	LEAQ(ymaskTab, t)
-	y := YMM()
-	VMOVDQU(Mem{Base: t, Index: o, Scale: 1, Disp: 32}, y)
-	return &mask{y: y, n: n}
+	return &mask{n: n}
+}
+
+// ymask is the AVX2 tail's lane mask.
+func (mk *mask) ymask() reg.VecVirtual {
+	if mk.y == nil {
+		t, o := GP64(), GP64()
+		MOVQ(mk.n, o)
+		SHLQ(U8(2), o)
+		NEGQ(o)
+		LEAQ(ymaskTab, t)
+		mk.y = YMM()
+		VMOVDQU(Mem{Base: t, Index: o, Scale: 1, Disp: 32}, mk.y)
+	}
+	return mk.y
 }
 
 // load reads one vector (zero in masked-out lanes).
@@ -220,9 +227,50 @@ func (s *isa) load(m Mem, mk *mask) reg.VecVirtual {
 	case s.z:
 		VMOVUPS_Z(m, mk.k, v)
 	default:
-		VMASKMOVPS(m, mk.y, v)
+		s.loadTail(m, mk.n, v)
 	}
 	return v
+}
+
+// loadTail reads the tail's first t < 8 lanes into v (zero above) by
+// exact pieces: VMASKMOVPS would do it in one instruction, but AMD
+// documents its behaviour for masked-out elements (a page fault past the
+// end of the heap?) as implementation dependent, and a load whose
+// masked-out bytes overlap a recent store waits for that store to retire.
+// (AVX-512 masked loads never fault on masked-out elements.)
+func (s *isa) loadTail(m Mem, n reg.GPVirtual, v reg.VecVirtual) {
+	if m.Disp != 0 || m.Index != nil {
+		panic("tail load at an offset")
+	}
+	labels++
+	lbl := func(k string) string { return fmt.Sprintf("load%d_%s", labels, k) }
+	lo, hi := v.AsX(), XMM()
+	VXORPS(v, v, v)
+	VXORPS(hi, hi, hi)
+	// rest loads lanes 4·(t&4 != 0) … t-1, t&3 of them, into r.
+	rest := func(off int, r reg.Register, k string) {
+		TESTQ(U32(2), n)
+		JZ(LabelRef(lbl(k + "1")))
+		VMOVSD(Mem{Base: m.Base, Disp: off}, r)
+		TESTQ(U32(1), n)
+		JZ(LabelRef(lbl(k + "end")))
+		VINSERTPS(U8(0x20), Mem{Base: m.Base, Disp: off + 8}, r, r) // lane 2
+		JMP(LabelRef(lbl(k + "end")))
+		Label(lbl(k + "1"))
+		TESTQ(U32(1), n)
+		JZ(LabelRef(lbl(k + "end")))
+		VMOVSS(Mem{Base: m.Base, Disp: off}, r)
+		Label(lbl(k + "end"))
+	}
+	TESTQ(U32(4), n)
+	JZ(LabelRef(lbl("lo")))
+	VMOVUPS(Mem{Base: m.Base}, lo)
+	rest(16, hi, "hi")
+	JMP(LabelRef(lbl("join")))
+	Label(lbl("lo"))
+	rest(0, lo, "lo")
+	Label(lbl("join"))
+	VINSERTF128(U8(1), hi, v, v)
 }
 
 // store writes one vector; the tail's first t lanes only, by pieces of
@@ -382,7 +430,7 @@ func (s *isa) maxf(u int) {
 		for j := range v {
 			v[j] = s.load(at(x, j, s), mk)
 			if mk != nil && !s.z {
-				VBLENDVPS(mk.y, v[j], c["negInf"], v[j])
+				VBLENDVPS(mk.ymask(), v[j], c["negInf"], v[j])
 			}
 		}
 		for j := 0; j < u; j += 2 {
@@ -527,7 +575,7 @@ func (s *isa) expSub(u int) {
 			case s.z:
 				VADDPS(e, a, mk.k, a)
 			default:
-				VANDPS(mk.y, e, e)
+				VANDPS(mk.ymask(), e, e)
 				VADDPS(e, a, a)
 			}
 			s.store(e, at(y, j, s), mk)
