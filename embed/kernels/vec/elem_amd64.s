@@ -391,11 +391,12 @@ sumAVX512_x1:
 	JMP    sumAVX512_x1
 
 sumAVX512_tail:
-	TESTQ  CX, CX
-	JZ     sumAVX512_done
-	LEAQ   elemkmask<>+0(SB), DX
-	KMOVW  (DX)(CX*2), K1
-	VADDPS (AX), Z0, K1, Z0
+	TESTQ     CX, CX
+	JZ        sumAVX512_done
+	LEAQ      elemkmask<>+0(SB), DX
+	KMOVW     (DX)(CX*2), K1
+	VMOVUPS.Z (AX), K1, Z4
+	VADDPS    Z4, Z0, Z0
 
 sumAVX512_done:
 	VADDPS        Z2, Z0, Z0

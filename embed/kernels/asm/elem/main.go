@@ -6,9 +6,8 @@
 //
 // Every kernel takes any n > 0 (the impls' vl is 1): blocks of several
 // vectors, then single vectors, then one vector for the last n mod VL
-// elements, loaded under an AVX-512 opmask (which never faults on
-// masked-out elements) or by exact pieces on AVX2 (see loadTail), and
-// stored by exact pieces (see store).
+// elements, loaded under an AVX-512 opmask or by exact pieces on AVX2 (see
+// loadTail), and stored by exact pieces (see store).
 // A row's elements all take the vector path, so none depends on where it
 // sits, and short rows (a 12-token query's attention) are vectorised too.
 //
@@ -189,19 +188,22 @@ func mov(src Op, dst reg.Register) {
 
 // mask is the tail's: the first t lanes valid.
 type mask struct {
-	k reg.OpmaskVirtual // AVX-512
 	n reg.GPVirtual     // t, 0 < t < VL
+	k reg.OpmaskVirtual // AVX-512: the first t bits set, made by kmask when needed
 	y reg.VecVirtual    // AVX2: all-ones lanes, made by ymask when needed
 }
 
-func (s *isa) mask(n reg.GPVirtual) *mask {
-	if s.z {
-		t, k := GP64(), K()
+func (s *isa) mask(n reg.GPVirtual) *mask { return &mask{n: n} }
+
+// kmask is the AVX-512 tail's opmask.
+func (mk *mask) kmask() reg.OpmaskVirtual {
+	if mk.k == nil {
+		t := GP64()
+		mk.k = K()
 		LEAQ(kmaskTab, t)
-		KMOVW(Mem{Base: t, Index: n, Scale: 2}, k)
-		return &mask{k: k, n: n}
+		KMOVW(Mem{Base: t, Index: mk.n, Scale: 2}, mk.k)
 	}
-	return &mask{n: n}
+	return mk.k
 }
 
 // ymask is the AVX2 tail's lane mask.
@@ -225,41 +227,45 @@ func (s *isa) load(m Mem, mk *mask) reg.VecVirtual {
 	case mk == nil:
 		VMOVUPS(m, v)
 	case s.z:
-		VMOVUPS_Z(m, mk.k, v)
+		VMOVUPS_Z(m, mk.kmask(), v)
 	default:
 		s.loadTail(m, mk.n, v)
 	}
 	return v
 }
 
-// loadTail reads the tail's first t < 8 lanes into v (zero above) by
-// exact pieces: VMASKMOVPS would do it in one instruction, but AMD
-// documents its behaviour for masked-out elements (a page fault past the
-// end of the heap?) as implementation dependent, and a load whose
-// masked-out bytes overlap a recent store waits for that store to retire.
-// (AVX-512 masked loads never fault on masked-out elements.)
+// loadTail reads the AVX2 tail's first t < 8 lanes into v (zero above) by
+// exact pieces of 4, 2 and 1 lanes. VMASKMOVPS would do it in one
+// instruction, but AMD documents its behaviour for masked-out elements
+// (a page fault past the end of the heap?) as implementation dependent;
+// and a masked load whose masked-out bytes overlap a recent store (small
+// out-of-place operands allocated back to back) waits for that store to
+// retire: bias+GELU of 12 floats took 35 ns instead of 15. AVX-512 masked
+// loads never fault on masked-out elements; they keep the stall, which
+// needs that rare layout, because loading by pieces of 8, 4, 2, 1 cost
+// softmax rows with a tail 3 ns each.
 func (s *isa) loadTail(m Mem, n reg.GPVirtual, v reg.VecVirtual) {
-	if m.Disp != 0 || m.Index != nil {
-		panic("tail load at an offset")
+	if m.Disp != 0 || m.Index != nil || s.z {
+		panic("loadTail: AVX2, at the pointer")
 	}
 	labels++
 	lbl := func(k string) string { return fmt.Sprintf("load%d_%s", labels, k) }
 	lo, hi := v.AsX(), XMM()
 	VXORPS(v, v, v)
 	VXORPS(hi, hi, hi)
-	// rest loads lanes 4·(t&4 != 0) … t-1, t&3 of them, into r.
-	rest := func(off int, r reg.Register, k string) {
+	// rest loads the t&3 lanes at base+o into r.
+	rest := func(o int, r reg.Register, k string) {
 		TESTQ(U32(2), n)
 		JZ(LabelRef(lbl(k + "1")))
-		VMOVSD(Mem{Base: m.Base, Disp: off}, r)
+		VMOVSD(Mem{Base: m.Base, Disp: o}, r)
 		TESTQ(U32(1), n)
 		JZ(LabelRef(lbl(k + "end")))
-		VINSERTPS(U8(0x20), Mem{Base: m.Base, Disp: off + 8}, r, r) // lane 2
+		VINSERTPS(U8(0x20), Mem{Base: m.Base, Disp: o + 8}, r, r) // lane 2
 		JMP(LabelRef(lbl(k + "end")))
 		Label(lbl(k + "1"))
 		TESTQ(U32(1), n)
 		JZ(LabelRef(lbl(k + "end")))
-		VMOVSS(Mem{Base: m.Base, Disp: off}, r)
+		VMOVSS(Mem{Base: m.Base, Disp: o}, r)
 		Label(lbl(k + "end"))
 	}
 	TESTQ(U32(4), n)
@@ -450,7 +456,7 @@ func (s *isa) maxf(u int) {
 		}
 		for j := range v {
 			if mk != nil && s.z {
-				VMAXPS(acc[j], v[j], mk.k, acc[j])
+				VMAXPS(acc[j], v[j], mk.kmask(), acc[j])
 			} else {
 				VMAXPS(acc[j], v[j], acc[j])
 			}
@@ -483,11 +489,7 @@ func (s *isa) sum(u int) {
 	}
 	s.loop(name, n, []reg.GPVirtual{x}, u, func(u int, mk *mask) {
 		for j := range u {
-			if mk != nil && s.z {
-				VADDPS(at(x, j, s), acc[j], mk.k, acc[j])
-			} else {
-				VADDPS(s.src(at(x, j, s), mk), acc[j], acc[j])
-			}
+			VADDPS(s.src(at(x, j, s), mk), acc[j], acc[j]) // the tail's other lanes are 0
 		}
 	})
 	storeRet(s.hreduce(fold(acc, VADDPS), VADDPS))
@@ -573,7 +575,7 @@ func (s *isa) expSub(u int) {
 			case mk == nil:
 				VADDPS(e, a, a)
 			case s.z:
-				VADDPS(e, a, mk.k, a)
+				VADDPS(e, a, mk.kmask(), a)
 			default:
 				VANDPS(mk.ymask(), e, e)
 				VADDPS(e, a, a)
