@@ -6,7 +6,7 @@ package vec
 // by embed/kernels/asm/elem into elem_amd64.s (declared in elem_amd64.go).
 // They take any n > 0 and do a row's last n mod 16 (or 8) elements in
 // the vector registers too (loaded under a mask or by pieces, stored by
-// pieces, never touching memory past the row), so vl is 1: no element goes
+// pieces, never writing past the row), so vl is 1: no element goes
 // to the scalar tail, and a row's values do not depend on its length.
 
 //go:generate go run -C ../asm ./elem -out ../vec/elem_amd64.s -stubs ../vec/elem_amd64.go -pkg vec
