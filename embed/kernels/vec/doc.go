@@ -11,7 +11,9 @@
 // GODEBUG, so GODEBUG=cpu.avx512f=off runs the AVX2 path on an AVX-512
 // machine.
 //
-// The assembly kernels take raw pointers and process only whole vectors;
-// the Go wrappers here check bounds once and handle the tails with the
-// same formulas in scalar Go. Nothing here knows GoMLX.
+// The assembly kernels take raw pointers; the Go wrappers here check
+// bounds once. An implementation declares the step (vl) its element
+// kernels take n in: the amd64 ones take any n (vl 1) and finish a row's
+// tail in vector registers, NEON takes multiples of 4 and the wrappers do
+// the rest in scalar Go with the same formulas. Nothing here knows GoMLX.
 package vec
