@@ -62,6 +62,12 @@ func inspectModel(dir, onnxFile string) (*modelSpec, error) {
 	if s.OnnxRel, err = pickOnnx(dir, onnxFile); err != nil {
 		return nil, err
 	}
+	// An empty file (interrupted copy or download) makes the ONNX parser
+	// panic instead of failing: refuse it here with a message that says so.
+	if onnx := filepath.Join(dir, filepath.FromSlash(s.OnnxRel)); fileSize(onnx) == 0 {
+		return nil, invalid("ONNX file %s is empty (0 bytes): the copy or download was interrupted; "+
+			"delete it and fetch the model again (mnemo pull), or point MNEMO_MODEL at a complete model folder", onnx)
+	}
 
 	var cfg struct {
 		HiddenSize int `json:"hidden_size"`
@@ -139,6 +145,15 @@ func pickOnnx(dir, onnxFile string) (string, error) {
 	return "", invalid("several .onnx files in %s: %s; mnemo will not guess which one to use: "+
 		"point MNEMO_MODEL (or --model) at the file itself, e.g. %s, or keep exactly one",
 		dir, strings.Join(found, ", "), filepath.Join(dir, found[0]))
+}
+
+// fileSize is a file's size, following symlinks; -1 when it cannot be read.
+func fileSize(path string) int64 {
+	st, err := os.Stat(path)
+	if err != nil {
+		return -1
+	}
+	return st.Size()
 }
 
 // readJSON reads an optional JSON file of the model folder. A missing file is
