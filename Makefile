@@ -97,6 +97,7 @@ FUZZTIME ?= 20000x
 fuzz-short:
 	go test -run '^$$' -fuzz '^FuzzDecodeArgs$$' -fuzztime $(FUZZTIME) ./mcp/
 	go test -run '^$$' -fuzz '^FuzzParseHookInput$$' -fuzztime $(FUZZTIME) ./pkg/hooks/
+	go test -run '^$$' -fuzz '^FuzzFormatContext$$' -fuzztime $(FUZZTIME) ./pkg/hooks/
 	go test -run '^$$' -fuzz '^FuzzParseLine$$' -fuzztime $(FUZZTIME) ./pkg/jsonl/
 	go test -run '^$$' -fuzz '^FuzzFTSQuery$$' -fuzztime $(FUZZTIME) ./pkg/sqlite/
 
