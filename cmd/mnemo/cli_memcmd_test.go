@@ -248,6 +248,8 @@ func TestMemCmdErrors(t *testing.T) {
 		{[]string{"recall", "x", "--mode", "keyword", "--k", "99"}, 1, "k is 99; it must be between 1 and 50"},
 		{[]string{"remember", "--tags", "a,b", "  "}, 1, "content is empty"},
 		{[]string{"remember", "x", "--project", "*"}, 1, "project:"},
+		{[]string{"remember", "caf\xe9 au lait"}, 1, "content is not valid UTF-8 (byte 3 is 0xe9)"},
+		{[]string{"remember", "caf\ufffd au lait"}, 1, "content holds U+FFFD"},
 		{[]string{"forget"}, 2, "forget needs at least one ID"},
 		{[]string{"forget", "bogus"}, 1, `"bogus" is not a memory id`},
 		{[]string{"list", "--limit", "500"}, 1, "limit is 500"},

@@ -186,6 +186,32 @@ func (s *Service) validateContent(what, content string) error {
 	return nil
 }
 
+// checkMemoryText is mnemo's one policy for text that becomes a memory,
+// whatever the entry (CLI, MCP, hook capture, import): it must be valid
+// UTF-8 and must not hold U+FFFD. JSON decoders (MCP arguments, hook input,
+// import lines) silently turn invalid bytes, and lone surrogate escapes, into
+// U+FFFD, so the replacement character is how lost text shows once it gets
+// here; storing it would keep a memory whose words are already gone, and say
+// nothing. Refusing it loses nothing the caller still has.
+func checkMemoryText(content string) error {
+	if !utf8.ValidString(content) {
+		i := 0
+		for i < len(content) {
+			r, n := utf8.DecodeRuneInString(content[i:])
+			if r == utf8.RuneError && n == 1 {
+				break
+			}
+			i += n
+		}
+		return invalidf("content is not valid UTF-8 (byte %d is 0x%02x): mnemo stores text only; convert it to UTF-8 first", i, content[i])
+	}
+	if i := strings.IndexRune(content, utf8.RuneError); i >= 0 {
+		return invalidf("content holds U+FFFD, the replacement character decoders put where bytes were not valid UTF-8 (at byte %d): "+
+			"part of the text is already lost; send the original text as UTF-8, or remove the character", i)
+	}
+	return nil
+}
+
 // validateMetadata checks that metadata is a JSON object that can be stored.
 func (s *Service) validateMetadata(md map[string]any) error {
 	if md == nil {
@@ -217,6 +243,9 @@ func (s *Service) resolveProject(p string) (string, error) {
 // stored without a vector and embedded later (reembed).
 func (s *Service) Remember(ctx context.Context, req RememberRequest) (RememberResult, error) {
 	content := strings.TrimSpace(req.Content)
+	if err := checkMemoryText(req.Content); err != nil {
+		return RememberResult{}, err
+	}
 	if err := s.validateContent("content", req.Content); err != nil {
 		return RememberResult{}, err
 	}

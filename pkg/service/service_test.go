@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"math"
 	"strings"
@@ -580,4 +581,36 @@ func TestEmbedMissingLeavesOtherModelsAlone(t *testing.T) {
 			t.Fatalf("cancelled wait: %v", err)
 		}
 	})
+}
+
+// TestInvalidUTF8IsRefusedNotReplaced: text that is not valid UTF-8 never
+// becomes a memory, whether its bytes arrive raw (CLI) or already replaced
+// by U+FFFD in a JSON decoder (MCP, hook capture, import): one policy, a
+// clear error, nothing stored.
+func TestInvalidUTF8IsRefusedNotReplaced(t *testing.T) {
+	ctx := context.Background()
+	s := newSvc(t, newFakeStore(), newFakeEmbedder("m", true), "p")
+	var decoded struct{ Content string }
+	if err := json.Unmarshal([]byte("{\"content\":\"caf\xe9 au lait\"}"), &decoded); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ content, want string }{
+		{decoded.Content, "U+FFFD"},    // what MCP and the hooks hand over
+		{"lone \ufffd here", "U+FFFD"}, // a JSON "\ud800" decodes to this too
+		{"caf\xe9 au lait", "byte 3 is 0xe9"},
+	} {
+		_, err := s.Remember(ctx, RememberRequest{Content: c.content})
+		wantInvalid(t, err, c.want, "UTF-8")
+	}
+	res, err := s.Import(ctx, strings.NewReader("{\"content\":\"caf\xe9\"}\n{\"content\":\"x \\ud800 y\"}\n{\"content\":\"fine\"}\n"), ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Imported != 1 || res.BadLines != 2 || !strings.Contains(res.Bad[0].Error, "U+FFFD") || res.Bad[1].Line != 2 {
+		t.Fatalf("import: %+v", res)
+	}
+	st, _ := s.Stats(ctx)
+	if st.Total != 1 {
+		t.Fatalf("stored %d memories, want only the valid one", st.Total)
+	}
 }

@@ -280,6 +280,10 @@ func (s *Service) Import(ctx context.Context, r io.Reader, o ImportOptions) (Imp
 			res.VectorsDropped++
 		}
 		m := rec.Memory
+		if err := checkMemoryText(m.Content); err != nil {
+			res.bad(n, err.Error())
+			continue
+		}
 		if m.Project == "" {
 			m.Project = defProject
 		}
