@@ -359,3 +359,24 @@ func TestOpenAppEmbedsMissing(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestImportIssueVectorLine is issue 13's line: a 3-value vector claiming to
+// come from a 128-dimensional model is not stored; the line says so and the
+// memory waits for re-embedding, which gives it a real vector.
+func TestImportIssueVectorLine(t *testing.T) {
+	home := cliEnv(t, testmodels.Dir(t, testmodels.BertTiny))
+	mustCLI(t, "", "remember", "a memory with a real vector")
+	file := filepath.Join(home, "bad.jsonl")
+	os.WriteFile(file, []byte(`{"content":"x","vector":[1,2,3],"model":"bert-tiny-synthetic","dims":3}`+"\n"+
+		`{"content":"y","vector":[0.6,0.8,0],"model":"bert-tiny-synthetic","dims":3}`+"\n"), 0o600)
+	r := mustCLI(t, "", "import", file)
+	if !strings.Contains(r.stdout, "imported 2 new memories") || !strings.Contains(r.stdout, "line 1: vector dropped") ||
+		!strings.Contains(r.stdout, "line 2: vector dropped, the memory will be embedded again: bert-tiny-synthetic vectors have 128 dimensions, this one has 3") ||
+		!strings.Contains(r.stdout, "2 new memories have no vector yet") {
+		t.Fatalf("import: %s", r)
+	}
+	r = mustCLI(t, "", "stats", "--json")
+	if strings.Contains(r.stdout, `"3":`) {
+		t.Fatalf("a 3-dim vector was stored: %s", r)
+	}
+}

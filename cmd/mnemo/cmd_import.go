@@ -66,6 +66,13 @@ func runImport(ctx context.Context, env *runEnv, args []string) error {
 			}
 			fmt.Fprintf(env.stdout, "  line %d: %s\n", b.Line, b.Error)
 		}
+		for i, d := range res.Dropped {
+			if i == maxBadLinesShown {
+				fmt.Fprintf(env.stdout, "  … and %d more vectors dropped (--json lists up to %d)\n", res.VectorsDropped-i, service.MaxReportedBadLines)
+				break
+			}
+			fmt.Fprintf(env.stdout, "  line %d: %s\n", d.Line, d.Error)
+		}
 		if res.NeedEmbedding > 0 {
 			fmt.Fprintf(env.stdout, "%d new memories have no vector yet: run 'mnemo reembed' for semantic search\n", res.NeedEmbedding)
 		}

@@ -4,12 +4,14 @@
 package doctor
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -70,7 +72,16 @@ type StoreReport struct {
 	SchemaVers   int            `json:"schema_version,omitempty"`
 	Error        string         `json:"error,omitempty"`
 	CheckedModel string         `json:"checked_model,omitempty"`
+	// MixedDims lists models whose vectors have more than one size
+	// (model → dims → count): the minority can never match a search.
+	MixedDims map[string]map[int]int `json:"mixed_dims,omitempty"`
+	// BadVectors are vectors that cannot be read as numbers (wrong length,
+	// non-finite values); at most maxBadVectors.
+	BadVectors []sqlite.BadVector `json:"bad_vectors,omitempty"`
 }
+
+// maxBadVectors bounds StoreReport.BadVectors.
+const maxBadVectors = 100
 
 // Process is a running mnemo process.
 type Process struct {
@@ -243,6 +254,19 @@ func (r *Report) checkStore(ctx context.Context, o Options) {
 		s.Error = err.Error()
 	} else {
 		s.Total, s.ByProject, s.ByModel, s.SchemaVers = stats.Total, stats.ByProject, stats.ByModel, stats.SchemaVers
+		for m, sizes := range stats.DimsByModel {
+			if len(sizes) > 1 {
+				if s.MixedDims == nil {
+					s.MixedDims = map[string]map[int]int{}
+				}
+				s.MixedDims[m] = sizes
+			}
+		}
+	}
+	if s.Integrity == "ok" {
+		if s.BadVectors, err = store.CheckVectors(sctx, maxBadVectors); err != nil {
+			s.Error = "check vectors: " + err.Error()
+		}
 	}
 	model := r.Model.ID
 	if model == "" {
@@ -260,6 +284,23 @@ func (r *Report) checkStore(ctx context.Context, o Options) {
 		r.add("store", Fail, "open it once with mnemo (it sets WAL) or check the file system supports WAL", "%s: journal_mode=%s, want wal", s.Path, s.JournalMode)
 	default:
 		r.add("store", OK, "", "%s: %s, WAL, integrity ok, %d memories in %d projects", s.Path, humanBytes(s.SizeBytes), s.Total, len(s.ByProject))
+	}
+	for _, m := range sortedKeys(s.MixedDims) {
+		var parts []string
+		for _, d := range sortedKeys(s.MixedDims[m]) {
+			parts = append(parts, fmt.Sprintf("%d × %d dims", s.MixedDims[m][d], d))
+		}
+		r.add("vectors", Warn, "run: mnemo reembed   (it replaces the vectors whose size is not the model's; with another model loaded it re-embeds them all)",
+			"model %s has vectors of several sizes (%s): the ones of the wrong size never match a search", m, strings.Join(parts, ", "))
+	}
+	if n := len(s.BadVectors); n > 0 {
+		more := ""
+		if n == maxBadVectors {
+			more = " or more"
+		}
+		b := s.BadVectors[0]
+		r.add("vectors", Warn, "run: mnemo reembed   (it replaces them)",
+			"%d%s stored vectors cannot be used (e.g. %s of %s: %s)", n, more, b.ID, b.Model, b.Reason)
 	}
 	if s.Error == "" && s.NeedReembed > 0 {
 		r.add("vectors", Warn, "run: mnemo reembed   (mnemo serve also catches up in the background)", "%d of %d memories have no vector from %s", s.NeedReembed, s.Total, model)
@@ -550,4 +591,14 @@ func writeCounts(w io.Writer, m map[string]int) {
 	for _, k := range keys {
 		fmt.Fprintf(w, "  %-40q %d\n", k, m[k])
 	}
+}
+
+// sortedKeys returns a map's keys in order, for stable output.
+func sortedKeys[K cmp.Ordered, V any](m map[K]V) []K {
+	keys := make([]K, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }

@@ -195,3 +195,43 @@ func TestExpectedModelID(t *testing.T) {
 		}
 	}
 }
+
+// TestBadVectorRows: doctor finds vectors whose size differs from the other
+// vectors of their model (what an unchecked import stored) and vectors that
+// cannot be read as finite numbers, and says how to fix them.
+func TestBadVectorRows(t *testing.T) {
+	w := newWorld(t, "")
+	w.o.SkipModel = true
+	w.seed(t, "m", 3, true) // 2-dim vectors of m
+	st, err := sqlite.Open(context.Background(), w.o.Config.DBPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	odd := &memory.Memory{Content: "three dims", Project: "p1", Source: memory.SourceImport, Vector: []float32{0.6, 0.8, 0}, Model: "m", Dims: 3}
+	if _, err := st.Put(context.Background(), odd); err != nil {
+		t.Fatal(err)
+	}
+	// A NaN written behind the store's back (older versions, other tools).
+	nan := []byte{0, 0, 0xc0, 0x7f, 0, 0, 0, 0}
+	if _, err := st.DB().Exec(`UPDATE memories SET vector = ? WHERE content = 'note a'`, nan); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	r := Run(context.Background(), w.o)
+	var found []string
+	for _, c := range r.Checks {
+		if c.Name == "vectors" {
+			found = append(found, c.Summary+" → "+c.Fix)
+		}
+	}
+	all := strings.Join(found, "\n")
+	if !strings.Contains(all, "model m has vectors of several sizes (3 × 2 dims, 1 × 3 dims)") ||
+		!strings.Contains(all, "1 stored vectors cannot be used") || !strings.Contains(all, "value 0 is NaN") ||
+		strings.Count(all, "mnemo reembed") < 2 {
+		t.Fatalf("vectors checks:\n%s", all)
+	}
+	if len(r.Store.BadVectors) != 1 || r.Store.MixedDims["m"][3] != 1 {
+		t.Errorf("store report: %+v", r.Store)
+	}
+}

@@ -24,7 +24,21 @@ import (
 type Limits struct {
 	// MaxContentBytes bounds content (and the metadata's JSON size).
 	MaxContentBytes int
+	// Now, when set, refuses times later than Now + MaxFutureSkew: a memory
+	// dated in year 9999 would list first forever.
+	Now time.Time
 }
+
+// MaxFutureSkew is how far past Limits.Now a line's times may lie (clocks
+// of the machines that exported them differ; time zones were mishandled).
+const MaxFutureSkew = 24 * time.Hour
+
+// UnitNormTolerance is how far from 1 a vector's length may be. mnemo's
+// vectors are L2-normalised, and an export keeps them so to float32
+// precision; a vector far from unit length was not made by an embedding
+// model as mnemo uses it (hand-written, another tool's raw output), so it is
+// dropped and the memory embedded again rather than silently rescaled.
+const UnitNormTolerance = 1e-3
 
 // Record is one validated line.
 type Record struct {
@@ -158,6 +172,10 @@ func ParseLine(line []byte, lim Limits) (Record, error) {
 		if t.Year() < 1970 || t.Year() > 9999 {
 			return Record{}, fmt.Errorf("%s %q is out of range", f.name, *f.in)
 		}
+		if !lim.Now.IsZero() && t.After(lim.Now.Add(MaxFutureSkew)) {
+			return Record{}, fmt.Errorf("%s %q is in the future (more than %s after now, %s): fix the time or leave the field out",
+				f.name, *f.in, humanSkew(MaxFutureSkew), lim.Now.UTC().Format(time.RFC3339))
+		}
 		*f.out = t.UTC()
 	}
 
@@ -198,12 +216,22 @@ func parseVector(w *wire, m *memory.Memory) string {
 		return "vector is all zeros"
 	}
 	norm = math.Sqrt(norm)
+	if math.Abs(norm-1) > UnitNormTolerance {
+		return fmt.Sprintf("vector has length %.4g, not 1: not an embedding as mnemo stores them", norm)
+	}
 	out := make([]float32, len(vec))
 	for i, x := range vec {
 		out[i] = float32(x / norm)
 	}
 	m.Vector, m.Model, m.Dims = out, w.Model, len(out)
 	return ""
+}
+
+func humanSkew(d time.Duration) string {
+	if d%time.Hour == 0 {
+		return fmt.Sprintf("%dh", int(d/time.Hour))
+	}
+	return d.String()
 }
 
 // describeJSONError turns encoding/json's errors into one short message.

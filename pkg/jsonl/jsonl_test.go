@@ -19,7 +19,7 @@ func TestParseLineValid(t *testing.T) {
 	id := memory.NewID(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	line := `{"id":"` + id + `","content":"hello world","project":"p1","tags":[" Go ","go","db"],` +
 		`"metadata":{"n":12345678901234567890,"s":"x"},"source":"mcp","created_at":"2026-01-02T03:04:05Z",` +
-		`"vector":[3,4],"model":"m","dims":2,"unknown_future_field":true}`
+		`"vector":[0.6000002,0.8],"model":"m","dims":2,"unknown_future_field":true}`
 	rec, err := ParseLine([]byte(line), lim)
 	if err != nil {
 		t.Fatal(err)
@@ -43,6 +43,27 @@ func TestParseLineValid(t *testing.T) {
 	if rec.VectorDropped != "" || m.Model != "m" || m.Dims != 2 ||
 		math.Abs(float64(m.Vector[0])-0.6) > 1e-6 || math.Abs(float64(m.Vector[1])-0.8) > 1e-6 {
 		t.Fatalf("vector not kept normalised: %v %q", m.Vector, rec.VectorDropped)
+	}
+}
+
+// TestParseLineRefusesFutureTimes: a line dated beyond Now + MaxFutureSkew
+// (year 9999 would list first forever) is refused with a per-line error;
+// within the skew it is kept.
+func TestParseLineRefusesFutureTimes(t *testing.T) {
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	l := Limits{MaxContentBytes: 100, Now: now}
+	for _, c := range []struct{ line, want string }{
+		{`{"content":"x","created_at":"9999-12-31T00:00:00Z"}`, `created_at "9999-12-31T00:00:00Z" is in the future`},
+		{`{"content":"x","updated_at":"2026-05-02T12:00:01Z"}`, "updated_at"},
+		{`{"content":"x","accessed_at":"2027-01-01T00:00:00Z"}`, "more than 24h after now"},
+	} {
+		if _, err := ParseLine([]byte(c.line), l); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("ParseLine(%s) = %v, want an error containing %q", c.line, err, c.want)
+		}
+	}
+	rec, err := ParseLine([]byte(`{"content":"x","created_at":"2026-05-02T11:00:00Z"}`), l)
+	if err != nil || !rec.Memory.CreatedAt.Equal(now.Add(23*time.Hour)) {
+		t.Fatalf("a time within the skew: %v %v", rec.Memory.CreatedAt, err)
 	}
 }
 
@@ -77,13 +98,15 @@ func TestParseLineErrors(t *testing.T) {
 
 func TestParseLineDropsInconsistentVectors(t *testing.T) {
 	cases := map[string]string{
-		`"vector":[1,2],"dims":2`:                 "no model",
-		`"vector":[1,2],"model":"m","dims":3`:     "dims says 3",
-		`"vector":[1,2],"model":"m"`:              "dims says 0",
-		`"vector":[0,0],"model":"m","dims":2`:     "all zeros",
-		`"vector":["a"],"model":"m","dims":1`:     "not an array of numbers",
-		`"vector":[1e300,1],"model":"m","dims":2`: "non-finite",
-		`"vector":{"x":1},"model":"m","dims":1`:   "not an array of numbers",
+		`"vector":[1,2],"dims":2`:                                 "no model",
+		`"vector":[1,2],"model":"m","dims":3`:                     "dims says 3",
+		`"vector":[1,2],"model":"m"`:                              "dims says 0",
+		`"vector":[0,0],"model":"m","dims":2`:                     "all zeros",
+		`"vector":["a"],"model":"m","dims":1`:                     "not an array of numbers",
+		`"vector":[1e300,1],"model":"m","dims":2`:                 "non-finite",
+		`"vector":[3,4],"model":"m","dims":2`:                     "length 5, not 1",
+		`"vector":[1,2,3],"model":"bert-tiny-synthetic","dims":3`: "not 1",
+		`"vector":{"x":1},"model":"m","dims":1`:                   "not an array of numbers",
 	}
 	for frag, want := range cases {
 		rec, err := ParseLine([]byte(`{"content":"x",`+frag+`}`), lim)

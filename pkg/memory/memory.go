@@ -128,12 +128,16 @@ type ListOptions struct {
 
 // Stats summarises a store.
 type Stats struct {
-	Total      int            `json:"total"`
-	ByProject  map[string]int `json:"by_project"`
-	ByModel    map[string]int `json:"by_model"`   // model id → vectors; "" counts memories with no vector
-	Path       string         `json:"path"`       // file or URL (without password)
-	SizeBytes  int64          `json:"size_bytes"` // on-disk size where known
-	SchemaVers int            `json:"schema_version"`
+	Total     int            `json:"total"`
+	ByProject map[string]int `json:"by_project"`
+	ByModel   map[string]int `json:"by_model"` // model id → vectors; "" counts memories with no vector
+	// DimsByModel counts vectors by model id and size: model → dims → count.
+	// One model makes vectors of one size, so a model with two sizes holds
+	// vectors that can never be compared (a bad import); doctor reports it.
+	DimsByModel map[string]map[int]int `json:"dims_by_model"`
+	Path        string                 `json:"path"`       // file or URL (without password)
+	SizeBytes   int64                  `json:"size_bytes"` // on-disk size where known
+	SchemaVers  int                    `json:"schema_version"`
 }
 
 // Store persists memories. Implementations are safe for concurrent use by
@@ -164,6 +168,14 @@ type Store interface {
 	// Stats summarises the store.
 	Stats(ctx context.Context) (Stats, error)
 	Close() error
+}
+
+// VectorChecker is implemented by a store that can hold vectors its writes
+// would refuse (SQLite: a blob of the wrong length or non-finite values,
+// from older versions or a damaged file; PostgreSQL's constraints and
+// pgvector refuse both). Reembed replaces the vectors it lists.
+type VectorChecker interface {
+	BadVectorIDs(ctx context.Context) ([]string, error)
 }
 
 // Errors shared by all stores; wrap them with detail, test with errors.Is.

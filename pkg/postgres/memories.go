@@ -362,6 +362,22 @@ func (s *Store) Stats(ctx context.Context) (memory.Stats, error) {
 	if err := count(`SELECT CASE WHEN embedding IS NULL THEN '' ELSE model END, count(*) FROM memories GROUP BY 1`, st.ByModel); err != nil {
 		return st, err
 	}
+	st.DimsByModel = map[string]map[int]int{}
+	rows, err := s.pool.Query(ctx, `SELECT model, dims, count(*) FROM memories WHERE embedding IS NOT NULL GROUP BY model, dims`)
+	if err != nil {
+		return st, err
+	}
+	var model string
+	var dims, n int
+	if _, err := pgx.ForEachRow(rows, []any{&model, &dims, &n}, func() error {
+		if st.DimsByModel[model] == nil {
+			st.DimsByModel[model] = map[int]int{}
+		}
+		st.DimsByModel[model][dims] = n
+		return nil
+	}); err != nil {
+		return st, err
+	}
 	for _, n := range st.ByProject {
 		st.Total += n
 	}

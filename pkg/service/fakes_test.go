@@ -319,10 +319,16 @@ func (s *fakeStore) Touch(ctx context.Context, ids []string) error {
 func (s *fakeStore) Stats(ctx context.Context) (memory.Stats, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := memory.Stats{Total: len(s.ms), ByProject: map[string]int{}, ByModel: map[string]int{}}
+	st := memory.Stats{Total: len(s.ms), ByProject: map[string]int{}, ByModel: map[string]int{}, DimsByModel: map[string]map[int]int{}}
 	for _, m := range s.ms {
 		st.ByProject[m.Project]++
 		st.ByModel[m.Model]++
+		if len(m.Vector) > 0 {
+			if st.DimsByModel[m.Model] == nil {
+				st.DimsByModel[m.Model] = map[int]int{}
+			}
+			st.DimsByModel[m.Model][len(m.Vector)]++
+		}
 	}
 	return st, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/mnemo-mcp/mnemo/pkg/jsonl"
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
@@ -25,13 +26,44 @@ func (s *Service) Reembed(ctx context.Context, progress func(done, total int)) (
 	}
 	model := s.emb.Model()
 	total := 0
-	if st, err := s.store.Stats(ctx); err == nil {
+	st, err := s.store.Stats(ctx)
+	if err == nil {
 		total = st.Total - st.ByModel[model.ID]
 	}
+	// Vectors stamped with this model that cannot be its (another size: a bad
+	// import of older versions) or cannot be read (non-finite values) are
+	// listed by no NeedEmbedding: find and replace them first.
+	broken, err := s.brokenVectors(ctx, model, st)
+	if err != nil {
+		return 0, err
+	}
+	total += len(broken)
 	if progress != nil {
 		progress(0, total)
 	}
 	done, after := 0, ""
+	for len(broken) > 0 {
+		var batch []memory.Memory
+		for _, id := range broken[:min(len(broken), ReembedBatch)] {
+			m, err := s.store.Get(ctx, id)
+			if errors.Is(err, memory.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return done, fmt.Errorf("read %s: %w", id, err)
+			}
+			batch = append(batch, m)
+		}
+		broken = broken[min(len(broken), ReembedBatch):]
+		n, err := s.storeVectors(ctx, batch, model.ID)
+		done += n
+		if err != nil {
+			return done, err
+		}
+		if progress != nil {
+			progress(done, total)
+		}
+	}
 	for {
 		batch, err := s.store.NeedEmbedding(ctx, model.ID, after, ReembedBatch)
 		if err != nil {
@@ -68,6 +100,69 @@ func (s *Service) Reembed(ctx context.Context, progress func(done, total int)) (
 		if err := ctx.Err(); err != nil {
 			return done, err
 		}
+	}
+	return done, nil
+}
+
+// brokenVectors lists the memories whose vector is stamped with model but
+// has another size than model's, or that the store reports unreadable
+// (memory.VectorChecker).
+func (s *Service) brokenVectors(ctx context.Context, model ModelInfo, st memory.Stats) ([]string, error) {
+	seen := map[string]bool{}
+	var ids []string
+	if vc, ok := s.store.(memory.VectorChecker); ok {
+		bad, err := vc.BadVectorIDs(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("check stored vectors: %w", err)
+		}
+		for _, id := range bad {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	sizes := st.DimsByModel[model.ID]
+	if model.Dims <= 0 || len(sizes) == 0 || (len(sizes) == 1 && sizes[model.Dims] > 0) {
+		return ids, nil
+	}
+	for offset := 0; ; offset += exportPage {
+		page, err := s.store.List(ctx, memory.ListOptions{Limit: exportPage, Offset: offset})
+		if err != nil {
+			return nil, fmt.Errorf("list memories: %w", err)
+		}
+		if len(page) == 0 {
+			return ids, nil
+		}
+		for _, m := range page {
+			if m.Model == model.ID && m.Dims > 0 && m.Dims != model.Dims && !seen[m.ID] {
+				seen[m.ID] = true
+				ids = append(ids, m.ID)
+			}
+		}
+	}
+}
+
+// storeVectors embeds batch and stores each vector; memories deleted
+// meanwhile or that cannot be embedded are skipped. It returns how many it stored.
+func (s *Service) storeVectors(ctx context.Context, batch []memory.Memory, model string) (int, error) {
+	if len(batch) == 0 {
+		return 0, nil
+	}
+	vecs := s.embedEach(ctx, batch)
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	done := 0
+	for i, m := range batch {
+		if vecs[i] == nil {
+			continue
+		}
+		if err := s.store.SetVector(ctx, m.ID, vecs[i], model); err != nil {
+			if errors.Is(err, memory.ErrNotFound) {
+				continue
+			}
+			return done, fmt.Errorf("store vector of %s: %w", m.ID, err)
+		}
+		done++
 	}
 	return done, nil
 }
@@ -224,6 +319,21 @@ func (r *ImportResult) bad(line int, msg string) {
 	}
 }
 
+// dropVector records that a line's vector was not kept, and why; its
+// memory is imported without one and embedded again (reembed, or a
+// running server in the background).
+func (r *ImportResult) dropVector(line int, why string) {
+	r.VectorsDropped++
+	if len(r.Dropped) < MaxReportedBadLines {
+		r.Dropped = append(r.Dropped, LineError{Line: line, Error: "vector dropped, the memory will be embedded again: " + why})
+	}
+}
+
+// ImportedAtKey is the metadata key Import records the time of the import
+// under. The memory keeps the source of the line (where it was first
+// written: mcp, cli, hook); a line without one gets source "import".
+const ImportedAtKey = "imported_at"
+
 // ImportResult reports what Import did.
 type ImportResult struct {
 	Lines          int         `json:"lines"`                     // non-blank lines read
@@ -232,16 +342,24 @@ type ImportResult struct {
 	BadLines       int         `json:"bad_lines"`                 // rejected lines
 	Bad            []LineError `json:"bad,omitempty"`             // the first MaxReportedBadLines of them, with line numbers and reasons
 	VectorsKept    int         `json:"vectors_kept"`              // imported with the file's vector
-	VectorsDropped int         `json:"vectors_dropped,omitempty"` // vectors not kept (inconsistent, or wrong dims for the model)
+	VectorsDropped int         `json:"vectors_dropped,omitempty"` // vectors not kept (inconsistent, not unit length, or wrong dims for the model)
+	Dropped        []LineError `json:"dropped,omitempty"`         // why each of them was dropped, by line (first MaxReportedBadLines)
 	NeedEmbedding  int         `json:"need_embedding"`            // new memories without a current-model vector: run reembed
 }
 
 // Import reads JSON lines (as Export writes them), validates every line,
 // stores the good ones and reports the bad ones with their line numbers.
-// It is idempotent: a line whose id is already present, or whose content is
-// already stored in its project, creates nothing. Original ids and
-// creation times are kept when given and free. Only a failure of the store
-// or of reading r is returned as an error (with the result so far).
+// It is idempotent: a line whose id is already present with the same
+// content and project, or whose content is already stored in its project,
+// creates nothing. Original ids, sources and creation times are kept; the
+// import itself is recorded in metadata (ImportedAtKey). A line whose id
+// belongs to a different memory is refused (never stored under a new id),
+// and so is a line dated in the future (jsonl.MaxFutureSkew). A vector is
+// kept only if its size matches its model's (the loaded model's, else the
+// one the store already holds for that model, else the first one of the
+// file); otherwise it is dropped, said so per line, and the memory is
+// embedded again. Only a failure of the store or of reading r is returned
+// as an error (with the result so far).
 func (s *Service) Import(ctx context.Context, r io.Reader, o ImportOptions) (ImportResult, error) {
 	var res ImportResult
 	defProject, err := s.resolveProject(o.Project)
@@ -252,7 +370,12 @@ func (s *Service) Import(ctx context.Context, r io.Reader, o ImportOptions) (Imp
 	if s.emb != nil && s.emb.Ready() {
 		cur = s.emb.Model()
 	}
-	lim := jsonl.Limits{MaxContentBytes: s.maxBytes}
+	dims, err := s.knownDims(ctx, cur)
+	if err != nil {
+		return res, err
+	}
+	now := s.now()
+	lim := jsonl.Limits{MaxContentBytes: s.maxBytes, Now: now}
 	lr := jsonl.NewReader(r, jsonl.MaxLineBytes(s.maxBytes))
 	for {
 		if err := ctx.Err(); err != nil {
@@ -276,9 +399,6 @@ func (s *Service) Import(ctx context.Context, r io.Reader, o ImportOptions) (Imp
 			res.bad(n, err.Error())
 			continue
 		}
-		if rec.VectorDropped != "" {
-			res.VectorsDropped++
-		}
 		m := rec.Memory
 		if err := checkMemoryText(m.Content); err != nil {
 			res.bad(n, err.Error())
@@ -287,11 +407,8 @@ func (s *Service) Import(ctx context.Context, r io.Reader, o ImportOptions) (Imp
 		if m.Project == "" {
 			m.Project = defProject
 		}
-		m.Source = memory.SourceImport
-		if m.Vector != nil && cur.ID != "" && m.Model == cur.ID && cur.Dims > 0 && m.Dims != cur.Dims {
-			// Claims to be from our model but cannot be: re-embed instead.
-			m.Vector, m.Model, m.Dims = nil, "", 0
-			res.VectorsDropped++
+		if m.Source == "" {
+			m.Source = memory.SourceImport
 		}
 		if m.ID != "" {
 			old, err := s.store.Get(ctx, m.ID)
@@ -300,11 +417,28 @@ func (s *Service) Import(ctx context.Context, r io.Reader, o ImportOptions) (Imp
 				res.Duplicates++
 				continue
 			case err == nil:
-				m.ID = "" // id taken by another memory: store under a new id
+				res.bad(n, fmt.Sprintf("id %s already belongs to another memory (%s): not imported; "+
+					"remove the id from the line to import it as a new memory", m.ID, conflictWhat(old, m)))
+				continue
 			case !errors.Is(err, memory.ErrNotFound):
 				return res, fmt.Errorf("line %d: look up id %s: %w", n, m.ID, err)
 			}
 		}
+		if rec.VectorDropped != "" {
+			res.dropVector(n, rec.VectorDropped)
+		}
+		if m.Vector != nil {
+			if want, ok := dims[m.Model]; ok && want != m.Dims {
+				res.dropVector(n, fmt.Sprintf("%s vectors have %d dimensions, this one has %d", m.Model, want, m.Dims))
+				m.Vector, m.Model, m.Dims = nil, "", 0
+			}
+		}
+		md := make(map[string]any, len(m.Metadata)+1)
+		for k, v := range m.Metadata {
+			md[k] = v
+		}
+		md[ImportedAtKey] = now.UTC().Format(time.RFC3339)
+		m.Metadata = md
 		if m.ID == "" && !m.CreatedAt.IsZero() {
 			// Keep ids sortable by creation time.
 			m.ID = memory.NewID(m.CreatedAt)
@@ -324,10 +458,48 @@ func (s *Service) Import(ctx context.Context, r io.Reader, o ImportOptions) (Imp
 		res.Imported++
 		if m.Vector != nil {
 			res.VectorsKept++
+			if _, ok := dims[m.Model]; !ok {
+				dims[m.Model] = m.Dims // the file's first vector of a model sets its size
+			}
 		}
 		if m.Vector == nil || (cur.ID != "" && m.Model != cur.ID) {
 			res.NeedEmbedding++
 		}
 	}
 	return res, nil
+}
+
+// knownDims is the vector size of each model as far as Import can know it
+// before reading the file: the loaded model's, and for other models the size
+// most of the store's vectors of that model have.
+func (s *Service) knownDims(ctx context.Context, cur ModelInfo) (map[string]int, error) {
+	dims := map[string]int{}
+	st, err := s.store.Stats(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read the store's vector sizes: %w", err)
+	}
+	for model, sizes := range st.DimsByModel {
+		best, bestN := 0, 0
+		for d, n := range sizes {
+			if n > bestN || (n == bestN && d > best) {
+				best, bestN = d, n
+			}
+		}
+		if best > 0 {
+			dims[model] = best
+		}
+	}
+	if cur.ID != "" && cur.Dims > 0 {
+		dims[cur.ID] = cur.Dims
+	}
+	return dims, nil
+}
+
+// conflictWhat says how an existing memory differs from an import line
+// with the same id.
+func conflictWhat(old, m memory.Memory) string {
+	if old.ContentHash != m.ContentHash {
+		return "different content"
+	}
+	return fmt.Sprintf("same content in project %q, not %q", old.Project, m.Project)
 }

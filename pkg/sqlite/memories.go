@@ -359,6 +359,7 @@ func (s *Store) Touch(ctx context.Context, ids []string) error {
 // (database plus WAL) and schema version.
 func (s *Store) Stats(ctx context.Context) (memory.Stats, error) {
 	st := memory.Stats{ByProject: map[string]int{}, ByModel: map[string]int{}, Path: s.path}
+	var err error
 	count := func(q string, into map[string]int) error {
 		rows, err := s.db.QueryContext(ctx, q)
 		if err != nil {
@@ -381,6 +382,9 @@ func (s *Store) Stats(ctx context.Context) (memory.Stats, error) {
 	if err := count(`SELECT CASE WHEN vector IS NULL THEN '' ELSE model END, COUNT(*) FROM memories GROUP BY 1`, st.ByModel); err != nil {
 		return st, err
 	}
+	if st.DimsByModel, err = dimsByModel(ctx, s.db); err != nil {
+		return st, err
+	}
 	for _, n := range st.ByProject {
 		st.Total += n
 	}
@@ -393,4 +397,86 @@ func (s *Store) Stats(ctx context.Context) (memory.Stats, error) {
 		}
 	}
 	return st, nil
+}
+
+// dimsByModel counts stored vectors by model and size (Stats.DimsByModel).
+func dimsByModel(ctx context.Context, db *sql.DB) (map[string]map[int]int, error) {
+	out := map[string]map[int]int{}
+	rows, err := db.QueryContext(ctx, `SELECT model, dims, COUNT(*) FROM memories WHERE vector IS NOT NULL GROUP BY model, dims`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var model string
+		var dims, n int
+		if err := rows.Scan(&model, &dims, &n); err != nil {
+			return nil, err
+		}
+		if out[model] == nil {
+			out[model] = map[int]int{}
+		}
+		out[model][dims] = n
+	}
+	return out, rows.Err()
+}
+
+// BadVector is a stored vector that can never be compared: its bytes do not
+// hold dims float32 values, or a value is not finite.
+type BadVector struct {
+	ID     string `json:"id"`
+	Model  string `json:"model"`
+	Reason string `json:"reason"`
+}
+
+// CheckVectors scans every stored vector and returns the bad ones (at most
+// limit; ≤ 0 means all). Writes refuse such vectors, so they come from
+// older versions, other tools or a damaged file; doctor reports them and
+// reembed replaces them (memory.VectorChecker).
+func (s *Store) CheckVectors(ctx context.Context, limit int) ([]BadVector, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, model, dims, vector FROM memories WHERE vector IS NOT NULL`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var bad []BadVector
+	for rows.Next() {
+		var id, model string
+		var dims int
+		var blob []byte
+		if err := rows.Scan(&id, &model, &dims, &blob); err != nil {
+			return bad, err
+		}
+		reason := ""
+		if len(blob) != 4*dims {
+			reason = fmt.Sprintf("%d bytes stored for %d dimensions", len(blob), dims)
+		} else if v, err := decodeVector(blob); err != nil {
+			reason = err.Error()
+		} else {
+			for i, x := range v {
+				if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+					reason = fmt.Sprintf("value %d is %v", i, x)
+					break
+				}
+			}
+		}
+		if reason != "" {
+			bad = append(bad, BadVector{ID: id, Model: model, Reason: reason})
+			if limit > 0 && len(bad) >= limit {
+				break
+			}
+		}
+	}
+	return bad, rows.Err()
+}
+
+// BadVectorIDs lists the ids of the vectors CheckVectors finds
+// (memory.VectorChecker).
+func (s *Store) BadVectorIDs(ctx context.Context) ([]string, error) {
+	bad, err := s.CheckVectors(ctx, 0)
+	ids := make([]string, len(bad))
+	for i, b := range bad {
+		ids[i] = b.ID
+	}
+	return ids, err
 }

@@ -25,6 +25,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -883,9 +884,26 @@ func testStats(t *testing.T, s memory.Store) {
 	if w := map[string]int{modelA: 2, modelB: 1, "": 1}; !mapsEqual(st.ByModel, w) {
 		t.Errorf("ByModel = %v, want %v", st.ByModel, w)
 	}
+	// A second size under one model (what a bad import left behind before
+	// import checked sizes) shows in DimsByModel, for doctor to report.
+	put(t, s, memory.Memory{Content: "e", Vector: []float32{0.6, 0.8}, Model: modelA})
+	if st, err = s.Stats(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	if g := st.DimsByModel; len(g) != 2 || !mapsEqual(intKeys(g[modelA]), map[string]int{"8": 2, "2": 1}) || !mapsEqual(intKeys(g[modelB]), map[string]int{"8": 1}) {
+		t.Errorf("DimsByModel = %v, want %s: {8: 2, 2: 1}, %s: {8: 1}", g, modelA, modelB)
+	}
 	if st.Path == "" {
 		t.Error("Stats.Path is empty")
 	}
+}
+
+func intKeys(m map[int]int) map[string]int {
+	out := map[string]int{}
+	for k, v := range m {
+		out[strconv.Itoa(k)] = v
+	}
+	return out
 }
 
 func mapsEqual(a, b map[string]int) bool {
