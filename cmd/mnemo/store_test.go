@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -69,4 +70,24 @@ func passwordOf(url string) string {
 		return "\x00"
 	}
 	return pw
+}
+
+// TestUnsafeHomeRefused: every command refuses a MNEMO_HOME others may
+// write to (issue 13's pre-created 1777 folder), naming it and the fix,
+// and writes nothing into it.
+func TestUnsafeHomeRefused(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Unix permissions")
+	}
+	home := cliEnv(t, filepath.Join(t.TempDir(), "no-such-model"))
+	os.Chmod(home, os.ModeSticky|0o777)
+	for _, args := range [][]string{{"remember", "secret"}, {"list"}, {"recall", "x", "--mode", "keyword"}} {
+		r := mnemoCLI(t, "", args...)
+		if r.code != 1 || !strings.Contains(r.stderr, home+" is writable by others") || !strings.Contains(r.stderr, "chmod 700 "+home) {
+			t.Errorf("mnemo %s: %s", args[0], r)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(home, "mnemo.db")); err == nil {
+		t.Error("a store was created in the unsafe home")
+	}
 }

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mnemo-mcp/mnemo/pkg/fsguard"
 )
 
 // DefaultModel is the Hugging Face repository used when MNEMO_MODEL is unset.
@@ -116,10 +118,33 @@ func (c Config) DBPath() string { return filepath.Join(c.Home, "mnemo.db") }
 // LogPath is the log file under the data dir.
 func (c Config) LogPath() string { return filepath.Join(c.Home, "logs", "mnemo.log") }
 
-// EnsureHome creates the data dir with owner-only permissions.
+// EnsureHome creates the data dir with owner-only permissions, and refuses
+// one (or a store or log file in it) that another user owns or may write
+// to: that user could read every memory, replace the store, or turn the log
+// into a symlink to a file of their choosing (fsguard says how to fix it).
 func (c Config) EnsureHome() error {
 	if err := os.MkdirAll(c.Home, 0o700); err != nil {
 		return fmt.Errorf("create data dir %s: %w", c.Home, err)
+	}
+	return c.CheckHome()
+}
+
+// CheckHome checks an existing data dir as EnsureHome does, creating nothing.
+func (c Config) CheckHome() error {
+	if err := fsguard.CheckDir(c.Home); err != nil {
+		return fmt.Errorf("data dir (MNEMO_HOME) refused: %w", err)
+	}
+	logs := filepath.Dir(c.LogPath())
+	if _, err := os.Lstat(logs); err == nil {
+		if err := fsguard.CheckDir(logs); err != nil {
+			return fmt.Errorf("log dir refused: %w", err)
+		}
+	}
+	db := c.DBPath()
+	for _, p := range []string{db, db + "-wal", db + "-shm", c.LogPath(), c.LogPath() + ".1"} {
+		if err := fsguard.CheckFile(p); err != nil {
+			return fmt.Errorf("data dir (MNEMO_HOME) refused: %w", err)
+		}
 	}
 	return nil
 }

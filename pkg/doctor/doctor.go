@@ -141,6 +141,7 @@ func Run(ctx context.Context, o Options) Report {
 	}
 	start := o.Now()
 	r := Report{Home: o.Config.Home, LogPath: o.Config.LogPath()}
+	r.checkHome(o)
 	r.checkModel(ctx, o)
 	r.checkStore(ctx, o)
 	r.checkProcesses(ctx, o)
@@ -158,6 +159,19 @@ func Run(ctx context.Context, o Options) Report {
 
 func (r *Report) add(name string, st Status, fix, format string, args ...any) {
 	r.Checks = append(r.Checks, Check{Name: name, Status: st, Summary: fmt.Sprintf(format, args...), Fix: fix})
+}
+
+// checkHome reports a data dir (or store, or log) that another user owns
+// or may write to: every other command refuses to use it.
+func (r *Report) checkHome(o Options) {
+	if _, err := os.Stat(o.Config.Home); err != nil {
+		return // created private by the first command that needs it
+	}
+	if err := o.Config.CheckHome(); err != nil {
+		r.add("home", Fail, "fix the permissions as the message says, or set MNEMO_HOME to a folder of your own", "%v", err)
+		return
+	}
+	r.add("home", OK, "", "%s: yours, not writable by others", o.Config.Home)
 }
 
 func (r *Report) checkModel(ctx context.Context, o Options) {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -233,5 +234,23 @@ func TestBadVectorRows(t *testing.T) {
 	}
 	if len(r.Store.BadVectors) != 1 || r.Store.MixedDims["m"][3] != 1 {
 		t.Errorf("store report: %+v", r.Store)
+	}
+}
+
+// TestUnsafeHome: doctor fails a data dir that others may write to, as
+// every other command refuses it.
+func TestUnsafeHome(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Unix permissions")
+	}
+	w := newWorld(t, "")
+	w.o.SkipModel = true
+	if c := check(t, Run(context.Background(), w.o), "home"); c.Status != OK {
+		t.Fatalf("private home: %+v", c)
+	}
+	os.Chmod(w.o.Config.Home, 0o777)
+	c := check(t, Run(context.Background(), w.o), "home")
+	if c.Status != Fail || !strings.Contains(c.Summary, "writable by others") || !strings.Contains(c.Summary, "chmod 700 "+w.o.Config.Home) {
+		t.Fatalf("world-writable home: %+v", c)
 	}
 }

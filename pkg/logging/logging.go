@@ -8,10 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/mnemo-mcp/mnemo/pkg/fsguard"
 )
 
 // MaxFileBytes is the size past which the log file is rotated (once, to
@@ -70,15 +73,30 @@ func ParseLevel(s string) slog.Level {
 	return slog.LevelInfo
 }
 
+// openRotating opens the shared log file for appending. The folder must be
+// the user's own (fsguard), and the file is opened without following a
+// symlink: a link planted there must not make mnemo append to a file of
+// someone else's choosing.
 func openRotating(path string) (*os.File, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	if err := fsguard.EnsureDir(filepath.Dir(path)); err != nil {
 		return nil, err
 	}
-	if st, err := os.Stat(path); err == nil && st.Size() > MaxFileBytes {
+	if st, err := os.Lstat(path); err == nil && st.Mode().IsRegular() && st.Size() > MaxFileBytes {
 		// Several processes may race to rotate; losing the race is harmless.
 		_ = os.Rename(path, path+".1")
 	}
-	return os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND|fsguard.NoFollow, 0o600)
+	if err != nil {
+		if st, lerr := os.Lstat(path); lerr == nil && st.Mode()&fs.ModeSymlink != 0 {
+			return nil, fmt.Errorf("%w: %s is a symlink: another user may have planted it; remove it (mnemo creates the log again)", fsguard.ErrUnsafe, path)
+		}
+		return nil, err
+	}
+	if err := fsguard.CheckOpened(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 type fanout []slog.Handler

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mnemo-mcp/mnemo/pkg/fsguard"
 	"github.com/mnemo-mcp/mnemo/pkg/logging"
 	"github.com/mnemo-mcp/mnemo/pkg/service"
 )
@@ -146,7 +147,9 @@ func SocketPath(dir string, pid int) string {
 	return filepath.Join(dir, strconv.Itoa(pid)+".sock")
 }
 
-// prepareDir creates dir 0700 and refuses one that another user owns.
+// prepareDir creates dir 0700, tightens one of ours to 0700, and refuses
+// a symlink or a folder that another user owns (fsguard's check, the same
+// as MNEMO_HOME's).
 func prepareDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("warm: create %s: %w", dir, err)
@@ -158,13 +161,13 @@ func prepareDir(dir string) error {
 	if !st.IsDir() {
 		return fmt.Errorf("warm: %s is not a directory", dir)
 	}
-	if uid, ok := ownerUID(st); ok && uid != os.Getuid() {
-		return fmt.Errorf("warm: %s belongs to uid %d, not to this user", dir, uid)
-	}
-	if st.Mode().Perm() != 0o700 {
+	if uid, ok := fsguard.OwnerUID(st); (!ok || uid == os.Getuid()) && st.Mode().Perm() != 0o700 {
 		if err := os.Chmod(dir, 0o700); err != nil {
 			return fmt.Errorf("warm: chmod %s: %w", dir, err)
 		}
+	}
+	if err := fsguard.CheckDir(dir); err != nil {
+		return fmt.Errorf("warm: %w", err)
 	}
 	return nil
 }
