@@ -45,9 +45,10 @@ func CheckDir(dir string) error {
 	return check(dir, st, "chmod 700")
 }
 
-// CheckFile refuses an existing file that is not a regular file (a symlink,
-// a device …), that another user owns, or that group or others may write
-// to. A missing file is fine: mnemo creates it private.
+// CheckFile refuses an existing file that is a symlink or a special file
+// (device, pipe, socket), that another user owns, or that group or others
+// may write to. A missing file is fine (mnemo creates it private), and so is
+// a directory, which opening the file then reports in its own words.
 func CheckFile(path string) error {
 	st, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -55,6 +56,9 @@ func CheckFile(path string) error {
 	}
 	if err != nil {
 		return err
+	}
+	if st.IsDir() {
+		return nil // not a place anyone can be tricked into writing: opening it fails with its own error
 	}
 	if !st.Mode().IsRegular() {
 		return fmt.Errorf("%w: %s is a %s, not a regular file: another user may have planted it; "+
