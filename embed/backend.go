@@ -18,6 +18,7 @@ import (
 	gomlxcontext "github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/mnemo-mcp/mnemo/embed/kernels"
 	"github.com/mnemo-mcp/mnemo/embed/kernels/vec"
+	"github.com/mnemo-mcp/mnemo/embed/onnxrewrite"
 )
 
 // backendConfig is the GoMLX simplego configuration the forward pass runs
@@ -225,7 +226,7 @@ func onnxGraph(model any) (g reflect.Value, ok bool) {
 }
 
 // externalIndex reads, from the parsed ONNX protos (onnx-gomlx's internal
-// type, hence reflection), where each initializer kept in externalDataFile
+// type, hence reflection), where each initializer kept in onnxrewrite.ExternalDataFile
 // lives. nil if none or the layout is not the one expected.
 func externalIndex(model any, dir string) (x *extIndex) {
 	defer func() {
@@ -238,7 +239,7 @@ func externalIndex(model any, dir string) (x *extIndex) {
 		return nil
 	}
 	inits := g.FieldByName("Initializer")
-	x = &extIndex{path: filepath.Join(dir, externalDataFile), refs: map[string]extRef{}}
+	x = &extIndex{path: filepath.Join(dir, onnxrewrite.ExternalDataFile), refs: map[string]extRef{}}
 	for i := range inits.Len() {
 		t := inits.Index(i).Elem()
 		name := t.FieldByName("Name").String()
@@ -257,7 +258,7 @@ func externalIndex(model any, dir string) (x *extIndex) {
 				r.length, _ = strconv.ParseInt(val, 10, 64)
 			}
 		}
-		if loc == externalDataFile && r.length > 0 {
+		if loc == onnxrewrite.ExternalDataFile && r.length > 0 {
 			// onnx-gomlx names the variable after the initializer with its
 			// scope separators replaced (onnxgomlx.SafeVarName).
 			x.refs[strings.ReplaceAll(name, gomlxcontext.ScopeSeparator, "|")] = r

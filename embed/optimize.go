@@ -15,15 +15,12 @@ import (
 	"sync"
 
 	"github.com/go-logr/logr"
+	"github.com/mnemo-mcp/mnemo/embed/onnxrewrite"
 	"k8s.io/klog/v2"
 )
 
-// graphRewriteVersion names the rewrite in the cache key; bump it when
-// rewriteMatMuls changes its output.
-const graphRewriteVersion = "mm2d-gelu-ext-mask-v5"
-
 // rewrittenModel returns a folder holding the model with its graph
-// rewritten for the fast GEMM path (see rewrite.go), creating it in the
+// rewritten for the fast GEMM path (package onnxrewrite), creating it in the
 // cache on first use: the tokenizer and config files are copied beside
 // the rewritten model.onnx, so hugot loads it as it would the original.
 // ok is false when the model needs no rewrite or the cache is unusable;
@@ -35,7 +32,7 @@ func rewrittenModel(cacheRoot, dir, onnxRel, sha string) (rdir string, ok bool, 
 	src := filepath.Join(dir, filepath.FromSlash(onnxRel))
 	// The copied tokenizer/config files are part of the entry too.
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00", sha, graphRewriteVersion)
+	fmt.Fprintf(h, "%s\x00%s\x00", sha, onnxrewrite.Version)
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return "", false, err
@@ -65,7 +62,7 @@ func rewrittenModel(cacheRoot, dir, onnxRel, sha string) (rdir string, ok bool, 
 	if err != nil {
 		return "", false, err
 	}
-	out, data, n, err := rewriteModel(model, true)
+	out, data, n, err := onnxrewrite.RewriteExternal(model)
 	if err != nil {
 		return "", false, err
 	}
@@ -78,8 +75,11 @@ func rewrittenModel(cacheRoot, dir, onnxRel, sha string) (rdir string, ok bool, 
 	if err := os.WriteFile(filepath.Join(tmp, "model.onnx"), out, 0o644); err != nil {
 		return "", false, err
 	}
-	if data != nil && data.size > 0 {
-		if err := writeFileFrom(filepath.Join(tmp, externalDataFile), data.writeTo); err != nil {
+	if data.Size() > 0 {
+		if err := writeFileFrom(filepath.Join(tmp, onnxrewrite.ExternalDataFile), func(w io.Writer) error {
+			_, err := data.WriteTo(w)
+			return err
+		}); err != nil {
 			return "", false, err
 		}
 	}

@@ -1,18 +1,9 @@
-package embed
-
-import (
-	"encoding/binary"
-	"errors"
-	"fmt"
-	"io"
-	"math"
-
-	"google.golang.org/protobuf/encoding/protowire"
-)
-
-// ONNX graph rewriting at load, on the protobuf wire format (onnx-gomlx
-// keeps its ONNX protos internal, and only the graph's node list changes:
-// the 90 MB of initializers are copied through as bytes).
+// Package onnxrewrite rewrites an ONNX model, on the protobuf wire
+// format, into the form mnemo's engine runs fastest: bytes in, bytes (and
+// optionally an external data file) out. It imports no GoMLX or hugot:
+// onnx-gomlx keeps its ONNX protos internal, and only the graph's node
+// list changes, so the initializers (90 MB for MiniLM) are copied
+// through as bytes.
 //
 // The rewrite: every MatMul of an activation by a rank-2 weight, A[…, K] ×
 // W[K, N], becomes Reshape(A, [-1, K]) × W, followed (after its bias Add,
@@ -25,8 +16,31 @@ import (
 // and run 5–6× slower (docs/perf.md). Reshapes of contiguous data cost
 // nothing in simplego.
 //
+// Two more changes ride along. A bias Add followed by the exact (erf)
+// GELU as PyTorch exports it becomes Add → Gelu, which onnx-gomlx fuses
+// with the MatMul into one FusedDense. An attention mask added to the
+// scores of several layers is expanded once to the scores' shape, so
+// every layer's Add takes simplego's same-shape fast path.
+//
 // The rewrite is exact: the same products and sums, in the same order per
-// output element as a matrix product; the golden tests hold it to 1e-4.
+// output element as a matrix product; the golden tests hold it to 1e-4,
+// this package's tests to float32 rounding on small models.
+package onnxrewrite
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// Version names the rewrite's output, for caches of rewritten models:
+// bump it whenever Rewrite's output changes.
+const Version = "mm2d-gelu-ext-mask-v5"
 
 // ONNX field numbers (onnx.proto3).
 const (
@@ -62,6 +76,7 @@ const (
 
 type pbNode struct {
 	raw     []byte
+	name    string
 	opType  string
 	inputs  []string
 	outputs []string
@@ -73,22 +88,31 @@ type pbInit struct {
 	dims []int64
 }
 
-// rewriteMatMuls returns model with its linear layers rewritten as above,
-// and how many MatMuls it rewrote (0: model is returned as it is).
-func rewriteMatMuls(model []byte) ([]byte, int, error) {
-	out, _, n, err := rewriteModel(model, false)
+// Rewrite returns model with its linear layers rewritten as described in
+// the package documentation, and how many MatMuls it rewrote. With none to
+// rewrite it returns model itself and 0. A model that is not valid
+// protobuf, or has no graph, is an error; Rewrite never panics.
+func Rewrite(model []byte) ([]byte, int, error) {
+	out, _, n, err := rewrite(model, false)
 	return out, n, err
 }
 
-// externalDataFile is where rewriteModel puts the large weights when asked
-// to: onnx-gomlx then reads them straight into the GoMLX tensors, instead of
-// holding the whole file, its parsed copy and the tensors at once during a
-// load (peak RSS about three times the weights).
-const externalDataFile = "model.onnx_data"
+// ExternalDataFile is the name, in the rewritten model's folder, of the
+// file RewriteExternal moves the large weights to: onnx-gomlx then reads
+// them straight into the GoMLX tensors, instead of holding the whole file,
+// its parsed copy and the tensors at once during a load (peak RSS about
+// three times the weights).
+const ExternalDataFile = "model.onnx_data"
 
-// rewriteModel is rewriteMatMuls, optionally also moving every large
-// initializer to external data. That includes the Q/K/V weights, which
-// stops onnx-gomlx's QKV fusion: it concatenates them from the protos at
+// ExternalThreshold is the size in bytes above which RewriteExternal moves
+// an initializer's raw data to ExternalDataFile.
+const ExternalThreshold = 40_000
+
+// RewriteExternal is Rewrite, also moving every initializer with more than
+// ExternalThreshold bytes of raw data to ExternalDataFile (when there is a
+// MatMul to rewrite; with none, it returns model, nil and 0, like
+// Rewrite); the returned model must be saved beside that file. That
+// includes the Q/K/V weights, which stops onnx-gomlx's QKV fusion: it concatenates them from the protos at
 // parse time, keeping the concatenation, its tensor and the three unused
 // originals (30 MB for MiniLM) at the load's RSS peak. Three GEMMs of
 // width N cost about what one of width 3N does (docs/perf.md).
@@ -96,8 +120,12 @@ const externalDataFile = "model.onnx_data"
 // The external data comes back as chunks that point into model (and
 // padding): the first load on a machine writes them out one by one rather
 // than holding a second copy of the weights (90 MB for MiniLM) at its RSS
-// peak.
-func rewriteModel(model []byte, external bool) ([]byte, *extData, int, error) {
+// peak. model must not change until the data is written.
+func RewriteExternal(model []byte) ([]byte, *ExternalData, int, error) {
+	return rewrite(model, true)
+}
+
+func rewrite(model []byte, external bool) ([]byte, *ExternalData, int, error) {
 	// Split the model into the bytes before, of, and after the graph field.
 	var graph []byte
 	var pre, post []byte
@@ -186,6 +214,9 @@ func rewriteModel(model []byte, external bool) ([]byte, *extData, int, error) {
 		if _, isInit := inits[nd.inputs[0]]; isInit {
 			continue
 		}
+		if rewritten(nodes, nd.inputs[0]) {
+			continue // already 2-D: the model was rewritten before
+		}
 		p := &plan{k: w.dims[0], n: w.dims[1], a: nd.inputs[0], addIdx: -1, finalOut: nd.outputs[0]}
 		if cs := consumers[nd.outputs[0]]; len(cs) == 1 {
 			add := nodes[cs[0]]
@@ -263,7 +294,7 @@ func rewriteModel(model []byte, external bool) ([]byte, *extData, int, error) {
 	uniq := 0
 	name := func(base string) string {
 		uniq++
-		return fmt.Sprintf("mnemo_rw%d_%s", uniq, base)
+		return fmt.Sprintf("%s%d_%s", namePrefix, uniq, base)
 	}
 	for i, nd := range nodes {
 		p, isMM := plans[i]
@@ -328,9 +359,9 @@ func rewriteModel(model []byte, external bool) ([]byte, *extData, int, error) {
 		g = protowire.AppendTag(g, graphNode, protowire.BytesType)
 		g = protowire.AppendBytes(g, raw)
 	}
-	var data *extData
+	var data *ExternalData
 	if external {
-		data = &extData{}
+		data = &ExternalData{}
 	}
 	for _, f := range others {
 		if external {
@@ -389,6 +420,8 @@ func parseNode(b []byte) (pbNode, error) {
 				nd.inputs = append(nd.inputs, string(v))
 			case nodeOutput:
 				nd.outputs = append(nd.outputs, string(v))
+			case nodeName:
+				nd.name = string(v)
 			case nodeOpType:
 				nd.opType = string(v)
 			case nodeAttribute:
@@ -627,14 +660,15 @@ func matchErfGelu(nodes []pbNode, consumers map[string][]int, x string) (chain [
 	return []int{div, erf, add1, mul, half}, nodes[half].outputs[0], true
 }
 
-// extData is the external data file's contents: chunks written in order.
-type extData struct {
+// ExternalData is the contents of ExternalDataFile: chunks of the
+// original model's bytes (and alignment padding), written in order.
+type ExternalData struct {
 	chunks [][]byte
 	size   int
 }
 
 // add appends raw, 64-byte aligned, and returns its offset.
-func (d *extData) add(raw []byte) int {
+func (d *ExternalData) add(raw []byte) int {
 	if pad := (64 - d.size%64) % 64; pad > 0 {
 		d.chunks = append(d.chunks, make([]byte, pad))
 		d.size += pad
@@ -645,20 +679,34 @@ func (d *extData) add(raw []byte) int {
 	return off
 }
 
-// writeTo writes the file's contents to w.
-func (d *extData) writeTo(w io.Writer) error {
+// Size is the file's length in bytes.
+func (d *ExternalData) Size() int {
+	if d == nil {
+		return 0
+	}
+	return d.size
+}
+
+// WriteTo writes the file's contents to w.
+func (d *ExternalData) WriteTo(w io.Writer) (int64, error) {
+	var n int64
+	if d == nil {
+		return 0, nil
+	}
 	for _, c := range d.chunks {
-		if _, err := w.Write(c); err != nil {
-			return err
+		k, err := w.Write(c)
+		n += int64(k)
+		if err != nil {
+			return n, err
 		}
 	}
-	return nil
+	return n, nil
 }
 
 // externalize rewrites one graph field, if it is a large initializer with
 // raw data, as a TensorProto pointing at its bytes added (64-byte
 // aligned) to data.
-func externalize(field []byte, data *extData) ([]byte, bool) {
+func externalize(field []byte, data *ExternalData) ([]byte, bool) {
 	num, typ, n := protowire.ConsumeTag(field)
 	if num != graphInitializer || typ != protowire.BytesType || n < 0 {
 		return nil, false
@@ -685,7 +733,7 @@ func externalize(field []byte, data *extData) ([]byte, bool) {
 		}
 		b = b[k+m:]
 	}
-	if len(raw) <= 40_000 {
+	if len(raw) <= ExternalThreshold {
 		return nil, false
 	}
 	off := data.add(raw)
@@ -697,7 +745,7 @@ func externalize(field []byte, data *extData) ([]byte, bool) {
 		e = protowire.AppendString(e, v)
 		return e
 	}
-	for _, kv := range [][2]string{{"location", externalDataFile}, {"offset", fmt.Sprint(off)}, {"length", fmt.Sprint(len(raw))}} {
+	for _, kv := range [][2]string{{"location", ExternalDataFile}, {"offset", fmt.Sprint(off)}, {"length", fmt.Sprint(len(raw))}} {
 		rest = protowire.AppendTag(rest, tensorExternalData, protowire.BytesType)
 		rest = protowire.AppendBytes(rest, entry(kv[0], kv[1]))
 	}
@@ -707,6 +755,20 @@ func externalize(field []byte, data *extData) ([]byte, bool) {
 	out = protowire.AppendTag(out, graphInitializer, protowire.BytesType)
 	out = protowire.AppendBytes(out, rest)
 	return out, true
+}
+
+// namePrefix starts the name of every node and value the rewrite adds.
+const namePrefix = "mnemo_rw"
+
+// rewritten reports whether a is the output of a flattening Reshape the
+// rewrite added: rewriting a rewritten model changes nothing.
+func rewritten(nodes []pbNode, a string) bool {
+	for _, i := range producers(nodes, a) {
+		if nodes[i].opType == "Reshape" && strings.HasPrefix(nodes[i].name, namePrefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // producers returns the indexes of the nodes that output name.
