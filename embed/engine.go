@@ -17,6 +17,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"github.com/mnemo-mcp/mnemo/embed/hub"
 	"github.com/mnemo-mcp/mnemo/embed/kernels"
 	"io"
 	"log/slog"
@@ -131,14 +132,14 @@ type Info struct {
 type Engine struct {
 	o      Options
 	log    *slog.Logger
-	ref    modelRef
+	ref    hub.Ref
 	cancel context.CancelFunc
 	done   chan struct{} // closed when loading finished (rt or err set)
 
 	// Written by the loader before done is closed; read-only afterwards.
 	info Info
 	err  error
-	res  resolved // where the model was found, for reloads
+	res  hub.Model // where the model was found, for reloads
 
 	mu     sync.RWMutex // held shared by work on rt, exclusively by Close and unload
 	rt     *loaded      // set by the loader; swapped (under mu) by unload/reload
@@ -191,8 +192,8 @@ func New(o Options) *Engine {
 		sem:    make(chan struct{}, o.Parallel),
 		cache:  newLRU(o.CacheEntries),
 	}
-	e.ref, e.err = parseModelRef(o.Model)
-	e.info.ModelID = e.ref.id
+	e.ref, e.err = hub.ParseRef(o.Model)
+	e.info.ModelID = e.ref.ID
 	go e.load(ctx)
 	return e
 }
@@ -213,23 +214,23 @@ func (e *Engine) load(ctx context.Context) {
 		return // Options.Model did not parse; the error names it
 	}
 	start := time.Now()
-	e.log.Info("loading embedding model", "model", e.ref.id)
+	e.log.Info("loading embedding model", "model", e.ref.ID)
 	r, err := e.resolve(ctx)
 	if err != nil {
 		e.err = err
-		e.logFailure("embedding model unavailable", ctx, "model", e.ref.id, "err", err)
+		e.logFailure("embedding model unavailable", ctx, "model", e.ref.ID, "err", err)
 		return
 	}
-	dir := r.dir
-	rt, err := loadModel(ctx, dir, r.onnxFile, e.ref.id, e.o)
-	if err == nil && r.onnxSHA != "" && rt.info.SHA256 != r.onnxSHA {
+	dir := r.Dir
+	rt, err := loadModel(ctx, dir, r.OnnxFile, e.ref.ID, e.o)
+	if err == nil && r.OnnxSHA != "" && rt.info.SHA256 != r.OnnxSHA {
 		rt.close()
 		err = fmt.Errorf("%w: cached %s is damaged (sha256 %s, downloaded as %s); run `mnemo pull %s` to fetch it again",
-			ErrInvalidModel, filepath.Join(dir, rt.info.OnnxFile), rt.info.SHA256, r.onnxSHA, e.ref.id)
+			ErrInvalidModel, filepath.Join(dir, rt.info.OnnxFile), rt.info.SHA256, r.OnnxSHA, e.ref.ID)
 	}
 	if err != nil {
 		e.err = err
-		e.logFailure("embedding model failed to load", ctx, "model", e.ref.id, "path", dir, "err", err)
+		e.logFailure("embedding model failed to load", ctx, "model", e.ref.ID, "path", dir, "err", err)
 		return
 	}
 	warm := time.Duration(0)
@@ -240,7 +241,7 @@ func (e *Engine) load(ctx context.Context) {
 		if _, err := rt.forward(context.Background(), [][]int{rt.warmupIDs()}); err != nil {
 			rt.close()
 			e.err = fmt.Errorf("model %s: first forward pass failed: %w", dir, err)
-			e.log.Error("embedding model failed to run", "model", e.ref.id, "err", e.err)
+			e.log.Error("embedding model failed to run", "model", e.ref.ID, "err", e.err)
 			return
 		}
 		warm = time.Since(t)
@@ -289,7 +290,7 @@ func (e *Engine) Wait(ctx context.Context) error {
 	case <-e.done:
 		return e.err
 	case <-ctx.Done():
-		return fmt.Errorf("waiting for embedding model %s: %w", e.ref.id, ctx.Err())
+		return fmt.Errorf("waiting for embedding model %s: %w", e.ref.ID, ctx.Err())
 	}
 }
 
@@ -299,7 +300,7 @@ func (e *Engine) Info() Info {
 	case <-e.done:
 		return e.info
 	default:
-		return Info{ModelID: e.ref.id}
+		return Info{ModelID: e.ref.ID}
 	}
 }
 

@@ -178,9 +178,9 @@ func (e *Engine) reload(ctx context.Context) error {
 		return err
 	}
 	t := time.Now()
-	rt, err := loadModel(ctx, e.res.dir, e.res.onnxFile, e.ref.id, e.o)
+	rt, err := loadModel(ctx, e.res.Dir, e.res.OnnxFile, e.ref.ID, e.o)
 	if err != nil {
-		return fmt.Errorf("reload embedding model %s: %w", e.ref.id, err)
+		return fmt.Errorf("reload embedding model %s: %w", e.ref.ID, err)
 	}
 	if rt.info.SHA256 != e.info.SHA256 {
 		rt.close()

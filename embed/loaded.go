@@ -2,13 +2,10 @@ package embed
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/mnemo-mcp/mnemo/embed/hub"
 	"github.com/mnemo-mcp/mnemo/embed/kernels"
-	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -66,7 +63,7 @@ func loadModel(ctx context.Context, dir, onnxFile, id string, o Options) (rt *lo
 	}
 	hashc := make(chan hashResult, 1)
 	go func() {
-		s, err := hashFile(onnxPath)
+		s, err := hub.FileSHA256(onnxPath)
 		hashc <- hashResult{s, err}
 	}()
 	defer func() {
@@ -122,7 +119,7 @@ func loadModel(ctx context.Context, dir, onnxFile, id string, o Options) (rt *lo
 	hashc <- h // for the deferred check
 	if h.err != nil {
 		// Reported by the deferred check; load the original meanwhile.
-	} else if rdir, ok, rerr := rewrittenModel(defaultCacheDir(o.CacheDir), dir, spec.OnnxRel, h.sum); ok {
+	} else if rdir, ok, rerr := rewrittenModel(hub.CacheRoot(o.CacheDir), dir, spec.OnnxRel, h.sum); ok {
 		loadDir, loadOnnx = rdir, "model.onnx"
 	} else if rerr != nil && o.Logger != nil {
 		o.Logger.Warn("embedding model graph not rewritten; using the original (slower)", "model", onnxPath, "err", rerr)
@@ -433,19 +430,6 @@ func catch(f func() error) (err error) {
 		}
 	}()
 	return f()
-}
-
-func hashFile(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // tokenizerOnly is what stays of rt after a keep-alive unload: the

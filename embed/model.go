@@ -10,13 +10,16 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/mnemo-mcp/mnemo/embed/hub"
 )
 
 // ErrInvalidModel is wrapped by every error that says a model folder is
 // unusable (missing or ambiguous files, unsupported outputs, mismatched
 // dimensions, unreadable ONNX), so callers can tell "fix your model" apart
-// from "try again later".
-var ErrInvalidModel = errors.New("invalid model")
+// from "try again later". It is hub.ErrInvalidModel: the download says so
+// too.
+var ErrInvalidModel = hub.ErrInvalidModel
 
 func invalid(format string, a ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalidModel, fmt.Sprintf(format, a...))

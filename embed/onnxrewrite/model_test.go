@@ -60,8 +60,12 @@ func (m *testModel) init(name string, dims []int64, vals []float32) {
 
 // input and output declare a float32 graph value; a dim is an int
 // (fixed) or a string (named, dynamic).
-func (m *testModel) input(name string, dims ...any)  { m.inputs = append(m.inputs, valueInfo(name, dims)) }
-func (m *testModel) output(name string, dims ...any) { m.outputs = append(m.outputs, valueInfo(name, dims)) }
+func (m *testModel) input(name string, dims ...any) {
+	m.inputs = append(m.inputs, valueInfo(name, dims))
+}
+func (m *testModel) output(name string, dims ...any) {
+	m.outputs = append(m.outputs, valueInfo(name, dims))
+}
 
 func (m *testModel) bytes() []byte {
 	var g []byte

@@ -1,7 +1,16 @@
-package embed
+// Package hub resolves mnemo's model references and keeps the model
+// cache: a reference names a local folder (or an .onnx file in one) or a
+// Hugging Face repository ("org/name[@revision]"); a repository is
+// downloaded, resumably and checked file by file (size, sha256, JSON or
+// ONNX that parses), into the cache under a lock, so concurrent processes
+// download it once. A manifest, written last, marks a complete download.
+// The engine (package embed) loads what this package puts on disk.
+package hub
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,24 +36,41 @@ import (
 // the cache while Offline forbids downloading it.
 var ErrNotCached = errors.New("model not in cache")
 
-// modelRef is a parsed Options.Model: a local folder or a hub repository.
-type modelRef struct {
-	id       string // Info.ModelID
-	dir      string // local folder (absolute), for local models
-	onnxFile string // chosen ONNX file relative to dir, when the user named one
-	repo     string // "org/name", for hub models
-	revision string // branch, tag or commit; "main" by default
+// ErrInvalidModel is wrapped by every error that says a model folder is
+// unusable (missing or ambiguous files, unsupported outputs, mismatched
+// dimensions, unreadable ONNX), so callers can tell "fix your model" apart
+// from "try again later". Package embed's ErrInvalidModel is this error.
+var ErrInvalidModel = errors.New("invalid model")
+
+func invalid(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalidModel, fmt.Sprintf(format, a...))
 }
+
+// DefaultURL is the Hugging Face hub's base URL.
+const DefaultURL = "https://huggingface.co"
+
+// Ref is a parsed model reference: a local folder or a hub repository.
+type Ref struct {
+	ID       string // the model's name as mnemo reports it (embed.Info.ModelID)
+	Dir      string // local folder (absolute), for local models
+	OnnxFile string // chosen ONNX file relative to Dir, when the user named one
+	Repo     string // "org/name", for hub models
+	Revision string // branch, tag or commit; "main" by default
+}
+
+// Local reports whether r names a folder on disk rather than a repository.
+func (r Ref) Local() bool { return r.Dir != "" }
 
 var (
 	repoIDRe   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$`)
 	revisionRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/-]*$`)
 )
 
-// parseModelRef decides whether s names a local model (a folder, or an .onnx
+// ParseRef decides whether s names a local model (a folder, or an .onnx
 // file inside one) or a Hugging Face repo id ("org/name" or
-// "org/name@revision"). An existing path always wins.
-func parseModelRef(s string) (modelRef, error) {
+// "org/name@revision"); "" is config.DefaultModel. An existing path always
+// wins. Errors wrap ErrInvalidModel.
+func ParseRef(s string) (Ref, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		s = config.DefaultModel
@@ -58,13 +84,13 @@ func parseModelRef(s string) (modelRef, error) {
 	if st, err := os.Stat(p); err == nil {
 		abs, err := filepath.Abs(p)
 		if err != nil {
-			return modelRef{}, invalid("model path %s: %v", s, err)
+			return Ref{}, invalid("model path %s: %v", s, err)
 		}
 		if st.IsDir() {
-			return modelRef{id: filepath.Base(abs), dir: abs}, nil
+			return Ref{ID: filepath.Base(abs), Dir: abs}, nil
 		}
 		if !strings.HasSuffix(abs, ".onnx") {
-			return modelRef{}, invalid("model path %s is a file; want a model folder or an .onnx file inside one", s)
+			return Ref{}, invalid("model path %s is a file; want a model folder or an .onnx file inside one", s)
 		}
 		// An .onnx file: its folder is the model folder, or the folder above
 		// for the Hugging Face layout (onnx/model.onnx next to tokenizer.json).
@@ -74,14 +100,14 @@ func parseModelRef(s string) (modelRef, error) {
 			dir = filepath.Dir(dir)
 		}
 		rel, _ := filepath.Rel(dir, abs)
-		return modelRef{id: filepath.Base(dir), dir: dir, onnxFile: filepath.ToSlash(rel)}, nil
+		return Ref{ID: filepath.Base(dir), Dir: dir, OnnxFile: filepath.ToSlash(rel)}, nil
 	}
 	repo, rev, hasRev := strings.Cut(s, "@")
 	if looksLikePath(s) {
-		return modelRef{}, invalid("model folder %s does not exist", s)
+		return Ref{}, invalid("model folder %s does not exist", s)
 	}
 	if !repoIDRe.MatchString(repo) || (hasRev && (!revisionRe.MatchString(rev) || strings.Contains(rev, ".."))) {
-		return modelRef{}, invalid("%q is neither an existing model folder nor a Hugging Face repo id like %s", s, config.DefaultModel)
+		return Ref{}, invalid("%q is neither an existing model folder nor a Hugging Face repo id like %s", s, config.DefaultModel)
 	}
 	if rev == "" {
 		rev = "main"
@@ -90,7 +116,7 @@ func parseModelRef(s string) (modelRef, error) {
 	if rev != "main" {
 		id += "@" + rev
 	}
-	return modelRef{id: id, repo: repo, revision: rev}, nil
+	return Ref{ID: id, Repo: repo, Revision: rev}, nil
 }
 
 func looksLikePath(s string) bool {
@@ -100,59 +126,17 @@ func looksLikePath(s string) bool {
 
 func exists(p string) bool { _, err := os.Stat(p); return err == nil }
 
-// resolved is a model folder on disk, ready to load.
-type resolved struct {
-	dir      string
-	onnxFile string // relative to dir; "" = find it
-	onnxSHA  string // expected sha256 of the ONNX file when the cache knows it
+// Model is a model folder on disk, ready to load.
+type Model struct {
+	Dir      string
+	OnnxFile string // relative to Dir; "" = find it
+	OnnxSHA  string // expected sha256 of the ONNX file when the cache knows it
 }
 
-func (e *Engine) resolve(ctx context.Context) (resolved, error) {
-	if e.ref.dir != "" {
-		return resolved{dir: e.ref.dir, onnxFile: e.ref.onnxFile}, nil
-	}
-	return newHub(e.o, e.log).ensure(ctx, e.ref, false)
-}
-
-// Pull makes sure o.Model is available locally and returns its folder: a
-// local folder is checked; a hub model is downloaded into the cache if
-// missing, and an existing cached copy is re-verified file by file (sha256)
-// and repaired. It does not load the model.
-func Pull(ctx context.Context, o Options) (string, error) {
-	ref, err := parseModelRef(o.Model)
-	if err != nil {
-		return "", err
-	}
-	if ref.dir != "" {
-		if _, err := inspectModel(ref.dir, ref.onnxFile); err != nil {
-			return "", err
-		}
-		return ref.dir, nil
-	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
-	if o.HubURL == "" {
-		o.HubURL = "https://huggingface.co"
-	}
-	o.HubURL = strings.TrimRight(o.HubURL, "/")
-	r, err := newHub(o, o.Logger).ensure(ctx, ref, true)
-	return r.dir, err
-}
-
-// CachedModelDir is where a hub model lives under cacheDir ("" = default).
-func CachedModelDir(cacheDir, model string) (string, error) {
-	ref, err := parseModelRef(model)
-	if err != nil {
-		return "", err
-	}
-	if ref.dir != "" {
-		return ref.dir, nil
-	}
-	return modelCacheDir(defaultCacheDir(cacheDir), ref), nil
-}
-
-func defaultCacheDir(dir string) string {
+// CacheRoot is mnemo's cache folder: dir, or by default the user's cache
+// folder + "/mnemo". Models live under its models/, rewritten graphs under
+// its graphs/.
+func CacheRoot(dir string) string {
 	if dir != "" {
 		return dir
 	}
@@ -162,17 +146,33 @@ func defaultCacheDir(dir string) string {
 	return filepath.Join(os.TempDir(), "mnemo-cache")
 }
 
-func modelCacheDir(root string, ref modelRef) string {
-	org, name, _ := strings.Cut(ref.repo, "/")
-	if ref.revision != "main" {
-		name += "@" + strings.ReplaceAll(ref.revision, "/", "_")
+// ModelDir is where the hub model ref lives under the cache root:
+// models/{org}/{name}[@{revision}].
+func ModelDir(root string, ref Ref) string {
+	org, name, _ := strings.Cut(ref.Repo, "/")
+	if ref.Revision != "main" {
+		name += "@" + strings.ReplaceAll(ref.Revision, "/", "_")
 	}
 	return filepath.Join(root, "models", org, name)
 }
 
-// manifestName marks a complete, verified download. It is written last
+// FileSHA256 is the hex sha256 of a file's contents.
+func FileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// ManifestName marks a complete, verified download. It is written last
 // (atomically), so a folder without it is never loaded.
-const manifestName = ".mnemo-download.json"
+const ManifestName = ".mnemo-download.json"
 
 type manifest struct {
 	Repo       string         `json:"repo"`
@@ -190,7 +190,7 @@ type manifestFile struct {
 }
 
 func readManifest(dir string) (*manifest, error) {
-	data, err := os.ReadFile(filepath.Join(dir, manifestName))
+	data, err := os.ReadFile(filepath.Join(dir, ManifestName))
 	if err != nil {
 		return nil, err
 	}
@@ -232,13 +232,40 @@ type hub struct {
 	client   *http.Client
 }
 
-func newHub(o Options, log *slog.Logger) *hub {
+// Client fetches hub models into the cache. The zero value downloads from
+// DefaultURL into CacheRoot("").
+type Client struct {
+	URL      string       // base URL of a Hugging Face compatible server; "" = DefaultURL
+	CacheDir string       // cache root; "" = CacheRoot("")
+	Offline  bool         // never touch the network: a model not in the cache is ErrNotCached
+	Progress io.Writer    // download progress for people (stderr in the CLI); nil = silent
+	Logger   *slog.Logger // nil = discard
+}
+
+// Ensure returns the cached folder of the hub model ref, downloading it if
+// needed. Across processes, a file lock next to the folder makes one
+// process download while the others wait and then use its result. verify
+// re-hashes the cached files, and downloads again any that is damaged.
+func (c Client) Ensure(ctx context.Context, ref Ref, verify bool) (Model, error) {
+	if ref.Local() {
+		return Model{Dir: ref.Dir, OnnxFile: ref.OnnxFile}, nil
+	}
+	return newHub(c).ensure(ctx, ref, verify)
+}
+
+func newHub(c Client) *hub {
+	if c.URL == "" {
+		c.URL = DefaultURL
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
 	return &hub{
-		base:     o.HubURL,
-		root:     defaultCacheDir(o.CacheDir),
-		offline:  o.Offline,
-		progress: o.Progress,
-		log:      log,
+		base:     strings.TrimRight(c.URL, "/"),
+		root:     CacheRoot(c.CacheDir),
+		offline:  c.Offline,
+		progress: c.Progress,
+		log:      c.Logger,
 		client: &http.Client{
 			// Redirects are followed by hand: the hub's first response
 			// carries the size and sha256 of LFS files (X-Linked-*), the CDN's
@@ -257,11 +284,9 @@ var (
 		"special_tokens_map.json", "tokenizer_config.json", "config_sentence_transformers.json"}
 )
 
-// ensure returns the cached folder of ref, downloading it if needed. Across
-// processes, a file lock next to the folder makes one process download while
-// the others wait and then use its result. verify re-hashes cached files.
-func (h *hub) ensure(ctx context.Context, ref modelRef, verify bool) (resolved, error) {
-	dir := modelCacheDir(h.root, ref)
+// ensure is Client.Ensure for a hub model.
+func (h *hub) ensure(ctx context.Context, ref Ref, verify bool) (Model, error) {
+	dir := ModelDir(h.root, ref)
 	if r, ok := h.cached(dir, verify); ok {
 		return r, nil
 	}
@@ -272,22 +297,22 @@ func (h *hub) ensure(ctx context.Context, ref modelRef, verify bool) (resolved, 
 		} else if exists(dir) {
 			what = "its download is incomplete"
 		}
-		return resolved{}, fmt.Errorf("%w: offline mode (MNEMO_OFFLINE) is on and model %s is not in the cache at %s (%s); "+
-			"run `mnemo pull %s` while online, or set MNEMO_MODEL to a local model folder", ErrNotCached, ref.id, dir, what, ref.id)
+		return Model{}, fmt.Errorf("%w: offline mode (MNEMO_OFFLINE) is on and model %s is not in the cache at %s (%s); "+
+			"run `mnemo pull %s` while online, or set MNEMO_MODEL to a local model folder", ErrNotCached, ref.ID, dir, what, ref.ID)
 	}
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		return resolved{}, fmt.Errorf("create model cache: %w", err)
+		return Model{}, fmt.Errorf("create model cache: %w", err)
 	}
 	lock := flock.New(dir + ".lock")
 	ok, err := lock.TryLock()
 	if err != nil {
-		return resolved{}, fmt.Errorf("lock %s: %w", lock.Path(), err)
+		return Model{}, fmt.Errorf("lock %s: %w", lock.Path(), err)
 	}
 	if !ok {
-		h.say("mnemo: another mnemo process is downloading %s; waiting for it\n", ref.id)
-		h.log.Info("waiting for another process to download the model", "model", ref.id, "lock", lock.Path())
+		h.say("mnemo: another mnemo process is downloading %s; waiting for it\n", ref.ID)
+		h.log.Info("waiting for another process to download the model", "model", ref.ID, "lock", lock.Path())
 		if _, err := lock.TryLockContext(ctx, 100*time.Millisecond); err != nil {
-			return resolved{}, fmt.Errorf("waiting for the download of %s: %w", ref.id, err)
+			return Model{}, fmt.Errorf("waiting for the download of %s: %w", ref.ID, err)
 		}
 	}
 	defer lock.Unlock()
@@ -299,34 +324,34 @@ func (h *hub) ensure(ctx context.Context, ref modelRef, verify bool) (resolved, 
 }
 
 // cached returns the folder if a complete download is there.
-func (h *hub) cached(dir string, verify bool) (resolved, bool) {
+func (h *hub) cached(dir string, verify bool) (Model, bool) {
 	m, err := readManifest(dir)
 	if err != nil {
-		return resolved{}, false
+		return Model{}, false
 	}
 	if miss := m.missing(dir); len(miss) > 0 {
 		h.log.Warn("cached model is incomplete; downloading again", "dir", dir, "missing", miss)
-		return resolved{}, false
+		return Model{}, false
 	}
 	if verify {
 		for _, f := range m.Files {
 			p := filepath.Join(dir, filepath.FromSlash(f.Path))
-			if sum, err := hashFile(p); err != nil || sum != f.SHA256 {
+			if sum, err := FileSHA256(p); err != nil || sum != f.SHA256 {
 				h.say("mnemo: cached %s is damaged; downloading it again\n", f.Path)
 				h.log.Warn("cached model file damaged", "file", p, "sha256", sum, "want", f.SHA256)
 				_ = os.Remove(p)
-				return resolved{}, false
+				return Model{}, false
 			}
 		}
 	}
-	return resolved{dir: dir, onnxFile: m.Onnx, onnxSHA: m.sha(m.Onnx)}, true
+	return Model{Dir: dir, OnnxFile: m.Onnx, OnnxSHA: m.sha(m.Onnx)}, true
 }
 
-func (h *hub) download(ctx context.Context, ref modelRef, dir string) (resolved, error) {
+func (h *hub) download(ctx context.Context, ref Ref, dir string) (Model, error) {
 	start := time.Now()
-	h.say("mnemo: downloading %s from %s into %s\n", ref.id, h.base, dir)
-	h.log.Info("downloading model", "model", ref.id, "hub", h.base, "dir", dir)
-	m := &manifest{Repo: ref.repo, Revision: ref.revision}
+	h.say("mnemo: downloading %s from %s into %s\n", ref.ID, h.base, dir)
+	h.log.Info("downloading model", "model", ref.ID, "hub", h.base, "dir", dir)
+	m := &manifest{Repo: ref.Repo, Revision: ref.Revision}
 	add := func(f manifestFile, commit string) {
 		m.Files = append(m.Files, f)
 		if m.Commit == "" {
@@ -336,7 +361,7 @@ func (h *hub) download(ctx context.Context, ref modelRef, dir string) (resolved,
 	for _, c := range onnxCandidates {
 		f, commit, found, err := h.fetch(ctx, ref, c, dir)
 		if err != nil {
-			return resolved{}, err
+			return Model{}, err
 		}
 		if found {
 			m.Onnx = c
@@ -345,18 +370,18 @@ func (h *hub) download(ctx context.Context, ref modelRef, dir string) (resolved,
 		}
 	}
 	if m.Onnx == "" {
-		return resolved{}, fmt.Errorf("%w: %s has no ONNX model (looked for %s); pick a repository with an ONNX export, or convert the model and point MNEMO_MODEL at the folder",
-			ErrInvalidModel, ref.id, strings.Join(onnxCandidates, ", "))
+		return Model{}, fmt.Errorf("%w: %s has no ONNX model (looked for %s); pick a repository with an ONNX export, or convert the model and point MNEMO_MODEL at the folder",
+			ErrInvalidModel, ref.ID, strings.Join(onnxCandidates, ", "))
 	}
 	// Weights stored beside a large graph (ONNX external data).
 	optional := append([]string{m.Onnx + "_data"}, optionalFiles...)
 	for _, p := range requiredFiles {
 		f, commit, found, err := h.fetch(ctx, ref, p, dir)
 		if err != nil {
-			return resolved{}, err
+			return Model{}, err
 		}
 		if !found {
-			return resolved{}, fmt.Errorf("%w: %s has no %s", ErrInvalidModel, ref.id, p)
+			return Model{}, fmt.Errorf("%w: %s has no %s", ErrInvalidModel, ref.ID, p)
 		}
 		add(f, commit)
 	}
@@ -364,7 +389,7 @@ func (h *hub) download(ctx context.Context, ref modelRef, dir string) (resolved,
 		p := optional[i]
 		f, commit, found, err := h.fetch(ctx, ref, p, dir)
 		if err != nil {
-			return resolved{}, err
+			return Model{}, err
 		}
 		if !found {
 			continue
@@ -384,22 +409,22 @@ func (h *hub) download(ctx context.Context, ref modelRef, dir string) (resolved,
 		}
 	}
 	m.Downloaded = time.Now().UTC()
-	if err := writeFileAtomic(filepath.Join(dir, manifestName), m); err != nil {
-		return resolved{}, err
+	if err := writeFileAtomic(filepath.Join(dir, ManifestName), m); err != nil {
+		return Model{}, err
 	}
-	h.say("mnemo: %s ready in %s (%s)\n", ref.id, dir, time.Since(start).Round(100*time.Millisecond))
-	h.log.Info("model downloaded", "model", ref.id, "dir", dir, "commit", m.Commit, "took", time.Since(start).Round(time.Millisecond))
-	return resolved{dir: dir, onnxFile: m.Onnx, onnxSHA: m.sha(m.Onnx)}, nil
+	h.say("mnemo: %s ready in %s (%s)\n", ref.ID, dir, time.Since(start).Round(100*time.Millisecond))
+	h.log.Info("model downloaded", "model", ref.ID, "dir", dir, "commit", m.Commit, "took", time.Since(start).Round(time.Millisecond))
+	return Model{Dir: dir, OnnxFile: m.Onnx, OnnxSHA: m.sha(m.Onnx)}, nil
 }
 
 // fileURL is the Hub's file URL: {base}/{repo}/resolve/{revision}/{path}.
-func (h *hub) fileURL(ref modelRef, p string) string {
-	return h.base + "/" + ref.repo + "/resolve/" + url.PathEscape(ref.revision) + "/" + p
+func (h *hub) fileURL(ref Ref, p string) string {
+	return h.base + "/" + ref.Repo + "/resolve/" + url.PathEscape(ref.Revision) + "/" + p
 }
 
 // fetch downloads one repository file into dir, resuming a partial
 // download and retrying transient failures. found is false for a 404.
-func (h *hub) fetch(ctx context.Context, ref modelRef, p, dir string) (f manifestFile, commit string, found bool, err error) {
+func (h *hub) fetch(ctx context.Context, ref Ref, p, dir string) (f manifestFile, commit string, found bool, err error) {
 	dst := filepath.Join(dir, filepath.FromSlash(p))
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return f, "", false, err
@@ -411,7 +436,7 @@ func (h *hub) fetch(ctx context.Context, ref modelRef, p, dir string) (f manifes
 		f, commit, found, retry, err = h.tryFetch(ctx, ref, p, dst, fresh)
 		if err == nil || !retry || i+1 >= attempts || ctx.Err() != nil {
 			if err != nil {
-				err = fmt.Errorf("download %s from %s: %w", p, ref.id, err)
+				err = fmt.Errorf("download %s from %s: %w", p, ref.ID, err)
 			}
 			return f, commit, found, err
 		}
@@ -495,7 +520,7 @@ func sha256Tag(v string) string {
 	return ""
 }
 
-func (h *hub) tryFetch(ctx context.Context, ref modelRef, p, dst string, fresh bool) (f manifestFile, commit string, found, retry bool, err error) {
+func (h *hub) tryFetch(ctx context.Context, ref Ref, p, dst string, fresh bool) (f manifestFile, commit string, found, retry bool, err error) {
 	part := dst + ".part"
 	var offset int64
 	if fresh {
@@ -550,7 +575,7 @@ func (h *hub) tryFetch(ctx context.Context, ref modelRef, p, dst string, fresh b
 		out.Close()
 		return f, "", false, false, err
 	}
-	pw := newProgress(h.progress, ref.id+" "+p, offset, total)
+	pw := newProgress(h.progress, ref.ID+" "+p, offset, total)
 	n, copyErr := io.Copy(out, io.TeeReader(resp.Body, pw))
 	pw.finish(copyErr == nil)
 	syncErr := out.Sync()
@@ -569,7 +594,7 @@ func (h *hub) tryFetch(ctx context.Context, ref modelRef, p, dst string, fresh b
 		_ = os.Remove(part)
 		return f, "", false, true, fmt.Errorf("received %d bytes, expected %d", size, total)
 	}
-	sum, err := hashFile(part)
+	sum, err := FileSHA256(part)
 	if err != nil {
 		return f, "", false, false, err
 	}
