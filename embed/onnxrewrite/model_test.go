@@ -43,8 +43,7 @@ func (m *testModel) node(op string, ins, outs []string, attrs ...[]byte) {
 	m.uniq++
 	b := encodeNode(fmt.Sprintf("%s_%d", op, m.uniq), op, ins, outs, nil)
 	for _, a := range attrs {
-		b = protowire.AppendTag(b, nodeAttribute, protowire.BytesType)
-		b = protowire.AppendBytes(b, a)
+		b = appendField(b, nodeAttribute, a)
 	}
 	m.nodes = append(m.nodes, b)
 }
@@ -68,106 +67,70 @@ func (m *testModel) output(name string, dims ...any) {
 }
 
 func (m *testModel) bytes() []byte {
-	var g []byte
-	for _, n := range m.nodes {
-		g = protowire.AppendTag(g, graphNode, protowire.BytesType)
-		g = protowire.AppendBytes(g, n)
+	g := appendField(nil, graphName, "test")
+	for _, part := range []struct {
+		num    protowire.Number
+		fields [][]byte
+	}{{graphNode, m.nodes}, {graphInitializer, m.inits}, {graphInput, m.inputs}, {graphOutput, m.outputs}} {
+		for _, f := range part.fields {
+			g = appendField(g, part.num, f)
+		}
 	}
-	g = protowire.AppendTag(g, graphName, protowire.BytesType)
-	g = protowire.AppendString(g, "test")
-	for _, t := range m.inits {
-		g = protowire.AppendTag(g, graphInitializer, protowire.BytesType)
-		g = protowire.AppendBytes(g, t)
-	}
-	for _, v := range m.inputs {
-		g = protowire.AppendTag(g, graphInput, protowire.BytesType)
-		g = protowire.AppendBytes(g, v)
-	}
-	for _, v := range m.outputs {
-		g = protowire.AppendTag(g, graphOutput, protowire.BytesType)
-		g = protowire.AppendBytes(g, v)
-	}
-	var b []byte
-	b = protowire.AppendTag(b, modelIRVersion, protowire.VarintType)
-	b = protowire.AppendVarint(b, 8)
-	var op []byte
-	op = protowire.AppendTag(op, opsetVersion, protowire.VarintType)
-	op = protowire.AppendVarint(op, 14)
-	b = protowire.AppendTag(b, modelOpsetImport, protowire.BytesType)
-	b = protowire.AppendBytes(b, op)
-	b = protowire.AppendTag(b, modelGraph, protowire.BytesType)
-	b = protowire.AppendBytes(b, g)
-	return b
+	b := appendField(nil, modelIRVersion, 8)
+	b = appendField(b, modelOpsetImport, appendField(nil, opsetVersion, 14))
+	return appendField(b, modelGraph, g)
 }
 
 func floatTensor(name string, dims []int64, vals []float32) []byte {
 	var b []byte
 	for _, d := range dims {
-		b = protowire.AppendTag(b, tensorDims, protowire.VarintType)
-		b = protowire.AppendVarint(b, uint64(d))
+		b = appendField(b, tensorDims, int(d))
 	}
-	b = protowire.AppendTag(b, tensorDataType, protowire.VarintType)
-	b = protowire.AppendVarint(b, tensorFloat)
+	b = appendField(b, tensorDataType, tensorFloat)
 	if name != "" {
-		b = protowire.AppendTag(b, tensorName, protowire.BytesType)
-		b = protowire.AppendString(b, name)
+		b = appendField(b, tensorName, name)
 	}
 	raw := make([]byte, 4*len(vals))
 	for i, v := range vals {
 		binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(v))
 	}
-	b = protowire.AppendTag(b, tensorRawData, protowire.BytesType)
-	return protowire.AppendBytes(b, raw)
+	return appendField(b, tensorRawData, raw)
 }
 
 func attrTensorValue(t []byte) []byte {
-	var a []byte
-	a = protowire.AppendTag(a, attrName, protowire.BytesType)
-	a = protowire.AppendString(a, "value")
-	a = protowire.AppendTag(a, attrTensor, protowire.BytesType)
-	a = protowire.AppendBytes(a, t)
-	a = protowire.AppendTag(a, attrType, protowire.VarintType)
-	return protowire.AppendVarint(a, attrTypeTensor)
-}
-
-func attrInt(name string, v int64) []byte {
-	var a []byte
-	a = protowire.AppendTag(a, attrName, protowire.BytesType)
-	a = protowire.AppendString(a, name)
-	a = protowire.AppendTag(a, attrI, protowire.VarintType)
-	a = protowire.AppendVarint(a, uint64(v))
-	a = protowire.AppendTag(a, attrType, protowire.VarintType)
-	return protowire.AppendVarint(a, attrTypeInt)
+	a := appendField(appendField(nil, attrName, "value"), attrTensor, t)
+	return appendField(a, attrType, attrTypeTensor)
 }
 
 func valueInfo(name string, dims []any) []byte {
 	var shape []byte
 	for _, d := range dims {
 		var dim []byte
-		switch d := d.(type) {
-		case int:
-			dim = protowire.AppendTag(dim, dimValue, protowire.VarintType)
-			dim = protowire.AppendVarint(dim, uint64(d))
-		case string:
-			dim = protowire.AppendTag(dim, dimParam, protowire.BytesType)
-			dim = protowire.AppendString(dim, d)
+		if v, ok := d.(int); ok {
+			dim = appendField(dim, dimValue, v)
+		} else {
+			dim = appendField(dim, dimParam, d.(string))
 		}
-		shape = protowire.AppendTag(shape, shapeDim, protowire.BytesType)
-		shape = protowire.AppendBytes(shape, dim)
+		shape = appendField(shape, shapeDim, dim)
 	}
-	var tt []byte
-	tt = protowire.AppendTag(tt, tensorElemType, protowire.VarintType)
-	tt = protowire.AppendVarint(tt, tensorFloat)
-	tt = protowire.AppendTag(tt, tensorShape, protowire.BytesType)
-	tt = protowire.AppendBytes(tt, shape)
-	var typ []byte
-	typ = protowire.AppendTag(typ, typeTensor, protowire.BytesType)
-	typ = protowire.AppendBytes(typ, tt)
-	var v []byte
-	v = protowire.AppendTag(v, valueName, protowire.BytesType)
-	v = protowire.AppendString(v, name)
-	v = protowire.AppendTag(v, valueType, protowire.BytesType)
-	return protowire.AppendBytes(v, typ)
+	tt := appendField(appendField(nil, tensorElemType, tensorFloat), tensorShape, shape)
+	typ := appendField(nil, typeTensor, tt)
+	return appendField(appendField(nil, valueName, name), valueType, typ)
+}
+
+// appendField appends field num holding v: an int (varint), a string, or
+// a []byte (a nested message).
+func appendField(b []byte, num protowire.Number, v any) []byte {
+	switch v := v.(type) {
+	case int:
+		b = protowire.AppendTag(b, num, protowire.VarintType)
+		return protowire.AppendVarint(b, uint64(v))
+	case string:
+		b = protowire.AppendTag(b, num, protowire.BytesType)
+		return protowire.AppendString(b, v)
+	}
+	b = protowire.AppendTag(b, num, protowire.BytesType)
+	return protowire.AppendBytes(b, v.([]byte))
 }
 
 // decoded is what the tests read back from a (rewritten) model.
@@ -245,33 +208,26 @@ func decodeModel(t *testing.T, model []byte) decoded {
 // forFields calls f with each length-delimited field of b.
 func forFields(t *testing.T, b []byte, f func(protowire.Number, []byte)) {
 	t.Helper()
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			t.Fatal("bad tag")
-		}
-		m := protowire.ConsumeFieldValue(num, typ, b[n:])
-		if m < 0 {
-			t.Fatal("bad field")
-		}
+	err := forEachField(b, "test", func(num protowire.Number, typ protowire.Type, v, _ []byte) error {
 		if typ == protowire.BytesType {
-			v, _ := protowire.ConsumeBytes(b[n:])
 			f(num, v)
 		}
-		b = b[n+m:]
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 
+// forVarints calls f with each varint field want of b.
 func forVarints(b []byte, want protowire.Number, f func(uint64)) {
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		m := protowire.ConsumeFieldValue(num, typ, b[n:])
+	_ = forEachField(b, "test", func(num protowire.Number, typ protowire.Type, v, _ []byte) error {
 		if num == want && typ == protowire.VarintType {
-			v, _ := protowire.ConsumeVarint(b[n:])
-			f(v)
+			x, _ := protowire.ConsumeVarint(v)
+			f(x)
 		}
-		b = b[n+m:]
-	}
+		return nil
+	})
 }
 
 // intAttrs reads a node's integer attributes.

@@ -129,25 +129,16 @@ func rewrite(model []byte, external bool) ([]byte, *ExternalData, int, error) {
 	// Split the model into the bytes before, of, and after the graph field.
 	var graph []byte
 	var pre, post []byte
-	b := model
 	off := 0
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return nil, nil, 0, errors.New("ONNX model: bad protobuf tag")
-		}
-		m := protowire.ConsumeFieldValue(num, typ, b[n:])
-		if m < 0 {
-			return nil, nil, 0, errors.New("ONNX model: bad protobuf field")
-		}
+	err := forEachField(model, "ONNX model", func(num protowire.Number, typ protowire.Type, v, field []byte) error {
 		if num == modelGraph && typ == protowire.BytesType {
-			v, _ := protowire.ConsumeBytes(b[n:])
-			graph = v
-			pre = model[:off]
-			post = model[off+n+m:]
+			graph, pre, post = v, model[:off], model[off+len(field):]
 		}
-		b = b[n+m:]
-		off += n + m
+		off += len(field)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, 0, err
 	}
 	if graph == nil {
 		return nil, nil, 0, errors.New("ONNX model has no graph")
@@ -157,33 +148,25 @@ func rewrite(model []byte, external bool) ([]byte, *ExternalData, int, error) {
 	var nodes []pbNode
 	var others [][]byte // non-node graph fields, in order
 	inits := map[string]pbInit{}
-	for b := graph; len(b) > 0; {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return nil, nil, 0, errors.New("ONNX graph: bad protobuf tag")
-		}
-		m := protowire.ConsumeFieldValue(num, typ, b[n:])
-		if m < 0 {
-			return nil, nil, 0, errors.New("ONNX graph: bad protobuf field")
-		}
-		field := b[:n+m]
+	err = forEachField(graph, "ONNX graph", func(num protowire.Number, typ protowire.Type, v, field []byte) error {
 		switch {
 		case num == graphNode && typ == protowire.BytesType:
-			v, _ := protowire.ConsumeBytes(b[n:])
 			nd, err := parseNode(v)
 			if err != nil {
-				return nil, nil, 0, err
+				return err
 			}
 			nodes = append(nodes, nd)
 		case num == graphInitializer && typ == protowire.BytesType:
-			v, _ := protowire.ConsumeBytes(b[n:])
 			name, dims := parseTensorHeader(v)
 			inits[name] = pbInit{dims: dims}
 			others = append(others, field)
 		default:
 			others = append(others, field)
 		}
-		b = b[n+m:]
+		return nil
+	})
+	if err != nil {
+		return nil, nil, 0, err
 	}
 
 	consumers := map[string][]int{}
@@ -404,33 +387,28 @@ func backShape(a string, n int64, prefix map[string]string, constI64 func(string
 
 func parseNode(b []byte) (pbNode, error) {
 	nd := pbNode{raw: b}
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return nd, errors.New("ONNX node: bad protobuf tag")
+	err := forEachField(b, "ONNX node", func(num protowire.Number, typ protowire.Type, v, _ []byte) error {
+		if typ != protowire.BytesType {
+			return nil
 		}
-		m := protowire.ConsumeFieldValue(num, typ, b[n:])
-		if m < 0 {
-			return nd, errors.New("ONNX node: bad protobuf field")
-		}
-		if typ == protowire.BytesType {
-			v, _ := protowire.ConsumeBytes(b[n:])
-			switch num {
-			case nodeInput:
-				nd.inputs = append(nd.inputs, string(v))
-			case nodeOutput:
-				nd.outputs = append(nd.outputs, string(v))
-			case nodeName:
-				nd.name = string(v)
-			case nodeOpType:
-				nd.opType = string(v)
-			case nodeAttribute:
-				if x, ok := attrScalar(v); ok {
-					nd.scalar, nd.isConst = x, true
-				}
+		switch num {
+		case nodeInput:
+			nd.inputs = append(nd.inputs, string(v))
+		case nodeOutput:
+			nd.outputs = append(nd.outputs, string(v))
+		case nodeName:
+			nd.name = string(v)
+		case nodeOpType:
+			nd.opType = string(v)
+		case nodeAttribute:
+			if x, ok := attrScalar(v); ok {
+				nd.scalar, nd.isConst = x, true
 			}
 		}
-		b = b[n+m:]
+		return nil
+	})
+	if err != nil {
+		return nd, err
 	}
 	if nd.opType != "Constant" {
 		nd.isConst = false
@@ -442,60 +420,42 @@ func parseNode(b []byte) (pbNode, error) {
 func attrScalar(a []byte) (float64, bool) {
 	var name string
 	var t []byte
-	for len(a) > 0 {
-		num, typ, n := protowire.ConsumeTag(a)
-		if n < 0 {
-			return 0, false
+	err := forEachField(a, "", func(num protowire.Number, typ protowire.Type, v, _ []byte) error {
+		if typ == protowire.BytesType && num == attrName {
+			name = string(v)
+		} else if typ == protowire.BytesType && num == attrTensor {
+			t = v
 		}
-		m := protowire.ConsumeFieldValue(num, typ, a[n:])
-		if m < 0 {
-			return 0, false
-		}
-		if typ == protowire.BytesType {
-			v, _ := protowire.ConsumeBytes(a[n:])
-			switch num {
-			case attrName:
-				name = string(v)
-			case attrTensor:
-				t = v
-			}
-		}
-		a = a[n+m:]
-	}
-	if name != "value" || t == nil {
+		return nil
+	})
+	if err != nil || name != "value" || t == nil {
 		return 0, false
 	}
 	var dtype uint64
 	var raw []byte
 	var floats []float32
 	dims := 0
-	for len(t) > 0 {
-		num, typ, n := protowire.ConsumeTag(t)
-		if n < 0 {
-			return 0, false
-		}
-		m := protowire.ConsumeFieldValue(num, typ, t[n:])
-		if m < 0 {
-			return 0, false
-		}
+	err = forEachField(t, "", func(num protowire.Number, typ protowire.Type, v, _ []byte) error {
 		switch {
 		case num == tensorDims:
 			dims++
 		case num == tensorDataType && typ == protowire.VarintType:
-			dtype, _ = protowire.ConsumeVarint(t[n:])
+			dtype, _ = protowire.ConsumeVarint(v)
 		case num == tensorRawData && typ == protowire.BytesType:
-			raw, _ = protowire.ConsumeBytes(t[n:])
+			raw = v
 		case num == tensorFloatData && typ == protowire.Fixed32Type:
-			u, _ := protowire.ConsumeFixed32(t[n:])
+			u, _ := protowire.ConsumeFixed32(v)
 			floats = append(floats, math.Float32frombits(u))
 		case num == tensorFloatData && typ == protowire.BytesType:
-			v, _ := protowire.ConsumeBytes(t[n:])
 			for len(v) >= 4 {
 				floats = append(floats, math.Float32frombits(binary.LittleEndian.Uint32(v)))
 				v = v[4:]
 			}
 		}
-		t = t[n+m:]
+		return nil
+	})
+	if err != nil {
+		return 0, false
 	}
 	if dtype != tensorFloat || dims != 0 {
 		return 0, false
@@ -511,24 +471,14 @@ func attrScalar(a []byte) (float64, bool) {
 
 // parseTensorHeader reads a TensorProto's name and dims, skipping its data.
 func parseTensorHeader(b []byte) (name string, dims []int64) {
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return
-		}
-		m := protowire.ConsumeFieldValue(num, typ, b[n:])
-		if m < 0 {
-			return
-		}
+	_ = forEachField(b, "", func(num protowire.Number, typ protowire.Type, v, _ []byte) error {
 		switch {
 		case num == tensorName && typ == protowire.BytesType:
-			v, _ := protowire.ConsumeBytes(b[n:])
 			name = string(v)
 		case num == tensorDims && typ == protowire.VarintType:
-			v, _ := protowire.ConsumeVarint(b[n:])
-			dims = append(dims, int64(v))
+			x, _ := protowire.ConsumeVarint(v)
+			dims = append(dims, int64(x))
 		case num == tensorDims && typ == protowire.BytesType: // packed
-			v, _ := protowire.ConsumeBytes(b[n:])
 			for len(v) > 0 {
 				x, k := protowire.ConsumeVarint(v)
 				if k < 0 {
@@ -538,9 +488,37 @@ func parseTensorHeader(b []byte) (name string, dims []int64) {
 				v = v[k:]
 			}
 		}
+		return nil
+	})
+	return
+}
+
+// forEachField calls f with each field of the protobuf message b, in
+// order: its number, its wire type, v (the contents of a length-delimited
+// field, the encoded value of any other, for protowire.ConsumeVarint and
+// the like) and the whole field, tag included. It stops at the first
+// error f returns, or at a malformed field: an error that says so, after
+// what.
+func forEachField(b []byte, what string, f func(num protowire.Number, typ protowire.Type, v, field []byte) error) error {
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return errors.New(what + ": bad protobuf tag")
+		}
+		m := protowire.ConsumeFieldValue(num, typ, b[n:])
+		if m < 0 {
+			return errors.New(what + ": bad protobuf field")
+		}
+		v := b[n : n+m]
+		if typ == protowire.BytesType {
+			v, _ = protowire.ConsumeBytes(v)
+		}
+		if err := f(num, typ, v, b[:n+m]); err != nil {
+			return err
+		}
 		b = b[n+m:]
 	}
-	return
+	return nil
 }
 
 func encodeNode(name, op string, inputs, outputs []string, intAttrs map[string]int64) []byte {
@@ -558,17 +536,21 @@ func encodeNode(name, op string, inputs, outputs []string, intAttrs map[string]i
 	b = protowire.AppendTag(b, nodeOpType, protowire.BytesType)
 	b = protowire.AppendString(b, op)
 	for k, v := range intAttrs {
-		var a []byte
-		a = protowire.AppendTag(a, attrName, protowire.BytesType)
-		a = protowire.AppendString(a, k)
-		a = protowire.AppendTag(a, attrI, protowire.VarintType)
-		a = protowire.AppendVarint(a, uint64(v))
-		a = protowire.AppendTag(a, attrType, protowire.VarintType)
-		a = protowire.AppendVarint(a, attrTypeInt)
 		b = protowire.AppendTag(b, nodeAttribute, protowire.BytesType)
-		b = protowire.AppendBytes(b, a)
+		b = protowire.AppendBytes(b, encodeIntAttr(k, v))
 	}
 	return b
+}
+
+// encodeIntAttr is an AttributeProto holding an integer.
+func encodeIntAttr(name string, v int64) []byte {
+	var a []byte
+	a = protowire.AppendTag(a, attrName, protowire.BytesType)
+	a = protowire.AppendString(a, name)
+	a = protowire.AppendTag(a, attrI, protowire.VarintType)
+	a = protowire.AppendVarint(a, uint64(v))
+	a = protowire.AppendTag(a, attrType, protowire.VarintType)
+	return protowire.AppendVarint(a, attrTypeInt)
 }
 
 func encodeInt64Tensor(name string, vals []int64) []byte {
@@ -714,24 +696,20 @@ func externalize(field []byte, data *ExternalData) ([]byte, bool) {
 	t, _ := protowire.ConsumeBytes(field[n:])
 	var raw []byte
 	var rest []byte // every field but raw_data
-	for b := t; len(b) > 0; {
-		num, typ, k := protowire.ConsumeTag(b)
-		if k < 0 {
-			return nil, false
-		}
-		m := protowire.ConsumeFieldValue(num, typ, b[k:])
-		if m < 0 {
-			return nil, false
-		}
+	errExternal := errors.New("already external")
+	err := forEachField(t, "", func(num protowire.Number, typ protowire.Type, v, field []byte) error {
 		switch {
 		case num == tensorRawData && typ == protowire.BytesType:
-			raw, _ = protowire.ConsumeBytes(b[k:])
+			raw = v
 		case num == tensorDataLocation || num == tensorExternalData:
-			return nil, false // already external
+			return errExternal
 		default:
-			rest = append(rest, b[:k+m]...)
+			rest = append(rest, field...)
 		}
-		b = b[k+m:]
+		return nil
+	})
+	if err != nil {
+		return nil, false // malformed, or already external
 	}
 	if len(raw) <= ExternalThreshold {
 		return nil, false

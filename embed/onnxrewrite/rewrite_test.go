@@ -90,7 +90,7 @@ func maskModel(layers int) []byte {
 			ins = []string{"m", s}
 		}
 		m.node("Add", ins, []string{a})
-		m.node("Softmax", []string{a}, []string{y}, attrInt("axis", -1))
+		m.node("Softmax", []string{a}, []string{y}, encodeIntAttr("axis", -1))
 		m.output(y, "batch", 2, "seq", "seq")
 	}
 	m.init("w", []int64{4, 3}, randFloats(r, 12))
