@@ -112,10 +112,11 @@ const ExternalThreshold = 40_000
 // ExternalThreshold bytes of raw data to ExternalDataFile (when there is a
 // MatMul to rewrite; with none, it returns model, nil and 0, like
 // Rewrite); the returned model must be saved beside that file. That
-// includes the Q/K/V weights, which stops onnx-gomlx's QKV fusion: it concatenates them from the protos at
-// parse time, keeping the concatenation, its tensor and the three unused
-// originals (30 MB for MiniLM) at the load's RSS peak. Three GEMMs of
-// width N cost about what one of width 3N does (docs/perf.md).
+// includes the Q/K/V weights, which stops onnx-gomlx's QKV fusion: it
+// concatenates them from the protos at parse time, keeping the
+// concatenation, its tensor and the three unused originals (30 MB for
+// MiniLM) at the load's RSS peak. Three GEMMs of width N cost about what
+// one of width 3N does (docs/perf.md).
 //
 // The external data comes back as chunks that point into model (and
 // padding): the first load on a machine writes them out one by one rather
