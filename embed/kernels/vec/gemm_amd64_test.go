@@ -8,10 +8,10 @@ import (
 	"time"
 )
 
-// timed runs f b.N times and reports GFLOPS (f does flops) and, when
+// gemmTimed runs f b.N times and reports GFLOPS (f does flops) and, when
 // bytes > 0, GB/s, both over the mean call and over the fastest: the
 // machine is shared, and the fastest call is the one nobody interrupted.
-func timed(b *testing.B, flops, bytes float64, f func()) {
+func gemmTimed(b *testing.B, flops, bytes float64, f func()) {
 	b.SetBytes(int64(flops)) // "MB/s" reads as MFLOPS
 	best := time.Duration(math.MaxInt64)
 	for b.Loop() {
@@ -114,7 +114,7 @@ func BenchmarkFMAPeak(b *testing.B) {
 			continue
 		}
 		b.Run(c.im.name, func(b *testing.B) {
-			timed(b, float64(n*c.flops), 0, func() { c.f(n) })
+			gemmTimed(b, float64(n*c.flops), 0, func() { c.f(n) })
 		})
 	}
 }
@@ -130,7 +130,7 @@ func BenchmarkGemmAMD64(b *testing.B) {
 			continue
 		}
 		Use(name)
-		for _, sh := range benchShapes {
+		for _, sh := range gemmBenchShapes {
 			m, n, k := sh[0], sh[1], sh[2]
 			r := rand.New(rand.NewPCG(1, 2))
 			l, w, o := randSlice(r, m*k, 1), randSlice(r, k*n, 1), make([]float32, m*n)
@@ -142,7 +142,7 @@ func BenchmarkGemmAMD64(b *testing.B) {
 					rhs, pk, layout = w, 0, "rowmajor"
 				}
 				b.Run(fmt.Sprintf("%s/%dx%dx%d/%s", name, m, n, k, layout), func(b *testing.B) {
-					timed(b, float64(2*m*n*k), float64(4*k*n), func() {
+					gemmTimed(b, float64(2*m*n*k), float64(4*k*n), func() {
 						GemmStrips(l, rhs, o, m, n, k, 0, Strips(n), pk)
 					})
 				})
@@ -151,7 +151,7 @@ func BenchmarkGemmAMD64(b *testing.B) {
 	}
 }
 
-var benchShapes = [][3]int{{12, 384, 384}, {2048, 384, 384}, {512, 384, 384}, {14, 384, 384}}
+var gemmBenchShapes = [][3]int{{12, 384, 384}, {2048, 384, 384}, {512, 384, 384}, {14, 384, 384}}
 
 // BenchmarkGemmCold: the 12-row product of a short query with weights
 // that are not in cache, as in a model pass (each layer's weights are
@@ -177,7 +177,7 @@ func BenchmarkGemmCold(b *testing.B) {
 		}
 		b.Run(fmt.Sprintf("%s/%dx%dx%d", name, m, n, k), func(b *testing.B) {
 			i := 0
-			timed(b, float64(2*m*n*k), float64(4*k*n), func() {
+			gemmTimed(b, float64(2*m*n*k), float64(4*k*n), func() {
 				GemmStrips(l, ws[i%pool], o, m, n, k, 0, Strips(n), sw)
 				i++
 			})
