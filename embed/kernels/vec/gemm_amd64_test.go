@@ -184,3 +184,24 @@ func BenchmarkGemmCold(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkGemmNarrow: strips of at most 16 columns (attention scores
+// over a short sequence, an odd width's last strip), row-major.
+func BenchmarkGemmNarrow(b *testing.B) {
+	prev := Active()
+	defer Use(prev)
+	for _, name := range Levels() {
+		if name == "generic" {
+			continue
+		}
+		Use(name)
+		for _, sh := range [][3]int{{256, 12, 32}, {256, 16, 384}} {
+			m, n, k := sh[0], sh[1], sh[2]
+			r := rand.New(rand.NewPCG(1, 2))
+			l, w, o := randSlice(r, m*k, 1), randSlice(r, k*n, 1), make([]float32, m*n)
+			b.Run(fmt.Sprintf("%s/%dx%dx%d", name, m, n, k), func(b *testing.B) {
+				gemmTimed(b, float64(2*m*n*k), 0, func() { Gemm(l, w, o, m, n, k) })
+			})
+		}
+	}
+}

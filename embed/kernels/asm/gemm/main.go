@@ -105,7 +105,11 @@ type variant struct {
 	bregs []VecPhysical // broadcast registers, used in turn
 	masks [2]Register   // per vector: nil for none, else K (zmm) or a ymm (VMASKMOVPS)
 	pf    int           // prefetch distance in k steps (0: none)
-	pfL   bool          // prefetch the next tile's lhs rows into L2
+	// pfL: prefetch the next tile's lhs rows into L2. A 2048-row lhs
+	// (3 MiB) is re-read from L3 for every strip; with this AVX-512 went
+	// from ~138 to ~150 GFLOPS on 2048×384×384. AVX2 (6-row tiles) lost
+	// 3% on 512 rows with it and gained nothing on 2048: off there.
+	pfL bool
 
 	// pfFirst: only the first tile of a call prefetches weights.
 	pfFirst bool
@@ -248,9 +252,13 @@ func (v *variant) tile(h int) {
 	JZ(LabelRef(lb + "_odd"))
 	Label(lb + "_loop")
 	if v.pfL {
-		PREFETCHT1(Mem{Base: rT})
-		PREFETCHT1(Mem{Base: rT, Disp: 64})
-		ADDQ(U8(128), rT)
+		// The next tile's rows, when ldl = k, are one block of h·k·4
+		// bytes; 8·h of it a loop iteration keeps pace with this tile.
+		lines := (8*h + 63) / 64
+		for j := range lines {
+			PREFETCHT1(Mem{Base: rT, Disp: 64 * j})
+		}
+		ADDQ(U32(64*lines), rT)
 	}
 	v.step(h, 0, 0, Mem{Base: rW})
 	v.step(h, sets-1, 4, Mem{Base: rW, Index: rLDR, Scale: 1})
@@ -298,12 +306,11 @@ func (v *variant) tile(h int) {
 
 // body emits the tile loop: pick the next tile's height, run it, repeat.
 // With pfFirst its code is there twice: the first tile of a call
-// prefetches the weights, the later ones do not. That is the AVX2
-// kernel's: its strip (k×64 bytes, 24 KiB at k = 384) stays in L1 after
-// the first tile, and a prefetch would only take a load slot (5% of its
-// throughput on 512 rows). The AVX-512 strip (48 KiB at k = 384) shares
-// L1 with 21 KiB of lhs rows and comes back from L2 for every tile, so
-// there every tile prefetches (2048 rows: ~155 GFLOPS against ~143).
+// prefetches the weights, the later ones do not, since the first has
+// brought the strip into L1/L2 and a prefetch there only takes a load
+// slot. Measured (fastest call of 300, noisy shared machine): AVX2 on 512
+// rows 91 GFLOPS against 88 when every tile prefetches; AVX-512 164.5
+// against 162.7 on 512 rows, 2048 rows tied (~150).
 func (v *variant) body() {
 	Label(v.entry())
 	if v.pfFirst && v.pf > 0 {
@@ -379,9 +386,21 @@ func gemmAVX512() {
 		name: "z", zmm: true, nv: 2, maxH: 14,
 		acc: zregs(0, 28), wregs: zregs(28, 30), bregs: zregs(30, 32),
 		masks: [2]Register{K1, K2},
-		pf:    pfDist,
+		pf:    pfDist, pfL: true, pfFirst: true,
 	}
+	// A strip of at most 16 columns (attention over a short sequence,
+	// the last strip of an odd width) needs one zmm a row: 14-row tiles
+	// with two accumulator sets, half the FMAs of the two-vector tiles.
+	narrow := &variant{
+		name: "zn", zmm: true, nv: 1, maxH: 14,
+		acc: zregs(0, 28), wregs: zregs(28, 29), bregs: zregs(29, 32),
+		masks: [2]Register{K1},
+		pf:    pfDist, pfL: true, pfFirst: true,
+	}
+	CMPQ(RCX, U8(16))
+	JLE(LabelRef(narrow.entry()))
 	v.body()
+	narrow.body()
 	Label("done")
 	VZEROUPPER()
 	RET()
