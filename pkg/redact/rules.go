@@ -94,7 +94,7 @@ var ownRules = []rule{
 	// A key block cut off before its END line (a truncated paste) is still
 	// a private key: everything base64-like after BEGIN goes.
 	// Header lines (Proc-Type: …) and base64 lines, ending where prose starts.
-	{id: "private-key", re: `(?i)-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----(?:\s|\\[nr])*(?:[A-Za-z-]+:[^\n]*\n)*(?:[A-Za-z0-9+/=]{16,}(?:[ \t]*(?:\r?\n|\\[nr]))?)+`, keywords: []string{"-----begin"}, long: true},
+	{id: "private-key", re: `(?i)-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----(?:\s|\\[nr])*(?:[A-Za-z-]+:[^\n]*\n)*[A-Za-z0-9+/=]{16,}(?:[ \t]*(?:\r?\n|\\[nr])[A-Za-z0-9+/=]{16,})*`, keywords: []string{"-----begin"}, long: true},
 	// scheme://user:password@host — the password only.
 	{id: "connection-string-password", re: `(?i)\b[a-z][a-z0-9+.-]{1,30}://[^\s:/?#@'"\x60]{0,256}:([^\s@/'"\x60]{1,256})@`, keywords: []string{"://"}},
 	// Authorization: Bearer <token> / Basic <base64>.
