@@ -12,6 +12,7 @@ import (
 
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
 	"github.com/mnemo-mcp/mnemo/pkg/quote"
+	"github.com/mnemo-mcp/mnemo/pkg/redact"
 	"github.com/mnemo-mcp/mnemo/pkg/service"
 )
 
@@ -211,6 +212,7 @@ type rememberOut struct {
 	Project   string               `json:"project"`
 	Embedded  bool                 `json:"embedded"`
 	Note      string               `json:"note,omitempty"`
+	Redacted  []redact.Finding     `json:"redacted,omitempty"`
 }
 
 func (h *handlers) remember(ctx context.Context, _ mcp.CallToolRequest, a rememberArgs) (*mcp.CallToolResult, error) {
@@ -230,7 +232,7 @@ func (h *handlers) remember(ctx context.Context, _ mcp.CallToolRequest, a rememb
 	if err != nil {
 		return nil, err
 	}
-	out := rememberOut{ID: r.ID, Duplicate: r.Duplicate, SimilarTo: r.SimilarTo, Project: r.Project, Embedded: r.Embedded}
+	out := rememberOut{ID: r.ID, Duplicate: r.Duplicate, SimilarTo: r.SimilarTo, Project: r.Project, Embedded: r.Embedded, Redacted: r.Redacted}
 	for i := range out.SimilarTo {
 		out.SimilarTo[i].Similarity = round4(out.SimilarTo[i].Similarity)
 	}
@@ -248,6 +250,9 @@ func (h *handlers) remember(ctx context.Context, _ mcp.CallToolRequest, a rememb
 			ids[i] = s.ID
 		}
 		text += " Nearly identical existing memories: " + strings.Join(ids, ", ") + "."
+	}
+	if len(r.Redacted) > 0 {
+		text += " Redacted before storing: " + redact.Summary(r.Redacted) + "."
 	}
 	return mcp.NewToolResultStructured(out, text), nil
 }
