@@ -393,6 +393,10 @@ func (r compiled) secret(text string, m []int) (span, bool) {
 	return span{start: start, end: end, kind: r.id}, true
 }
 
+// maxAssignedValue bounds an assigned value: past it, it is prose or data,
+// not a credential.
+const maxAssignedValue = 256
+
 // assignment judges name <op> value. Groups: 1 name, 2 operator, 3–6 the
 // value (double-quoted, single-quoted, backquoted, bare).
 func assignment(text string, m []int) (span, bool) {
@@ -411,7 +415,7 @@ func assignment(text string, m []int) (span, bool) {
 		return span{}, false
 	}
 	v := text[start:end]
-	if ignoredName(name) || placeholder(v) {
+	if len(v) > maxAssignedValue || ignoredName(name) || placeholder(v) {
 		return span{}, false
 	}
 	kind := kindOf(name)

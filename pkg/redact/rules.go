@@ -9,6 +9,11 @@ package redact
 // (AWS's AKIA…EXAMPLE key is allowlisted there), while a memory store would
 // rather lose an example key than keep a real one.
 //
+// One change to gitleaks' expressions throughout: Go's regexp compiles a
+// bounded repetition {n,m} as m copies of its operand, so the long bounds
+// ({0,100} in private-key, {50,1000} in pypi-upload-token) are open-ended
+// here; that only widens what they match.
+//
 // The rules after the gitleaks block are mnemo's own (connection strings,
 // assignments, bearer headers, Azure SAS signatures, private blocks that
 // gitleaks cannot parse because it needs the closing marker).
@@ -30,7 +35,7 @@ const trailing = `(?:[\x60'"\s;]|\\[nr]|$)`
 var gitleaksRules = []rule{
 	// Private keys first: a key block contains long base64 runs that other
 	// rules must not cut into pieces.
-	{id: "private-key", re: `(?i)-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----[\s\S-]{64,}?KEY(?: BLOCK)?-----`, keywords: []string{"-----begin"}, long: true},
+	{id: "private-key", re: `(?i)-----BEGIN[ A-Z0-9_-]*PRIVATE KEY(?: BLOCK)?-----[\s\S-]{64,}?KEY(?: BLOCK)?-----`, keywords: []string{"-----begin"}, long: true},
 
 	// Cloud providers.
 	{id: "aws-access-token", re: `\b((?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16})\b`, entropy: 3, keywords: []string{"a3t", "akia", "asia", "abia", "acca"}},
@@ -75,7 +80,7 @@ var gitleaksRules = []rule{
 	{id: "openai-api-key", re: `\b(sk-(?:proj|svcacct|admin)-(?:[A-Za-z0-9_-]{74}|[A-Za-z0-9_-]{58})T3BlbkFJ(?:[A-Za-z0-9_-]{74}|[A-Za-z0-9_-]{58})\b|sk-[a-zA-Z0-9]{20}T3BlbkFJ[a-zA-Z0-9]{20})` + trailing, entropy: 3, keywords: []string{"t3blbkfj"}},
 	{id: "huggingface-access-token", re: `\b(hf_(?i:[a-z]{34}))` + trailing, entropy: 2, keywords: []string{"hf_"}},
 	{id: "npm-access-token", re: `(?i)\b(npm_[a-z0-9]{36})` + trailing, entropy: 2, keywords: []string{"npm_"}},
-	{id: "pypi-upload-token", re: `pypi-AgEIcHlwaS5vcmc[\w-]{50,1000}`, entropy: 3, keywords: []string{"pypi-ageichlwas5vcmc"}, long: true},
+	{id: "pypi-upload-token", re: `pypi-AgEIcHlwaS5vcmc[\w-]{50,}`, entropy: 3, keywords: []string{"pypi-ageichlwas5vcmc"}, long: true},
 	{id: "sendgrid-api-token", re: `\b(SG\.(?i)[a-z0-9=_\-\.]{66})` + trailing, entropy: 2, keywords: []string{"sg."}},
 	{id: "twilio-api-key", re: `SK[0-9a-fA-F]{32}`, entropy: 3, keywords: []string{"sk"}},
 	{id: "shopify-access-token", re: `shpat_[a-fA-F0-9]{32}`, entropy: 2, keywords: []string{"shpat_"}},
@@ -94,15 +99,15 @@ var ownRules = []rule{
 	// A key block cut off before its END line (a truncated paste) is still
 	// a private key: everything base64-like after BEGIN goes.
 	// Header lines (Proc-Type: …) and base64 lines, ending where prose starts.
-	{id: "private-key", re: `(?i)-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----(?:\s|\\[nr])*(?:[A-Za-z-]+:[^\n]*\n)*[A-Za-z0-9+/=]{16,}(?:[ \t]*(?:\r?\n|\\[nr])[A-Za-z0-9+/=]{16,})*`, keywords: []string{"-----begin"}, long: true},
+	{id: "private-key", re: `(?i)-----BEGIN[ A-Z0-9_-]*PRIVATE KEY(?: BLOCK)?-----(?:\s|\\[nr])*(?:[A-Za-z-]+:[^\n]*\n)*[A-Za-z0-9+/=]{16,}(?:[ \t]*(?:\r?\n|\\[nr])[A-Za-z0-9+/=]{16,})*`, keywords: []string{"-----begin"}, long: true},
 	// scheme://user:password@host — the password only.
-	{id: "connection-string-password", re: `(?i)\b[a-z][a-z0-9+.-]{1,30}://[^\s:/?#@'"\x60]{0,256}:([^\s@/'"\x60]{1,256})@`, keywords: []string{"://"}},
+	{id: "connection-string-password", re: `(?i)\b[a-z][a-z0-9+.-]*://[^\s:/?#@'"\x60]*:([^\s@/'"\x60]+)@`, keywords: []string{"://"}},
 	// Authorization: Bearer <token> / Basic <base64>.
 	{id: "bearer-token", re: `(?i)\b(?:bearer|basic)[ \t]+([A-Za-z0-9._~+/=-]{16,})`, entropy: 3, keywords: []string{"bearer", "basic"}},
 	// Azure shared access signatures in URLs.
 	{id: "azure-sas-signature", re: `[?&]sig=([A-Za-z0-9%+/=]{30,})`, entropy: 3, keywords: []string{"sig="}},
 	// name = value, name: value, name := value, name => value where the name
 	// says credential. accept() decides on the value and names the kind.
-	{id: "assignment", re: `(?i)\b([a-z0-9_.-]{0,40}?(?:passw(?:or)?d|pwd|passphrase|secret|credentials?|token|api[_.-]?key|apikey|access[_.-]?key|private[_.-]?key|account[_.-]?key|auth[_.-]?key)[a-z0-9_.-]{0,30})["']?[ \t]*(:=|=>|=|:)[ \t]*(?:"([^"\r\n]{1,256})"|'([^'\r\n]{1,256})'|\x60([^\x60\r\n]{1,256})\x60|([^\s"'\x60,;]{1,256}))`,
+	{id: "assignment", re: `(?i)\b([a-z0-9_.-]*?(?:passw(?:or)?d|pwd|passphrase|secret|credentials?|token|api[_.-]?key|apikey|access[_.-]?key|private[_.-]?key|account[_.-]?key|auth[_.-]?key)[a-z0-9_.-]*)["']?[ \t]*(:=|=>|=|:)[ \t]*(?:"([^"\r\n]+)"|'([^'\r\n]+)'|\x60([^\x60\r\n]+)\x60|([^\s"'\x60,;]+))`,
 		keywords: []string{"pass", "pwd", "secret", "credential", "token", "key"}},
 }
