@@ -43,7 +43,9 @@ func sample() []map[string]any {
 	with := func(extra ...[]map[string]any) [][]map[string]any {
 		return append(append([][]map[string]any{}, filler...), extra...)
 	}
-	ids := func(extra ...string) []string { return append([]string{"sharegpt_a_0", "sharegpt_b_1", "ultrachat_c_2", "ultrachat_d_3"}, extra...) }
+	ids := func(extra ...string) []string {
+		return append([]string{"sharegpt_a_0", "sharegpt_b_1", "ultrachat_c_2", "ultrachat_d_3"}, extra...)
+	}
 	return []map[string]any{
 		q("q1", "single-session-user", "What degree did I graduate with?", "Business Administration",
 			with([]map[string]any{turn("user", "Back when I graduated, my degree was in Business Administration.", true), turn("assistant", "Congratulations!", false)}),
