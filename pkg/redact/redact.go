@@ -39,6 +39,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode"
 )
 
 // Finding says what was redacted: the kind of secret and how many times.
@@ -80,6 +81,18 @@ func String(text string) (string, []Finding) {
 		}
 	}
 	return text, sorted(counts)
+}
+
+// Empty reports whether text holds nothing but markers, whitespace and
+// punctuation: what is left of a note that was all secret or all private.
+func Empty(text string) bool {
+	compileOnce.Do(compile)
+	for _, r := range markerRe.ReplaceAllString(text, "") {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // Merge adds b's counts to a's, sorted by kind.

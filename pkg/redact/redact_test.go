@@ -93,3 +93,17 @@ func FuzzString(f *testing.F) {
 		}
 	})
 }
+
+func TestEmpty(t *testing.T) {
+	for in, want := range map[string]bool{
+		"":                                       true,
+		"[REDACTED:github-pat]":                  true,
+		"token: [REDACTED:token]":                false,
+		PrivateMarker + " \n - " + Marker("jwt"): true,
+		"ok " + PrivateMarker:                    false,
+	} {
+		if got := Empty(in); got != want {
+			t.Errorf("Empty(%q) = %v", in, got)
+		}
+	}
+}

@@ -11,17 +11,26 @@ import (
 // verbatim (MNEMO_REDACT=off). Remember and Import both pass through it, so
 // nothing the MCP server, the CLI, the hooks or an import writes skips it.
 // The findings say what was removed (kind and count, never the secret).
-func (s *Service) prepareForStore(content string, md map[string]any) (string, map[string]any, []redact.Finding) {
+//
+// Content that was nothing but secrets or private text is refused (an
+// input error): a memory reading "[private text removed]" helps nobody.
+func (s *Service) prepareForStore(content string, md map[string]any) (string, map[string]any, []redact.Finding, error) {
 	if s.keepSecrets {
-		return content, md, nil
+		return content, md, nil, nil
 	}
 	out, found := redact.String(content)
+	if found != nil && redact.Empty(out) {
+		return "", nil, found, invalidf("content is nothing but redacted text (%s); nothing was stored", redact.Summary(found))
+	}
 	if md != nil {
 		var mdFound []redact.Finding
 		md, mdFound = redactMetadata(md)
 		found = redact.Merge(found, mdFound)
 	}
-	return out, md, found
+	if found != nil {
+		s.log.Info("redacted before storing", "redacted", redact.Summary(found))
+	}
+	return out, md, found, nil
 }
 
 // redactMetadata redacts every string value (and key) in a JSON object,
@@ -82,13 +91,13 @@ func redactValue(v any) (any, []redact.Finding) {
 // redactImported redacts one imported memory in place. A vector that came
 // with the line described the text before redaction, so it is dropped and
 // the memory is embedded again; the content hash follows the new content.
-func (s *Service) redactImported(m *memory.Memory) []redact.Finding {
-	content, md, found := s.prepareForStore(m.Content, m.Metadata)
-	if len(found) == 0 {
-		return nil
+func (s *Service) redactImported(m *memory.Memory) ([]redact.Finding, error) {
+	content, md, found, err := s.prepareForStore(m.Content, m.Metadata)
+	if err != nil || len(found) == 0 {
+		return nil, err
 	}
 	m.Content, m.Metadata = content, md
 	m.ContentHash = memory.ContentHash(content)
 	m.Vector, m.Model, m.Dims = nil, "", 0
-	return found
+	return found, nil
 }

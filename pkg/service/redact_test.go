@@ -115,3 +115,19 @@ func TestImportRedactsAndDropsVectorsOfRedactedLines(t *testing.T) {
 		}
 	})
 }
+
+func TestNothingButSecretsIsRefused(t *testing.T) {
+	ctx := context.Background()
+	s := newSvc(t, newFakeStore(), nil, "p")
+	for _, c := range []string{"<private>my pin is 4411</private>", fakeGHP, "  " + fakeAWSKey + " , " + fakeGHP + "\n"} {
+		_, err := s.Remember(ctx, RememberRequest{Content: c})
+		wantInvalid(t, err, "nothing but redacted text", "nothing was stored")
+	}
+	res, err := s.Import(ctx, strings.NewReader(`{"content":"`+fakeGHP+`"}`+"\n"+`{"content":"ok then"}`+"\n"), ImportOptions{})
+	if err != nil || res.Imported != 1 || res.BadLines != 1 || !strings.Contains(res.Bad[0].Error, "nothing but redacted text (github-pat ×1)") {
+		t.Fatalf("%+v %v", res, err)
+	}
+	if st, _ := s.Stats(ctx); st.Total != 1 {
+		t.Fatalf("stored %d memories", st.Total)
+	}
+}

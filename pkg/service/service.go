@@ -276,7 +276,10 @@ func (s *Service) Remember(ctx context.Context, req RememberRequest) (RememberRe
 		return RememberResult{}, invalidf("source %q is not one of mcp, cli, hook, import", source)
 	}
 
-	content, metadata, redacted := s.prepareForStore(content, req.Metadata)
+	content, metadata, redacted, err := s.prepareForStore(content, req.Metadata)
+	if err != nil {
+		return RememberResult{}, err
+	}
 	m := &memory.Memory{
 		Content:  content,
 		Project:  project,

@@ -408,7 +408,11 @@ func (s *Service) Import(ctx context.Context, r io.Reader, o ImportOptions) (Imp
 			res.bad(n, err.Error())
 			continue
 		}
-		found := s.redactImported(&m)
+		found, err := s.redactImported(&m)
+		if err != nil {
+			res.bad(n, err.Error())
+			continue
+		}
 		res.Redacted = redact.Merge(res.Redacted, found)
 		if m.Project == "" {
 			m.Project = defProject
