@@ -35,6 +35,7 @@ package redact
 import (
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -186,11 +187,13 @@ func redactOnce(text string, counts map[string]int) (string, int) {
 	}
 	// Once a string is known to be a secret, it goes wherever it appears.
 	extra := accepted
+	searched := map[string]bool{}
 	for _, s := range accepted {
-		if s.kind == "" || s.kind == KindPrivate || s.end-s.start < 8 {
+		if s.kind == "" || s.kind == KindPrivate || s.end-s.start < 8 || searched[text[s.start:s.end]] {
 			continue
 		}
 		secret := text[s.start:s.end]
+		searched[secret] = true
 		for off := 0; ; {
 			j := strings.Index(text[off:], secret)
 			if j < 0 {
@@ -346,7 +349,8 @@ func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\t' || c == '\
 
 // choose keeps non-overlapping spans, preferring lower prio (earlier rules,
 // markers and private blocks first), then the longer span; the result is
-// sorted by position.
+// sorted by position. Overlaps are checked against a map of the bytes
+// taken, so the cost is linear in the spans' lengths.
 func choose(spans []span) []span {
 	sort.SliceStable(spans, func(i, j int) bool {
 		a, b := spans[i], spans[j]
@@ -358,21 +362,20 @@ func choose(spans []span) []span {
 		}
 		return a.start < b.start
 	})
+	end := 0
+	for _, s := range spans {
+		end = max(end, s.end)
+	}
+	taken := make([]bool, end)
 	var out []span
 	for _, s := range spans {
-		if s.end <= s.start {
+		if s.end <= s.start || slices.Contains(taken[s.start:s.end], true) {
 			continue
 		}
-		clash := false
-		for _, o := range out {
-			if s.start < o.end && o.start < s.end {
-				clash = true
-				break
-			}
+		for i := s.start; i < s.end; i++ {
+			taken[i] = true
 		}
-		if !clash {
-			out = append(out, s)
-		}
+		out = append(out, s)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].start < out[j].start })
 	return out
@@ -400,8 +403,15 @@ func (r compiled) secret(text string, m []int) (span, bool) {
 	if r.entropy > 0 && entropy(v) < r.entropy {
 		return span{}, false
 	}
-	if r.id == "connection-string-password" && placeholder(v) {
-		return span{}, false
+	switch r.id {
+	case "connection-string-password":
+		if placeholder(v) {
+			return span{}, false
+		}
+	case "bearer-token":
+		if !credentialish(v) {
+			return span{}, false
+		}
 	}
 	return span{start: start, end: end, kind: r.id}, true
 }
@@ -428,7 +438,7 @@ func assignment(text string, m []int) (span, bool) {
 		return span{}, false
 	}
 	v := text[start:end]
-	if len(v) > maxAssignedValue || ignoredName(name) || placeholder(v) {
+	if len(v) > maxAssignedValue || ignoredName(name) || placeholder(v) || (!quoted && codeRef.MatchString(v)) {
 		return span{}, false
 	}
 	kind := kindOf(name)
@@ -451,9 +461,12 @@ func assignment(text string, m []int) (span, bool) {
 	return span{start: start, end: end, kind: kind}, true
 }
 
+// flatten drops separators from a name: AWS_SECRET-access.key → AWSSECRETaccesskey.
+var flatten = strings.NewReplacer("_", "", "-", "", ".", "")
+
 // kindOf names the secret an assignment's name announces.
 func kindOf(name string) string {
-	flat := strings.NewReplacer("_", "", "-", "", ".", "").Replace(name)
+	flat := flatten.Replace(name)
 	switch {
 	case strings.Contains(flat, "aws") && strings.Contains(flat, "secret"):
 		return KindAWSSecret
@@ -474,12 +487,14 @@ func kindOf(name string) string {
 var ignoredSuffixes = []string{
 	"id", "ids", "name", "names", "size", "length", "len", "file", "path", "url", "uri", "endpoint",
 	"type", "count", "ttl", "expiry", "expires", "expiresat", "env", "field", "header", "policy",
+	"min", "max", "minimum", "maximum", "rounds", "iterations", "age", "days", "strength", "complexity",
+	"scope", "scopes", "ref", "refs",
 	"format", "hint", "reset", "rotation", "required", "tokens", "limit", "budget", "prefix", "suffix",
-	"version", "provider", "manager", "store", "mode", "enabled", "hash", "algorithm", "kind", "ref",
+	"version", "provider", "manager", "store", "mode", "enabled", "hash", "algorithm", "kind",
 }
 
 func ignoredName(name string) bool {
-	flat := strings.NewReplacer("_", "", "-", "", ".", "").Replace(name)
+	flat := flatten.Replace(name)
 	for _, s := range ignoredSuffixes {
 		if strings.HasSuffix(flat, s) {
 			return true
@@ -521,6 +536,29 @@ func placeholder(v string) bool {
 	}
 	return false
 }
+
+// credentialish: a digit, or upper and lower case mixed ("dXNlcjpwYXNz"),
+// as opposed to a word ("Bearer tokens", "basic authentication") or a
+// placeholder in capitals (YOUR_TOKEN).
+func credentialish(v string) bool {
+	var lower, upper bool
+	for _, r := range v {
+		switch {
+		case r >= '0' && r <= '9':
+			return true
+		case r >= 'a' && r <= 'z':
+			lower = true
+		case r >= 'A' && r <= 'Z':
+			upper = true
+		}
+	}
+	return lower && upper && !plainWord(v)
+}
+
+// codeRef matches a bare value that is code, not a literal: a dotted
+// reference (cfg.Password, args.token, self.secret) or a call
+// (getPassword(), os.Getenv("X")).
+var codeRef = regexp.MustCompile(`^(?:[A-Za-z_][A-Za-z_]*(?:\.[A-Za-z_][A-Za-z_]*)+|[A-Za-z_][\w.]*\(.*)$`)
 
 // plainWord is a run of lower-case letters, capitalised or not: prose
 // ("Password: Use the vault"), not a credential.

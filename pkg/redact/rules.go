@@ -103,7 +103,8 @@ var ownRules = []rule{
 	// scheme://user:password@host — the password only.
 	{id: "connection-string-password", re: `(?i)\b[a-z][a-z0-9+.-]*://[^\s:/?#@'"\x60]*:([^\s@/'"\x60]+)@`, keywords: []string{"://"}},
 	// Authorization: Bearer <token> / Basic <base64>.
-	{id: "bearer-token", re: `(?i)\b(?:bearer|basic)[ \t]+([A-Za-z0-9._~+/=-]{16,})`, entropy: 3, keywords: []string{"bearer", "basic"}},
+	// The value must look like a credential, not a word (see credentialish).
+	{id: "bearer-token", re: `(?i)\b(?:bearer|basic)[ \t]+([A-Za-z0-9._~+/=-]{8,})`, entropy: 2.5, keywords: []string{"bearer", "basic"}},
 	// Azure shared access signatures in URLs.
 	{id: "azure-sas-signature", re: `[?&]sig=([A-Za-z0-9%+/=]{30,})`, entropy: 3, keywords: []string{"sig="}},
 	// name = value, name: value, name := value, name => value where the name
