@@ -55,7 +55,7 @@ func (h *handlers) tools() []server.ServerTool {
 				mcp.WithToolTitle("Remember"),
 				mcp.WithDescription("Store one durable fact in long-term memory: a user preference or correction, a decision and its reason, a project convention, an environment fact, a hard-won solution. "+
 					"Write it self-contained (it will be read later without this conversation). Storing identical content again returns the existing id (duplicate:true); similar_to lists near-identical memories. "+
-						"Credentials and text between <private> and </private> are replaced by markers before storing; redacted says what was removed."),
+					"Credentials and text between <private> and </private> are replaced by markers before storing; redacted says what was removed."),
 				mcp.WithString("content", mcp.Required(), mcp.MinLength(1), mcp.MaxLength(maxContent),
 					mcp.Description(fmt.Sprintf("The text to remember, at most %d bytes.", maxContent))),
 				tagsProp("A few short lowercase keywords to filter by later, e.g. [\"preference\",\"go\"]."),
