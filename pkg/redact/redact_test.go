@@ -56,8 +56,8 @@ func TestMerge(t *testing.T) {
 	}
 }
 
-// FuzzString: no panic, valid UTF-8 in gives valid UTF-8 out, no secret the
-// rules find survives anywhere in the output, no <private> opening tag
+// FuzzString: no panic, valid UTF-8 in gives valid UTF-8 out, no secret (of
+// 8+ bytes) the rules find survives anywhere in the output, no <private> tag
 // survives, and redacting the output again changes nothing.
 func FuzzString(f *testing.F) {
 	for _, c := range loadCorpus(f) {
