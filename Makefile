@@ -89,8 +89,9 @@ check-generated: generate
 	@git diff --exit-code -- embed/kernels/vec || (echo "generated assembly is stale: run make generate and commit"; exit 1)
 
 # A short coverage-guided run of every parser that takes untrusted input (MCP
-# tool arguments, hook JSON, import lines, keyword queries, ONNX models). The seeds also run
-# in every plain `go test`; `make fuzz-short FUZZTIME=5m` digs deeper. The
+# tool arguments, hook JSON, import lines, keyword queries, ONNX models, text
+# to redact). The seeds also run in every plain `go test`; `make fuzz-short
+# FUZZTIME=5m` digs deeper. The
 # default is a count, not a duration: a deadline can end a run in the middle
 # of minimising an input and fail it with "context deadline exceeded".
 FUZZTIME ?= 20000x
@@ -101,6 +102,7 @@ fuzz-short:
 	go test -run '^$$' -fuzz '^FuzzParseLine$$' -fuzztime $(FUZZTIME) ./pkg/jsonl/
 	go test -run '^$$' -fuzz '^FuzzFTSQuery$$' -fuzztime $(FUZZTIME) ./pkg/sqlite/
 	go test -run '^$$' -fuzz '^FuzzRewrite$$' -fuzztime $(FUZZTIME) ./embed/onnxrewrite/
+	go test -run '^$$' -fuzz '^FuzzString$$' -fuzztime $(FUZZTIME) ./pkg/redact/
 
 test-unit:
 	go test -count=1 ./...

@@ -78,6 +78,10 @@ func rememberOutputSchema() schema {
 		"project":  typed("string", "Project the memory belongs to."),
 		"embedded": typed("boolean", "False when stored before the model was ready; it is embedded later."),
 		"note":     typed("string", ""),
+		"redacted": arrayOf(object([]string{"kind", "count"}, schema{
+			"kind":  typed("string", "What was removed: a credential kind such as aws-access-token or password, or private for a <private> block."),
+			"count": typed("integer", ""),
+		}), "What was removed before storing (never the secret itself); the stored text has [REDACTED:kind] markers in its place."),
 	})
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
 	"github.com/mnemo-mcp/mnemo/pkg/quote"
+	"github.com/mnemo-mcp/mnemo/pkg/redact"
 	"github.com/mnemo-mcp/mnemo/pkg/service"
 )
 
@@ -53,7 +54,8 @@ func (h *handlers) tools() []server.ServerTool {
 			Tool: mcp.NewTool(ToolRemember,
 				mcp.WithToolTitle("Remember"),
 				mcp.WithDescription("Store one durable fact in long-term memory: a user preference or correction, a decision and its reason, a project convention, an environment fact, a hard-won solution. "+
-					"Write it self-contained (it will be read later without this conversation). Storing identical content again returns the existing id (duplicate:true); similar_to lists near-identical memories."),
+					"Write it self-contained (it will be read later without this conversation). Storing identical content again returns the existing id (duplicate:true); similar_to lists near-identical memories. "+
+					"Credentials and text between <private> and </private> are replaced by markers before storing; redacted says what was removed."),
 				mcp.WithString("content", mcp.Required(), mcp.MinLength(1), mcp.MaxLength(maxContent),
 					mcp.Description(fmt.Sprintf("The text to remember, at most %d bytes.", maxContent))),
 				tagsProp("A few short lowercase keywords to filter by later, e.g. [\"preference\",\"go\"]."),
@@ -211,6 +213,7 @@ type rememberOut struct {
 	Project   string               `json:"project"`
 	Embedded  bool                 `json:"embedded"`
 	Note      string               `json:"note,omitempty"`
+	Redacted  []redact.Finding     `json:"redacted,omitempty"`
 }
 
 func (h *handlers) remember(ctx context.Context, _ mcp.CallToolRequest, a rememberArgs) (*mcp.CallToolResult, error) {
@@ -230,7 +233,7 @@ func (h *handlers) remember(ctx context.Context, _ mcp.CallToolRequest, a rememb
 	if err != nil {
 		return nil, err
 	}
-	out := rememberOut{ID: r.ID, Duplicate: r.Duplicate, SimilarTo: r.SimilarTo, Project: r.Project, Embedded: r.Embedded}
+	out := rememberOut{ID: r.ID, Duplicate: r.Duplicate, SimilarTo: r.SimilarTo, Project: r.Project, Embedded: r.Embedded, Redacted: r.Redacted}
 	for i := range out.SimilarTo {
 		out.SimilarTo[i].Similarity = round4(out.SimilarTo[i].Similarity)
 	}
@@ -248,6 +251,9 @@ func (h *handlers) remember(ctx context.Context, _ mcp.CallToolRequest, a rememb
 			ids[i] = s.ID
 		}
 		text += " Nearly identical existing memories: " + strings.Join(ids, ", ") + "."
+	}
+	if len(r.Redacted) > 0 {
+		text += " Redacted before storing: " + redact.Summary(r.Redacted) + "."
 	}
 	return mcp.NewToolResultStructured(out, text), nil
 }

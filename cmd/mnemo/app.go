@@ -138,6 +138,7 @@ func openApp(ctx context.Context, env *runEnv, o appOptions) (*app, error) {
 		Author:          author(),
 		MaxContentBytes: cfg.MaxContentBytes,
 		Logger:          a.log,
+		KeepSecrets:     !cfg.Redact,
 	}
 	if a.emb != nil {
 		so.Embedder = a.emb

@@ -146,6 +146,7 @@ func hookStoreOpenerWithModel(cfg config.Config, log *slog.Logger, emb service.E
 			Author:          author(),
 			MaxContentBytes: cfg.MaxContentBytes,
 			Logger:          log,
+			KeepSecrets:     !cfg.Redact,
 		}
 		if emb != nil {
 			so.Embedder = emb

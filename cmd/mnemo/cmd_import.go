@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
+	"github.com/mnemo-mcp/mnemo/pkg/redact"
 	"github.com/mnemo-mcp/mnemo/pkg/service"
 )
 
@@ -72,6 +73,9 @@ func runImport(ctx context.Context, env *runEnv, args []string) error {
 				break
 			}
 			fmt.Fprintf(env.stdout, "  line %d: %s\n", d.Line, d.Error)
+		}
+		if len(res.Redacted) > 0 {
+			fmt.Fprintf(env.stdout, "redacted before storing: %s (MNEMO_REDACT=off stores text verbatim)\n", redact.Summary(res.Redacted))
 		}
 		if res.NeedEmbedding > 0 {
 			fmt.Fprintf(env.stdout, "%d new memories have no vector yet: run 'mnemo reembed' for semantic search\n", res.NeedEmbedding)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
+	"github.com/mnemo-mcp/mnemo/pkg/redact"
 	"github.com/mnemo-mcp/mnemo/pkg/service"
 )
 
@@ -75,6 +76,9 @@ func runRemember(ctx context.Context, env *runEnv, args []string) error {
 		fmt.Fprintf(env.stdout, "already remembered as %s (project %s)\n", res.ID, res.Project)
 	} else {
 		fmt.Fprintf(env.stdout, "remembered %s (project %s)\n", res.ID, res.Project)
+	}
+	if len(res.Redacted) > 0 {
+		fmt.Fprintf(env.stdout, "  redacted before storing: %s (MNEMO_REDACT=off stores text verbatim)\n", redact.Summary(res.Redacted))
 	}
 	for _, s := range res.SimilarTo {
 		fmt.Fprintf(env.stdout, "  similar to %s (cosine %.3f)\n", s.ID, s.Similarity)

@@ -37,6 +37,9 @@ type Config struct {
 	KeepAlive time.Duration
 	// LogLevel is debug, info, warn or error (MNEMO_LOG_LEVEL, default info).
 	LogLevel string
+	// Redact removes credentials and <private> blocks before anything is
+	// stored (MNEMO_REDACT, default on; "off" stores text verbatim).
+	Redact bool
 }
 
 // FromEnv reads the configuration from the process environment.
@@ -53,6 +56,7 @@ func fromLookup(lookup func(string) (string, bool)) (Config, error) {
 		MaxContentBytes: 64 << 10,
 		HookBudget:      2 * time.Second,
 		KeepAlive:       10 * time.Minute,
+		Redact:          true,
 	}
 	if c.Home == "" {
 		base := get("XDG_DATA_HOME")
@@ -90,6 +94,13 @@ func fromLookup(lookup func(string) (string, bool)) (Config, error) {
 			return c, fmt.Errorf("MNEMO_MAX_CONTENT=%q: want a positive number of bytes", v)
 		}
 		c.MaxContentBytes = n
+	}
+	switch v := strings.ToLower(get("MNEMO_REDACT")); v {
+	case "", "on", "1", "true", "yes":
+	case "off", "0", "false", "no":
+		c.Redact = false
+	default:
+		return c, fmt.Errorf("MNEMO_REDACT=%q: want on or off", v)
 	}
 	if c.HookBudget, err = duration(get, "MNEMO_HOOK_BUDGET", c.HookBudget); err != nil {
 		return c, err

@@ -37,3 +37,15 @@ func TestOverridesAndErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestRedact(t *testing.T) {
+	for v, want := range map[string]bool{"": true, "on": true, "1": true, "off": false, "OFF": false, "0": false, "false": false} {
+		c, err := fromLookup(lookup(map[string]string{"MNEMO_HOME": "/h", "MNEMO_REDACT": v}))
+		if err != nil || c.Redact != want {
+			t.Errorf("MNEMO_REDACT=%q: Redact=%v err=%v, want %v", v, c.Redact, err, want)
+		}
+	}
+	if _, err := fromLookup(lookup(map[string]string{"MNEMO_HOME": "/h", "MNEMO_REDACT": "sometimes"})); err == nil || !strings.Contains(err.Error(), "MNEMO_REDACT") {
+		t.Errorf("MNEMO_REDACT=sometimes: want an error naming the variable, got %v", err)
+	}
+}

@@ -67,6 +67,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock (default time.Now); tests pin it.
 	Now func() time.Time
+	// KeepSecrets stores text verbatim; by default credentials and
+	// <private> blocks are redacted before anything is written
+	// (MNEMO_REDACT=off sets it).
+	KeepSecrets bool
 }
 
 // DefaultMaxContentBytes is the content limit when Options leaves it zero.
@@ -92,6 +96,8 @@ type Service struct {
 	embWait  time.Duration
 	log      *slog.Logger
 	now      func() time.Time
+
+	keepSecrets bool
 }
 
 // New returns a Service over o.Store and o.Embedder.
@@ -109,6 +115,8 @@ func New(o Options) (*Service, error) {
 		embWait:  o.EmbedWait,
 		log:      o.Logger,
 		now:      o.Now,
+
+		keepSecrets: o.KeepSecrets,
 	}
 	if s.project == "" {
 		s.project = memory.GlobalProject
@@ -268,11 +276,15 @@ func (s *Service) Remember(ctx context.Context, req RememberRequest) (RememberRe
 		return RememberResult{}, invalidf("source %q is not one of mcp, cli, hook, import", source)
 	}
 
+	content, metadata, redacted, err := s.prepareForStore(content, req.Metadata)
+	if err != nil {
+		return RememberResult{}, err
+	}
 	m := &memory.Memory{
 		Content:  content,
 		Project:  project,
 		Tags:     tags,
-		Metadata: req.Metadata,
+		Metadata: metadata,
 		Source:   source,
 		Author:   s.author,
 	}
@@ -306,7 +318,7 @@ func (s *Service) Remember(ctx context.Context, req RememberRequest) (RememberRe
 		}
 		return RememberResult{}, fmt.Errorf("store memory: %w", err)
 	}
-	res := RememberResult{ID: put.ID, Duplicate: put.Duplicate, Project: project, Embedded: m.Vector != nil}
+	res := RememberResult{ID: put.ID, Duplicate: put.Duplicate, Project: project, Embedded: m.Vector != nil, Redacted: redacted}
 	if m.Vector == nil {
 		return res, nil
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mnemo-mcp/mnemo/pkg/jsonl"
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
+	"github.com/mnemo-mcp/mnemo/pkg/redact"
 )
 
 // ReembedBatch is how many memories Reembed embeds and stores per step.
@@ -345,6 +346,9 @@ type ImportResult struct {
 	VectorsDropped int         `json:"vectors_dropped,omitempty"` // vectors not kept (inconsistent, not unit length, or wrong dims for the model)
 	Dropped        []LineError `json:"dropped,omitempty"`         // why each of them was dropped, by line (first MaxReportedBadLines)
 	NeedEmbedding  int         `json:"need_embedding"`            // new memories without a current-model vector: run reembed
+	// Redacted says what was removed from the lines before storing (kind
+	// and count, never the secret).
+	Redacted []redact.Finding `json:"redacted,omitempty"`
 }
 
 // Import reads JSON lines (as Export writes them), validates every line,
@@ -404,6 +408,12 @@ func (s *Service) Import(ctx context.Context, r io.Reader, o ImportOptions) (Imp
 			res.bad(n, err.Error())
 			continue
 		}
+		found, err := s.redactImported(&m)
+		if err != nil {
+			res.bad(n, err.Error())
+			continue
+		}
+		res.Redacted = redact.Merge(res.Redacted, found)
 		if m.Project == "" {
 			m.Project = defProject
 		}
@@ -426,6 +436,9 @@ func (s *Service) Import(ctx context.Context, r io.Reader, o ImportOptions) (Imp
 		}
 		if rec.VectorDropped != "" {
 			res.dropVector(n, rec.VectorDropped)
+		}
+		if found != nil && rec.Memory.Vector != nil {
+			res.dropVector(n, "the text was redacted; the vector described the text before")
 		}
 		if m.Vector != nil {
 			if want, ok := dims[m.Model]; ok && want != m.Dims {

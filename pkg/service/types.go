@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
+	"github.com/mnemo-mcp/mnemo/pkg/redact"
 )
 
 // ErrInvalidInput marks errors the caller can fix (empty query, k out of
@@ -70,6 +71,9 @@ type RememberResult struct {
 	SimilarTo []SimilarRef `json:"similar_to,omitempty"` // near-duplicates (cosine ≥ 0.95) in the same project
 	Project   string       `json:"project"`
 	Embedded  bool         `json:"embedded"` // false when stored without a vector (model not ready); it is embedded later
+	// Redacted says what was removed before storing (kind and count, never
+	// the secret); empty when nothing was.
+	Redacted []redact.Finding `json:"redacted,omitempty"`
 }
 
 // RecallRequest asks for the memories most related to a query.
