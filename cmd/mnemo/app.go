@@ -24,6 +24,7 @@ import (
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
 	"github.com/mnemo-mcp/mnemo/pkg/project"
 	"github.com/mnemo-mcp/mnemo/pkg/service"
+	"github.com/mnemo-mcp/mnemo/pkg/spool"
 )
 
 // modelLoad says whether and how openApp starts the embedding model.
@@ -63,7 +64,22 @@ type appOptions struct {
 	// loaded, by hooks, or imported). Long-lived processes (serve) set it;
 	// Close stops it.
 	embedMissing bool
+	// writes marks a command that writes the store: it first stores what
+	// earlier processes spooled because the store was busy (captured notes,
+	// recorded uses), in the background; Close waits a little for it.
+	writes bool
+	// drainEvery, for a long-lived process (serve), applies the spool again
+	// at this interval: hooks keep spooling while it runs.
+	drainEvery time.Duration
 }
+
+// Bounds of the background work an app finishes at Close. A command's
+// answer is out by then, but the user waits for the process to exit; what
+// does not make it stays spooled for the next process.
+const (
+	closeUsesWait  = time.Second     // recording the uses of this process's recalls
+	closeDrainWait = 2 * time.Second // applying the spool
+)
 
 // app is the runtime a command works with: configuration, logger, store,
 // engine and the memory service over them.
@@ -139,6 +155,7 @@ func openApp(ctx context.Context, env *runEnv, o appOptions) (*app, error) {
 		MaxContentBytes: cfg.MaxContentBytes,
 		Logger:          a.log,
 		KeepSecrets:     !cfg.Redact,
+		SpillUses:       spillUses(cfg.Home, a.log),
 	}
 	if a.emb != nil {
 		so.Embedder = a.emb
@@ -148,10 +165,69 @@ func openApp(ctx context.Context, env *runEnv, o appOptions) (*app, error) {
 		a.Close()
 		return nil, err
 	}
+	a.closers = append(a.closers, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), closeUsesWait)
+		defer cancel()
+		return a.svc.Close(ctx)
+	})
+	if o.writes {
+		a.startDrain(o.drainEvery)
+	}
 	if o.embedMissing && a.emb != nil {
 		a.startEmbedMissing()
 	}
 	return a, nil
+}
+
+// spillUses spools the recalled memories whose use the store was too busy
+// to record before the process ends; the next writing process records them.
+func spillUses(home string, log *slog.Logger) func([]string) {
+	return func(ids []string) {
+		if _, err := spool.Write(spool.Dir(home), spool.Record{Kind: spool.KindTouch, IDs: ids}); err != nil {
+			log.Warn("could not spool memory uses for later", "ids", len(ids), "err", err)
+		}
+	}
+}
+
+// startDrain applies the spool in the background (the command's own work
+// does not wait for it); Close waits up to closeDrainWait for it to finish.
+func (a *app) startDrain(every time.Duration) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			r, err := spool.Drain(ctx, spool.Dir(a.cfg.Home), a.store, a.log)
+			if err != nil && ctx.Err() == nil {
+				a.log.Warn("storing spooled writes failed; they stay spooled for the next process", "err", err, "left", r.Left)
+			}
+			if r.Files > 0 {
+				a.log.Info("stored spooled writes", "files", r.Files, "notes", r.Notes, "already_stored", r.Dups,
+					"uses", r.Touched, "dropped", r.Dropped)
+			}
+			if every <= 0 {
+				return
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(every):
+			}
+		}
+	}()
+	a.closers = append(a.closers, func() error {
+		if every > 0 {
+			cancel() // a server stops its loop at once
+		}
+		select {
+		case <-done:
+		case <-time.After(closeDrainWait):
+			// The store is busy; a write in flight finishes or rolls
+			// back on its own, and the file stays for the next process.
+		}
+		cancel()
+		return nil
+	})
 }
 
 // startEmbedMissing runs service.EmbedMissing in the background; Close

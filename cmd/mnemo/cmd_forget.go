@@ -33,7 +33,7 @@ func runForget(ctx context.Context, env *runEnv, args []string) error {
 	if len(ids) == 0 {
 		return usageErr(env, "forget needs at least one ID (see 'mnemo list')")
 	}
-	a, err := openApp(ctx, env, appOptions{process: "forget", source: memory.SourceCLI, model: modelNone, stderrLevel: "warn"})
+	a, err := openApp(ctx, env, appOptions{process: "forget", writes: true, source: memory.SourceCLI, model: modelNone, stderrLevel: "warn"})
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
 	"github.com/mnemo-mcp/mnemo/pkg/project"
 	"github.com/mnemo-mcp/mnemo/pkg/service"
+	"github.com/mnemo-mcp/mnemo/pkg/spool"
 	"github.com/mnemo-mcp/mnemo/pkg/warm"
 )
 
@@ -91,6 +92,10 @@ func runHook(ctx context.Context, env *runEnv, args []string) error {
 		Open:    hookStoreOpener(cfg, log),
 		Log:     log,
 	}
+	if cfg.Home != "" {
+		o.SpoolDir = spool.Dir(cfg.Home)
+		o.Author = author()
+	}
 	if envBool(envHookWarm, true) {
 		dir := warm.Dir(cfg.Home)
 		o.Warm = func(ctx context.Context, req service.RecallRequest) (service.RecallResult, error) {
@@ -122,7 +127,7 @@ func runHook(ctx context.Context, env *runEnv, args []string) error {
 		return nil
 	}
 	log.Debug("hook done", "event", res.Event, "project", res.Project, "path", res.Path, "mode", res.Mode,
-		"hits", res.Hits, "injected", res.Injected, "captured", res.Captured, "elapsed_ms", elapsed.Milliseconds())
+		"hits", res.Hits, "injected", res.Injected, "captured", res.Captured, "spooled", res.Spooled, "elapsed_ms", elapsed.Milliseconds())
 	return nil
 }
 
@@ -147,6 +152,7 @@ func hookStoreOpenerWithModel(cfg config.Config, log *slog.Logger, emb service.E
 			MaxContentBytes: cfg.MaxContentBytes,
 			Logger:          log,
 			KeepSecrets:     !cfg.Redact,
+			SpillUses:       spillUses(cfg.Home, log),
 		}
 		if emb != nil {
 			so.Embedder = emb
@@ -156,9 +162,21 @@ func hookStoreOpenerWithModel(cfg config.Config, log *slog.Logger, emb service.E
 			st.Close()
 			return nil, nil, err
 		}
-		return svc, st.Close, nil
+		closeFn := func() error {
+			// The answer is out; the prompt waits for our exit, so uses the
+			// store is too busy to record at once are spooled instead.
+			ctx, cancel := context.WithTimeout(context.Background(), hookUsesWait)
+			defer cancel()
+			svc.Close(ctx)
+			return st.Close()
+		}
+		return svc, closeFn, nil
 	}
 }
+
+// hookUsesWait bounds how long a hook, after answering, tries to record the
+// uses of its recall before spooling them.
+const hookUsesWait = 250 * time.Millisecond
 
 // envBool reads a boolean switch; unset or unparsable means def.
 func envBool(key string, def bool) bool {

@@ -47,7 +47,7 @@ func runImport(ctx context.Context, env *runEnv, args []string) error {
 	} else if r == nil {
 		return fmt.Errorf("no stdin to read")
 	}
-	a, err := openApp(ctx, env, appOptions{process: "import", source: memory.SourceImport, model: modelNone, stderrLevel: "warn"})
+	a, err := openApp(ctx, env, appOptions{process: "import", writes: true, source: memory.SourceImport, model: modelNone, stderrLevel: "warn"})
 	if err != nil {
 		return err
 	}

@@ -31,7 +31,7 @@ func runReembed(ctx context.Context, env *runEnv, args []string) error {
 	if len(pos) > 0 {
 		return usageErr(env, "reembed takes no arguments")
 	}
-	a, err := openApp(ctx, env, appOptions{process: "reembed", source: memory.SourceCLI, model: modelSync,
+	a, err := openApp(ctx, env, appOptions{process: "reembed", writes: true, source: memory.SourceCLI, model: modelSync,
 		modelName: f.model, stderrLevel: "warn", progress: env.stderr})
 	if err != nil {
 		return err

@@ -39,7 +39,7 @@ func runRemember(ctx context.Context, env *runEnv, args []string) error {
 	}
 	// The model loads in the background while the input is read and
 	// validated; Remember then waits for it (ModelWait) before storing.
-	a, err := openApp(ctx, env, appOptions{process: "remember", source: memory.SourceCLI, model: modelBackground,
+	a, err := openApp(ctx, env, appOptions{process: "remember", writes: true, source: memory.SourceCLI, model: modelBackground,
 		modelName: f.model, stderrLevel: "warn", progress: env.stderr})
 	if err != nil {
 		return err

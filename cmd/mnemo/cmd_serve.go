@@ -41,6 +41,9 @@ const openDelayMax = 100 * time.Millisecond
 // Close).
 const closeBound = time.Second
 
+// serveDrainEvery is how often a server stores what hooks spooled.
+const serveDrainEvery = 30 * time.Second
+
 // errParentGone is the shutdown cause when the parent process has exited.
 var errParentGone = errors.New("parent process exited")
 
@@ -120,6 +123,11 @@ func runServe(ctx context.Context, env *runEnv, args []string) error {
 			// Memories written while the model loaded (or by hooks, or
 			// imported) get their vectors once it is ready.
 			embedMissing: true,
+			// Notes hooks spooled while the store was busy, and uses
+			// of recalls that could not be recorded, are stored now and
+			// then while serving.
+			writes:     true,
+			drainEvery: serveDrainEvery,
 		})
 		if err != nil {
 			log.Error("cannot open mnemo's runtime; tool calls will report it", "err", err)

@@ -9,11 +9,13 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mnemo-mcp/mnemo/pkg/logging"
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
 	"github.com/mnemo-mcp/mnemo/pkg/service"
+	"github.com/mnemo-mcp/mnemo/pkg/spool"
 	"github.com/mnemo-mcp/mnemo/pkg/warm"
 )
 
@@ -50,6 +52,46 @@ type Options struct {
 	Log *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// SpoolDir, when set, is where capture first writes the notes it is
+	// about to store (durable, fsynced), so a store too busy to take them
+	// within the budget loses nothing: the next process stores them.
+	SpoolDir string
+	// Author stamps spooled notes (user@host), as the service does.
+	Author string
+
+	// after is work that runs once the answer is written (set by Run).
+	after *afterList
+}
+
+type afterList struct {
+	mu  sync.Mutex
+	fns []func() error
+	ran bool // the answer is out: run what comes later at once
+}
+
+// afterAnswer defers fn until the answer has been written (closing a store
+// may record the recall's uses, and the prompt must not wait for that).
+func (o *Options) afterAnswer(fn func() error) {
+	o.after.mu.Lock()
+	if o.after.ran {
+		o.after.mu.Unlock()
+		_ = fn()
+		return
+	}
+	o.after.fns = append(o.after.fns, fn)
+	o.after.mu.Unlock()
+}
+
+func (o *Options) runAfter() {
+	o.after.mu.Lock()
+	fns := o.after.fns
+	o.after.fns, o.after.ran = nil, true
+	o.after.mu.Unlock()
+	for _, fn := range fns {
+		if err := fn(); err != nil {
+			o.Log.Debug("hook: closing the store", "err", err)
+		}
+	}
 }
 
 // Result says what a run did; the command logs it, tests inspect it.
@@ -61,6 +103,7 @@ type Result struct {
 	Hits     int // results the recall returned
 	Injected int // memories written to additionalContext
 	Captured int // memories stored by capture
+	Spooled  int // captured notes left spooled for a later process (store busy)
 	Output   []byte
 }
 
@@ -104,6 +147,8 @@ func (o *Options) defaults() {
 // was written); the caller logs it and still exits 0.
 func Run(ctx context.Context, eventArg string, stdin io.Reader, stdout io.Writer, o Options) (Result, error) {
 	o.defaults()
+	o.after = &afterList{}
+	defer o.runAfter()
 	ctx, cancel := context.WithTimeout(ctx, o.Budget)
 	defer cancel()
 
@@ -305,7 +350,7 @@ func (o *Options) localRecall(ctx context.Context, req service.RecallRequest) (s
 	if err != nil {
 		return service.RecallResult{}, fmt.Errorf("open store: %w", err)
 	}
-	defer closeFn()
+	o.afterAnswer(closeFn)
 	return m.Recall(ctx, req)
 }
 
@@ -386,8 +431,32 @@ func (o *Options) capture(ctx context.Context, in Input, res *Result) error {
 	if len(notes) == 0 {
 		return nil
 	}
-	if o.Open == nil {
+	if o.Open == nil && o.SpoolDir == "" {
 		return errors.New("no local store configured")
+	}
+	meta := map[string]any{"session_id": in.SessionID, "hook": res.Event.ClaudeName()}
+	// Spool first: once the notes are in a fsynced file they survive a
+	// store that stays locked past the budget, and a kill. Each note gets
+	// its memory id now, so storing a note twice (here and by a later
+	// process draining the spool) keeps one copy.
+	spooled := ""
+	if o.SpoolDir != "" {
+		recs := make([]spool.Record, len(notes))
+		now := o.Now()
+		for i, note := range notes {
+			recs[i] = spool.Record{Kind: spool.KindNote, Note: &memory.Memory{
+				ID: memory.NewID(now), Content: note, Project: res.Project, Tags: []string{"captured"},
+				Metadata: meta, Source: memory.SourceHook, Author: o.Author,
+			}}
+		}
+		var err error
+		if spooled, err = spool.Write(o.SpoolDir, recs...); err != nil {
+			o.Log.Warn("capture: could not spool notes; storing them directly", "err", err)
+		}
+	}
+	if o.Open == nil {
+		res.Spooled = len(notes)
+		return nil
 	}
 	type stored struct {
 		n   int
@@ -409,7 +478,7 @@ func (o *Options) capture(ctx context.Context, in Input, res *Result) error {
 				Tags:     []string{"captured"},
 				Project:  res.Project,
 				Source:   memory.SourceHook,
-				Metadata: map[string]any{"session_id": in.SessionID, "hook": res.Event.ClaudeName()},
+				Metadata: meta,
 			})
 			if err != nil {
 				errs = append(errs, err)
@@ -417,16 +486,29 @@ func (o *Options) capture(ctx context.Context, in Input, res *Result) error {
 			}
 			n++
 		}
+		if len(errs) == 0 {
+			_ = spool.Remove(spooled) // every note is stored
+		}
 		done <- stored{n, errors.Join(errs...)}
 	}()
 	select {
 	case st := <-done:
 		res.Path, res.Captured = "local", st.n
 		if st.err != nil {
+			if spooled != "" {
+				res.Spooled = len(notes) - st.n
+				o.Log.Warn("capture: notes not stored now stay spooled for the next mnemo process", "spooled", res.Spooled, "err", st.err)
+				return nil
+			}
 			return fmt.Errorf("capture: %w", st.err)
 		}
 		return nil
 	case <-ctx.Done():
+		if spooled != "" {
+			res.Spooled = len(notes)
+			o.Log.Warn("capture: the store stayed busy; notes spooled for the next mnemo process", "notes", len(notes), "budget", o.Budget, "file", spooled)
+			return nil
+		}
 		return fmt.Errorf("capture: budget of %s spent storing %d notes", o.Budget, len(notes))
 	}
 }

@@ -71,6 +71,10 @@ type Options struct {
 	// <private> blocks are redacted before anything is written
 	// (MNEMO_REDACT=off sets it).
 	KeepSecrets bool
+	// SpillUses receives, at Close, the ids of recalled memories whose use
+	// could not be recorded in time (the store stayed busy), so that a later
+	// process can record them (cmd spools them); nil drops them.
+	SpillUses func(ids []string)
 }
 
 // DefaultMaxContentBytes is the content limit when Options leaves it zero.
@@ -98,6 +102,7 @@ type Service struct {
 	now      func() time.Time
 
 	keepSecrets bool
+	uses        *useRecorder
 }
 
 // New returns a Service over o.Store and o.Embedder.
@@ -142,7 +147,17 @@ func New(o Options) (*Service, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.uses = newUseRecorder(s.store, s.log, o.SpillUses)
 	return s, nil
+}
+
+// Close finishes the service's background work: the memory uses recalls
+// queued are written, waiting at most until ctx is done; what is left is
+// handed to Options.SpillUses. It does not close the store. A service must
+// not be used after Close.
+func (s *Service) Close(ctx context.Context) error {
+	s.uses.close(ctx)
+	return nil
 }
 
 // Project returns the service's current project.
@@ -460,13 +475,13 @@ func (s *Service) Recall(ctx context.Context, req RecallRequest) (RecallResult, 
 	}
 	res.Results = hits
 	if len(hits) > 0 {
+		// Recorded in the background: the answer must not wait for the
+		// write lock (see uses.go).
 		ids := make([]string, len(hits))
 		for i, h := range hits {
 			ids[i] = h.Memory.ID
 		}
-		if err := s.store.Touch(ctx, ids); err != nil {
-			s.log.Warn("recall: could not record access times", "err", err)
-		}
+		s.uses.add(ids)
 	}
 	return res, nil
 }

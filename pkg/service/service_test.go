@@ -36,6 +36,7 @@ func newSvc(t *testing.T, st memory.Store, emb Embedder, project string) *Servic
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { s.Close(context.Background()) })
 	return s
 }
 
