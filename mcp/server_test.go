@@ -710,3 +710,56 @@ func TestStoredTextIsQuotedData(t *testing.T) {
 		}
 	}
 }
+
+// Issue 13 #3: with an opener, a failed open is retried: a call made after
+// the cause is gone gets the service, without waiting for the backoff.
+func TestDeferredRetriesFailedOpen(t *testing.T) {
+	var mu sync.Mutex
+	broken := true
+	attempts := 0
+	svc := newFake()
+	d := NewDeferred()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stopped := d.Open(ctx, func(context.Context) (Memories, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		attempts++
+		if broken {
+			return nil, errors.New("open store: disk I/O error")
+		}
+		return svc, nil
+	})
+	_, err := d.Recall(ctx, service.RecallRequest{Query: "x"})
+	if !errors.Is(err, ErrServiceUnavailable) || !strings.Contains(err.Error(), "disk I/O error") {
+		t.Fatalf("first call: %v", err)
+	}
+	if st := d.ModelStatus(); !strings.Contains(st.Error, "disk I/O error") {
+		t.Fatalf("model status while unavailable: %+v", st)
+	}
+	mu.Lock()
+	broken = false // disk space freed
+	mu.Unlock()
+	if _, err := d.Remember(ctx, service.RememberRequest{Content: "kept"}); err != nil {
+		t.Fatalf("call after the cause is gone: %v", err)
+	}
+	if len(svc.mems) != 1 {
+		t.Fatalf("remember did not reach the service")
+	}
+	select {
+	case <-stopped:
+	case <-time.After(30 * time.Second):
+		t.Fatal("background retrying did not stop after a success")
+	}
+	mu.Lock()
+	n := attempts
+	mu.Unlock()
+	if _, err := d.List(ctx, service.ListRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if attempts != n {
+		t.Fatalf("opened again after a success (%d attempts, then %d)", n, attempts)
+	}
+}

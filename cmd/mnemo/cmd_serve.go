@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	mnemomcp "github.com/mnemo-mcp/mnemo/mcp"
@@ -109,12 +110,18 @@ func runServe(ctx context.Context, env *runEnv, args []string) error {
 	warmDone := make(chan struct{})
 	var handshakeOnce sync.Once
 	onFirstAnswer := func() { handshakeOnce.Do(func() { close(handshakeDone) }) }
-	go func() {
+	// A failed open is retried (with backoff, and at once when a tool call
+	// needs the runtime): a full disk or a store another process holds
+	// during its set-up must not leave the server useless until restarted.
+	var openLogged atomic.Bool
+	openOne := func(ctx context.Context) (mnemomcp.Memories, error) {
 		select {
 		case <-handshakeDone:
 		case <-time.After(openDelayMax):
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
-		a, err := openApp(openCtx, env, appOptions{
+		a, err := openApp(ctx, env, appOptions{
 			process:     "serve",
 			source:      memory.SourceMCP,
 			model:       modelBackground,
@@ -130,13 +137,13 @@ func runServe(ctx context.Context, env *runEnv, args []string) error {
 			drainEvery: serveDrainEvery,
 		})
 		if err != nil {
-			log.Error("cannot open mnemo's runtime; tool calls will report it", "err", err)
-			svc.Resolve(nil, err)
-			close(warmDone)
-			opened <- nil
-			return
+			if !openLogged.Swap(true) {
+				log.Error("cannot open mnemo's runtime; retrying, and tool calls will report it until it opens", "err", err)
+			} else {
+				log.Debug("opening mnemo's runtime failed again", "err", err)
+			}
+			return nil, err
 		}
-		svc.Resolve(a.svc, nil)
 		// Hooks are fresh processes that cannot afford a model load: they
 		// recall through this process's warm model on
 		// $MNEMO_HOME/run/<pid>.sock (same user only) until serving stops.
@@ -152,7 +159,9 @@ func runServe(ctx context.Context, env *runEnv, args []string) error {
 		}
 		log.Info("runtime ready", "model", a.cfg.Model, "store", store, "project", a.project)
 		opened <- a
-	}()
+		return a.svc, nil
+	}
+	openStopped := svc.Open(openCtx, openOne)
 
 	srv := mnemomcp.NewServer(svc, mnemomcp.Options{
 		Version:         buildVersion(),
@@ -165,16 +174,18 @@ func runServe(ctx context.Context, env *runEnv, args []string) error {
 	log.Info("MCP server stopped", "cause", context.Cause(ctx), "err", err)
 	cancelOpen() // an open still in progress gives up
 	select {
-	case a := <-opened:
-		if a != nil {
-			select { // the socket is removed and hook requests answered first
-			case <-warmDone:
-			case <-time.After(closeBound):
-			}
-			closeWithin(a, closeBound, log)
-		}
+	case <-openStopped:
 	case <-time.After(closeBound):
 		log.Warn("runtime still opening at exit; not waiting for it", "waited", closeBound)
+	}
+	select {
+	case a := <-opened:
+		select { // the socket is removed and hook requests answered first
+		case <-warmDone:
+		case <-time.After(closeBound):
+		}
+		closeWithin(a, closeBound, log)
+	default:
 	}
 	return err
 }

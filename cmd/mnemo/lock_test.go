@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -192,7 +193,7 @@ func TestCaptureSpoolsWhileStoreLocked(t *testing.T) {
 		return n
 	}
 	mustCLI(t, "", "remember", "a later write", "--project", memory.GlobalProject) // stores the spool
-	for range 2 { // the hook again (no lock now), and another writer
+	for range 2 {                                                                  // the hook again (no lock now), and another writer
 		if r := hookRun(t, end, "--capture", "session-end"); r.code != 0 {
 			t.Fatalf("capture: %s", r)
 		}
@@ -206,5 +207,58 @@ func TestCaptureSpoolsWhileStoreLocked(t *testing.T) {
 	}
 	if files, _ := spool.Pending(spool.Dir(home)); len(files) != 0 {
 		t.Errorf("spool not emptied: %v", files)
+	}
+}
+
+// Issue 13 #3: a store that cannot be opened when serve starts is not a
+// permanent failure: once the cause is gone, the next tool call works,
+// without restarting the server.
+func TestServeRetriesFailedStoreOpen(t *testing.T) {
+	home := serveEnv(t)
+	t.Setenv("MNEMO_MODEL_WAIT", "0")
+	blocker := filepath.Join(home, "mnemo.db") // a directory where the file must be
+	if err := os.MkdirAll(filepath.Join(blocker, "not-a-file"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	stdinR, stdinW := io.Pipe()
+	stdoutR, stdoutW := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		var errb bytes.Buffer
+		done <- run([]string{"serve"}, &runEnv{stdin: stdinR, stdout: stdoutW, stderr: &errb})
+		stdoutW.Close()
+	}()
+	lines := bufio.NewScanner(stdoutR)
+	lines.Buffer(make([]byte, 1<<20), 1<<20)
+	call := func(id int, content string) string {
+		t.Helper()
+		fmt.Fprintf(stdinW, `{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"remember","arguments":{"content":%q}}}`+"\n", id, content)
+		for lines.Scan() {
+			var m map[string]any
+			if json.Unmarshal(lines.Bytes(), &m) == nil && m["id"] == float64(id) {
+				return lines.Text()
+			}
+		}
+		t.Fatal("serve stopped answering")
+		return ""
+	}
+	io.WriteString(stdinW, serveInit)
+	lines.Scan()
+	if r := call(1, "while the store is broken"); !strings.Contains(r, `"isError":true`) || !strings.Contains(r, "unavailable") {
+		t.Fatalf("remember with a broken store: %s", r)
+	}
+	if err := os.RemoveAll(blocker); err != nil { // the cause goes away
+		t.Fatal(err)
+	}
+	if r := call(2, "after the store was fixed"); strings.Contains(r, `"isError":true`) {
+		t.Fatalf("remember after the cause was fixed still fails: %s", r)
+	}
+	stdinW.Close()
+	go io.Copy(io.Discard, stdoutR)
+	if code := <-done; code != 0 {
+		t.Fatalf("serve exit %d", code)
+	}
+	if r := mustCLI(t, "", "list", "--all"); !strings.Contains(r.stdout, "after the store was fixed") {
+		t.Fatalf("memory not stored: %s", r)
 	}
 }

@@ -285,9 +285,14 @@ func TestRecallFallsBackToKeywordWhileLoading(t *testing.T) {
 	if len(res.Results) != 1 || res.Results[0].Memory.ID != r.ID {
 		t.Fatalf("keyword fallback found %+v", res.Results)
 	}
-	if st.touched[r.ID] != 1 {
+	s.uses.close(ctx) // uses are recorded in the background; close flushes them
+	st.mu.Lock()
+	touched := st.touched[r.ID]
+	st.mu.Unlock()
+	if touched != 1 {
 		t.Fatal("returned memory was not touched")
 	}
+	s.uses = newUseRecorder(st, s.log, nil)
 
 	// Waiting: OnWait is called while the model keeps loading.
 	var calls atomic.Int32
