@@ -62,7 +62,9 @@ func runExport(ctx context.Context, env *runEnv, args []string) error {
 		w = tmp
 	}
 	bw := bufio.NewWriterSize(w, 256<<10)
-	n, err := a.svc.Export(ctx, bw, service.ExportOptions{Project: scope, Vectors: *vectors})
+	var skipped []memory.SkippedRange
+	n, err := a.svc.Export(ctx, bw, service.ExportOptions{Project: scope, Vectors: *vectors,
+		OnSkip: func(r memory.SkippedRange) { skipped = append(skipped, r) }})
 	if err != nil {
 		return fmt.Errorf("export stopped after %d memories: %w", n, err)
 	}
@@ -93,5 +95,13 @@ func runExport(ctx context.Context, env *runEnv, args []string) error {
 		what = "project " + scope + " and global memories"
 	}
 	fmt.Fprintf(env.stderr, "mnemo: exported %d memories (%s) to %s\n", n, what, where)
+	if len(skipped) > 0 {
+		rows := int64(0)
+		for _, r := range skipped {
+			rows += r.To - r.From + 1
+			fmt.Fprintf(env.stderr, "mnemo: skipped unreadable rows %d-%d of the store: %s\n", r.From, r.To, r.Error)
+		}
+		fmt.Fprintf(env.stderr, "mnemo: the store is damaged: %d row ids in %d ranges could not be read (some may be ids of deleted memories); everything readable was exported\n", rows, len(skipped))
+	}
 	return nil
 }

@@ -183,3 +183,20 @@ var (
 	ErrNotFound = errors.New("memory not found")
 	ErrInvalid  = errors.New("invalid memory")
 )
+
+// Salvager is implemented by stores that can read what is still readable of
+// a damaged store (an export after corruption): every memory they can read,
+// in storage order, skipping the unreadable parts and reporting them.
+type Salvager interface {
+	// Salvage calls fn for every readable memory (with its vector); it
+	// stops early only when fn or ctx fails. skipped lists what could not
+	// be read.
+	Salvage(ctx context.Context, fn func(Memory) error) (skipped []SkippedRange, err error)
+}
+
+// SkippedRange is a run of storage rows a salvage could not read.
+type SkippedRange struct {
+	From  int64  `json:"from"` // first row (SQLite rowid) not read
+	To    int64  `json:"to"`   // last row not read (inclusive)
+	Error string `json:"error"`
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/mnemo-mcp/mnemo/pkg/jsonl"
@@ -252,6 +253,9 @@ type ExportOptions struct {
 	Project string
 	// Vectors includes each memory's vector (with its model and dims).
 	Vectors bool
+	// OnSkip, when the store is damaged, is told about each run of rows
+	// that could not be read and was left out of the export.
+	OnSkip func(memory.SkippedRange)
 }
 
 // exportPage is the page size Export reads the store with.
@@ -273,7 +277,15 @@ func (s *Service) Export(ctx context.Context, w io.Writer, o ExportOptions) (int
 			Offset: offset,
 		})
 		if err != nil {
-			return n, fmt.Errorf("list memories: %w", err)
+			sv, ok := s.store.(memory.Salvager)
+			if !ok || ctx.Err() != nil {
+				return n, fmt.Errorf("list memories: %w", err)
+			}
+			// A damaged store fails a listing at its first bad page: read
+			// the rest row by row, skipping (and reporting) what cannot be
+			// read, so an export still saves everything readable.
+			s.log.Info("export: listing failed; reading the store row by row", "exported", n, "err", err)
+			return s.salvageExport(ctx, sv, w, o, projects, seen, n)
 		}
 		if len(page) == 0 {
 			return n, nil
@@ -515,4 +527,30 @@ func conflictWhat(old, m memory.Memory) string {
 		return "different content"
 	}
 	return fmt.Sprintf("same content in project %q, not %q", old.Project, m.Project)
+}
+
+// salvageExport finishes an export from Salvage: the memories not written
+// yet (seen holds those that were), of the selected projects.
+func (s *Service) salvageExport(ctx context.Context, sv memory.Salvager, w io.Writer, o ExportOptions, projects []string, seen map[string]bool, n int) (int, error) {
+	skipped, err := sv.Salvage(ctx, func(m memory.Memory) error {
+		if seen[m.ID] || (len(projects) > 0 && !slices.Contains(projects, m.Project)) {
+			return nil
+		}
+		seen[m.ID] = true
+		if err := jsonl.Write(w, m, o.Vectors); err != nil {
+			return err
+		}
+		n++
+		return nil
+	})
+	for _, r := range skipped {
+		s.log.Info("export: skipped unreadable rows", "from_rowid", r.From, "to_rowid", r.To, "err", r.Error)
+		if o.OnSkip != nil {
+			o.OnSkip(r)
+		}
+	}
+	if err != nil {
+		return n, fmt.Errorf("read the damaged store row by row: %w", err)
+	}
+	return n, nil
 }
