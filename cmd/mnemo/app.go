@@ -68,6 +68,9 @@ type appOptions struct {
 	// earlier processes spooled because the store was busy (captured notes,
 	// recorded uses), in the background; Close waits a little for it.
 	writes bool
+	// readOnlyOK marks a reading command: a store this user may read but
+	// not write opens read-only, with a one-line note on stderr.
+	readOnlyOK bool
 	// drainEvery, for a long-lived process (serve), applies the spool again
 	// at this interval: hooks keep spooling while it runs.
 	drainEvery time.Duration
@@ -115,10 +118,13 @@ func openApp(ctx context.Context, env *runEnv, o appOptions) (*app, error) {
 	cwd, _ := os.Getwd()
 	a.project = project.Detect(os.Getenv, cwd)
 
-	st, err := openStore(ctx, cfg, a.log, 0)
+	st, err := openStore(ctx, cfg, a.log, 0, o.readOnlyOK)
 	if err != nil {
 		a.Close()
 		return nil, err
+	}
+	if note := readOnlyNote(st); note != "" && env.stderr != nil {
+		fmt.Fprintln(env.stderr, note)
 	}
 	a.store = st
 	a.closers = append(a.closers, st.Close)

@@ -39,7 +39,7 @@ func runExport(ctx context.Context, env *runEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	a, err := openApp(ctx, env, appOptions{process: "export", source: memory.SourceCLI, model: modelNone, stderrLevel: "warn"})
+	a, err := openApp(ctx, env, appOptions{process: "export", readOnlyOK: true, source: memory.SourceCLI, model: modelNone, stderrLevel: "warn"})
 	if err != nil {
 		return err
 	}

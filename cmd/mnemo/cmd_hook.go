@@ -140,7 +140,7 @@ func hookStoreOpener(cfg config.Config, log *slog.Logger) func(context.Context, 
 
 func hookStoreOpenerWithModel(cfg config.Config, log *slog.Logger, emb service.Embedder) func(context.Context, string) (hooks.Memories, func() error, error) {
 	return func(ctx context.Context, proj string) (hooks.Memories, func() error, error) {
-		st, err := openStore(ctx, cfg, log, cfg.HookBudget)
+		st, err := openStore(ctx, cfg, log, cfg.HookBudget, true) // capture's writes fail clearly; its notes stay spooled
 		if err != nil {
 			return nil, nil, err
 		}

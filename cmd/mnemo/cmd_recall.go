@@ -74,7 +74,7 @@ func runRecall(ctx context.Context, env *runEnv, args []string) error {
 	if m == memory.ModeKeyword {
 		load = modelNone
 	}
-	a, err := openApp(ctx, env, appOptions{process: "recall", source: memory.SourceCLI, model: load,
+	a, err := openApp(ctx, env, appOptions{process: "recall", readOnlyOK: true, source: memory.SourceCLI, model: load,
 		modelName: f.model, stderrLevel: "warn", progress: env.stderr})
 	if err != nil {
 		return err

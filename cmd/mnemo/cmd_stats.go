@@ -36,7 +36,7 @@ func runStats(ctx context.Context, env *runEnv, args []string) error {
 	if len(pos) > 0 {
 		return usageErr(env, "stats takes no arguments")
 	}
-	a, err := openApp(ctx, env, appOptions{process: "stats", source: memory.SourceCLI, model: modelNone, stderrLevel: "warn"})
+	a, err := openApp(ctx, env, appOptions{process: "stats", readOnlyOK: true, source: memory.SourceCLI, model: modelNone, stderrLevel: "warn"})
 	if err != nil {
 		return err
 	}

@@ -16,7 +16,9 @@ import (
 // MNEMO_STORE is a postgres:// URL (a team's shared memory), else the SQLite
 // file in MNEMO_HOME. wait bounds opening and lock waits (0 = the stores'
 // defaults); hooks pass their time budget so a busy store cannot stall a prompt.
-func openStore(ctx context.Context, cfg config.Config, log *slog.Logger, wait time.Duration) (memory.Store, error) {
+// readOnlyOK lets a reading command open a SQLite store it may read but not
+// write, read-only (every write then fails saying why).
+func openStore(ctx context.Context, cfg config.Config, log *slog.Logger, wait time.Duration, readOnlyOK bool) (memory.Store, error) {
 	switch {
 	case cfg.Store == "":
 	case postgres.IsURL(cfg.Store):
@@ -37,6 +39,9 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger, wait ti
 		return nil, err
 	}
 	opts := []sqlite.Option{sqlite.WithLogger(log)}
+	if readOnlyOK {
+		opts = append(opts, sqlite.WithReadOnlyFallback())
+	}
 	if wait > 0 {
 		opts = append(opts, sqlite.WithBusyTimeout(wait), sqlite.WithOpenTimeout(wait))
 	}
@@ -45,4 +50,14 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger, wait ti
 		return nil, fmt.Errorf("open store %s: %w", cfg.DBPath(), err)
 	}
 	return st, nil
+}
+
+// readOnlyNote is the one line a reading command prints when it opened the
+// store read-only ("" when the store is writable).
+func readOnlyNote(st memory.Store) string {
+	ro, ok := st.(interface{ ReadOnly() string })
+	if !ok || ro.ReadOnly() == "" {
+		return ""
+	}
+	return fmt.Sprintf("mnemo: note: opened the store read-only: %s", ro.ReadOnly())
 }

@@ -64,6 +64,7 @@ type StoreReport struct {
 	Exists       bool           `json:"exists"`
 	SizeBytes    int64          `json:"size_bytes"` // file + -wal + -shm
 	JournalMode  string         `json:"journal_mode,omitempty"`
+	ReadOnly     string         `json:"read_only,omitempty"` // why the store is read-only for this user ("" = writable)
 	Integrity    string         `json:"integrity,omitempty"` // "ok" or the problems
 	Total        int            `json:"total"`
 	ByProject    map[string]int `json:"by_project,omitempty"`
@@ -248,13 +249,18 @@ func (r *Report) checkStore(ctx context.Context, o Options) {
 	}
 	sctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	store, err := sqlite.Open(sctx, s.Path, sqlite.WithOpenTimeout(20*time.Second))
+	store, err := sqlite.Open(sctx, s.Path, sqlite.WithOpenTimeout(20*time.Second), sqlite.WithReadOnlyFallback())
 	if err != nil {
 		s.Error = err.Error()
 		r.add("store", Fail, "another process may hold a lock; if it persists, stop mnemo processes and retry", "cannot open %s: %v", s.Path, err)
 		return
 	}
 	defer store.Close()
+	if ro := store.ReadOnly(); ro != "" {
+		s.ReadOnly = ro
+		r.add("store access", Warn, "to write (remember, forget, import, serve), fix the permissions or use another MNEMO_HOME",
+			"%s is read-only for you: %s; reading commands work", s.Path, ro)
+	}
 	if err := store.DB().QueryRowContext(sctx, "PRAGMA journal_mode").Scan(&s.JournalMode); err != nil {
 		s.JournalMode = "unknown: " + err.Error()
 	}

@@ -200,3 +200,7 @@ type SkippedRange struct {
 	To    int64  `json:"to"`   // last row not read (inclusive)
 	Error string `json:"error"`
 }
+
+// ErrReadOnly marks a write refused because the store was opened read-only
+// (this user may read it but not write it).
+var ErrReadOnly = errors.New("the store is read-only for this user")

@@ -335,8 +335,8 @@ func (s *Store) NeedEmbedding(ctx context.Context, model, afterID string, limit 
 // Touch sets the last-accessed time of memories to now; unknown ids are
 // ignored. It writes no change-log row: vectors are not affected.
 func (s *Store) Touch(ctx context.Context, ids []string) error {
-	if len(ids) == 0 {
-		return nil
+	if len(ids) == 0 || s.readOnly != "" {
+		return nil // best effort: a read-only store records no uses
 	}
 	now := s.o.now().UnixMilli()
 	return s.write(ctx, "touch", func(ctx context.Context, tx *sql.Tx) error {

@@ -63,7 +63,14 @@ type options struct {
 	openTimeout time.Duration
 	log         *slog.Logger
 	now         func() time.Time
+	roFallback  bool
 }
+
+// WithReadOnlyFallback lets Open fall back to opening the store read-only
+// when this user may read it but not write it (file or folder permissions,
+// a read-only file system). Reading commands use it; Store.ReadOnly says
+// whether it happened, and every write then fails with memory.ErrReadOnly.
+func WithReadOnlyFallback() Option { return func(o *options) { o.roFallback = true } }
 
 // WithBusyTimeout sets busy_timeout (default DefaultBusyTimeout). Values
 // under one second are raised to one second.
@@ -102,6 +109,9 @@ type Store struct {
 	closeOnce sync.Once
 	closeErr  error
 
+	// readOnly is why the store was opened read-only ("" = read-write).
+	readOnly string
+
 	// testHookWriteStarted, when set by a test, runs once a write is past
 	// its cancellation check.
 	testHookWriteStarted func()
@@ -131,18 +141,17 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	// gives the -wal and -shm files the same mode as the database file.
 	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
+		if cause := readOnlyCause(abs, err); cause != "" {
+			if o.roFallback {
+				return openReadOnly(ctx, abs, o, cause)
+			}
+			return nil, notWritable(abs, cause)
+		}
 		return nil, fmt.Errorf("open store file: %w", err)
 	}
 	f.Close()
 
-	q := url.Values{}
-	// Order matters: busy_timeout first so the other pragmas wait for locks.
-	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", o.busyTimeout.Milliseconds()))
-	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "synchronous(NORMAL)")
-	q.Set("_txlock", "immediate")
-	dsn := "file:" + (&url.URL{Path: abs}).EscapedPath() + "?" + q.Encode()
-	db, err := sql.Open("sqlite", dsn)
+	db, err := sql.Open("sqlite", dsn(abs, o, false))
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
@@ -155,6 +164,15 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	defer cancel()
 	if err := retry(octx, o.log, "set up store", func() error { return s.setup(octx) }); err != nil {
 		db.Close()
+		// The file is writable but SQLite cannot write beside it (the
+		// folder is read-only: no -wal/-shm) or the file system refuses.
+		if isReadOnlyErr(err) {
+			cause := fmt.Sprintf("%v (is the folder %s writable?)", err, filepath.Dir(abs))
+			if o.roFallback {
+				return openReadOnly(ctx, abs, o, cause)
+			}
+			return nil, notWritable(abs, cause)
+		}
 		return nil, fmt.Errorf("set up store %s: %w", abs, err)
 	}
 	return s, nil
@@ -206,6 +224,22 @@ func (s *Store) migrate(ctx context.Context) error {
 	return tx.Commit()
 }
 
+// dsn is the connection string of the store file: pragmas on every
+// connection and BEGIN IMMEDIATE for writes, or read-only.
+func dsn(abs string, o options, readOnly bool) string {
+	q := url.Values{}
+	// Order matters: busy_timeout first so the other pragmas wait for locks.
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", o.busyTimeout.Milliseconds()))
+	if readOnly {
+		q.Set("mode", "ro")
+	} else {
+		q.Add("_pragma", "foreign_keys(1)")
+		q.Add("_pragma", "synchronous(NORMAL)")
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + (&url.URL{Path: abs}).EscapedPath() + "?" + q.Encode()
+}
+
 // isBusy reports whether err is SQLITE_BUSY or SQLITE_LOCKED (any extended code).
 func isBusy(err error) bool {
 	var e *sqlite.Error
@@ -247,6 +281,9 @@ func (s *Store) writeTimeout() time.Duration { return 3*s.o.busyTimeout + 15*tim
 // writeTimeout instead), so a shutdown cannot abandon it half-way. fn may run
 // more than once when the store is busy; it must only use tx.
 func (s *Store) write(ctx context.Context, what string, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	if s.readOnly != "" {
+		return fmt.Errorf("%w: %s (%s)", memory.ErrReadOnly, s.path, s.readOnly)
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -308,7 +345,11 @@ func (s *Store) IntegrityCheck(ctx context.Context) error {
 	if len(problems) > 0 {
 		return fmt.Errorf("integrity check of %s failed: %s", s.path, strings.Join(problems, "; "))
 	}
-	// The FTS index must agree with the table it indexes.
+	// The FTS index must agree with the table it indexes. (Its check is
+	// an INSERT command, which a read-only store cannot run.)
+	if s.readOnly != "" {
+		return nil
+	}
 	if _, err := s.db.ExecContext(ctx, "INSERT INTO memories_fts (memories_fts, rank) VALUES ('integrity-check', 1)"); err != nil {
 		return fmt.Errorf("full-text index of %s is inconsistent: %w", s.path, err)
 	}
