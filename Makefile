@@ -13,7 +13,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 BIN := bin/mnemo
 
-.PHONY: build test test-unit test-e2e test-kernels test-arm64 test-arm64-full test-go127 cross generate check-generated fuzz-short bench bench-compare demo lint clean
+.PHONY: build test test-unit test-e2e test-kernels test-arm64 test-arm64-full test-go127 cross generate check-generated fuzz-short bench bench-compare demo lint clean soak
 
 build:
 	go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/mnemo
@@ -136,3 +136,18 @@ bench-compare: build
 	GOMAXPROCS=2 MNEMO_OFFLINE=1 $(BIN) bench --json --model $(MNEMO_MODEL) > $(BENCH_OUT)/mnemo.jsonl
 	node bench/ort-bench.mjs --threads 2 --model $(MNEMO_MODEL) > $(BENCH_OUT)/ort.jsonl
 	@node bench/compare.mjs $(BENCH_OUT)/mnemo.jsonl $(BENCH_OUT)/ort.jsonl
+
+# Reliability soak (internal/soak): rounds of 32 servers + CLI writers + hooks
+# writing at once, SIGKILLed servers and hostile input, against the real
+# binary, for SOAK; prints one summary line (acknowledged/present/lost/
+# errors/integrity). SOAK_STORE=postgres uses MNEMO_TEST_POSTGRES (see
+# scripts/ci-postgres.sh). Not part of `make test`. Figures: docs/reliability.md.
+SOAK ?= 5m
+SOAK_STORE ?= sqlite
+soak: build
+	@out=$$(mktemp); \
+	MNEMO_SOAK=$(SOAK) SOAK_STORE=$(SOAK_STORE) MNEMO_BIN=$(abspath $(BIN)) \
+	  go test -count=1 -timeout 0 -run '^TestSoak$$' -v ./internal/soak/ >$$out 2>&1; rc=$$?; \
+	grep -E '^soak ' $$out || cat $$out; \
+	[ $$rc -eq 0 ] || { grep -E '^\s+soak_test.go' $$out | head -20; }; \
+	rm -f $$out; exit $$rc
