@@ -26,7 +26,17 @@ const (
 	useMaxPending = 10000
 	// useRetryMax bounds the wait between attempts while the store fails.
 	useRetryMax = 5 * time.Second
+	// useLockWait is how long one attempt waits for the write lock when
+	// the store can bound it (SQLite): a process about to exit spools the
+	// uses rather than linger while another process writes.
+	useLockWait = 25 * time.Millisecond
 )
+
+// tryToucher is a store that can record uses without waiting long for its
+// write lock (sqlite.Store.TryTouch).
+type tryToucher interface {
+	TryTouch(ctx context.Context, ids []string, wait time.Duration) error
+}
 
 type useRecorder struct {
 	store memory.Store
@@ -110,7 +120,12 @@ func (r *useRecorder) flush() error {
 	// has started); this is only a backstop.
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	err := r.store.Touch(ctx, ids)
+	var err error
+	if t, ok := r.store.(tryToucher); ok {
+		err = t.TryTouch(ctx, ids, useLockWait)
+	} else {
+		err = r.store.Touch(ctx, ids)
+	}
 	r.settle(ids, err)
 	return err
 }

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"math"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
 )
@@ -340,19 +342,84 @@ func (s *Store) Touch(ctx context.Context, ids []string) error {
 	}
 	now := s.o.now().UnixMilli()
 	return s.write(ctx, "touch", func(ctx context.Context, tx *sql.Tx) error {
-		for start := 0; start < len(ids); start += 500 {
-			batch := ids[start:min(start+500, len(ids))]
-			args := []any{now}
-			for _, id := range batch {
-				args = append(args, id)
-			}
-			if _, err := tx.ExecContext(ctx, `UPDATE memories SET accessed_at = max(accessed_at, ?) WHERE id IN (`+
-				placeholders(len(batch))+`)`, args...); err != nil {
-				return err
-			}
-		}
-		return nil
+		return touchTx(ctx, tx, ids, now)
 	})
+}
+
+func touchTx(ctx context.Context, tx *sql.Tx, ids []string, now int64) error {
+	for start := 0; start < len(ids); start += 500 {
+		batch := ids[start:min(start+500, len(ids))]
+		args := []any{now}
+		for _, id := range batch {
+			args = append(args, id)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE memories SET accessed_at = max(accessed_at, ?) WHERE id IN (`+
+			placeholders(len(batch))+`)`, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ErrBusy is TryTouch's answer when the write lock was not free in time.
+var ErrBusy = errors.New("store busy")
+
+// TryTouch is Touch for callers that would rather not record than wait:
+// it waits at most wait for this process's other writes and for the write
+// lock (a busy_timeout of wait on its own connection, one attempt), and
+// returns an error wrapping ErrBusy when another writer holds it. Recording
+// uses is best effort; a recall's process must not linger for it.
+func (s *Store) TryTouch(ctx context.Context, ids []string, wait time.Duration) error {
+	if len(ids) == 0 || s.readOnly != "" {
+		return nil
+	}
+	wait = max(wait, time.Millisecond)
+	select {
+	case s.writeSem <- struct{}{}:
+	case <-time.After(wait):
+		return fmt.Errorf("%w: this process's other writes", ErrBusy)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-s.writeSem }()
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.writeTimeout())
+	defer cancel()
+	c, err := s.db.Conn(wctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if _, err := c.ExecContext(wctx, fmt.Sprintf("PRAGMA busy_timeout = %d", wait.Milliseconds())); err != nil {
+		return err
+	}
+	defer func() {
+		// Back to the store's busy timeout before the connection returns
+		// to the pool; if that fails, the pool must not reuse it.
+		if _, err := c.ExecContext(wctx, fmt.Sprintf("PRAGMA busy_timeout = %d", s.o.busyTimeout.Milliseconds())); err != nil {
+			_ = c.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}()
+	tx, err := c.BeginTx(wctx, nil) // BEGIN IMMEDIATE
+	if err != nil {
+		if isBusy(err) {
+			return fmt.Errorf("%w: %v", ErrBusy, err)
+		}
+		return err
+	}
+	if err := touchTx(wctx, tx, ids, s.o.now().UnixMilli()); err != nil {
+		tx.Rollback()
+		if isBusy(err) {
+			return fmt.Errorf("%w: %v", ErrBusy, err)
+		}
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		if isBusy(err) {
+			return fmt.Errorf("%w: %v", ErrBusy, err)
+		}
+		return err
+	}
+	return nil
 }
 
 // Stats counts memories per project and per model and reports the file size

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mnemo-mcp/mnemo/internal/locktest"
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
 	"github.com/mnemo-mcp/mnemo/pkg/memory/storetest"
 )
@@ -218,4 +219,40 @@ func FuzzFTSQuery(f *testing.F) {
 			t.Fatalf("Search(%q): %v", text, err)
 		}
 	})
+}
+
+// TryTouch gives up quickly, with ErrBusy, while another connection holds
+// the write lock, and records the use once it is free.
+func TestTryTouchDoesNotWaitForLock(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "mnemo.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	m := memory.Memory{Content: "used", Project: "p", Source: memory.SourceCLI}
+	if _, err := s.Put(ctx, &m); err != nil {
+		t.Fatal(err)
+	}
+	release := locktest.Hold(t, path)
+	if err := s.TryTouch(ctx, []string{m.ID}, 20*time.Millisecond); !errors.Is(err, ErrBusy) {
+		t.Fatalf("TryTouch under a held lock: %v, want ErrBusy", err)
+	}
+	release()
+	time.Sleep(2 * time.Millisecond)
+	if err := s.TryTouch(ctx, []string{m.ID}, 20*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := s.Get(ctx, m.ID)
+	if !got.AccessedAt.After(m.AccessedAt) {
+		t.Fatalf("accessed_at %v not after %v", got.AccessedAt, m.AccessedAt)
+	}
+	// The pooled connection got the store's busy timeout back.
+	for range 3 {
+		var ms int64
+		if err := s.DB().QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&ms); err != nil || ms != DefaultBusyTimeout.Milliseconds() {
+			t.Fatalf("busy_timeout %d %v", ms, err)
+		}
+	}
 }
