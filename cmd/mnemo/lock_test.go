@@ -262,3 +262,32 @@ func TestServeRetriesFailedStoreOpen(t *testing.T) {
 		t.Fatalf("memory not stored: %s", r)
 	}
 }
+
+// On a box so busy that a capture hook's input arrives after its budget is
+// spent, the notes are still kept (spooled, then stored by the next writer):
+// found by `make soak` on PostgreSQL at load average 30.
+func TestCaptureKeepsNotesWhenInputIsLate(t *testing.T) {
+	home := hookEnv(t)
+	t.Setenv("MNEMO_HOOK_BUDGET", "300ms")
+	work := filepath.Join(home, "work", "projL")
+	os.MkdirAll(work, 0o700)
+	tr, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "hooks", "transcript.jsonl"))
+	end, _ := json.Marshal(map[string]any{"session_id": "s1", "cwd": work, "transcript_path": tr, "hook_event_name": "SessionEnd", "reason": "other"})
+	pr, pw := io.Pipe()
+	go func() {
+		time.Sleep(600 * time.Millisecond) // twice the budget
+		pw.Write(end)
+		pw.Close()
+	}()
+	var out, errb bytes.Buffer
+	if code := run([]string{"hook", "--capture", "session-end"}, &runEnv{stdin: pr, stdout: &out, stderr: &errb}); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	mustCLI(t, "", "remember", "a later write", "--project", memory.GlobalProject) // stores the spool
+	got := mustCLI(t, "", "list", "--all", "--json", "--limit", "200").stdout
+	for _, n := range []string{"the CI machine has only 2 cores", "Deploys happen on Tuesdays after the standup."} {
+		if strings.Count(got, n) != 1 {
+			t.Errorf("note %q not kept once:\n%s\nlog:\n%s", n, got, logText(t, home))
+		}
+	}
+}

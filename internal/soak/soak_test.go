@@ -135,6 +135,18 @@ func TestSoak(t *testing.T) {
 	for _, e := range tl.errSamples {
 		t.Log("error:", e)
 	}
+	if lost > 0 || tl.errors > 0 {
+		if b, err := os.ReadFile(filepath.Join(home, "logs", "mnemo.log")); err == nil {
+			n := 0
+			for _, l := range strings.Split(string(b), "\n") {
+				if strings.Contains(l, "level=WARN") || strings.Contains(l, "level=ERROR") {
+					if n++; n <= 20 {
+						t.Log("log:", l)
+					}
+				}
+			}
+		}
+	}
 	if lost > 0 || dups > 0 || tl.errors > 0 || integrity != "ok" || tl.hostileOK != tl.hostileRuns {
 		t.Fatal(line)
 	}

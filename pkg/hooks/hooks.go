@@ -107,6 +107,11 @@ type Result struct {
 	Output   []byte
 }
 
+// captureInputWait bounds reading the input of a capture hook (session-end,
+// pre-compact) when it exceeds the budget; `mnemo install` gives hooks a
+// 10 s timeout.
+const captureInputWait = 8 * time.Second
+
 // Recall parameters of user-prompt-submit.
 const (
 	recallK        = 8
@@ -157,7 +162,17 @@ func Run(ctx context.Context, eventArg string, stdin io.Reader, stdout io.Writer
 		return Result{}, err
 	}
 	res := Result{Event: ev}
-	in, err := readInputCtx(ctx, stdin)
+	inCtx := ctx
+	if o.Capture && (ev == SessionEnd || ev == PreCompact) {
+		// Capture injects nothing, and the notes exist only in this
+		// input's transcript: on a box so busy that the process starts
+		// late, its budget must not run out before it can spool them.
+		// (Claude Code's own timeout still bounds the hook.)
+		var cancel context.CancelFunc
+		inCtx, cancel = context.WithTimeout(context.WithoutCancel(ctx), max(o.Budget, captureInputWait))
+		defer cancel()
+	}
+	in, err := readInputCtx(inCtx, stdin)
 	if err != nil {
 		return res, err
 	}
