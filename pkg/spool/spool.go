@@ -31,6 +31,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mnemo-mcp/mnemo/pkg/fsguard"
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
 )
 
@@ -67,8 +68,9 @@ func Write(dir string, recs ...Record) (string, error) {
 	if len(recs) == 0 {
 		return "", nil
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", fmt.Errorf("create spool folder: %w", err)
+	// Private like MNEMO_HOME: the notes are the user's words.
+	if err := fsguard.EnsureDir(dir); err != nil {
+		return "", fmt.Errorf("spool folder: %w", err)
 	}
 	var buf bytes.Buffer
 	for _, r := range recs {
@@ -194,6 +196,12 @@ func Drain(ctx context.Context, dir string, st memory.Store, log *slog.Logger) (
 		log = slog.New(slog.DiscardHandler)
 	}
 	var res Result
+	if err := fsguard.CheckDir(dir); errors.Is(err, os.ErrNotExist) {
+		return res, nil
+	} else if err != nil {
+		// Another user could have planted records: store none of them.
+		return res, fmt.Errorf("spool folder refused: %w", err)
+	}
 	files, err := Pending(dir)
 	if err != nil {
 		return res, err
