@@ -95,6 +95,7 @@ func runHook(ctx context.Context, env *runEnv, args []string) error {
 	if cfg.Home != "" {
 		o.SpoolDir = spool.Dir(cfg.Home)
 		o.Author = author()
+		o.KeepSecrets = !cfg.Redact
 	}
 	if envBool(envHookWarm, true) {
 		dir := warm.Dir(cfg.Home)

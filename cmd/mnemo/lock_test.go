@@ -291,3 +291,40 @@ func TestCaptureKeepsNotesWhenInputIsLate(t *testing.T) {
 		}
 	}
 }
+
+// A captured note with a credential is redacted before it is spooled: the
+// token never reaches the spool file, and the stored memory is the one
+// Remember would have stored (so a replay is a duplicate, not a second copy).
+func TestCaptureSpoolRedactsSecrets(t *testing.T) {
+	home := hookEnv(t)
+	t.Setenv("MNEMO_HOOK_BUDGET", "1s")
+	mustCLI(t, "", "remember", "an existing memory", "--project", memory.GlobalProject)
+	work := filepath.Join(home, "work", "projR")
+	os.MkdirAll(work, 0o700)
+	const token = "ghp_lhQCvpm8FOFlEsD4qmq5ShuHRWYl398Zpkpm"
+	line, _ := json.Marshal(map[string]any{"type": "user", "message": map[string]any{"role": "user", "content": "remember: the deploy bot uses " + token + " for pushes"}})
+	tr := filepath.Join(home, "transcript.jsonl")
+	os.WriteFile(tr, append(line, '\n'), 0o600)
+	end, _ := json.Marshal(map[string]any{"session_id": "s1", "cwd": work, "transcript_path": tr, "hook_event_name": "SessionEnd", "reason": "other"})
+
+	release := locktest.Hold(t, filepath.Join(home, "mnemo.db"))
+	if r := hookRun(t, end, "--capture", "session-end"); r.code != 0 {
+		t.Fatalf("capture: %s", r)
+	}
+	files, _ := spool.Pending(spool.Dir(home))
+	if len(files) != 1 {
+		t.Fatalf("want one spool file, got %v", files)
+	}
+	if b, _ := os.ReadFile(files[0]); bytes.Contains(b, []byte(token)) || !bytes.Contains(b, []byte("[REDACTED:")) {
+		t.Fatalf("spool file holds the credential or no redaction marker:\n%s", b)
+	}
+	release()
+	mustCLI(t, "", "remember", "a later write", "--project", memory.GlobalProject)
+	if r := hookRun(t, end, "--capture", "session-end"); r.code != 0 { // again, stored directly this time
+		t.Fatalf("capture: %s", r)
+	}
+	got := mustCLI(t, "", "list", "--all", "--json").stdout
+	if strings.Contains(got, token) || strings.Count(got, "the deploy bot uses [REDACTED:") != 1 {
+		t.Fatalf("want the redacted note stored once:\n%s", got)
+	}
+}

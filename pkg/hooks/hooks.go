@@ -14,6 +14,7 @@ import (
 
 	"github.com/mnemo-mcp/mnemo/pkg/logging"
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
+	"github.com/mnemo-mcp/mnemo/pkg/redact"
 	"github.com/mnemo-mcp/mnemo/pkg/service"
 	"github.com/mnemo-mcp/mnemo/pkg/spool"
 	"github.com/mnemo-mcp/mnemo/pkg/warm"
@@ -58,6 +59,9 @@ type Options struct {
 	SpoolDir string
 	// Author stamps spooled notes (user@host), as the service does.
 	Author string
+	// KeepSecrets spools notes verbatim (MNEMO_REDACT=off); by default
+	// they are redacted first, as the service redacts what it stores.
+	KeepSecrets bool
 
 	// after is work that runs once the answer is written (set by Run).
 	after *afterList
@@ -456,13 +460,24 @@ func (o *Options) capture(ctx context.Context, in Input, res *Result) error {
 	// process draining the spool) keeps one copy.
 	spooled := ""
 	if o.SpoolDir != "" {
-		recs := make([]spool.Record, len(notes))
+		var recs []spool.Record
 		now := o.Now()
-		for i, note := range notes {
-			recs[i] = spool.Record{Kind: spool.KindNote, Note: &memory.Memory{
+		for _, note := range notes {
+			// Redacted as Remember would (so a replay stores the same
+			// text, and no credential reaches the spool file); a note
+			// that is nothing but secrets is not spooled, as Remember
+			// refuses it.
+			if !o.KeepSecrets {
+				out, found := redact.String(note)
+				if found != nil && redact.Empty(out) {
+					continue
+				}
+				note = out
+			}
+			recs = append(recs, spool.Record{Kind: spool.KindNote, Note: &memory.Memory{
 				ID: memory.NewID(now), Content: note, Project: res.Project, Tags: []string{"captured"},
 				Metadata: meta, Source: memory.SourceHook, Author: o.Author,
-			}}
+			}})
 		}
 		var err error
 		if spooled, err = spool.Write(o.SpoolDir, recs...); err != nil {
