@@ -28,6 +28,7 @@ type impl struct {
 	// maxf returns max(x[0:n]).
 	maxf func(x *float32, n int) float32
 	// expSub writes y[i] = exp(x[i] - m) (y may be x) and returns Σ y[i].
+	// As in softmax, m ≥ every x[i] (NaN aside): arguments are ≤ 0.
 	expSub func(x, y *float32, n int, m float32) float32
 	// scale multiplies y[0:n] by s in place.
 	scale func(y *float32, n int, s float32)
