@@ -5,28 +5,8 @@ package vec
 import (
 	"math"
 	"math/rand/v2"
-	"syscall"
 	"testing"
-	"unsafe"
 )
-
-// guardedAMD64 returns n float32s that end exactly where an inaccessible
-// page begins, so touching one element past the end faults; free unmaps
-// it.
-func guardedAMD64(t *testing.T, n int) (s []float32, free func()) {
-	t.Helper()
-	pg := syscall.Getpagesize()
-	data := (n*4 + pg - 1) / pg * pg
-	mem, err := syscall.Mmap(-1, 0, data+pg, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Mprotect(mem[data:], syscall.PROT_NONE); err != nil {
-		t.Fatal(err)
-	}
-	s = unsafe.Slice((*float32)(unsafe.Pointer(&mem[data-n*4])), n)
-	return s, func() { syscall.Munmap(mem) }
-}
 
 // TestGemmGuardPages: the amd64 kernels on operands that each end at an
 // inaccessible page (the last row of l, r and o exactly as long as it
@@ -47,9 +27,9 @@ func TestGemmGuardPages(t *testing.T) {
 					for _, k := range []int{1, 2, 3, 17} {
 						for _, pad := range [][3]int{{0, 0, 0}, {3, 5, 2}, {1, sw - w, 0}} {
 							ldl, ldr, ldo := k+pad[0], w+pad[1], w+pad[2]
-							l, freeL := guardedAMD64(t, (m-1)*ldl+k)
-							r, freeR := guardedAMD64(t, (k-1)*ldr+w)
-							o, freeO := guardedAMD64(t, (m-1)*ldo+w)
+							l, freeL := pageGuarded(t, (m-1)*ldl+k)
+							r, freeR := pageGuarded(t, (k-1)*ldr+w)
+							o, freeO := pageGuarded(t, (m-1)*ldo+w)
 							for i := range l {
 								l[i] = nan
 								if i%ldl < k {

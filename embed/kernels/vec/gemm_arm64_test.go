@@ -5,28 +5,8 @@ package vec
 import (
 	"math"
 	"math/rand/v2"
-	"syscall"
 	"testing"
-	"unsafe"
 )
-
-// gemmGuarded returns n float32s that end exactly where an inaccessible page
-// begins, so reading or writing one element past the end faults; free
-// unmaps it.
-func gemmGuarded(t *testing.T, n int) (s []float32, free func()) {
-	t.Helper()
-	pg := syscall.Getpagesize()
-	data := (n*4 + pg - 1) / pg * pg
-	mem, err := syscall.Mmap(-1, 0, data+pg, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Mprotect(mem[data:], syscall.PROT_NONE); err != nil {
-		t.Fatal(err)
-	}
-	s = unsafe.Slice((*float32)(unsafe.Pointer(&mem[data-n*4])), n)
-	return s, func() { syscall.Munmap(mem) }
-}
 
 // TestGemmNEONBounds calls the kernel directly on every width 1–16, row
 // counts around its 6- and 4-row tiles, k around its unroll of 4 and
@@ -41,9 +21,9 @@ func TestGemmNEONBounds(t *testing.T) {
 			for _, k := range []int{1, 2, 3, 4, 5, 7, 8, 9, 17} {
 				for _, pad := range [][3]int{{0, 0, 0}, {3, 5, 2}, {1, 16 - w, 0}} {
 					ldl, ldr, ldo := k+pad[0], w+pad[1], w+pad[2]
-					l, freeL := gemmGuarded(t, (m-1)*ldl+k)
-					r, freeR := gemmGuarded(t, (k-1)*ldr+w)
-					o, freeO := gemmGuarded(t, (m-1)*ldo+w)
+					l, freeL := pageGuarded(t, (m-1)*ldl+k)
+					r, freeR := pageGuarded(t, (k-1)*ldr+w)
+					o, freeO := pageGuarded(t, (m-1)*ldo+w)
 					for i := range l {
 						l[i] = nan
 						if i%ldl < k {
