@@ -8,9 +8,7 @@ import (
 	"math"
 	"reflect"
 	"sort"
-	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -21,8 +19,9 @@ import (
 
 // All tool arguments enter here: decodeArgs turns the raw JSON into a typed
 // struct strictly (unknown arguments and wrong types are errors that name the
-// argument), and each struct's check method enforces the limits. Nothing past
-// this file sees unchecked input. FuzzDecodeArgs exercises it.
+// argument), and each struct's check method (in its tool's file, built from
+// the shared checks below) enforces the limits. Nothing past the check sees
+// unchecked input. FuzzDecodeArgs exercises it.
 
 // argError is a mistake in the caller's arguments; the handler turns it into
 // a tool error (isError) so the model can correct itself.
@@ -160,203 +159,6 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// ---- per-tool arguments ----
-
-type rememberArgs struct {
-	Content  string         `json:"content"`
-	Tags     []string       `json:"tags"`
-	Project  string         `json:"project"`
-	Metadata map[string]any `json:"metadata"`
-}
-
-// MaxMetadataBytes bounds the JSON size of a memory's metadata.
-const MaxMetadataBytes = 16 << 10
-
-func (a *rememberArgs) check(maxContent int) error {
-	if strings.TrimSpace(a.Content) == "" {
-		return argErrorf("argument \"content\" is required and must not be empty: pass the text to remember")
-	}
-	if len(a.Content) > maxContent {
-		return argErrorf("argument \"content\" is %d bytes; the limit is %d bytes: split it into smaller self-contained memories", len(a.Content), maxContent)
-	}
-	if !utf8.ValidString(a.Content) {
-		return argErrorf("argument \"content\" is not valid UTF-8")
-	}
-	tags, err := checkTags(a.Tags)
-	if err != nil {
-		return err
-	}
-	a.Tags = tags
-	if err := checkProject(a.Project, false); err != nil {
-		return err
-	}
-	if a.Metadata != nil {
-		b, err := json.Marshal(a.Metadata)
-		if err != nil {
-			return argErrorf("argument \"metadata\" cannot be encoded as JSON: %v", err)
-		}
-		if len(b) > MaxMetadataBytes {
-			return argErrorf("argument \"metadata\" is %d bytes of JSON; the limit is %d", len(b), MaxMetadataBytes)
-		}
-	}
-	return nil
-}
-
-type recallArgs struct {
-	Query   string   `json:"query"`
-	K       *int     `json:"k"`
-	Tags    []string `json:"tags"`
-	Project string   `json:"project"`
-	Mode    string   `json:"mode"`
-	Since   string   `json:"since"`
-
-	since time.Time
-}
-
-// MaxQueryBytes bounds a recall query or a similarity query.
-const MaxQueryBytes = 8 << 10
-
-func (a *recallArgs) check(now time.Time) error {
-	if err := checkQuery("query", a.Query); err != nil {
-		return err
-	}
-	if a.K != nil && (*a.K < 1 || *a.K > service.MaxRecallK) {
-		return argErrorf("argument \"k\" is %d; it must be between 1 and %d", *a.K, service.MaxRecallK)
-	}
-	tags, err := checkTags(a.Tags)
-	if err != nil {
-		return err
-	}
-	a.Tags = tags
-	if err := checkProject(a.Project, true); err != nil {
-		return err
-	}
-	if a.Mode != "" && !memory.Mode(a.Mode).Valid() {
-		return argErrorf("argument \"mode\" is %q; use one of hybrid, semantic, keyword", a.Mode)
-	}
-	if a.Since != "" {
-		t, err := parseSince(a.Since, now)
-		if err != nil {
-			return err
-		}
-		a.since = t
-	}
-	return nil
-}
-
-// parseSince accepts an RFC 3339 time, a date (2006-01-02), or a duration
-// back from now ("36h", "7d", "2w").
-func parseSince(s string, now time.Time) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	if t, err := time.Parse("2006-01-02", s); err == nil {
-		return t, nil
-	}
-	mult := time.Duration(0)
-	num := s
-	switch {
-	case strings.HasSuffix(s, "d"):
-		mult, num = 24*time.Hour, strings.TrimSuffix(s, "d")
-	case strings.HasSuffix(s, "w"):
-		mult, num = 7*24*time.Hour, strings.TrimSuffix(s, "w")
-	}
-	if mult != 0 {
-		if n, err := strconv.ParseFloat(num, 64); err == nil && n > 0 && n < 1e5 {
-			return now.Add(-time.Duration(n * float64(mult))), nil
-		}
-	} else if d, err := time.ParseDuration(s); err == nil && d > 0 {
-		return now.Add(-d), nil
-	}
-	return time.Time{}, argErrorf("argument \"since\" is %q; use an RFC 3339 time (2025-01-31T12:00:00Z), a date (2025-01-31) or an age such as 36h, 7d, 2w", s)
-}
-
-type forgetArgs struct {
-	ID  string   `json:"id"`
-	IDs []string `json:"ids"`
-}
-
-// MaxForgetIDs bounds one forget call.
-const MaxForgetIDs = 100
-
-// check returns the ids to delete, de-duplicated, in the order given.
-func (a *forgetArgs) check() ([]string, error) {
-	var ids []string
-	if a.ID != "" {
-		ids = append(ids, a.ID)
-	}
-	ids = append(ids, a.IDs...)
-	if len(ids) == 0 {
-		return nil, argErrorf("pass \"id\" (one memory id) or \"ids\" (an array of ids) to forget; ids come from recall or list_memories")
-	}
-	if len(ids) > MaxForgetIDs {
-		return nil, argErrorf("%d ids given; forget at most %d per call", len(ids), MaxForgetIDs)
-	}
-	seen := map[string]bool{}
-	out := ids[:0:0]
-	for _, id := range ids {
-		id = strings.TrimSpace(id)
-		if !memory.ValidID(id) {
-			return nil, argErrorf("%q is not a memory id (ids are 26-character ULIDs such as 01HZY3G7Q5E2M8R9T0V1W2X3Y4, as returned by recall or list_memories)", truncate(id, 40))
-		}
-		if !seen[id] {
-			seen[id] = true
-			out = append(out, id)
-		}
-	}
-	return out, nil
-}
-
-type listArgs struct {
-	Limit   *int     `json:"limit"`
-	Offset  *int     `json:"offset"`
-	Tags    []string `json:"tags"`
-	Project string   `json:"project"`
-}
-
-// MaxListLimit bounds one page of list_memories.
-const (
-	DefaultListLimit = 20
-	MaxListLimit     = 200
-	maxListOffset    = 1 << 30
-)
-
-func (a *listArgs) check() error {
-	if a.Limit != nil && (*a.Limit < 1 || *a.Limit > MaxListLimit) {
-		return argErrorf("argument \"limit\" is %d; it must be between 1 and %d", *a.Limit, MaxListLimit)
-	}
-	if a.Offset != nil && (*a.Offset < 0 || *a.Offset > maxListOffset) {
-		return argErrorf("argument \"offset\" is %d; it must be 0 or more", *a.Offset)
-	}
-	tags, err := checkTags(a.Tags)
-	if err != nil {
-		return err
-	}
-	a.Tags = tags
-	return checkProject(a.Project, true)
-}
-
-type embedArgs struct {
-	Texts []string `json:"texts"`
-}
-
-func (a *embedArgs) check(maxBytes int) error {
-	return checkTexts("texts", a.Texts, maxBytes)
-}
-
-type similarityArgs struct {
-	Query      string   `json:"query"`
-	Candidates []string `json:"candidates"`
-}
-
-func (a *similarityArgs) check(maxBytes int) error {
-	if err := checkQuery("query", a.Query); err != nil {
-		return err
-	}
-	return checkTexts("candidates", a.Candidates, maxBytes)
 }
 
 // ---- shared checks ----

@@ -89,7 +89,7 @@ If a recall says semantic:false, the embedding model was still loading and resul
 // NewServer builds the MCP server over svc.
 func NewServer(svc Memories, opts Options) *server.MCPServer {
 	opts = opts.withDefaults()
-	h := &handlers{svc: svc, opts: opts, log: opts.Logger}
+	d := &deps{svc: svc, opts: opts, log: opts.Logger}
 	s := server.NewMCPServer(ServerName, opts.Version,
 		server.WithTitle("mnemo memory"),
 		server.WithDescription("Semantic long-term memory and text embeddings, computed locally."),
@@ -103,25 +103,24 @@ func NewServer(svc Memories, opts Options) *server.MCPServer {
 		// validating clients anyway; catching it here names the field.
 		server.WithOutputSchemaValidation(),
 	)
-	for _, t := range h.tools() {
-		s.AddTool(t.Tool, t.Handler)
-	}
-	h.addResources(s)
-	h.addPrompts(s)
+	s.AddTools(d.tools()...)
+	d.addResources(s)
+	d.addPrompts(s)
 	return s
 }
 
 // Tools returns the tool definitions (for snapshots and documentation).
 func Tools() []mcp.Tool {
-	h := &handlers{opts: Options{}.withDefaults()}
+	d := &deps{opts: Options{}.withDefaults()}
 	var out []mcp.Tool
-	for _, t := range h.tools() {
+	for _, t := range d.tools() {
 		out = append(out, t.Tool)
 	}
 	return out
 }
 
-type handlers struct {
+// deps is what every tool, resource and prompt is built from.
+type deps struct {
 	svc  Memories
 	opts Options
 	log  *slog.Logger

@@ -295,46 +295,6 @@ func TestRememberRecallForgetRoundTrip(t *testing.T) {
 	}
 }
 
-func TestListMemories(t *testing.T) {
-	svc := newFake()
-	h := newHarness(t, svc, Options{})
-	for i := 0; i < 5; i++ {
-		h.ok(ToolRemember, h.call(ToolRemember, map[string]any{"content": fmt.Sprintf("fact number %d", i), "tags": []string{"n"}}), nil)
-	}
-	var page listOut
-	h.ok(ToolList, h.call(ToolList, map[string]any{"limit": 2}), &page)
-	if page.Count != 2 || page.NextOffset == nil || *page.NextOffset != 2 || page.Memories[0].Content != "fact number 4" {
-		t.Fatalf("page 1: %+v", page)
-	}
-	page = listOut{}
-	h.ok(ToolList, h.call(ToolList, map[string]any{"limit": 2, "offset": 4, "tags": []string{"n"}, "project": "*"}), &page)
-	if page.Count != 1 || page.NextOffset != nil || page.Offset != 4 {
-		t.Fatalf("last page: %+v", page)
-	}
-	if svc.lastList.Project != "*" || svc.lastList.Offset != 4 {
-		t.Errorf("list request: %+v", svc.lastList)
-	}
-	// No arguments at all: defaults.
-	h.ok(ToolList, h.call(ToolList, nil), &page)
-	if svc.lastList.Limit != DefaultListLimit || page.Count != 5 {
-		t.Errorf("defaults: %+v %+v", svc.lastList, page)
-	}
-}
-
-func TestEmbedAndSimilarity(t *testing.T) {
-	h := newHarness(t, newFake(), Options{})
-	var emb embedOut
-	h.ok(ToolEmbed, h.call(ToolEmbed, map[string]any{"texts": []string{"alpha", "beta"}}), &emb)
-	if emb.Model != fakeModel || emb.Dimensions != fakeDims || len(emb.Vectors) != 2 || len(emb.Vectors[0]) != fakeDims {
-		t.Fatalf("embed: %+v", emb)
-	}
-	var sim similarityOut
-	h.ok(ToolSimilarity, h.call(ToolSimilarity, map[string]any{"query": "cat", "candidates": []string{"dog", "act", "tac cat"}}), &sim)
-	if len(sim.Results) != 3 || sim.Results[0].Similarity < sim.Results[1].Similarity || sim.Results[2].Text != "dog" || sim.Results[2].Index != 0 {
-		t.Fatalf("similarity: %+v", sim)
-	}
-}
-
 func TestModelUnavailable(t *testing.T) {
 	svc := newFake()
 	svc.ready = false
@@ -350,147 +310,30 @@ func TestModelUnavailable(t *testing.T) {
 	}
 }
 
-// A recall before the model is ready waits (sending progress when asked),
-// then answers by keyword and says so.
-func TestRecallWhileModelLoads(t *testing.T) {
-	svc := newFake()
-	h := newHarness(t, svc, Options{ModelWait: 80 * time.Millisecond})
-	h.ok(ToolRemember, h.call(ToolRemember, map[string]any{"content": "kubernetes cluster runs in eu-west"}), nil)
-	svc.mu.Lock()
-	svc.ready = false
-	svc.mu.Unlock()
-
-	var rec recallOut
-	res := h.callMeta(ToolRecall, map[string]any{"query": "kubernetes"}, &mcp.Meta{ProgressToken: "tok-1"})
-	h.ok(ToolRecall, res, &rec)
-	if rec.Semantic || rec.Note == "" || len(rec.Results) != 1 || !strings.Contains(text(res), "keyword only") {
-		t.Fatalf("recall while loading: %+v / %s", rec, text(res))
-	}
-	// Progress notifications arrive asynchronously; wait for them a little.
-	var progress []mcp.JSONRPCNotification
-	for i := 0; i < 200 && len(progress) == 0; i++ {
-		h.mu.Lock()
-		for _, n := range h.notifications {
-			if n.Method == "notifications/progress" {
-				progress = append(progress, n)
-			}
-		}
-		h.mu.Unlock()
-		if len(progress) == 0 {
-			time.Sleep(5 * time.Millisecond)
-		}
-	}
-	if len(progress) == 0 {
-		t.Fatal("no progress notification while waiting for the model")
-	}
-	last := -1.0
-	for _, n := range progress {
-		f := n.Params.AdditionalFields
-		if f["progressToken"] != "tok-1" {
-			t.Errorf("progress token: %v", f["progressToken"])
-		}
-		p, _ := f["progress"].(float64)
-		if p <= last {
-			t.Errorf("progress not increasing: %v after %v", p, last)
-		}
-		last = p
-	}
-
-	// Without a progress token: same answer, no notifications needed.
-	h.ok(ToolRecall, h.call(ToolRecall, map[string]any{"query": "kubernetes"}), &rec)
-	if rec.Semantic {
-		t.Error("semantic with no model")
-	}
-	// An explicit keyword recall is not "degraded": no note.
-	rec = recallOut{}
-	h.ok(ToolRecall, h.call(ToolRecall, map[string]any{"query": "kubernetes", "mode": "keyword"}), &rec)
-	if rec.Note != "" {
-		t.Errorf("keyword recall has a note: %q", rec.Note)
-	}
+// badCall is a call with bad arguments and the words its tool error must
+// contain (nil: the call must succeed).
+type badCall struct {
+	args any
+	want []string
 }
 
-// A remember that arrives while the model loads waits as long as a recall
-// would, so memories written right after start-up get their vectors.
-func TestRememberWaitsBrieflyForTheModel(t *testing.T) {
-	svc := newFake()
-	h := newHarness(t, svc, Options{ModelWait: 1234 * time.Millisecond})
-	h.ok(ToolRemember, h.call(ToolRemember, map[string]any{"content": "deploys go through the staging cluster first"}), nil)
-	svc.mu.Lock()
-	defer svc.mu.Unlock()
-	if svc.rememberWait != 1234*time.Millisecond {
-		t.Fatalf("remember passed ModelWait %v to the service, want the server's 1.234s", svc.rememberWait)
-	}
-}
-
-func TestBadInputIsToolError(t *testing.T) {
-	h := newHarness(t, newFake(), Options{MaxContentBytes: 100})
-	raw := func(s string) json.RawMessage { return json.RawMessage(s) }
-	long := strings.Repeat("x", 101)
-	cases := []struct {
-		tool string
-		args any
-		want []string
-	}{
-		{ToolRemember, nil, []string{"content", "required"}},
-		{ToolRemember, map[string]any{"content": "  "}, []string{"content", "empty"}},
-		{ToolRemember, map[string]any{"content": long}, []string{"101 bytes", "limit is 100"}},
-		{ToolRemember, map[string]any{"content": "x", "tags": "a,b"}, []string{`"tags"`, "array of strings", "string"}},
-		{ToolRemember, map[string]any{"content": "x", "tags": []any{1}}, []string{`"tags"`, "array of strings"}},
-		{ToolRemember, map[string]any{"content": "x", "tags": []string{""}}, []string{"tags", "empty"}},
-		{ToolRemember, map[string]any{"content": "x", "tags": []string{"a,b"}}, []string{"tags", "comma"}},
-		{ToolRemember, map[string]any{"content": "x", "tags": []string{strings.Repeat("t", 65)}}, []string{"tags", "longer"}},
-		{ToolRemember, map[string]any{"content": "x", "project": "*"}, []string{"project", "all projects"}},
-		{ToolRemember, map[string]any{"content": "x", "project": "a\x00b"}, []string{"project", "control"}},
-		{ToolRemember, map[string]any{"content": "x", "project": strings.Repeat("p", 300)}, []string{"project", "longer"}},
-		{ToolRemember, map[string]any{"content": "x", "metadata": "nope"}, []string{`"metadata"`, "JSON object"}},
-		{ToolRemember, map[string]any{"content": 42}, []string{`"content"`, "a string", "number"}},
-		{ToolRemember, map[string]any{"content": "x", "Content": "y"}, []string{`unknown argument "Content"`}},
-		{ToolRemember, map[string]any{"content": "x", "importance": 3}, []string{`unknown argument "importance"`, "content, metadata, project, tags"}},
-		{ToolRemember, raw(`["content"]`), []string{"JSON object", "array"}},
-		{ToolRemember, raw(`"remember this"`), []string{"JSON object", "string"}},
-		{ToolRecall, map[string]any{}, []string{"query", "required"}},
-		{ToolRecall, map[string]any{"query": ""}, []string{"query", "empty"}},
-		{ToolRecall, map[string]any{"query": "x", "k": 0}, []string{`"k"`, "between 1 and 50"}},
-		{ToolRecall, map[string]any{"query": "x", "k": 51}, []string{`"k"`, "between 1 and 50"}},
-		{ToolRecall, map[string]any{"query": "x", "k": 2.5}, []string{`"k"`, "integer"}},
-		{ToolRecall, map[string]any{"query": "x", "k": "5"}, []string{`"k"`, "integer", "string"}},
-		{ToolRecall, raw(`{"query":"x","k":1e30}`), []string{`"k"`, "integer"}},
-		{ToolRecall, map[string]any{"query": "x", "mode": "fuzzy"}, []string{"mode", "hybrid, semantic, keyword"}},
-		{ToolRecall, map[string]any{"query": "x", "since": "last tuesday"}, []string{"since", "RFC 3339"}},
-		{ToolRecall, map[string]any{"query": "x", "tags": "go"}, []string{`"tags"`, "array"}},
-		{ToolRecall, map[string]any{"query": strings.Repeat("q", MaxQueryBytes+1)}, []string{"query", "limit"}},
-		{ToolForget, map[string]any{}, []string{"id", "ids"}},
-		{ToolForget, map[string]any{"id": "not-an-id"}, []string{"not-an-id", "not a memory id"}},
-		{ToolForget, map[string]any{"ids": "01HZY3G7Q5E2M8R9T0V1W2X3Y4"}, []string{`"ids"`, "array of strings"}},
-		{ToolForget, map[string]any{"ids": make([]string, MaxForgetIDs+1)}, []string{"at most 100"}},
-		{ToolList, map[string]any{"limit": 0}, []string{"limit", "between 1 and 200"}},
-		{ToolList, map[string]any{"limit": 201}, []string{"limit"}},
-		{ToolList, map[string]any{"offset": -1}, []string{"offset"}},
-		{ToolList, map[string]any{"project": ""}, nil}, // "" = default: fine
-		{ToolEmbed, map[string]any{}, []string{"texts", "required"}},
-		{ToolEmbed, map[string]any{"texts": []string{}}, []string{"texts", "1 to 64"}},
-		{ToolEmbed, map[string]any{"texts": "hello"}, []string{`"texts"`, "array of strings", "string"}},
-		{ToolEmbed, map[string]any{"texts": make([]string, 65)}, []string{"65 texts", "at most 64"}},
-		{ToolEmbed, map[string]any{"texts": []string{"ok", ""}}, []string{"texts[1]", "empty"}},
-		{ToolEmbed, map[string]any{"texts": []string{long}}, []string{"texts[0]", "limit is 100"}},
-		{ToolSimilarity, map[string]any{"candidates": []string{"a"}}, []string{"query", "required"}},
-		{ToolSimilarity, map[string]any{"query": "a"}, []string{"candidates", "required"}},
-		{ToolSimilarity, map[string]any{"query": "a", "candidates": "b"}, []string{`"candidates"`, "array"}},
-		{ToolSimilarity, map[string]any{"query": "a", "candidates": make([]string, 65)}, []string{"candidates", "at most 64"}},
-	}
+// checkToolErrors makes each call to tool and checks that it is a tool error
+// (not a protocol error) naming the problem.
+func checkToolErrors(t *testing.T, h *harness, tool string, cases []badCall) {
+	t.Helper()
 	for _, c := range cases {
-		name := fmt.Sprintf("%s %v", c.tool, c.args)
+		name := fmt.Sprintf("%v", c.args)
 		if len(name) > 120 {
 			name = name[:120]
 		}
 		t.Run(name, func(t *testing.T) {
 			h.t = t
-			res := h.call(c.tool, c.args)
+			res := h.call(tool, c.args)
 			if c.want == nil {
-				h.ok(c.tool, res, nil)
+				h.ok(tool, res, nil)
 				return
 			}
-			h.toolErr(c.tool, res, c.want...)
+			h.toolErr(tool, res, c.want...)
 		})
 	}
 }
@@ -520,31 +363,6 @@ func TestServiceErrorsMapping(t *testing.T) {
 	_, err := h.c.CallTool(context.Background(), req)
 	if err == nil || !strings.Contains(err.Error(), "disk on fire") {
 		t.Fatalf("internal failure: want protocol error, got %v", err)
-	}
-}
-
-// A write is not cancelled with its request: shutdown cancels request
-// contexts, and the memory must still be committed.
-func TestWriteContextSurvivesCancellation(t *testing.T) {
-	svc := newFake()
-	var errAtWrite error
-	var hasDeadline bool
-	svc.onRemember = func(ctx context.Context) { errAtWrite = ctx.Err(); _, hasDeadline = ctx.Deadline() }
-	s := NewServer(svc, Options{})
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	req := mcp.CallToolRequest{}
-	req.Params.Name = ToolRemember
-	req.Params.Arguments = map[string]any{"content": "written during shutdown"}
-	res, err := s.GetTool(ToolRemember).Handler(ctx, req)
-	if err != nil || res.IsError {
-		t.Fatalf("remember with a cancelled request context: %v %s", err, text(res))
-	}
-	if errAtWrite != nil {
-		t.Error("write ran with a cancelled context")
-	}
-	if !hasDeadline {
-		t.Error("detached write context has no deadline")
 	}
 }
 

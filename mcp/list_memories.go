@@ -1,0 +1,114 @@
+package mcp
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/mnemo-mcp/mnemo/pkg/quote"
+	"github.com/mnemo-mcp/mnemo/pkg/service"
+)
+
+// The list_memories tool: page through memories without a query.
+
+// ToolList is the list_memories tool's name (fixed: clients and prompts refer to it).
+const ToolList = "list_memories"
+
+// MaxListLimit bounds one page of list_memories.
+const (
+	DefaultListLimit = 20
+	MaxListLimit     = 200
+	maxListOffset    = 1 << 30
+)
+
+type listArgs struct {
+	Limit   *int     `json:"limit"`
+	Offset  *int     `json:"offset"`
+	Tags    []string `json:"tags"`
+	Project string   `json:"project"`
+}
+
+func (a *listArgs) check() error {
+	if a.Limit != nil && (*a.Limit < 1 || *a.Limit > MaxListLimit) {
+		return argErrorf("argument \"limit\" is %d; it must be between 1 and %d", *a.Limit, MaxListLimit)
+	}
+	if a.Offset != nil && (*a.Offset < 0 || *a.Offset > maxListOffset) {
+		return argErrorf("argument \"offset\" is %d; it must be 0 or more", *a.Offset)
+	}
+	tags, err := checkTags(a.Tags)
+	if err != nil {
+		return err
+	}
+	a.Tags = tags
+	return checkProject(a.Project, true)
+}
+
+type listOut struct {
+	Memories   []memoryOut `json:"memories"`
+	Count      int         `json:"count"`
+	Offset     int         `json:"offset"`
+	NextOffset *int        `json:"next_offset,omitempty"`
+}
+
+func listOutputSchema() schema {
+	return object([]string{"memories", "count", "offset"}, schema{
+		"memories":    arrayOf(memorySchema(), "Newest first."),
+		"count":       typed("integer", "Number of memories in this page."),
+		"offset":      typed("integer", ""),
+		"next_offset": typed("integer", "Pass as offset for the next page; absent on the last page."),
+	})
+}
+
+func listMemoriesTool(d *deps) (mcp.Tool, server.ToolHandlerFunc) {
+	tool := mcp.NewTool(ToolList,
+		mcp.WithToolTitle("List memories"),
+		mcp.WithDescription("List stored memories, newest first, without a query: to review what is known about a project or to find ids. Use recall to search."),
+		mcp.WithInteger("limit", mcp.Min(1), mcp.Max(MaxListLimit), mcp.DefaultNumber(DefaultListLimit),
+			mcp.Description(fmt.Sprintf("Page size, 1-%d (default %d).", MaxListLimit, DefaultListLimit))),
+		mcp.WithInteger("offset", mcp.Min(0), mcp.DefaultNumber(0), mcp.Description("Memories to skip (from next_offset).")),
+		tagsProp("Only memories with at least one of these tags."),
+		projectProp("Project to list (plus global); \"*\" for all projects; omit for the current project."),
+		mcp.WithSchemaAdditionalProperties(false),
+		withRawOutputSchema(listOutputSchema()),
+		annotations("List memories", true, false, true),
+	)
+	return tool, handle(d, ToolList, func(ctx context.Context, _ mcp.CallToolRequest, a listArgs) (*mcp.CallToolResult, error) {
+		if err := a.check(); err != nil {
+			return nil, err
+		}
+		limit, offset := DefaultListLimit, 0
+		if a.Limit != nil {
+			limit = *a.Limit
+		}
+		if a.Offset != nil {
+			offset = *a.Offset
+		}
+		ms, err := d.svc.List(ctx, service.ListRequest{Project: a.Project, Tags: a.Tags, Limit: limit, Offset: offset})
+		if err != nil {
+			return nil, err
+		}
+		out := listOut{Memories: make([]memoryOut, 0, len(ms)), Count: len(ms), Offset: offset}
+		for _, m := range ms {
+			out.Memories = append(out.Memories, toMemoryOut(m))
+		}
+		if len(ms) == limit {
+			next := offset + limit
+			out.NextOffset = &next
+		}
+		var b strings.Builder
+		fmt.Fprintf(&b, "%d memor%s (offset %d).", out.Count, plural(out.Count, "y", "ies"), out.Offset)
+		if len(out.Memories) > 0 {
+			b.WriteString("\n" + quote.DataNotice)
+		}
+		for _, m := range out.Memories {
+			fmt.Fprintf(&b, "\n- %s [%s] %s", m.ID, quote.Text(m.Project), quotedLine(m.Content, 200))
+		}
+		if out.NextOffset != nil {
+			fmt.Fprintf(&b, "\nMore: offset %d.", *out.NextOffset)
+		}
+		return mcp.NewToolResultStructured(out, b.String()), nil
+	})
+}
