@@ -96,7 +96,7 @@ check-generated: generate
 # of minimising an input and fail it with "context deadline exceeded".
 FUZZTIME ?= 20000x
 fuzz-short:
-	go test -run '^$$' -fuzz '^FuzzDecodeArgs$$' -fuzztime $(FUZZTIME) ./mcp/
+	go test -run '^$$' -fuzz '^FuzzDecodeArgs$$' -fuzztime $(FUZZTIME) ./mcpserver/
 	go test -run '^$$' -fuzz '^FuzzParseHookInput$$' -fuzztime $(FUZZTIME) ./pkg/hooks/
 	go test -run '^$$' -fuzz '^FuzzFormatContext$$' -fuzztime $(FUZZTIME) ./pkg/hooks/
 	go test -run '^$$' -fuzz '^FuzzParseLine$$' -fuzztime $(FUZZTIME) ./pkg/jsonl/

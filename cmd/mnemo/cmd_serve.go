@@ -12,7 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	mnemomcp "github.com/mnemo-mcp/mnemo/mcp"
+	"github.com/mnemo-mcp/mnemo/mcpserver"
 	"github.com/mnemo-mcp/mnemo/pkg/config"
 	"github.com/mnemo-mcp/mnemo/pkg/logging"
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
@@ -69,7 +69,7 @@ func runServe(ctx context.Context, env *runEnv, args []string) error {
 	// duplicate of it, and fd 1 itself now points at stderr.
 	out := env.stdout
 	if fo, ok := env.stdout.(*os.File); ok && fo == os.Stdout {
-		if pf, err := mnemomcp.ReserveStdout(); err == nil {
+		if pf, err := mcpserver.ReserveStdout(); err == nil {
 			out = pf
 			defer pf.Close()
 		} else {
@@ -96,7 +96,7 @@ func runServe(ctx context.Context, env *runEnv, args []string) error {
 	// answered, and tool calls wait for it. The model itself loads in the
 	// background after that; recall answers by keyword (saying so) until it
 	// is ready.
-	svc := mnemomcp.NewDeferred()
+	svc := mcpserver.NewDeferred()
 	opened := make(chan *app, 1)
 	// Not the signal context: a write read before SIGTERM waits for the
 	// runtime and must still find it. Cancelled once serving has stopped.
@@ -163,14 +163,14 @@ func runServe(ctx context.Context, env *runEnv, args []string) error {
 	}
 	openStopped := svc.Open(openCtx, openOne)
 
-	srv := mnemomcp.NewServer(svc, mnemomcp.Options{
+	srv := mcpserver.NewServer(svc, mcpserver.Options{
 		Version:         buildVersion(),
 		MaxContentBytes: cfg.MaxContentBytes,
 		ModelWait:       wait,
 		Logger:          log,
 	})
 	log.Info("serving MCP on stdio", "home", cfg.Home)
-	err = mnemomcp.ServeStdio(ctx, srv, env.stdin, out, mnemomcp.StdioOptions{Logger: log, OnFirstAnswer: onFirstAnswer})
+	err = mcpserver.ServeStdio(ctx, srv, env.stdin, out, mcpserver.StdioOptions{Logger: log, OnFirstAnswer: onFirstAnswer})
 	log.Info("MCP server stopped", "cause", context.Cause(ctx), "err", err)
 	cancelOpen() // an open still in progress gives up
 	select {
@@ -195,7 +195,7 @@ func runServe(ctx context.Context, env *runEnv, args []string) error {
 func modelWaitFromEnv(v string) (time.Duration, error) {
 	v = strings.TrimSpace(v)
 	if v == "" {
-		return mnemomcp.DefaultModelWait, nil
+		return mcpserver.DefaultModelWait, nil
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil || d < 0 {

@@ -1,4 +1,4 @@
-package mcp
+package mcpserver
 
 import (
 	"encoding/json"
@@ -17,7 +17,7 @@ import (
 // error for the model, never an internal failure); and whatever is accepted
 // must satisfy the limits the rest of the server relies on.
 //
-//	go test ./mcp/ -run '^$' -fuzz FuzzDecodeArgs -fuzztime 30s
+//	go test ./mcpserver/ -run '^$' -fuzz FuzzDecodeArgs -fuzztime 30s
 //
 // The seeds below run as a normal test on every `go test`.
 func FuzzDecodeArgs(f *testing.F) {

@@ -1,9 +1,9 @@
-// Package mcp is mnemo's MCP server: the tools, resources, prompt and
+// Package mcpserver is mnemo's MCP server: the tools, resources, prompt and
 // instructions Claude sees, built on github.com/mark3labs/mcp-go over the
 // memory service. It decodes and checks every argument itself (one place,
 // fuzzed), turns caller mistakes into tool errors the model can act on, and
 // keeps protocol errors for real internal failures.
-package mcp
+package mcpserver
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package mcp
+package mcpserver
 
 import (
 	"bytes"
@@ -16,7 +16,7 @@ import (
 // testdata/mcp/toolsnaps/<tool>.json; a change fails this test until the
 // snapshot is regenerated on purpose:
 //
-//	UPDATE_TOOLSNAPS=true go test ./mcp/ -run TestToolSnapshots
+//	UPDATE_TOOLSNAPS=true go test ./mcpserver/ -run TestToolSnapshots
 const toolsnapsDir = "../testdata/mcp/toolsnaps"
 
 func TestToolSnapshots(t *testing.T) {
@@ -41,7 +41,7 @@ func TestToolSnapshots(t *testing.T) {
 		}
 		want, err := os.ReadFile(path)
 		if err != nil {
-			t.Errorf("%s: no snapshot (%v); run UPDATE_TOOLSNAPS=true go test ./mcp/ -run TestToolSnapshots", tool.Name, err)
+			t.Errorf("%s: no snapshot (%v); run UPDATE_TOOLSNAPS=true go test ./mcpserver/ -run TestToolSnapshots", tool.Name, err)
 			continue
 		}
 		var g, w any
@@ -52,7 +52,7 @@ func TestToolSnapshots(t *testing.T) {
 			t.Fatalf("%s: snapshot is not JSON: %v", path, err)
 		}
 		if !reflect.DeepEqual(g, w) {
-			t.Errorf("%s: live schema differs from %s (if intended, run UPDATE_TOOLSNAPS=true go test ./mcp/ -run TestToolSnapshots):\n%s",
+			t.Errorf("%s: live schema differs from %s (if intended, run UPDATE_TOOLSNAPS=true go test ./mcpserver/ -run TestToolSnapshots):\n%s",
 				tool.Name, path, lineDiff(string(want), string(got)))
 		}
 	}
