@@ -26,24 +26,21 @@ import (
 // simplego's default otherwise. hugot creates its backend as plain "go";
 // mnemo swaps in its own before the first graph is built (graphs, and
 // with them the matmul execution paths, are chosen lazily at the first
-// call of each shape). MNEMO_GOMLX_CONFIG overrides it for experiments
+// call of each shape). Options.GoMLXConfig overrides it for experiments
 // (docs/perf.md).
-func backendConfig() string {
-	if v, ok := os.LookupEnv("MNEMO_GOMLX_CONFIG"); ok {
-		return v
+func (rt *loaded) backendConfig() string {
+	if rt.gomlxConfig != "" {
+		return rt.gomlxConfig
 	}
 	return kernels.BackendConfig()
 }
 
 // installKernels puts mnemo's kernels (embed/kernels) in place, once per
-// process: the best this CPU runs, or the level MNEMO_KERNELS names;
-// MNEMO_KERNELS=off keeps simplego's own, for A/B runs and as an escape
+// process: the best this CPU runs, or the level Options.Kernels names
+// (MNEMO_KERNELS); "off" keeps simplego's own, for A/B runs and as an escape
 // hatch. What did not install is worth a warning: the engine then runs
 // slower, and doctor says so.
 func installKernels(level string, log *slog.Logger) (kernels.Report, error) {
-	if level == "" {
-		level = os.Getenv("MNEMO_KERNELS")
-	}
 	switch level {
 	case "off":
 		return kernels.Report{Level: "off", Best: vec.Best(), Err: errors.New("turned off (MNEMO_KERNELS=off)")}, nil
@@ -68,7 +65,7 @@ func (rt *loaded) kernels() (desc string, degraded bool) {
 	if r.Level == "off" {
 		desc = "simplego's own kernels (portable Go): turned off with MNEMO_KERNELS=off"
 	}
-	if cfg := backendConfig(); cfg != kernels.BackendConfig() {
+	if cfg := rt.backendConfig(); cfg != kernels.BackendConfig() {
 		desc += ", GoMLX config " + cfg + " (MNEMO_GOMLX_CONFIG)"
 	}
 	if rt.packedWeights > 0 {
@@ -86,7 +83,7 @@ func (rt *loaded) tuneBackend(modelDir string, rewritten bool) error {
 	}
 	ext := externalIndex(gm.OnnxModel, modelDir)
 	dropONNXWeights(gm.OnnxModel)
-	cfg := backendConfig()
+	cfg := rt.backendConfig()
 	if cfg == "" {
 		return weightsToDevice(gm.Ctx, gm.Backend, ext)
 	}

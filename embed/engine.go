@@ -17,8 +17,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"github.com/mnemo-mcp/mnemo/embed/hub"
-	"github.com/mnemo-mcp/mnemo/embed/kernels"
 	"io"
 	"log/slog"
 	"math"
@@ -30,7 +28,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mnemo-mcp/mnemo/pkg/config"
+	"github.com/mnemo-mcp/mnemo/embed/hub"
+	"github.com/mnemo-mcp/mnemo/embed/kernels"
+
 	"github.com/mnemo-mcp/mnemo/pkg/logging"
 )
 
@@ -38,13 +38,17 @@ import (
 // whitespace-only text; the error message names the text's index.
 var ErrEmptyText = errors.New("empty or whitespace-only text")
 
+// DefaultModel is the model an engine loads when Options.Model is "" (the
+// Hugging Face repository real users get; hub.DefaultModel).
+const DefaultModel = hub.DefaultModel
+
 // ErrClosed is returned by calls on an engine after Close.
 var ErrClosed = errors.New("embedding engine is closed")
 
 // Options configure an Engine. The zero value embeds with the default model
 // from the default cache, online.
 type Options struct {
-	Model    string       // local model folder, path to an .onnx file in one, or Hugging Face repo id ("org/name[@revision]"); "" = config.DefaultModel
+	Model    string       // local model folder, path to an .onnx file in one, or Hugging Face repo id ("org/name[@revision]"); "" = DefaultModel
 	CacheDir string       // download cache root; "" = the user's cache dir + "/mnemo"
 	Offline  bool         // never touch the network
 	Logger   *slog.Logger // nil = discard
@@ -56,10 +60,18 @@ type Options struct {
 	CacheEntries int
 
 	// Kernels caps the compute kernels (embed/kernels): "" or "auto" for
-	// the best this CPU runs (MNEMO_KERNELS when empty), "avx512", "avx2",
-	// "neon" or "generic" for that set, "off" for simplego's own. The
-	// first engine of a process decides for all.
+	// the best this CPU runs, "avx512", "avx2", "neon" or "generic" for
+	// that set, "off" for simplego's own. The first engine of a process
+	// decides for all. (The CLI fills it from MNEMO_KERNELS; the engine
+	// reads no environment.)
 	Kernels string
+	// GoMLXConfig replaces the GoMLX simplego configuration the forward
+	// pass runs with, for experiments (docs/perf.md); "" = the one mnemo's
+	// kernels choose (MNEMO_GOMLX_CONFIG).
+	GoMLXConfig string
+	// NoGraphRewrite loads the model's graph as it is, without the
+	// rewrite for the fast GEMM path (MNEMO_GRAPH_REWRITE=0).
+	NoGraphRewrite bool
 
 	// MaxBatch is the most texts in one forward pass (default 32).
 	MaxBatch int
@@ -156,7 +168,7 @@ type Engine struct {
 // Embed waits by itself.
 func New(o Options) *Engine {
 	if o.Model == "" {
-		o.Model = config.DefaultModel
+		o.Model = DefaultModel
 	}
 	if o.Logger == nil {
 		o.Logger = logging.Discard()

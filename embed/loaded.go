@@ -4,12 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/mnemo-mcp/mnemo/embed/hub"
-	"github.com/mnemo-mcp/mnemo/embed/kernels"
 	"path/filepath"
 	"slices"
 	"strings"
 	"unicode"
+
+	"github.com/mnemo-mcp/mnemo/embed/hub"
+	"github.com/mnemo-mcp/mnemo/embed/kernels"
 
 	"github.com/gomlx/go-huggingface/tokenizers/api"
 	"github.com/knights-analytics/hugot"
@@ -33,6 +34,7 @@ type loaded struct {
 
 	packedWeights int // weights packed in place for mnemo's GEMM (packweights.go)
 	kernelReport  kernels.Report
+	gomlxConfig   string // Options.GoMLXConfig
 
 	exact        bool  // no shape buckets (benchmarks)
 	seqBuckets   []int // ascending; last = MaxTokens
@@ -119,7 +121,7 @@ func loadModel(ctx context.Context, dir, onnxFile, id string, o Options) (rt *lo
 	hashc <- h // for the deferred check
 	if h.err != nil {
 		// Reported by the deferred check; load the original meanwhile.
-	} else if rdir, ok, rerr := rewrittenModel(hub.CacheRoot(o.CacheDir), dir, spec.OnnxRel, h.sum); ok {
+	} else if rdir, ok, rerr := rewrittenModel(hub.CacheRoot(o.CacheDir), dir, spec.OnnxRel, h.sum, !o.NoGraphRewrite); ok {
 		loadDir, loadOnnx = rdir, "model.onnx"
 	} else if rerr != nil && o.Logger != nil {
 		o.Logger.Warn("embedding model graph not rewritten; using the original (slower)", "model", onnxPath, "err", rerr)
@@ -149,6 +151,7 @@ func loadModel(ctx context.Context, dir, onnxFile, id string, o Options) (rt *lo
 		rt.close()
 		return nil, invalid("cannot load ONNX model %s: %v", onnxPath, err)
 	}
+	rt.gomlxConfig = o.GoMLXConfig
 	if rt.kernelReport, err = installKernels(o.Kernels, o.Logger); err != nil {
 		rt.close()
 		return nil, err

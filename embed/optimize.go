@@ -23,10 +23,11 @@ import (
 // rewritten for the fast GEMM path (package onnxrewrite), creating it in the
 // cache on first use: the tokenizer and config files are copied beside
 // the rewritten model.onnx, so hugot loads it as it would the original.
-// ok is false when the model needs no rewrite or the cache is unusable;
-// the caller then loads the original.
-func rewrittenModel(cacheRoot, dir, onnxRel, sha string) (rdir string, ok bool, err error) {
-	if v := os.Getenv("MNEMO_GRAPH_REWRITE"); v == "0" || v == "false" {
+// ok is false when the model needs no rewrite, rewrite is false
+// (Options.NoGraphRewrite) or the cache is unusable; the caller then loads
+// the original.
+func rewrittenModel(cacheRoot, dir, onnxRel, sha string, rewrite bool) (rdir string, ok bool, err error) {
+	if !rewrite { // Options.NoGraphRewrite
 		return "", false, nil
 	}
 	src := filepath.Join(dir, filepath.FromSlash(onnxRel))

@@ -130,15 +130,10 @@ func openApp(ctx context.Context, env *runEnv, o appOptions) (*app, error) {
 	a.closers = append(a.closers, st.Close)
 
 	if o.model != modelNone {
-		eo := embed.Options{
-			Model:    cfg.Model,
-			CacheDir: cfg.CacheDir,
-			Offline:  cfg.Offline,
-			Logger:   a.log,
-			// An idle server releases the model after MNEMO_KEEP_ALIVE and
-			// reloads it on the next call; short-lived commands never idle.
-			KeepAlive: cfg.KeepAlive,
-		}
+		eo := engineOptions(cfg, a.log)
+		// An idle server releases the model after MNEMO_KEEP_ALIVE and
+		// reloads it on the next call; short-lived commands never idle.
+		eo.KeepAlive = cfg.KeepAlive
 		if o.progress != nil {
 			eo.Progress = o.progress
 		}
@@ -520,4 +515,15 @@ func newTable(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 
 func isTerminal(w any) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// engineOptions are the engine's options the configuration decides: the
+// model, its cache, and the engine's own switches (MNEMO_KERNELS,
+// MNEMO_GOMLX_CONFIG, MNEMO_GRAPH_REWRITE); the engine reads no
+// environment itself.
+func engineOptions(cfg config.Config, log *slog.Logger) embed.Options {
+	return embed.Options{
+		Model: cfg.Model, CacheDir: cfg.CacheDir, Offline: cfg.Offline, Logger: log,
+		Kernels: cfg.Kernels, GoMLXConfig: cfg.GoMLXConfig, NoGraphRewrite: !cfg.GraphRewrite,
+	}
 }

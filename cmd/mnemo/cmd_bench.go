@@ -77,20 +77,13 @@ func runBench(ctx context.Context, env *runEnv, args []string) error {
 	if fs.NArg() > 0 {
 		return usageErr(env, "bench takes no arguments")
 	}
-	// MNEMO_BENCH_SCALE shrinks (or grows) the number of timed calls; the
-	// tests run with a small value. The stream is always 50 queries.
-	scale := 1.0
-	if v := os.Getenv("MNEMO_BENCH_SCALE"); v != "" {
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil || f <= 0 {
-			return fmt.Errorf("MNEMO_BENCH_SCALE=%q: want a positive number", v)
-		}
-		scale = f
-	}
 	cfg, err := config.FromEnv()
 	if err != nil {
 		return err
 	}
+	// MNEMO_BENCH_SCALE shrinks (or grows) the number of timed calls; the
+	// tests run with a small value. The stream is always 50 queries.
+	scale := cfg.BenchScale
 	if *model != "" {
 		cfg.Model = *model
 	}
@@ -98,8 +91,9 @@ func runBench(ctx context.Context, env *runEnv, args []string) error {
 	defer closeLog()
 
 	// The cache is off: every call must run the model.
-	eng, err := embed.Load(ctx, embed.Options{Model: cfg.Model, CacheDir: cfg.CacheDir, Offline: cfg.Offline,
-		Logger: log, Progress: env.stderr, CacheEntries: -1})
+	eo := engineOptions(cfg, log)
+	eo.Progress, eo.CacheEntries = env.stderr, -1
+	eng, err := embed.Load(ctx, eo)
 	if err != nil {
 		return err
 	}

@@ -62,7 +62,9 @@ func runEmbed(ctx context.Context, env *runEnv, args []string) error {
 	defer closeLog()
 
 	// The model loads while stdin is read.
-	eng := embed.New(embed.Options{Model: cfg.Model, CacheDir: cfg.CacheDir, Offline: cfg.Offline, Logger: log, Progress: env.stderr})
+	eo := engineOptions(cfg, log)
+	eo.Progress = env.stderr
+	eng := embed.New(eo)
 	defer eng.Close()
 
 	run := func(batch []string) ([][]float32, error) {

@@ -6,8 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/mnemo-mcp/mnemo/embed"
@@ -29,14 +27,6 @@ func init() {
 		run:     runHook,
 	})
 }
-
-// Environment switches of the hooks (documented in docs/hooks.md).
-const (
-	envHookCapture       = "MNEMO_HOOK_CAPTURE"        // 1: session-end/pre-compact store "remember:" lines
-	envHookWarm          = "MNEMO_HOOK_WARM"           // 0: never ask a running server
-	envHookLocalModel    = "MNEMO_HOOK_LOCAL_MODEL"    // 1: without a server, load the model in the hook (hybrid)
-	envHookMinSimilarity = "MNEMO_HOOK_MIN_SIMILARITY" // cosine gate of user-prompt-submit
-)
 
 // runHook never fails: a hook that errs would get in the way of the user's
 // prompt, so every problem becomes one log line and exit status 0 with
@@ -62,7 +52,7 @@ func runHook(ctx context.Context, env *runEnv, args []string) error {
 
 	// --capture is how an installed capture hook enables capture without
 	// relying on Claude Code's environment.
-	capture := envBool(envHookCapture, false)
+	capture := cfg.HookCapture
 	var rest []string
 	for _, a := range args {
 		if a == "--capture" {
@@ -97,29 +87,22 @@ func runHook(ctx context.Context, env *runEnv, args []string) error {
 		o.Author = author()
 		o.KeepSecrets = !cfg.Redact
 	}
-	if envBool(envHookWarm, true) {
+	if cfg.HookWarm {
 		dir := warm.Dir(cfg.Home)
 		o.Warm = func(ctx context.Context, req service.RecallRequest) (service.RecallResult, error) {
 			return warm.Recall(ctx, dir, req)
 		}
 	}
 	var engine *embed.Engine
-	if envBool(envHookLocalModel, false) {
+	if cfg.HookLocalModel {
 		// Started now so loading overlaps the warm attempt; used only when
 		// no server answers.
-		engine = embed.New(embed.Options{Model: cfg.Model, CacheDir: cfg.CacheDir, Offline: cfg.Offline, Logger: log})
+		engine = embed.New(engineOptions(cfg, log))
 		defer engine.Close()
 		o.LocalMode = memory.ModeHybrid
 		o.Open = hookStoreOpenerWithModel(cfg, log, newEngineEmbedder(engine, cfg.Model))
 	}
-	if v := os.Getenv(envHookMinSimilarity); v != "" {
-		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-		if err != nil || f <= 0 || f > 1 {
-			log.Warn("hook: ignoring "+envHookMinSimilarity, "value", v)
-		} else {
-			o.Relevance.MinSimilarity = f
-		}
-	}
+	o.Relevance.MinSimilarity = cfg.HookMinSimilarity
 
 	res, err := hooks.Run(ctx, event, env.stdin, env.stdout, o)
 	elapsed := time.Since(start)
@@ -178,16 +161,3 @@ func hookStoreOpenerWithModel(cfg config.Config, log *slog.Logger, emb service.E
 // hookUsesWait bounds how long a hook, after answering, tries to record the
 // uses of its recall before spooling them.
 const hookUsesWait = 250 * time.Millisecond
-
-// envBool reads a boolean switch; unset or unparsable means def.
-func envBool(key string, def bool) bool {
-	v := strings.TrimSpace(os.Getenv(key))
-	if v == "" {
-		return def
-	}
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		return def
-	}
-	return b
-}

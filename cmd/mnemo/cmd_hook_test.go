@@ -301,3 +301,24 @@ func TestHookSessionStartAndCapture(t *testing.T) {
 		t.Errorf("digest without sections:\n%s", ctxText)
 	}
 }
+
+// A hook switch the hook cannot read is an error like any bad variable: the
+// hook fails open (exit 0, nothing injected) and its log names the variable.
+// It used to be taken silently as the switch's default (envBool).
+func TestHookBadSwitchFailsOpenNamingIt(t *testing.T) {
+	for _, name := range []string{"MNEMO_HOOK_LOCAL_MODEL", "MNEMO_HOOK_WARM", "MNEMO_HOOK_MIN_SIMILARITY"} {
+		t.Run(name, func(t *testing.T) {
+			home := hookEnv(t)
+			work := filepath.Join(home, "work", "projB")
+			os.MkdirAll(work, 0o700)
+			t.Setenv(name, "on")
+			r := hookRun(t, promptInput(t, work, "Which antibiotics did the doctor prescribe?"), "user-prompt-submit")
+			if r.code != 0 || r.stdout != "" {
+				t.Fatalf("exit %d, stdout %q: a hook must fail open", r.code, r.stdout)
+			}
+			if log := logText(t, home); !strings.Contains(log, "hook failed open") || !strings.Contains(log, name) {
+				t.Fatalf("the log does not name %s:\n%s", name, log)
+			}
+		})
+	}
+}

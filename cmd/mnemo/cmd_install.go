@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/mnemo-mcp/mnemo/pkg/claudecode"
+	"github.com/mnemo-mcp/mnemo/pkg/config"
 )
 
 func init() {
@@ -33,9 +34,13 @@ func runInstall(ctx context.Context, env *runEnv, args []string, install bool) e
 	fs := newFlagSet(env, commands[name])
 	scope := fs.String("scope", "user", "user (~/.claude/settings.json, all projects) or project (<project>/.claude/settings.json, .mcp.json)")
 	dryRun := fs.Bool("dry-run", false, "print what would change; change nothing")
-	capture := envBool(envHookCapture, false)
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return err
+	}
+	capture := cfg.HookCapture
 	if install {
-		fs.BoolVar(&capture, "capture", capture, "also install SessionEnd/PreCompact hooks that store lines starting with \"remember:\" (default $"+envHookCapture+")")
+		fs.BoolVar(&capture, "capture", capture, "also install SessionEnd/PreCompact hooks that store lines starting with \"remember:\" (default $MNEMO_HOOK_CAPTURE)")
 	}
 	rest, err := parseInterspersed(fs, args)
 	if err != nil {

@@ -36,7 +36,8 @@ func runPull(ctx context.Context, env *runEnv, args []string) error {
 	}
 	log, closeLog := logging.New(logging.Options{Level: cfg.LogLevel, Path: cfg.LogPath(), Process: "pull"})
 	defer closeLog()
-	o := embed.Options{Model: cfg.Model, CacheDir: cfg.CacheDir, Offline: cfg.Offline, Logger: log, Progress: env.stderr}
+	o := engineOptions(cfg, log)
+	o.Progress = env.stderr
 	dir, err := embed.Pull(ctx, o)
 	if err != nil {
 		return err

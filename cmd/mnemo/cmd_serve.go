@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -60,7 +59,7 @@ func runServe(ctx context.Context, env *runEnv, args []string) error {
 	if len(pos) > 0 {
 		return usageErr(env, "serve takes no arguments (it speaks MCP on stdin/stdout)")
 	}
-	wait, err := modelWaitFromEnv(os.Getenv("MNEMO_MODEL_WAIT"))
+	cfg, err := config.FromEnv()
 	if err != nil {
 		return err
 	}
@@ -81,10 +80,6 @@ func runServe(ctx context.Context, env *runEnv, args []string) error {
 	defer cancel(nil)
 	go watchParent(ctx, cancel, os.Getppid(), os.Getppid, parentPollInterval) // the parent is read now, before anything can be logged
 
-	cfg, err := config.FromEnv()
-	if err != nil {
-		return err
-	}
 	if err := cfg.EnsureHome(); err != nil {
 		return err
 	}
@@ -114,7 +109,7 @@ func runServe(ctx context.Context, env *runEnv, args []string) error {
 	// needs the runtime): a full disk or a store another process holds
 	// during its set-up must not leave the server useless until restarted.
 	var openLogged atomic.Bool
-	openOne := func(ctx context.Context) (mnemomcp.Memories, error) {
+	openOne := func(ctx context.Context) (mcpserver.Memories, error) {
 		select {
 		case <-handshakeDone:
 		case <-time.After(openDelayMax):
@@ -166,7 +161,7 @@ func runServe(ctx context.Context, env *runEnv, args []string) error {
 	srv := mcpserver.NewServer(svc, mcpserver.Options{
 		Version:         buildVersion(),
 		MaxContentBytes: cfg.MaxContentBytes,
-		ModelWait:       wait,
+		ModelWait:       serverModelWait(cfg.ModelWait),
 		Logger:          log,
 	})
 	log.Info("serving MCP on stdio", "home", cfg.Home)
@@ -190,21 +185,13 @@ func runServe(ctx context.Context, env *runEnv, args []string) error {
 	return err
 }
 
-// modelWaitFromEnv reads MNEMO_MODEL_WAIT: how long a recall waits for a model
-// still loading before answering by keyword. "0" means do not wait.
-func modelWaitFromEnv(v string) (time.Duration, error) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return mcpserver.DefaultModelWait, nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d < 0 {
-		return 0, fmt.Errorf("MNEMO_MODEL_WAIT=%q: want a duration such as 3s or 500ms (0 = answer by keyword at once)", v)
-	}
+// serverModelWait is MNEMO_MODEL_WAIT as mcpserver.Options wants it: there
+// 0 means the default and a negative wait means none.
+func serverModelWait(d time.Duration) time.Duration {
 	if d == 0 {
-		return -1, nil // mcp.Options: negative = no wait
+		return -1
 	}
-	return d, nil
+	return d
 }
 
 // watchParent cancels ctx when the parent process changes from ppid (it died

@@ -131,16 +131,22 @@ func TestServeRejectsArguments(t *testing.T) {
 	}
 }
 
-func TestModelWaitFromEnv(t *testing.T) {
-	for in, want := range map[string]time.Duration{"": 3 * time.Second, "500ms": 500 * time.Millisecond, "0": -1, " 2s ": 2 * time.Second} {
-		if got, err := modelWaitFromEnv(in); err != nil || got != want {
-			t.Errorf("%q: %v %v, want %v", in, got, err, want)
+func TestServerModelWait(t *testing.T) {
+	for in, want := range map[time.Duration]time.Duration{3 * time.Second: 3 * time.Second, 500 * time.Millisecond: 500 * time.Millisecond, 0: -1} {
+		if got := serverModelWait(in); got != want {
+			t.Errorf("%v: %v, want %v", in, got, want)
 		}
 	}
-	for _, bad := range []string{"soon", "-1s", "5"} {
-		if _, err := modelWaitFromEnv(bad); err == nil || !strings.Contains(err.Error(), "MNEMO_MODEL_WAIT") {
-			t.Errorf("%q: want an error naming MNEMO_MODEL_WAIT, got %v", bad, err)
-		}
+}
+
+// A bad MNEMO_MODEL_WAIT stops serve before it speaks, naming the variable.
+func TestServeRefusesBadModelWait(t *testing.T) {
+	t.Setenv("MNEMO_HOME", t.TempDir())
+	t.Setenv("MNEMO_MODEL_WAIT", "soon")
+	var out, errb bytes.Buffer
+	if code := run([]string{"serve"}, &runEnv{stdin: strings.NewReader(""), stdout: &out, stderr: &errb}); code != 1 ||
+		!strings.Contains(errb.String(), "MNEMO_MODEL_WAIT") || out.Len() != 0 {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out.String(), errb.String())
 	}
 }
 

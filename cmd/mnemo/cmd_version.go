@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -46,7 +45,8 @@ func runVersion(_ context.Context, env *runEnv, args []string) error {
 	w := env.stdout
 	fmt.Fprintf(w, "mnemo %s\n", v)
 	fmt.Fprintf(w, "go            %s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
-	fmt.Fprintf(w, "kernels       %s (built: %s)\n", kernelLine(), strings.Join(vec.Built(), ", "))
+	cfg, cfgErr := config.FromEnv() // version reports what it can even then
+	fmt.Fprintf(w, "kernels       %s (built: %s)\n", kernelLine(cfg.Kernels), strings.Join(vec.Built(), ", "))
 	if gomlx := moduleVersion("github.com/gomlx/gomlx"); gomlx != "" {
 		ok := "verified"
 		if gomlx != kernels.VerifiedGoMLX {
@@ -65,7 +65,7 @@ func runVersion(_ context.Context, env *runEnv, args []string) error {
 		}
 	}
 	fmt.Fprintf(w, "default model %s\n", config.DefaultModel)
-	if cfg, err := config.FromEnv(); err == nil && cfg.Model != config.DefaultModel {
+	if cfgErr == nil && cfg.Model != config.DefaultModel {
 		fmt.Fprintf(w, "MNEMO_MODEL   %s\n", cfg.Model)
 	}
 	return nil
@@ -73,9 +73,9 @@ func runVersion(_ context.Context, env *runEnv, args []string) error {
 
 // kernelLine says which kernel set this CPU runs, and the cap
 // MNEMO_KERNELS puts on it.
-func kernelLine() string {
+func kernelLine(v string) string {
 	best := vec.Best()
-	switch v := os.Getenv("MNEMO_KERNELS"); v {
+	switch v {
 	case "", "auto":
 		return best + " on this CPU"
 	case "off":

@@ -15,6 +15,8 @@ import (
 	"os/signal"
 	"sort"
 	"syscall"
+
+	"github.com/mnemo-mcp/mnemo/pkg/config"
 )
 
 // command is one subcommand of the binary.
@@ -60,6 +62,10 @@ func main() {
 
 func run(args []string, env *runEnv) int {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		if len(args) > 1 && args[1] == "environment" {
+			config.PrintEnvironment(env.stdout)
+			return 0
+		}
 		if len(args) > 1 {
 			if c, ok := commands[args[1]]; ok {
 				printCommandUsage(env.stderr, c)
@@ -114,7 +120,7 @@ func printUsage(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
 	}
-	fmt.Fprintln(w, "\nRun 'mnemo help COMMAND' for a command's options.")
+	fmt.Fprintln(w, "\nRun 'mnemo help COMMAND' for a command's options, 'mnemo help environment' for the environment variables.")
 }
 
 func printCommandUsage(w io.Writer, c *command) {

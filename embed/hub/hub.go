@@ -28,9 +28,11 @@ import (
 
 	"github.com/gofrs/flock"
 	"github.com/gomlx/onnx-gomlx/onnx/parser"
-
-	"github.com/mnemo-mcp/mnemo/pkg/config"
 )
+
+// DefaultModel is the Hugging Face repository a reference of "" names: the
+// model real users get.
+const DefaultModel = "sentence-transformers/all-MiniLM-L6-v2"
 
 // ErrNotCached is wrapped by the error for a Hugging Face model that is not in
 // the cache while Offline forbids downloading it.
@@ -68,12 +70,12 @@ var (
 
 // ParseRef decides whether s names a local model (a folder, or an .onnx
 // file inside one) or a Hugging Face repo id ("org/name" or
-// "org/name@revision"); "" is config.DefaultModel. An existing path always
+// "org/name@revision"); "" is DefaultModel. An existing path always
 // wins. Errors wrap ErrInvalidModel.
 func ParseRef(s string) (Ref, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		s = config.DefaultModel
+		s = DefaultModel
 	}
 	p := s
 	if strings.HasPrefix(p, "~/") {
@@ -107,7 +109,7 @@ func ParseRef(s string) (Ref, error) {
 		return Ref{}, invalid("model folder %s does not exist", s)
 	}
 	if !repoIDRe.MatchString(repo) || (hasRev && (!revisionRe.MatchString(rev) || strings.Contains(rev, ".."))) {
-		return Ref{}, invalid("%q is neither an existing model folder nor a Hugging Face repo id like %s", s, config.DefaultModel)
+		return Ref{}, invalid("%q is neither an existing model folder nor a Hugging Face repo id like %s", s, DefaultModel)
 	}
 	if rev == "" {
 		rev = "main"

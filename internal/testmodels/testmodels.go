@@ -10,6 +10,8 @@ import (
 	"runtime"
 	"strconv"
 	"testing"
+
+	"github.com/mnemo-mcp/mnemo/pkg/config"
 )
 
 // Names of the shared models.
@@ -20,7 +22,7 @@ const (
 
 // Root returns the folder that holds the shared models.
 func Root() string {
-	if d := os.Getenv("MNEMO_TEST_MODELS"); d != "" {
+	if d := config.TestModels(); d != "" {
 		return d
 	}
 	// Default: ../shared/models beside the repository root. Resolve from this

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -14,9 +13,12 @@ import (
 )
 
 // DefaultModel is the Hugging Face repository used when MNEMO_MODEL is unset.
+// It is the engine's own default (embed.DefaultModel; a test in cmd/mnemo
+// holds them equal): config does not import the engine.
 const DefaultModel = "sentence-transformers/all-MiniLM-L6-v2"
 
-// Config is the resolved configuration of one mnemo process.
+// Config is the resolved configuration of one mnemo process: one field per
+// variable of Vars (env.go), which documents each.
 type Config struct {
 	// Home holds the store and logs (MNEMO_HOME, default ~/.local/share/mnemo).
 	Home string
@@ -40,23 +42,66 @@ type Config struct {
 	// Redact removes credentials and <private> blocks before anything is
 	// stored (MNEMO_REDACT, default on; "off" stores text verbatim).
 	Redact bool
+
+	// ModelWait bounds how long an MCP recall (or remember) waits for a
+	// model still loading (MNEMO_MODEL_WAIT, default 3s; 0 = not at all).
+	ModelWait time.Duration
+
+	// HookCapture makes session-end/pre-compact hooks store "remember:"
+	// lines (MNEMO_HOOK_CAPTURE).
+	HookCapture bool
+	// HookWarm lets a hook ask a running server (MNEMO_HOOK_WARM, default true).
+	HookWarm bool
+	// HookLocalModel loads the model in a hook when no server answers
+	// (MNEMO_HOOK_LOCAL_MODEL).
+	HookLocalModel bool
+	// HookMinSimilarity is the cosine a memory needs to be injected by
+	// user-prompt-submit (MNEMO_HOOK_MIN_SIMILARITY, default 0.40).
+	HookMinSimilarity float64
+
+	// Kernels caps the engine's compute kernels: "" (auto), off, or a
+	// kernel set of this build (MNEMO_KERNELS; the engine checks the set).
+	Kernels string
+	// GoMLXConfig replaces the GoMLX backend configuration, for experiments
+	// (MNEMO_GOMLX_CONFIG).
+	GoMLXConfig string
+	// GraphRewrite rewrites the model's graph for the fast GEMM path at
+	// load (MNEMO_GRAPH_REWRITE, default true).
+	GraphRewrite bool
+
+	// BenchScale scales the number of timed calls of `mnemo bench`
+	// (MNEMO_BENCH_SCALE, default 1).
+	BenchScale float64
 }
 
-// FromEnv reads the configuration from the process environment.
+// FromEnv reads the configuration from the process environment. A value a
+// variable does not accept is an error naming the variable and what it
+// wants, whichever command reads it.
 func FromEnv() (Config, error) { return fromLookup(os.LookupEnv) }
 
 func fromLookup(lookup func(string) (string, bool)) (Config, error) {
 	get := func(k string) string { v, _ := lookup(k); return strings.TrimSpace(v) }
-	c := Config{
-		Home:            get("MNEMO_HOME"),
-		Model:           get("MNEMO_MODEL"),
-		CacheDir:        get("MNEMO_CACHE"),
-		Store:           get("MNEMO_STORE"),
-		LogLevel:        strings.ToLower(get("MNEMO_LOG_LEVEL")),
-		MaxContentBytes: 64 << 10,
-		HookBudget:      2 * time.Second,
-		KeepAlive:       10 * time.Minute,
-		Redact:          true,
+	var c Config
+	for _, v := range Vars {
+		if v.set == nil || v.derived || v.Default == "" {
+			continue // read by tests only, worked out below, or unset
+		}
+		if err := v.set(&c, v.Default); err != nil {
+			panic(fmt.Sprintf("config: default of %s does not parse: %v", v.Name, err)) // caught by every test
+		}
+	}
+	// The first bad value is the error; the rest is still resolved, so that
+	// a hook, which fails open, can log the error where its logs go.
+	var bad error
+	for _, v := range Vars {
+		if v.set == nil {
+			continue
+		}
+		if val := get(v.Name); val != "" {
+			if err := v.set(&c, val); err != nil && bad == nil {
+				bad = fmt.Errorf("%s=%q: %v", v.Name, val, err)
+			}
+		}
 	}
 	if c.Home == "" {
 		base := get("XDG_DATA_HOME")
@@ -76,51 +121,7 @@ func fromLookup(lookup func(string) (string, bool)) (Config, error) {
 		}
 		c.CacheDir = filepath.Join(base, "mnemo")
 	}
-	if c.Model == "" {
-		c.Model = DefaultModel
-	}
-	if c.LogLevel == "" {
-		c.LogLevel = "info"
-	}
-	var err error
-	if v := get("MNEMO_OFFLINE"); v != "" {
-		if c.Offline, err = strconv.ParseBool(v); err != nil {
-			return c, fmt.Errorf("MNEMO_OFFLINE=%q: want 1/0/true/false", v)
-		}
-	}
-	if v := get("MNEMO_MAX_CONTENT"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n <= 0 {
-			return c, fmt.Errorf("MNEMO_MAX_CONTENT=%q: want a positive number of bytes", v)
-		}
-		c.MaxContentBytes = n
-	}
-	switch v := strings.ToLower(get("MNEMO_REDACT")); v {
-	case "", "on", "1", "true", "yes":
-	case "off", "0", "false", "no":
-		c.Redact = false
-	default:
-		return c, fmt.Errorf("MNEMO_REDACT=%q: want on or off", v)
-	}
-	if c.HookBudget, err = duration(get, "MNEMO_HOOK_BUDGET", c.HookBudget); err != nil {
-		return c, err
-	}
-	if c.KeepAlive, err = duration(get, "MNEMO_KEEP_ALIVE", c.KeepAlive); err != nil {
-		return c, err
-	}
-	return c, nil
-}
-
-func duration(get func(string) string, key string, def time.Duration) (time.Duration, error) {
-	v := get(key)
-	if v == "" {
-		return def, nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d < 0 {
-		return def, fmt.Errorf("%s=%q: want a duration such as 2s or 10m", key, v)
-	}
-	return d, nil
+	return c, bad
 }
 
 // DBPath is the SQLite store's file.

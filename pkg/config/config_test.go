@@ -17,7 +17,8 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Home != filepath.Join("/data", "mnemo") || c.Model != DefaultModel || c.MaxContentBytes != 64<<10 ||
-		c.HookBudget != 2*time.Second || c.KeepAlive != 10*time.Minute || c.Offline {
+		c.HookBudget != 2*time.Second || c.KeepAlive != 10*time.Minute || c.Offline || c.LogLevel != "info" ||
+		c.ModelWait != 3*time.Second || !c.GraphRewrite || c.BenchScale != 1 || c.Kernels != "" || c.Store != "" {
 		t.Fatalf("unexpected defaults: %+v", c)
 	}
 	if c.DBPath() != "/data/mnemo/mnemo.db" {

@@ -186,7 +186,8 @@ func (r *Report) checkModel(ctx context.Context, o Options) {
 	// downloads one.
 	lctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
-	e, err := embed.Load(lctx, embed.Options{Model: o.Config.Model, CacheDir: o.Config.CacheDir, Offline: true})
+	e, err := embed.Load(lctx, embed.Options{Model: o.Config.Model, CacheDir: o.Config.CacheDir, Offline: true,
+		Kernels: o.Config.Kernels, GoMLXConfig: o.Config.GoMLXConfig, NoGraphRewrite: !o.Config.GraphRewrite})
 	if err != nil {
 		m.Error = err.Error()
 		fix := "run: mnemo pull   (downloads " + m.Configured + " into " + o.Config.CacheDir + ")"

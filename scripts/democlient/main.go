@@ -18,7 +18,7 @@ import (
 
 func main() {
 	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: democlient MNEMO_BINARY")
+		fmt.Fprintln(os.Stderr, "usage: democlient PATH-TO-MNEMO-BINARY")
 		os.Exit(2)
 	}
 	if err := run(os.Args[1]); err != nil {
