@@ -12,16 +12,13 @@ import (
 	"unicode/utf8"
 
 	"github.com/mark3labs/mcp-go/mcp"
-
-	"github.com/mnemo-mcp/mnemo/pkg/memory"
-	"github.com/mnemo-mcp/mnemo/pkg/service"
 )
 
 // All tool arguments enter here: decodeArgs turns the raw JSON into a typed
 // struct strictly (unknown arguments and wrong types are errors that name the
-// argument), and each struct's check method (in its tool's file, built from
-// the shared checks below) enforces the limits. Nothing past the check sees
-// unchecked input. FuzzDecodeArgs exercises it.
+// argument). What the values may be — lengths, ranges, tags, projects, ids —
+// the memory service checks, once, for every entry point; its errors reach
+// the model as tool errors (toolError). FuzzDecodeArgs exercises decoding.
 
 // argError is a mistake in the caller's arguments; the handler turns it into
 // a tool error (isError) so the model can correct itself.
@@ -159,69 +156,6 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// ---- shared checks ----
-
-func checkQuery(name, q string) error {
-	if strings.TrimSpace(q) == "" {
-		return argErrorf("argument %q is required and must not be empty: describe what you are looking for in a few words", name)
-	}
-	if len(q) > MaxQueryBytes {
-		return argErrorf("argument %q is %d bytes; the limit is %d: use a shorter query", name, len(q), MaxQueryBytes)
-	}
-	if !utf8.ValidString(q) {
-		return argErrorf("argument %q is not valid UTF-8", name)
-	}
-	return nil
-}
-
-func checkTexts(name string, texts []string, maxBytes int) error {
-	if len(texts) == 0 {
-		return argErrorf("argument %q is required: pass 1 to %d texts", name, service.MaxEmbedTexts)
-	}
-	if len(texts) > service.MaxEmbedTexts {
-		return argErrorf("argument %q has %d texts; at most %d per call: split the request", name, len(texts), service.MaxEmbedTexts)
-	}
-	for i, t := range texts {
-		if strings.TrimSpace(t) == "" {
-			return argErrorf("%s[%d] is empty; every text must have content", name, i)
-		}
-		if len(t) > maxBytes {
-			return argErrorf("%s[%d] is %d bytes; the limit is %d", name, i, len(t), maxBytes)
-		}
-		if !utf8.ValidString(t) {
-			return argErrorf("%s[%d] is not valid UTF-8", name, i)
-		}
-	}
-	return nil
-}
-
-func checkTags(tags []string) ([]string, error) {
-	if tags == nil {
-		return nil, nil
-	}
-	n, err := memory.NormalizeTags(tags)
-	if err != nil {
-		return nil, argErrorf("argument \"tags\": %s; tags are short lowercase words without commas", strings.TrimPrefix(err.Error(), memory.ErrInvalid.Error()+": "))
-	}
-	return n, nil
-}
-
-// checkProject validates a project name; "" means the default, and "*" (all
-// projects) is allowed only where searching.
-func checkProject(p string, allowAll bool) error {
-	if p == "" || (allowAll && p == "*") {
-		return nil
-	}
-	if err := memory.ValidateProject(p); err != nil {
-		hint := ""
-		if !allowAll && p == "*" {
-			hint = "; name one project, or omit it for the current project"
-		}
-		return argErrorf("argument \"project\": %s%s", strings.TrimPrefix(err.Error(), memory.ErrInvalid.Error()+": "), hint)
-	}
-	return nil
 }
 
 func truncate(s string, n int) string {

@@ -19,10 +19,6 @@ type embedArgs struct {
 	Texts []string `json:"texts"`
 }
 
-func (a *embedArgs) check(maxBytes int) error {
-	return checkTexts("texts", a.Texts, maxBytes)
-}
-
 type embedOut struct {
 	Model      string      `json:"model"`
 	Dimensions int         `json:"dimensions"`
@@ -49,9 +45,6 @@ func embedTool(d *deps) (mcp.Tool, server.ToolHandlerFunc) {
 		annotations("Embed texts", true, false, true),
 	)
 	return tool, handle(d, ToolEmbed, func(ctx context.Context, _ mcp.CallToolRequest, a embedArgs) (*mcp.CallToolResult, error) {
-		if err := a.check(d.opts.MaxContentBytes); err != nil {
-			return nil, err
-		}
 		r, err := d.svc.Embed(ctx, a.Texts)
 		if err != nil {
 			return nil, err

@@ -78,6 +78,9 @@ func (f *fakeMemories) Remember(ctx context.Context, req service.RememberRequest
 	if f.failWith != nil {
 		return service.RememberResult{}, f.failWith
 	}
+	if len(req.Content) > service.DefaultMaxContentBytes { // as the service does
+		return service.RememberResult{}, fmt.Errorf("content is %d bytes: %w", len(req.Content), service.ErrInvalidInput)
+	}
 	project := req.Project
 	if project == "" {
 		project = "testproj"

@@ -18,40 +18,18 @@ import (
 // ToolForget is the forget tool's name (fixed: clients and prompts refer to it).
 const ToolForget = "forget"
 
-// MaxForgetIDs bounds one forget call.
-const MaxForgetIDs = 100
-
 type forgetArgs struct {
 	ID  string   `json:"id"`
 	IDs []string `json:"ids"`
 }
 
-// check returns the ids to delete, de-duplicated, in the order given.
-func (a *forgetArgs) check() ([]string, error) {
+// list returns id and ids as one list, for the service to check.
+func (a *forgetArgs) list() []string {
 	var ids []string
 	if a.ID != "" {
 		ids = append(ids, a.ID)
 	}
-	ids = append(ids, a.IDs...)
-	if len(ids) == 0 {
-		return nil, argErrorf("pass \"id\" (one memory id) or \"ids\" (an array of ids) to forget; ids come from recall or list_memories")
-	}
-	if len(ids) > MaxForgetIDs {
-		return nil, argErrorf("%d ids given; forget at most %d per call", len(ids), MaxForgetIDs)
-	}
-	seen := map[string]bool{}
-	out := ids[:0:0]
-	for _, id := range ids {
-		id = strings.TrimSpace(id)
-		if !memory.ValidID(id) {
-			return nil, argErrorf("%q is not a memory id (ids are 26-character ULIDs such as 01HZY3G7Q5E2M8R9T0V1W2X3Y4, as returned by recall or list_memories)", truncate(id, 40))
-		}
-		if !seen[id] {
-			seen[id] = true
-			out = append(out, id)
-		}
-	}
-	return out, nil
+	return append(ids, a.IDs...)
 }
 
 type forgetOut struct {
@@ -71,17 +49,14 @@ func forgetTool(d *deps) (mcp.Tool, server.ToolHandlerFunc) {
 		mcp.WithToolTitle("Forget"),
 		mcp.WithDescription("Delete memories that are wrong or outdated, by id (from recall or list_memories). Pass id for one or ids for several. Deleting is permanent. An unknown id is reported as an error."),
 		mcp.WithString("id", mcp.MinLength(1), mcp.MaxLength(64), mcp.Description("Id of one memory to delete.")),
-		mcp.WithArray("ids", mcp.Description(fmt.Sprintf("Ids of memories to delete (at most %d).", MaxForgetIDs)),
-			mcp.WithStringItems(mcp.MinLength(1), mcp.MaxLength(64)), mcp.MaxItems(MaxForgetIDs)),
+		mcp.WithArray("ids", mcp.Description(fmt.Sprintf("Ids of memories to delete (at most %d).", service.MaxForgetIDs)),
+			mcp.WithStringItems(mcp.MinLength(1), mcp.MaxLength(64)), mcp.MaxItems(service.MaxForgetIDs)),
 		mcp.WithSchemaAdditionalProperties(false),
 		withRawOutputSchema(forgetOutputSchema()),
 		annotations("Forget", false, true, true),
 	)
 	return tool, handle(d, ToolForget, func(ctx context.Context, _ mcp.CallToolRequest, a forgetArgs) (*mcp.CallToolResult, error) {
-		ids, err := a.check()
-		if err != nil {
-			return nil, err
-		}
+		ids := a.list()
 		wctx, cancel := writeContext(ctx)
 		defer cancel()
 		r, err := d.svc.Forget(wctx, ids)

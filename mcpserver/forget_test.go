@@ -1,13 +1,17 @@
 package mcpserver
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/mnemo-mcp/mnemo/pkg/service"
+)
 
 func TestForgetBadInput(t *testing.T) {
-	h := newHarness(t, newFake(), Options{MaxContentBytes: 100})
+	h := newServiceHarness(t, 100)
 	checkToolErrors(t, h, ToolForget, []badCall{
 		{map[string]any{}, []string{"id", "ids"}},
 		{map[string]any{"id": "not-an-id"}, []string{"not-an-id", "not a memory id"}},
 		{map[string]any{"ids": "01HZY3G7Q5E2M8R9T0V1W2X3Y4"}, []string{`"ids"`, "array of strings"}},
-		{map[string]any{"ids": make([]string, MaxForgetIDs+1)}, []string{"at most 100"}},
+		{map[string]any{"ids": make([]string, service.MaxForgetIDs+1)}, []string{"at most 100"}},
 	})
 }

@@ -17,33 +17,11 @@ import (
 // ToolList is the list_memories tool's name (fixed: clients and prompts refer to it).
 const ToolList = "list_memories"
 
-// MaxListLimit bounds one page of list_memories.
-const (
-	DefaultListLimit = 20
-	MaxListLimit     = 200
-	maxListOffset    = 1 << 30
-)
-
 type listArgs struct {
 	Limit   *int     `json:"limit"`
 	Offset  *int     `json:"offset"`
 	Tags    []string `json:"tags"`
 	Project string   `json:"project"`
-}
-
-func (a *listArgs) check() error {
-	if a.Limit != nil && (*a.Limit < 1 || *a.Limit > MaxListLimit) {
-		return argErrorf("argument \"limit\" is %d; it must be between 1 and %d", *a.Limit, MaxListLimit)
-	}
-	if a.Offset != nil && (*a.Offset < 0 || *a.Offset > maxListOffset) {
-		return argErrorf("argument \"offset\" is %d; it must be 0 or more", *a.Offset)
-	}
-	tags, err := checkTags(a.Tags)
-	if err != nil {
-		return err
-	}
-	a.Tags = tags
-	return checkProject(a.Project, true)
 }
 
 type listOut struct {
@@ -66,8 +44,8 @@ func listMemoriesTool(d *deps) (mcp.Tool, server.ToolHandlerFunc) {
 	tool := mcp.NewTool(ToolList,
 		mcp.WithToolTitle("List memories"),
 		mcp.WithDescription("List stored memories, newest first, without a query: to review what is known about a project or to find ids. Use recall to search."),
-		mcp.WithInteger("limit", mcp.Min(1), mcp.Max(MaxListLimit), mcp.DefaultNumber(DefaultListLimit),
-			mcp.Description(fmt.Sprintf("Page size, 1-%d (default %d).", MaxListLimit, DefaultListLimit))),
+		mcp.WithInteger("limit", mcp.Min(1), mcp.Max(service.MaxListLimit), mcp.DefaultNumber(service.DefaultListLimit),
+			mcp.Description(fmt.Sprintf("Page size, 1-%d (default %d).", service.MaxListLimit, service.DefaultListLimit))),
 		mcp.WithInteger("offset", mcp.Min(0), mcp.DefaultNumber(0), mcp.Description("Memories to skip (from next_offset).")),
 		tagsProp("Only memories with at least one of these tags."),
 		projectProp("Project to list (plus global); \"*\" for all projects; omit for the current project."),
@@ -76,10 +54,7 @@ func listMemoriesTool(d *deps) (mcp.Tool, server.ToolHandlerFunc) {
 		annotations("List memories", true, false, true),
 	)
 	return tool, handle(d, ToolList, func(ctx context.Context, _ mcp.CallToolRequest, a listArgs) (*mcp.CallToolResult, error) {
-		if err := a.check(); err != nil {
-			return nil, err
-		}
-		limit, offset := DefaultListLimit, 0
+		limit, offset := 0, 0
 		if a.Limit != nil {
 			limit = *a.Limit
 		}
@@ -93,6 +68,9 @@ func listMemoriesTool(d *deps) (mcp.Tool, server.ToolHandlerFunc) {
 		out := listOut{Memories: make([]memoryOut, 0, len(ms)), Count: len(ms), Offset: offset}
 		for _, m := range ms {
 			out.Memories = append(out.Memories, toMemoryOut(m))
+		}
+		if limit == 0 {
+			limit = service.DefaultListLimit
 		}
 		if len(ms) == limit {
 			next := offset + limit

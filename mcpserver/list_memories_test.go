@@ -26,15 +26,16 @@ func TestListMemories(t *testing.T) {
 	}
 	// No arguments at all: defaults.
 	h.ok(ToolList, h.call(ToolList, nil), &page)
-	if svc.lastList.Limit != DefaultListLimit || page.Count != 5 {
+	if svc.lastList.Limit != 0 || page.Count != 5 {
 		t.Errorf("defaults: %+v %+v", svc.lastList, page)
 	}
 }
 
 func TestListMemoriesBadInput(t *testing.T) {
-	h := newHarness(t, newFake(), Options{MaxContentBytes: 100})
+	h := newServiceHarness(t, 100)
 	checkToolErrors(t, h, ToolList, []badCall{
-		{map[string]any{"limit": 0}, []string{"limit", "between 1 and 200"}},
+		{map[string]any{"limit": 0}, nil}, // 0 = the service's default
+		{map[string]any{"limit": 201}, []string{"limit", "between 1 and 200"}},
 		{map[string]any{"limit": 201}, []string{"limit"}},
 		{map[string]any{"offset": -1}, []string{"offset"}},
 		{map[string]any{"project": ""}, nil}, // "" = default: fine

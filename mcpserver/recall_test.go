@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mnemo-mcp/mnemo/pkg/humantime"
+	"github.com/mnemo-mcp/mnemo/pkg/service"
 )
 
 // A recall before the model is ready waits (sending progress when asked),
@@ -69,19 +71,43 @@ func TestRecallWhileModelLoads(t *testing.T) {
 }
 
 func TestRecallBadInput(t *testing.T) {
-	h := newHarness(t, newFake(), Options{MaxContentBytes: 100})
+	h := newServiceHarness(t, 100)
 	raw := func(s string) json.RawMessage { return json.RawMessage(s) }
 	checkToolErrors(t, h, ToolRecall, []badCall{
-		{map[string]any{}, []string{"query", "required"}},
+		{map[string]any{}, []string{"query", "empty"}},
 		{map[string]any{"query": ""}, []string{"query", "empty"}},
-		{map[string]any{"query": "x", "k": 0}, []string{`"k"`, "between 1 and 50"}},
-		{map[string]any{"query": "x", "k": 51}, []string{`"k"`, "between 1 and 50"}},
+		{map[string]any{"query": "x", "k": 0}, nil}, // 0 = the service's default
+		{map[string]any{"query": "x", "k": 51}, []string{"k is 51", "between 1 and 50"}},
 		{map[string]any{"query": "x", "k": 2.5}, []string{`"k"`, "integer"}},
 		{map[string]any{"query": "x", "k": "5"}, []string{`"k"`, "integer", "string"}},
 		{raw(`{"query":"x","k":1e30}`), []string{`"k"`, "integer"}},
 		{map[string]any{"query": "x", "mode": "fuzzy"}, []string{"mode", "hybrid, semantic, keyword"}},
 		{map[string]any{"query": "x", "since": "last tuesday"}, []string{"since", "RFC 3339"}},
 		{map[string]any{"query": "x", "tags": "go"}, []string{`"tags"`, "array"}},
-		{map[string]any{"query": strings.Repeat("q", MaxQueryBytes+1)}, []string{"query", "limit"}},
+		{map[string]any{"query": strings.Repeat("q", service.MaxQueryBytes+1)}, []string{"query", "limit"}},
 	})
+}
+
+// recall's since reaches the service as humantime.Parse reads it, as the
+// CLI's --since does (cmd/mnemo's TestParseTimeFlagIsHumantime): a date is
+// the user's midnight (it used to be UTC's here) and 1.5d is 36 hours.
+func TestRecallSinceIsHumantime(t *testing.T) {
+	local := time.Local
+	time.Local = time.FixedZone("UTC-5", -5*3600) // a user whose midnight is not UTC's
+	t.Cleanup(func() { time.Local = local })
+	svc := newFake()
+	h := newHarness(t, svc, Options{})
+	for _, in := range []string{"2026-01-02", "1.5d", "7d", "2w", "36h", "2026-01-02T03:04:05Z"} {
+		before := time.Now()
+		h.ok(ToolRecall, h.call(ToolRecall, map[string]any{"query": "x", "since": in}), nil)
+		after := time.Now()
+		lo, _ := humantime.Parse(in, before)
+		hi, err := humantime.Parse(in, after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := svc.lastRec.Since; got.Before(lo) || got.After(hi) {
+			t.Errorf("since %q: the service got %v, humantime reads %v..%v", in, got, lo, hi)
+		}
+	}
 }

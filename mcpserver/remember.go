@@ -2,10 +2,8 @@ package mcpserver
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -20,44 +18,11 @@ import (
 // ToolRemember is the remember tool's name (fixed: clients and prompts refer to it).
 const ToolRemember = "remember"
 
-// MaxMetadataBytes bounds the JSON size of a memory's metadata.
-const MaxMetadataBytes = 16 << 10
-
 type rememberArgs struct {
 	Content  string         `json:"content"`
 	Tags     []string       `json:"tags"`
 	Project  string         `json:"project"`
 	Metadata map[string]any `json:"metadata"`
-}
-
-func (a *rememberArgs) check(maxContent int) error {
-	if strings.TrimSpace(a.Content) == "" {
-		return argErrorf("argument \"content\" is required and must not be empty: pass the text to remember")
-	}
-	if len(a.Content) > maxContent {
-		return argErrorf("argument \"content\" is %d bytes; the limit is %d bytes: split it into smaller self-contained memories", len(a.Content), maxContent)
-	}
-	if !utf8.ValidString(a.Content) {
-		return argErrorf("argument \"content\" is not valid UTF-8")
-	}
-	tags, err := checkTags(a.Tags)
-	if err != nil {
-		return err
-	}
-	a.Tags = tags
-	if err := checkProject(a.Project, false); err != nil {
-		return err
-	}
-	if a.Metadata != nil {
-		b, err := json.Marshal(a.Metadata)
-		if err != nil {
-			return argErrorf("argument \"metadata\" cannot be encoded as JSON: %v", err)
-		}
-		if len(b) > MaxMetadataBytes {
-			return argErrorf("argument \"metadata\" is %d bytes of JSON; the limit is %d", len(b), MaxMetadataBytes)
-		}
-	}
-	return nil
 }
 
 type rememberOut struct {
@@ -105,9 +70,6 @@ func rememberTool(d *deps) (mcp.Tool, server.ToolHandlerFunc) {
 		annotations("Remember", false, false, true),
 	)
 	return tool, handle(d, ToolRemember, func(ctx context.Context, _ mcp.CallToolRequest, a rememberArgs) (*mcp.CallToolResult, error) {
-		if err := a.check(d.opts.MaxContentBytes); err != nil {
-			return nil, err
-		}
 		wctx, cancel := writeContext(ctx)
 		defer cancel()
 		r, err := d.svc.Remember(wctx, service.RememberRequest{

@@ -49,13 +49,13 @@ func TestWriteContextSurvivesCancellation(t *testing.T) {
 }
 
 func TestRememberBadInput(t *testing.T) {
-	h := newHarness(t, newFake(), Options{MaxContentBytes: 100})
+	h := newServiceHarness(t, 100)
 	raw := func(s string) json.RawMessage { return json.RawMessage(s) }
 	long := strings.Repeat("x", 101)
 	checkToolErrors(t, h, ToolRemember, []badCall{
-		{nil, []string{"content", "required"}},
+		{nil, []string{"content", "empty"}},
 		{map[string]any{"content": "  "}, []string{"content", "empty"}},
-		{map[string]any{"content": long}, []string{"101 bytes", "limit is 100"}},
+		{map[string]any{"content": long}, []string{"101 bytes", "limit of 100"}},
 		{map[string]any{"content": "x", "tags": "a,b"}, []string{`"tags"`, "array of strings", "string"}},
 		{map[string]any{"content": "x", "tags": []any{1}}, []string{`"tags"`, "array of strings"}},
 		{map[string]any{"content": "x", "tags": []string{""}}, []string{"tags", "empty"}},

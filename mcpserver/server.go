@@ -33,8 +33,7 @@ type Memories interface {
 
 // Defaults of Options.
 const (
-	DefaultMaxContentBytes = 64 << 10
-	DefaultModelWait       = 3 * time.Second
+	DefaultModelWait = 3 * time.Second
 	// writeTimeout bounds a write that has been detached from its request's
 	// context (so shutdown cannot abort it half-way).
 	writeTimeout = 30 * time.Second
@@ -60,7 +59,7 @@ func (o Options) withDefaults() Options {
 		o.Version = "dev"
 	}
 	if o.MaxContentBytes <= 0 {
-		o.MaxContentBytes = DefaultMaxContentBytes
+		o.MaxContentBytes = service.DefaultMaxContentBytes
 	}
 	if o.ModelWait == 0 {
 		o.ModelWait = DefaultModelWait

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
 	"github.com/mnemo-mcp/mnemo/pkg/service"
+	"github.com/mnemo-mcp/mnemo/pkg/sqlite"
 )
 
 // harness is an in-process MCP client connected to a server over a fake
@@ -33,6 +35,30 @@ type harness struct {
 
 func newHarness(t *testing.T, svc *fakeMemories, opts Options) *harness {
 	t.Helper()
+	h := newHarnessOver(t, svc, opts)
+	h.svc = svc
+	return h
+}
+
+// newServiceHarness is a harness over the real memory service (an SQLite
+// store in a temporary folder, no model): the service checks every
+// argument, so bad input is tested through it. maxContent 0 = the default.
+func newServiceHarness(t *testing.T, maxContent int) *harness {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "mnemo.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	svc, err := service.New(service.Options{Store: st, Project: "testproj", Source: memory.SourceMCP, MaxContentBytes: maxContent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newHarnessOver(t, svc, Options{MaxContentBytes: maxContent})
+}
+
+func newHarnessOver(t *testing.T, svc Memories, opts Options) *harness {
+	t.Helper()
 	if opts.ModelWait == 0 {
 		opts.ModelWait = 100 * time.Millisecond
 	}
@@ -40,7 +66,7 @@ func newHarness(t *testing.T, svc *fakeMemories, opts Options) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, svc: svc, c: c, tools: map[string]mcp.Tool{}}
+	h := &harness{t: t, c: c, tools: map[string]mcp.Tool{}}
 	c.OnNotification(func(n mcp.JSONRPCNotification) {
 		h.mu.Lock()
 		h.notifications = append(h.notifications, n)
@@ -241,7 +267,8 @@ func TestRememberRecallForgetRoundTrip(t *testing.T) {
 	if !memory.ValidID(rem.ID) || rem.Duplicate || rem.Project != "testproj" || !rem.Embedded {
 		t.Fatalf("remember: %+v", rem)
 	}
-	if m := svc.mems[rem.ID]; m.Source != memory.SourceMCP || strings.Join(m.Tags, ",") != "go,preference" || m.Metadata["file"] != "main.go" {
+	// Tags reach the service as given: normalising them is its business.
+	if m := svc.mems[rem.ID]; m.Source != memory.SourceMCP || strings.Join(m.Tags, ",") != "Preference,go" || m.Metadata["file"] != "main.go" {
 		t.Errorf("stored memory: %+v", m)
 	}
 

@@ -21,13 +21,6 @@ type similarityArgs struct {
 	Candidates []string `json:"candidates"`
 }
 
-func (a *similarityArgs) check(maxBytes int) error {
-	if err := checkQuery("query", a.Query); err != nil {
-		return err
-	}
-	return checkTexts("candidates", a.Candidates, maxBytes)
-}
-
 type similarityOut struct {
 	Model   string           `json:"model"`
 	Results []service.Scored `json:"results"`
@@ -48,7 +41,7 @@ func similarityTool(d *deps) (mcp.Tool, server.ToolHandlerFunc) {
 	tool := mcp.NewTool(ToolSimilarity,
 		mcp.WithToolTitle("Text similarity"),
 		mcp.WithDescription(fmt.Sprintf("Rank 1-%d candidate texts by semantic similarity (cosine of embeddings) to a query text, most similar first.", service.MaxEmbedTexts)),
-		mcp.WithString("query", mcp.Required(), mcp.MinLength(1), mcp.MaxLength(MaxQueryBytes),
+		mcp.WithString("query", mcp.Required(), mcp.MinLength(1), mcp.MaxLength(service.MaxQueryBytes),
 			mcp.Description("The text to compare against.")),
 		mcp.WithArray("candidates", mcp.Required(), mcp.MinItems(1), mcp.MaxItems(service.MaxEmbedTexts),
 			mcp.WithStringItems(mcp.MinLength(1), mcp.MaxLength(d.opts.MaxContentBytes)),
@@ -58,9 +51,6 @@ func similarityTool(d *deps) (mcp.Tool, server.ToolHandlerFunc) {
 		annotations("Text similarity", true, false, true),
 	)
 	return tool, handle(d, ToolSimilarity, func(ctx context.Context, _ mcp.CallToolRequest, a similarityArgs) (*mcp.CallToolResult, error) {
-		if err := a.check(d.opts.MaxContentBytes); err != nil {
-			return nil, err
-		}
 		r, err := d.svc.Similarity(ctx, a.Query, a.Candidates)
 		if err != nil {
 			return nil, err

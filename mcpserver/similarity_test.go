@@ -12,10 +12,10 @@ func TestSimilarity(t *testing.T) {
 }
 
 func TestSimilarityBadInput(t *testing.T) {
-	h := newHarness(t, newFake(), Options{MaxContentBytes: 100})
+	h := newServiceHarness(t, 100)
 	checkToolErrors(t, h, ToolSimilarity, []badCall{
-		{map[string]any{"candidates": []string{"a"}}, []string{"query", "required"}},
-		{map[string]any{"query": "a"}, []string{"candidates", "required"}},
+		{map[string]any{"candidates": []string{"a"}}, []string{"query", "empty"}},
+		{map[string]any{"query": "a"}, []string{"candidates", "empty"}},
 		{map[string]any{"query": "a", "candidates": "b"}, []string{`"candidates"`, "array"}},
 		{map[string]any{"query": "a", "candidates": make([]string, 65)}, []string{"candidates", "at most 64"}},
 	})

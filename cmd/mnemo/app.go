@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"os"
 	"os/user"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/mnemo-mcp/mnemo/embed"
 	"github.com/mnemo-mcp/mnemo/pkg/config"
+	"github.com/mnemo-mcp/mnemo/pkg/humantime"
 	"github.com/mnemo-mcp/mnemo/pkg/logging"
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
 	"github.com/mnemo-mcp/mnemo/pkg/project"
@@ -454,31 +454,18 @@ func tagString(tags []string) string {
 	return "#" + strings.Join(tags, " #")
 }
 
-// parseTimeFlag reads --since/--until: a date (2026-01-02), an RFC 3339
-// time, or an age such as 30m, 12h, 7d, 2w meaning that long before now.
+// parseTimeFlag reads --since/--until with humantime.Parse, as the MCP
+// server reads recall's since: an RFC 3339 time, a date (the user's
+// midnight) or an age such as 30m, 12h, 1.5d, 2w meaning that long before now.
 func parseTimeFlag(name, s string, now time.Time) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
+	if strings.TrimSpace(s) == "" {
 		return time.Time{}, nil
 	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t, nil
+	t, err := humantime.Parse(s, now)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("--%s %q: want %s", name, strings.TrimSpace(s), humantime.Forms)
 	}
-	if t, err := time.ParseInLocation("2006-01-02", s, time.Local); err == nil {
-		return t, nil
-	}
-	if n := len(s); n >= 2 {
-		unit := map[byte]time.Duration{'d': 24 * time.Hour, 'w': 7 * 24 * time.Hour}[s[n-1]]
-		if unit > 0 {
-			if v, err := strconv.Atoi(s[:n-1]); err == nil && v >= 0 {
-				return now.Add(-time.Duration(v) * unit), nil
-			}
-		}
-	}
-	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
-		return now.Add(-d), nil
-	}
-	return time.Time{}, fmt.Errorf("--%s %q: want a date (2026-01-02), an RFC 3339 time, or an age such as 12h, 7d, 2w", name, s)
+	return t, nil
 }
 
 // memoryJSON is a memory as the memory commands print it with --json

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mnemo-mcp/mnemo/internal/testmodels"
+	"github.com/mnemo-mcp/mnemo/pkg/humantime"
 	"github.com/mnemo-mcp/mnemo/pkg/jsonl"
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
 	"github.com/mnemo-mcp/mnemo/pkg/service"
@@ -309,6 +310,21 @@ func TestParseTimeFlag(t *testing.T) {
 	for _, bad := range []string{"yesterday", "-3d", "7x", "d"} {
 		if _, err := parseTimeFlag("since", bad, now); err == nil {
 			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+// --since reads what MCP recall's since reads, the same way (both are
+// humantime.Parse; mcpserver's TestRecallSinceIsHumantime holds the other
+// side). These used to differ: the MCP server read a date as UTC midnight
+// and took 1.5d; the CLI read the user's midnight and whole days only.
+func TestParseTimeFlagIsHumantime(t *testing.T) {
+	now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.FixedZone("UTC-5", -5*3600))
+	for _, in := range []string{"2026-01-02", "1.5d", "7d", "2w", "36h", "2026-01-02T03:04:05Z"} {
+		got, err := parseTimeFlag("since", in, now)
+		want, werr := humantime.Parse(in, now)
+		if err != nil || werr != nil || !got.Equal(want) {
+			t.Errorf("%s: CLI %v %v, humantime %v %v", in, got, err, want, werr)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/mnemo-mcp/mnemo/embed"
 	"github.com/mnemo-mcp/mnemo/pkg/config"
+	"github.com/mnemo-mcp/mnemo/pkg/service"
 )
 
 // The engine owns its default model and config does not import the engine;
@@ -33,5 +34,14 @@ func TestHelpEnvironment(t *testing.T) {
 		if !strings.Contains(stdout, v.Name) {
 			t.Errorf("help environment lacks %s", v.Name)
 		}
+	}
+}
+
+// MNEMO_MAX_CONTENT's documented default is the service's own limit.
+func TestMaxContentDefaultIsTheService(t *testing.T) {
+	t.Setenv("MNEMO_MAX_CONTENT", "")
+	cfg, err := config.FromEnv()
+	if err != nil || cfg.MaxContentBytes != service.DefaultMaxContentBytes {
+		t.Fatalf("config %d (%v), service %d", cfg.MaxContentBytes, err, service.DefaultMaxContentBytes)
 	}
 }

@@ -3,6 +3,7 @@ package memory
 import (
 	"errors"
 	"math"
+	"reflect"
 	"sort"
 	"testing"
 	"time"
@@ -68,5 +69,21 @@ func TestFuseRRF(t *testing.T) {
 	// b (keyword rank 2) and c (semantic rank 1): c scores 1/61 > b's 1/62.
 	if got[1].ID != "c" || got[2].ID != "b" {
 		t.Fatalf("order %+v", got)
+	}
+}
+
+// A normalised query is taken as it is: the store does not check again a
+// query the service normalised.
+func TestQueryNormalizedOnce(t *testing.T) {
+	if _, err := (Query{Mode: "fuzzy"}).Normalize(); err == nil {
+		t.Fatal("bad mode accepted")
+	}
+	q, err := Query{Text: "x"}.Normalize()
+	if err != nil || q.K != DefaultK || q.Mode != ModeHybrid || !q.normalized {
+		t.Fatalf("%+v %v", q, err)
+	}
+	q2, err := q.Normalize()
+	if err != nil || !reflect.DeepEqual(q, q2) {
+		t.Fatalf("normalising again changed the query: %+v %v", q2, err)
 	}
 }

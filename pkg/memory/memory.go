@@ -89,6 +89,11 @@ type Query struct {
 	Mode   Mode
 	K      int // number of results wanted, 1..MaxK
 	Filter Filter
+
+	// normalized is set by Normalize: a normalised query is not checked
+	// again (the service normalises the query it builds; the store then
+	// takes it as it is).
+	normalized bool
 }
 
 // MaxK bounds the number of results one search may return.

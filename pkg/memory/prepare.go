@@ -231,7 +231,15 @@ func normalizeFilterTags(tags []string) ([]string, error) {
 // K DefaultK when 0 and at most MaxK, normalised filter. A vector is
 // validated (finite, non-zero) and normalised; a vector without a model id
 // is an error.
+//
+// The result is marked normalised, and Normalize returns a normalised query
+// as it is: every Store normalises the query it is given, so a query the
+// memory service built and normalised is checked once, not twice. A caller
+// that changes a normalised query must build it again instead.
 func (q Query) Normalize() (Query, error) {
+	if q.normalized {
+		return q, nil
+	}
 	out := q
 	if out.Mode == "" {
 		out.Mode = ModeHybrid
@@ -261,6 +269,7 @@ func (q Query) Normalize() (Query, error) {
 	} else {
 		out.Vector = nil
 	}
+	out.normalized = true
 	return out, nil
 }
 

@@ -77,15 +77,6 @@ type Options struct {
 	SpillUses func(ids []string)
 }
 
-// DefaultMaxContentBytes is the content limit when Options leaves it zero.
-const DefaultMaxContentBytes = 64 << 10
-
-// Default and maximum page sizes of List.
-const (
-	DefaultListLimit = 20
-	MaxListLimit     = 200
-)
-
 // waitTick is how often a waiting recall reports progress through OnWait.
 const waitTick = 500 * time.Millisecond
 
@@ -209,6 +200,20 @@ func (s *Service) validateContent(what, content string) error {
 	return nil
 }
 
+// validateQuery checks a query (of Recall or Similarity).
+func validateQuery(query string) error {
+	if strings.TrimSpace(query) == "" {
+		return invalidf("query is empty: describe what you are looking for in a few words")
+	}
+	if !utf8.ValidString(query) {
+		return invalidf("query is not valid UTF-8 text")
+	}
+	if len(query) > MaxQueryBytes {
+		return invalidf("query is %d bytes, over the limit of %d bytes: use a shorter query", len(query), MaxQueryBytes)
+	}
+	return nil
+}
+
 // checkMemoryText is mnemo's one policy for text that becomes a memory,
 // whatever the entry (CLI, MCP, hook capture, import): it must be valid
 // UTF-8 and must not hold U+FFFD. JSON decoders (MCP arguments, hook input,
@@ -244,8 +249,8 @@ func (s *Service) validateMetadata(md map[string]any) error {
 	if err != nil {
 		return invalidf("metadata is not serialisable as JSON: %v", err)
 	}
-	if len(b) > s.maxBytes {
-		return invalidf("metadata is %d bytes of JSON, over the limit of %d bytes", len(b), s.maxBytes)
+	if len(b) > MaxMetadataBytes {
+		return invalidf("metadata is %d bytes of JSON, over the limit of %d bytes", len(b), MaxMetadataBytes)
 	}
 	return nil
 }
@@ -402,11 +407,8 @@ func (s *Service) searchProjects(p string) ([]string, error) {
 // keyword, saying so in Note; keyword recalls never touch the model.
 func (s *Service) Recall(ctx context.Context, req RecallRequest) (RecallResult, error) {
 	query := strings.TrimSpace(req.Query)
-	if query == "" {
-		return RecallResult{}, invalidf("query is empty")
-	}
-	if len(req.Query) > s.maxBytes {
-		return RecallResult{}, invalidf("query is %d bytes, over the limit of %d bytes", len(req.Query), s.maxBytes)
+	if err := validateQuery(req.Query); err != nil {
+		return RecallResult{}, err
 	}
 	k := req.K
 	if k == 0 {
@@ -463,6 +465,11 @@ func (s *Service) Recall(ctx context.Context, req RecallRequest) (RecallResult, 
 		}
 	}
 
+	// The one validation of the query on its way to the store: the request
+	// was checked above, and the store takes a normalised query as it is.
+	if q, err = q.Normalize(); err != nil {
+		return RecallResult{}, invalidFrom("query", err)
+	}
 	hits, err := s.store.Search(ctx, q)
 	if err != nil {
 		if errors.Is(err, memory.ErrInvalid) {
@@ -563,7 +570,10 @@ func (s *Service) waitModel(ctx context.Context, limit time.Duration, onWait fun
 // every id is unknown the error wraps memory.ErrNotFound.
 func (s *Service) Forget(ctx context.Context, ids []string) (ForgetResult, error) {
 	if len(ids) == 0 {
-		return ForgetResult{}, invalidf("no id given")
+		return ForgetResult{}, invalidf("no id given: pass the id of each memory to forget (ids come from recall or list)")
+	}
+	if len(ids) > MaxForgetIDs {
+		return ForgetResult{}, invalidf("%d ids given; forget at most %d per call", len(ids), MaxForgetIDs)
 	}
 	seen := make(map[string]bool, len(ids))
 	var uniq []string
@@ -610,8 +620,8 @@ func (s *Service) List(ctx context.Context, req ListRequest) ([]memory.Memory, e
 	if limit < 1 || limit > MaxListLimit {
 		return nil, invalidf("limit is %d; it must be between 1 and %d", req.Limit, MaxListLimit)
 	}
-	if req.Offset < 0 {
-		return nil, invalidf("offset is %d; it must not be negative", req.Offset)
+	if req.Offset < 0 || req.Offset > MaxListOffset {
+		return nil, invalidf("offset is %d; it must be between 0 and %d", req.Offset, MaxListOffset)
 	}
 	tags, err := memory.NormalizeTags(req.Tags)
 	if err != nil {
@@ -745,7 +755,7 @@ func (s *Service) Embed(ctx context.Context, texts []string) (EmbedResult, error
 // Similarity scores each candidate against query by cosine similarity,
 // most similar first.
 func (s *Service) Similarity(ctx context.Context, query string, candidates []string) (SimilarityResult, error) {
-	if err := s.validateContent("query", query); err != nil {
+	if err := validateQuery(query); err != nil {
 		return SimilarityResult{}, err
 	}
 	if err := s.validateTexts("candidates", candidates); err != nil {

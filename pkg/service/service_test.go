@@ -229,7 +229,7 @@ func TestRecallValidation(t *testing.T) {
 		{RecallRequest{Query: "x", Tags: []string{""}}, "tags: empty tag"},
 		{RecallRequest{Query: "x", Project: "\x01"}, "project:"},
 		{RecallRequest{Query: "x", Since: time.Now(), Until: time.Now().Add(-time.Hour)}, "until"},
-		{RecallRequest{Query: strings.Repeat("q", 1001)}, "limit of 1000"},
+		{RecallRequest{Query: strings.Repeat("q", MaxQueryBytes+1)}, "limit of 8192"}, // MaxQueryBytes, not the content limit
 	}
 	for _, c := range cases {
 		_, err := s.Recall(ctx, c.req)

@@ -35,11 +35,29 @@ var ErrInvalidInput = errors.New("invalid input")
 // similarity) when the model failed to load or is still loading past the wait.
 var ErrModelUnavailable = errors.New("embedding model unavailable")
 
-// Limits enforced by the service.
+// Defaults and limits. The service owns every one of them and is the one
+// place that checks a request against them: the MCP server's schemas and
+// the CLI's flags quote these constants, and neither checks them again.
 const (
-	DefaultK      = 5
-	MaxRecallK    = 50
-	MaxEmbedTexts = 64
+	// DefaultMaxContentBytes bounds one memory's content, and each text of
+	// Embed and Similarity, unless Options.MaxContentBytes (MNEMO_MAX_CONTENT)
+	// says otherwise.
+	DefaultMaxContentBytes = 64 << 10
+	// MaxQueryBytes bounds the query of Recall and of Similarity.
+	MaxQueryBytes = 8 << 10
+	// MaxMetadataBytes bounds a memory's metadata, as JSON.
+	MaxMetadataBytes = 16 << 10
+
+	DefaultK   = 5  // results of a recall when RecallRequest.K is 0
+	MaxRecallK = 50 // most results of one recall
+
+	DefaultListLimit = 20 // page size of List when ListRequest.Limit is 0
+	MaxListLimit     = 200
+	MaxListOffset    = 1 << 30
+
+	MaxForgetIDs  = 100 // ids one Forget may delete
+	MaxEmbedTexts = 64  // texts of one Embed, candidates of one Similarity
+
 	// NearDuplicateThreshold is the cosine at or above which a new memory is
 	// reported as similar_to an existing one in the same project.
 	NearDuplicateThreshold = 0.95
@@ -113,8 +131,8 @@ type ForgetResult struct {
 type ListRequest struct {
 	Project string // "" = current + global; "*" = all
 	Tags    []string
-	Limit   int // 0 = 20; at most 200
-	Offset  int
+	Limit   int // 0 = DefaultListLimit; at most MaxListLimit
+	Offset  int // at most MaxListOffset
 }
 
 // EmbedResult carries raw embeddings.
