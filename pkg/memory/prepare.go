@@ -13,8 +13,10 @@ import (
 // This file holds the validation every Store applies, so that the SQLite and
 // PostgreSQL stores accept and reject exactly the same input.
 
-// DefaultK is the number of results a search returns when Query.K is 0.
-const DefaultK = 10
+// DefaultK is the number of results of a recall that asks for no number:
+// the memory service's default (service.DefaultK is this constant), and what
+// a Store answers to a Query.K or a Similar limit of 0.
+const DefaultK = 5
 
 // CandidateDepth is how many entries each single ranking (keyword, semantic)
 // contributes to reciprocal rank fusion for a search that wants k results.
@@ -139,6 +141,36 @@ func Prepare(m Memory, now time.Time) (Memory, error) {
 	}
 	out.Vector, out.Dims = v, len(v)
 	return out, nil
+}
+
+// PreparePut begins every Store's Put: m must not be nil, and is validated
+// and completed by Prepare (the returned copy is what the store writes).
+func PreparePut(m *Memory, now time.Time) (Memory, error) {
+	if m == nil {
+		return Memory{}, fmt.Errorf("%w: nil memory", ErrInvalid)
+	}
+	return Prepare(*m, now)
+}
+
+// PrepareSimilar checks the arguments of Store.Similar, for every store
+// alike: a model id is required (only that model's vectors are compared),
+// the project must be valid and the vector usable (it is returned
+// L2-normalised); a limit of 0 or less is DefaultK, and at most MaxK.
+func PrepareSimilar(vec []float32, model, project string, limit int) ([]float32, int, error) {
+	if strings.TrimSpace(model) == "" {
+		return nil, 0, fmt.Errorf("%w: a query vector needs its model id", ErrInvalid)
+	}
+	if err := ValidateProject(project); err != nil {
+		return nil, 0, err
+	}
+	v, err := PrepareVector(vec)
+	if err != nil {
+		return nil, 0, err
+	}
+	if limit <= 0 {
+		limit = DefaultK
+	}
+	return v, min(limit, MaxK), nil
 }
 
 // MaxDims bounds vector dimensions (large models use up to a few thousand).

@@ -353,22 +353,13 @@ func fillHits(ctx context.Context, tx pgx.Tx, hits []memory.Hit, vec []float32, 
 }
 
 // Similar returns memories in project whose vector (of model) has cosine ≥
-// threshold with vec, most similar first, at most limit (≤ 0: 10).
+// threshold with vec, most similar first, at most limit
+// (memory.PrepareSimilar, as every store).
 func (s *Store) Similar(ctx context.Context, vec []float32, model, project string, threshold float64, limit int) ([]memory.Hit, error) {
-	if strings.TrimSpace(model) == "" {
-		return nil, fmt.Errorf("%w: a query vector needs its model id", memory.ErrInvalid)
-	}
-	if err := memory.ValidateProject(project); err != nil {
-		return nil, err
-	}
-	v, err := memory.PrepareVector(vec)
+	v, limit, err := memory.PrepareSimilar(vec, model, project, limit)
 	if err != nil {
 		return nil, err
 	}
-	if limit <= 0 {
-		limit = 10
-	}
-	limit = min(limit, memory.MaxK)
 	hits := []memory.Hit{}
 	err = s.read(ctx, func(tx pgx.Tx) error {
 		var a args

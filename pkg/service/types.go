@@ -48,8 +48,8 @@ const (
 	// MaxMetadataBytes bounds a memory's metadata, as JSON.
 	MaxMetadataBytes = 16 << 10
 
-	DefaultK   = 5  // results of a recall when RecallRequest.K is 0
-	MaxRecallK = 50 // most results of one recall
+	DefaultK   = memory.DefaultK // results of a recall when RecallRequest.K is 0
+	MaxRecallK = 50              // most results of one recall
 
 	DefaultListLimit = 20 // page size of List when ListRequest.Limit is 0
 	MaxListLimit     = 200

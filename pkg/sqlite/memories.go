@@ -22,10 +22,7 @@ import (
 // with the same content is reported as a duplicate; with other content it is
 // an ErrInvalid error.
 func (s *Store) Put(ctx context.Context, m *memory.Memory) (memory.PutResult, error) {
-	if m == nil {
-		return memory.PutResult{}, fmt.Errorf("%w: nil memory", memory.ErrInvalid)
-	}
-	p, err := memory.Prepare(*m, s.o.now())
+	p, err := memory.PreparePut(m, s.o.now())
 	if err != nil {
 		return memory.PutResult{}, err
 	}

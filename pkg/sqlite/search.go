@@ -202,20 +202,14 @@ func (s *Store) fill(ctx context.Context, hits []memory.Hit) ([]memory.Hit, erro
 }
 
 // Similar returns memories of project whose vector of model has cosine ≥
-// threshold with vec, most similar first, at most limit (≤ 0: DefaultK; at
-// most MaxK). Score and Similarity are the cosine; SemanticRank the rank.
+// threshold with vec, most similar first, at most limit
+// (memory.PrepareSimilar). Score and Similarity are the cosine;
+// SemanticRank the rank.
 func (s *Store) Similar(ctx context.Context, vec []float32, model, project string, threshold float64, limit int) ([]memory.Hit, error) {
-	if err := memory.ValidateProject(project); err != nil {
-		return nil, err
-	}
-	v, err := memory.PrepareVector(vec)
+	v, limit, err := memory.PrepareSimilar(vec, model, project, limit)
 	if err != nil {
 		return nil, err
 	}
-	if limit <= 0 {
-		limit = memory.DefaultK
-	}
-	limit = min(limit, memory.MaxK)
 	idx, err := s.index(ctx)
 	if err != nil {
 		return nil, err

@@ -57,6 +57,8 @@ func Run(t *testing.T, open func(t *testing.T) memory.Store) {
 		{"ModelIsolation", testModelIsolation},
 		{"SearchSeesWritesAndDeletes", testFreshness},
 		{"Similar", testSimilar},
+		{"SimilarArguments", testSimilarArguments},
+		{"PutNil", testPutNil},
 		{"NeedEmbeddingAndSetVector", testNeedEmbedding},
 		{"Touch", testTouch},
 		{"Stats", testStats},
@@ -760,6 +762,37 @@ func testSimilar(t *testing.T, s memory.Store) {
 	}
 	if hits, err := s.Similar(ctx(t), Vec(0, 0, 1), modelA, projX, 0.95, 10); err != nil || len(hits) != 0 {
 		t.Errorf("Similar to an orthogonal vector: %q, err %v", ids(hits), err)
+	}
+}
+
+// testSimilarArguments: every store checks and defaults Similar's
+// arguments alike (memory.PrepareSimilar). They used to differ: only
+// PostgreSQL required the model id, and a limit of 0 was 10 in PostgreSQL
+// and memory.DefaultK in SQLite.
+func testSimilarArguments(t *testing.T, s memory.Store) {
+	for i := range memory.DefaultK + 3 {
+		put(t, s, memory.Memory{Content: fmt.Sprintf("near %d", i), Vector: Vec(1, float64(i)/100)})
+	}
+	if hits, err := s.Similar(ctx(t), Vec(1), "", projX, 0.5, 10); !errors.Is(err, memory.ErrInvalid) {
+		t.Errorf("Similar without a model id: %d hits, err %v; want ErrInvalid", len(hits), err)
+	}
+	if hits, err := s.Similar(ctx(t), Vec(1), modelA, projX, 0.5, 0); err != nil || len(hits) != memory.DefaultK {
+		t.Errorf("Similar with limit 0: %d hits, err %v; want DefaultK=%d", len(hits), err, memory.DefaultK)
+	}
+	if hits, err := s.Similar(ctx(t), Vec(1), modelA, projX, 0.5, 10*memory.MaxK); err != nil || len(hits) != memory.DefaultK+3 {
+		t.Errorf("Similar with a large limit: %d hits, err %v", len(hits), err)
+	}
+	if _, err := s.Similar(ctx(t), Vec(1), modelA, "", 0.5, 10); !errors.Is(err, memory.ErrInvalid) {
+		t.Errorf("Similar without a project: err %v; want ErrInvalid", err)
+	}
+	if _, err := s.Similar(ctx(t), []float32{0, 0, 0}, modelA, projX, 0.5, 10); !errors.Is(err, memory.ErrInvalid) {
+		t.Errorf("Similar to a zero vector: err %v; want ErrInvalid", err)
+	}
+}
+
+func testPutNil(t *testing.T, s memory.Store) {
+	if _, err := s.Put(ctx(t), nil); !errors.Is(err, memory.ErrInvalid) {
+		t.Errorf("Put(nil): err %v; want ErrInvalid", err)
 	}
 }
 
