@@ -4,10 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/mark3labs/mcp-go/client"
-	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/mnemo-mcp/mnemo/pkg/redact"
 	"github.com/mnemo-mcp/mnemo/pkg/service"
@@ -28,29 +24,8 @@ func (r redactingFake) Remember(ctx context.Context, req service.RememberRequest
 // newRedactingHarness is newHarness over redactingFake.
 func newRedactingHarness(t *testing.T) (*harness, *fakeMemories) {
 	fake := newFake()
-	c, err := client.NewInProcessClient(NewServer(redactingFake{fake}, Options{ModelWait: 100 * time.Millisecond}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	if err := c.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	init := mcp.InitializeRequest{}
-	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
-	init.Params.ClientInfo = mcp.Implementation{Name: "mnemo-test", Version: "0"}
-	if _, err := c.Initialize(ctx, init); err != nil {
-		t.Fatalf("initialize: %v", err)
-	}
-	list, err := c.ListTools(ctx, mcp.ListToolsRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &harness{t: t, svc: fake, c: c, tools: map[string]mcp.Tool{}}
-	for _, tool := range list.Tools {
-		h.tools[tool.Name] = tool
-	}
+	h := newHarnessOver(t, redactingFake{fake}, Options{})
+	h.svc = fake
 	return h, fake
 }
 
