@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mnemo-mcp/mnemo/pkg/memory"
 	"github.com/mnemo-mcp/mnemo/pkg/service"
 )
 
@@ -16,7 +15,7 @@ import (
 // is a tool error: the user sees why mnemo is not working.
 var ErrServiceUnavailable = errors.New("mnemo's memory service is unavailable")
 
-// Deferred is a Memories whose service is still being opened. The server
+// Deferred is the Source of a service that is still being opened. The server
 // answers initialize, server/discover and the list methods at once; a call
 // that needs the service waits for it (or its context). Opening the store
 // can take a while (schema set-up, a busy lock, loading the index), and a
@@ -124,7 +123,10 @@ func (d *Deferred) startLocked() chan struct{} {
 	return ch
 }
 
-func (d *Deferred) get(ctx context.Context) (Memories, error) {
+// Service returns the service, waiting for it to be opened (or for ctx).
+// When the last attempt failed it tries again at once (with an opener);
+// the error wraps ErrServiceUnavailable and says why.
+func (d *Deferred) Service(ctx context.Context) (Memories, error) {
 	select {
 	case <-d.ready:
 	case <-ctx.Done():
@@ -156,62 +158,6 @@ func (d *Deferred) result(svc Memories, err error) (Memories, error) {
 		return svc, nil
 	}
 	return nil, fmt.Errorf("%w: %v", ErrServiceUnavailable, err)
-}
-
-func (d *Deferred) Remember(ctx context.Context, req service.RememberRequest) (service.RememberResult, error) {
-	s, err := d.get(ctx)
-	if err != nil {
-		return service.RememberResult{}, err
-	}
-	return s.Remember(ctx, req)
-}
-
-func (d *Deferred) Recall(ctx context.Context, req service.RecallRequest) (service.RecallResult, error) {
-	s, err := d.get(ctx)
-	if err != nil {
-		return service.RecallResult{}, err
-	}
-	return s.Recall(ctx, req)
-}
-
-func (d *Deferred) Forget(ctx context.Context, ids []string) (service.ForgetResult, error) {
-	s, err := d.get(ctx)
-	if err != nil {
-		return service.ForgetResult{}, err
-	}
-	return s.Forget(ctx, ids)
-}
-
-func (d *Deferred) List(ctx context.Context, req service.ListRequest) ([]memory.Memory, error) {
-	s, err := d.get(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return s.List(ctx, req)
-}
-
-func (d *Deferred) Get(ctx context.Context, id string) (memory.Memory, error) {
-	s, err := d.get(ctx)
-	if err != nil {
-		return memory.Memory{}, err
-	}
-	return s.Get(ctx, id)
-}
-
-func (d *Deferred) Embed(ctx context.Context, texts []string) (service.EmbedResult, error) {
-	s, err := d.get(ctx)
-	if err != nil {
-		return service.EmbedResult{}, err
-	}
-	return s.Embed(ctx, texts)
-}
-
-func (d *Deferred) Similarity(ctx context.Context, query string, candidates []string) (service.SimilarityResult, error) {
-	s, err := d.get(ctx)
-	if err != nil {
-		return service.SimilarityResult{}, err
-	}
-	return s.Similarity(ctx, query, candidates)
 }
 
 // ModelStatus reports not-ready (or the open error) until the service is there.

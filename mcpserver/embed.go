@@ -44,8 +44,8 @@ func embedTool(d *deps) (mcp.Tool, server.ToolHandlerFunc) {
 		withRawOutputSchema(embedOutputSchema()),
 		annotations("Embed texts", true, false, true),
 	)
-	return tool, handle(d, ToolEmbed, func(ctx context.Context, _ mcp.CallToolRequest, a embedArgs) (*mcp.CallToolResult, error) {
-		r, err := d.svc.Embed(ctx, a.Texts)
+	return tool, handle(d, ToolEmbed, func(ctx context.Context, _ mcp.CallToolRequest, svc Memories, a embedArgs) (*mcp.CallToolResult, error) {
+		r, err := svc.Embed(ctx, a.Texts)
 		if err != nil {
 			return nil, err
 		}

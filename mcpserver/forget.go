@@ -55,11 +55,11 @@ func forgetTool(d *deps) (mcp.Tool, server.ToolHandlerFunc) {
 		withRawOutputSchema(forgetOutputSchema()),
 		annotations("Forget", false, true, true),
 	)
-	return tool, handle(d, ToolForget, func(ctx context.Context, _ mcp.CallToolRequest, a forgetArgs) (*mcp.CallToolResult, error) {
+	return tool, handle(d, ToolForget, func(ctx context.Context, _ mcp.CallToolRequest, svc Memories, a forgetArgs) (*mcp.CallToolResult, error) {
 		ids := a.list()
 		wctx, cancel := writeContext(ctx)
 		defer cancel()
-		r, err := d.svc.Forget(wctx, ids)
+		r, err := svc.Forget(wctx, ids)
 		if errors.Is(err, memory.ErrNotFound) {
 			// The service reports "every id unknown" as an error; the model
 			// gets the same answer as for a partly unknown list.

@@ -53,7 +53,7 @@ func listMemoriesTool(d *deps) (mcp.Tool, server.ToolHandlerFunc) {
 		withRawOutputSchema(listOutputSchema()),
 		annotations("List memories", true, false, true),
 	)
-	return tool, handle(d, ToolList, func(ctx context.Context, _ mcp.CallToolRequest, a listArgs) (*mcp.CallToolResult, error) {
+	return tool, handle(d, ToolList, func(ctx context.Context, _ mcp.CallToolRequest, svc Memories, a listArgs) (*mcp.CallToolResult, error) {
 		limit, offset := 0, 0
 		if a.Limit != nil {
 			limit = *a.Limit
@@ -61,7 +61,7 @@ func listMemoriesTool(d *deps) (mcp.Tool, server.ToolHandlerFunc) {
 		if a.Offset != nil {
 			offset = *a.Offset
 		}
-		ms, err := d.svc.List(ctx, service.ListRequest{Project: a.Project, Tags: a.Tags, Limit: limit, Offset: offset})
+		ms, err := svc.List(ctx, service.ListRequest{Project: a.Project, Tags: a.Tags, Limit: limit, Offset: offset})
 		if err != nil {
 			return nil, err
 		}

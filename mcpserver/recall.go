@@ -92,7 +92,7 @@ func recallTool(d *deps) (mcp.Tool, server.ToolHandlerFunc) {
 		withRawOutputSchema(recallOutputSchema()),
 		annotations("Recall", true, false, true),
 	)
-	return tool, handle(d, ToolRecall, func(ctx context.Context, req mcp.CallToolRequest, a recallArgs) (*mcp.CallToolResult, error) {
+	return tool, handle(d, ToolRecall, func(ctx context.Context, req mcp.CallToolRequest, svc Memories, a recallArgs) (*mcp.CallToolResult, error) {
 		// The service checks the request; only since needs reading here.
 		since, err := a.sinceTime(time.Now())
 		if err != nil {
@@ -106,10 +106,10 @@ func recallTool(d *deps) (mcp.Tool, server.ToolHandlerFunc) {
 			rr.K = *a.K
 		}
 		if rr.OnWait = progressReporter(ctx, req, "waiting for the embedding model to load"); rr.OnWait != nil &&
-			rr.Mode != memory.ModeKeyword && !d.svc.ModelStatus().Ready {
+			rr.Mode != memory.ModeKeyword && !svc.ModelStatus().Ready {
 			rr.OnWait(0, d.opts.ModelWait) // at once: the service reports only every few hundred ms
 		}
-		r, err := d.svc.Recall(ctx, rr)
+		r, err := svc.Recall(ctx, rr)
 		if err != nil {
 			return nil, err
 		}

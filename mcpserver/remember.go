@@ -69,10 +69,10 @@ func rememberTool(d *deps) (mcp.Tool, server.ToolHandlerFunc) {
 		withRawOutputSchema(rememberOutputSchema()),
 		annotations("Remember", false, false, true),
 	)
-	return tool, handle(d, ToolRemember, func(ctx context.Context, _ mcp.CallToolRequest, a rememberArgs) (*mcp.CallToolResult, error) {
+	return tool, handle(d, ToolRemember, func(ctx context.Context, _ mcp.CallToolRequest, svc Memories, a rememberArgs) (*mcp.CallToolResult, error) {
 		wctx, cancel := writeContext(ctx)
 		defer cancel()
-		r, err := d.svc.Remember(wctx, service.RememberRequest{
+		r, err := svc.Remember(wctx, service.RememberRequest{
 			Content: a.Content, Tags: a.Tags, Project: a.Project, Metadata: a.Metadata, Source: memory.SourceMCP,
 			// A memory written while the model loads waits as briefly as a
 			// recall would, so it usually gets its vector (and near-duplicate

@@ -30,7 +30,7 @@ func TestWriteContextSurvivesCancellation(t *testing.T) {
 	var errAtWrite error
 	var hasDeadline bool
 	svc.onRemember = func(ctx context.Context) { errAtWrite = ctx.Err(); _, hasDeadline = ctx.Deadline() }
-	s := NewServer(svc, Options{})
+	s := NewServer(Ready(svc), Options{})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	req := mcp.CallToolRequest{}

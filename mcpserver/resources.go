@@ -35,7 +35,11 @@ func (d *deps) addResources(s *server.MCPServer) {
 }
 
 func (d *deps) readRecent(ctx context.Context, req mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {
-	ms, err := d.svc.List(ctx, service.ListRequest{Limit: recentLimit})
+	svc, err := d.src.Service(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := svc.List(ctx, service.ListRequest{Limit: recentLimit})
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +68,11 @@ func (d *deps) readMemory(ctx context.Context, req mcp.ReadResourceRequest) ([]m
 	if !memory.ValidID(id) {
 		return nil, fmt.Errorf("%q is not a memory id; read memory://recent, or use recall or list_memories to find ids", truncate(id, 40))
 	}
-	m, err := d.svc.Get(ctx, id)
+	svc, err := d.src.Service(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m, err := svc.Get(ctx, id)
 	if errors.Is(err, memory.ErrNotFound) {
 		return nil, fmt.Errorf("no memory with id %s", id)
 	}

@@ -31,6 +31,26 @@ type Memories interface {
 	ModelStatus() service.ModelStatus
 }
 
+// Source gives the tools the memory service: a *Deferred while the service
+// is being opened, or Ready(svc) for one that is open. Handlers get the
+// service once per call (the typed-handler wrapper does), rather than
+// every method of Memories being forwarded.
+type Source interface {
+	// Service returns the service, waiting for it (or ctx); an error wraps
+	// ErrServiceUnavailable when it could not be opened.
+	Service(ctx context.Context) (Memories, error)
+	// ModelStatus reports the embedding model's state without waiting.
+	ModelStatus() service.ModelStatus
+}
+
+// Ready is the Source of a service that is open.
+func Ready(svc Memories) Source { return ready{svc} }
+
+type ready struct{ svc Memories }
+
+func (r ready) Service(context.Context) (Memories, error) { return r.svc, nil }
+func (r ready) ModelStatus() service.ModelStatus          { return r.svc.ModelStatus() }
+
 // Defaults of Options.
 const (
 	DefaultModelWait = 3 * time.Second
@@ -85,10 +105,10 @@ Forget memories that are wrong or outdated (by id, from recall or list_memories)
 
 If a recall says semantic:false, the embedding model was still loading and results are keyword matches only; recall again shortly for semantic results.`
 
-// NewServer builds the MCP server over svc.
-func NewServer(svc Memories, opts Options) *server.MCPServer {
+// NewServer builds the MCP server over the service src gives.
+func NewServer(src Source, opts Options) *server.MCPServer {
 	opts = opts.withDefaults()
-	d := &deps{svc: svc, opts: opts, log: opts.Logger}
+	d := &deps{src: src, opts: opts, log: opts.Logger}
 	s := server.NewMCPServer(ServerName, opts.Version,
 		server.WithTitle("mnemo memory"),
 		server.WithDescription("Semantic long-term memory and text embeddings, computed locally."),
@@ -120,7 +140,7 @@ func Tools() []mcp.Tool {
 
 // deps is what every tool, resource and prompt is built from.
 type deps struct {
-	svc  Memories
+	src  Source
 	opts Options
 	log  *slog.Logger
 }

@@ -62,7 +62,7 @@ func newHarnessOver(t *testing.T, svc Memories, opts Options) *harness {
 	if opts.ModelWait == 0 {
 		opts.ModelWait = 100 * time.Millisecond
 	}
-	c, err := client.NewInProcessClient(NewServer(svc, opts))
+	c, err := client.NewInProcessClient(NewServer(Ready(svc), opts))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -575,7 +575,7 @@ func TestDeferredRetriesFailedOpen(t *testing.T) {
 		}
 		return svc, nil
 	})
-	_, err := d.Recall(ctx, service.RecallRequest{Query: "x"})
+	_, err := d.Service(ctx)
 	if !errors.Is(err, ErrServiceUnavailable) || !strings.Contains(err.Error(), "disk I/O error") {
 		t.Fatalf("first call: %v", err)
 	}
@@ -585,7 +585,11 @@ func TestDeferredRetriesFailedOpen(t *testing.T) {
 	mu.Lock()
 	broken = false // disk space freed
 	mu.Unlock()
-	if _, err := d.Remember(ctx, service.RememberRequest{Content: "kept"}); err != nil {
+	s, err := d.Service(ctx)
+	if err != nil {
+		t.Fatalf("call after the cause is gone: %v", err)
+	}
+	if _, err := s.Remember(ctx, service.RememberRequest{Content: "kept"}); err != nil {
 		t.Fatalf("call after the cause is gone: %v", err)
 	}
 	if len(svc.mems) != 1 {
@@ -599,7 +603,7 @@ func TestDeferredRetriesFailedOpen(t *testing.T) {
 	mu.Lock()
 	n := attempts
 	mu.Unlock()
-	if _, err := d.List(ctx, service.ListRequest{}); err != nil {
+	if _, err := d.Service(ctx); err != nil {
 		t.Fatal(err)
 	}
 	mu.Lock()

@@ -50,8 +50,8 @@ func similarityTool(d *deps) (mcp.Tool, server.ToolHandlerFunc) {
 		withRawOutputSchema(similarityOutputSchema()),
 		annotations("Text similarity", true, false, true),
 	)
-	return tool, handle(d, ToolSimilarity, func(ctx context.Context, _ mcp.CallToolRequest, a similarityArgs) (*mcp.CallToolResult, error) {
-		r, err := d.svc.Similarity(ctx, a.Query, a.Candidates)
+	return tool, handle(d, ToolSimilarity, func(ctx context.Context, _ mcp.CallToolRequest, svc Memories, a similarityArgs) (*mcp.CallToolResult, error) {
+		r, err := svc.Similarity(ctx, a.Query, a.Candidates)
 		if err != nil {
 			return nil, err
 		}

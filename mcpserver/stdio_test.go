@@ -25,7 +25,7 @@ func startStdio(t *testing.T, ctx context.Context, svc Memories, o StdioOptions)
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
 	p := &stdioPeer{t: t, in: inW, out: bufio.NewReader(outR), done: make(chan error, 1)}
-	srv := NewServer(svc, Options{ModelWait: 50 * time.Millisecond})
+	srv := NewServer(Ready(svc), Options{ModelWait: 50 * time.Millisecond})
 	go func() {
 		err := ServeStdio(ctx, srv, inR, outW, o)
 		_ = outW.Close()

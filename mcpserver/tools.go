@@ -63,8 +63,9 @@ func projectProp(desc string) mcp.ToolOption {
 }
 
 // handle wraps a typed handler: it decodes the arguments (the one place
-// where input is parsed), maps errors, and logs the call.
-func handle[A any](d *deps, name string, fn func(context.Context, mcp.CallToolRequest, A) (*mcp.CallToolResult, error)) server.ToolHandlerFunc {
+// where input is parsed), gets the service (waiting while it opens), maps
+// errors, and logs the call.
+func handle[A any](d *deps, name string, fn func(context.Context, mcp.CallToolRequest, Memories, A) (*mcp.CallToolResult, error)) server.ToolHandlerFunc {
 	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		start := time.Now()
 		raw, err := rawArguments(req)
@@ -72,7 +73,10 @@ func handle[A any](d *deps, name string, fn func(context.Context, mcp.CallToolRe
 		if err == nil {
 			var args A
 			if args, err = decodeArgs[A](raw); err == nil {
-				res, err = fn(ctx, req, args)
+				var svc Memories
+				if svc, err = d.src.Service(ctx); err == nil {
+					res, err = fn(ctx, req, svc, args)
+				}
 			}
 		}
 		if err != nil {
@@ -99,7 +103,7 @@ func (d *deps) toolError(tool string, err error) (*mcp.CallToolResult, error) {
 		d.log.Error("tool call without a service", "tool", tool, "err", err)
 		return mcp.NewToolResultError(err.Error() + "; see mnemo's log (run `mnemo doctor`)"), nil
 	case errors.Is(err, service.ErrModelUnavailable):
-		st := d.svc.ModelStatus()
+		st := d.src.ModelStatus()
 		msg := "the embedding model is not available yet (it is still loading); try again in a few seconds"
 		if st.Error != "" {
 			msg = fmt.Sprintf("the embedding model %s failed to load: %s; remember, recall (keyword) and forget still work", st.Model, st.Error)
