@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mnemo-mcp/mnemo/internal/app"
 	"github.com/mnemo-mcp/mnemo/internal/testmodels"
 	"github.com/mnemo-mcp/mnemo/pkg/humantime"
 	"github.com/mnemo-mcp/mnemo/pkg/jsonl"
@@ -341,28 +342,28 @@ func TestOpenAppEmbedsMissing(t *testing.T) {
 	cliEnv(t, testmodels.Dir(t, testmodels.BertTiny))
 	ctx := context.Background()
 	env := &runEnv{stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard}
-	a, err := openApp(ctx, env, appOptions{process: "test", model: modelNone})
+	a, err := app.Open(ctx, app.Options{Stderr: env.stderr, Process: "test", Model: app.ModelNone})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []string{"written by a hook", "written while loading"} {
-		if r, err := a.svc.Remember(ctx, service.RememberRequest{Content: c, Source: memory.SourceHook}); err != nil || r.Embedded {
+		if r, err := a.Svc.Remember(ctx, service.RememberRequest{Content: c, Source: memory.SourceHook}); err != nil || r.Embedded {
 			t.Fatalf("%+v %v", r, err)
 		}
 	}
-	if st, err := a.svc.Stats(ctx); err != nil || st.ByModel[""] != 2 {
+	if st, err := a.Svc.Stats(ctx); err != nil || st.ByModel[""] != 2 {
 		t.Fatalf("stats before: %+v %v", st, err)
 	}
 	a.Close()
 
-	a, err = openApp(ctx, env, appOptions{process: "test", model: modelBackground, embedMissing: true})
+	a, err = app.Open(ctx, app.Options{Stderr: env.stderr, Process: "test", Model: app.ModelBackground, EmbedMissing: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a.Close()
 	deadline := time.Now().Add(2 * time.Minute) // a bound against hanging, not a speed assertion
 	for {
-		st, err := a.svc.Stats(ctx)
+		st, err := a.Svc.Stats(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -370,7 +371,7 @@ func TestOpenAppEmbedsMissing(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("memories still without a vector: %+v (model error %v)", st.ByModel, a.modelErr())
+			t.Fatalf("memories still without a vector: %+v (model error %v)", st.ByModel, a.ModelErr())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mnemo-mcp/mnemo/embed"
+	"github.com/mnemo-mcp/mnemo/internal/app"
 	"github.com/mnemo-mcp/mnemo/pkg/config"
 	"github.com/mnemo-mcp/mnemo/pkg/logging"
 )
@@ -91,7 +92,7 @@ func runBench(ctx context.Context, env *runEnv, args []string) error {
 	defer closeLog()
 
 	// The cache is off: every call must run the model.
-	eo := engineOptions(cfg, log)
+	eo := app.EngineOptions(cfg, log)
 	eo.Progress, eo.CacheEntries = env.stderr, -1
 	eng, err := embed.Load(ctx, eo)
 	if err != nil {

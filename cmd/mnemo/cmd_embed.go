@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mnemo-mcp/mnemo/embed"
+	"github.com/mnemo-mcp/mnemo/internal/app"
 	"github.com/mnemo-mcp/mnemo/pkg/config"
 	"github.com/mnemo-mcp/mnemo/pkg/logging"
 )
@@ -62,7 +63,7 @@ func runEmbed(ctx context.Context, env *runEnv, args []string) error {
 	defer closeLog()
 
 	// The model loads while stdin is read.
-	eo := engineOptions(cfg, log)
+	eo := app.EngineOptions(cfg, log)
 	eo.Progress = env.stderr
 	eng := embed.New(eo)
 	defer eng.Close()

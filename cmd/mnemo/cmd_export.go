@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/mnemo-mcp/mnemo/internal/app"
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
 	"github.com/mnemo-mcp/mnemo/pkg/service"
 )
@@ -39,7 +40,7 @@ func runExport(ctx context.Context, env *runEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	a, err := openApp(ctx, env, appOptions{process: "export", readOnlyOK: true, source: memory.SourceCLI, model: modelNone, stderrLevel: "warn"})
+	a, err := app.Open(ctx, app.Options{Stderr: env.stderr, Process: "export", ReadOnlyOK: true, Source: memory.SourceCLI, Model: app.ModelNone, StderrLevel: "warn"})
 	if err != nil {
 		return err
 	}
@@ -63,7 +64,7 @@ func runExport(ctx context.Context, env *runEnv, args []string) error {
 	}
 	bw := bufio.NewWriterSize(w, 256<<10)
 	var skipped []memory.SkippedRange
-	n, err := a.svc.Export(ctx, bw, service.ExportOptions{Project: scope, Vectors: *vectors,
+	n, err := a.Svc.Export(ctx, bw, service.ExportOptions{Project: scope, Vectors: *vectors,
 		OnSkip: func(r memory.SkippedRange) { skipped = append(skipped, r) }})
 	if err != nil {
 		return fmt.Errorf("export stopped after %d memories: %w", n, err)
@@ -86,7 +87,7 @@ func runExport(ctx context.Context, env *runEnv, args []string) error {
 	if tmp != nil {
 		where = *out
 	}
-	what := "project " + a.project + " and global memories (--all for every project)"
+	what := "project " + a.Project + " and global memories (--all for every project)"
 	switch scope {
 	case "*":
 		what = "all projects"

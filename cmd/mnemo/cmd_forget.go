@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/mnemo-mcp/mnemo/internal/app"
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
 )
 
@@ -33,12 +34,12 @@ func runForget(ctx context.Context, env *runEnv, args []string) error {
 	if len(ids) == 0 {
 		return usageErr(env, "forget needs at least one ID (see 'mnemo list')")
 	}
-	a, err := openApp(ctx, env, appOptions{process: "forget", writes: true, source: memory.SourceCLI, model: modelNone, stderrLevel: "warn"})
+	a, err := app.Open(ctx, app.Options{Stderr: env.stderr, Process: "forget", Writes: true, Source: memory.SourceCLI, Model: app.ModelNone, StderrLevel: "warn"})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	res, err := a.svc.Forget(ctx, ids)
+	res, err := a.Svc.Forget(ctx, ids)
 	if err != nil && len(res.Deleted) == 0 && len(res.Missing) == 0 {
 		return err // invalid input or store failure: nothing happened
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mnemo-mcp/mnemo/embed"
+	"github.com/mnemo-mcp/mnemo/internal/app"
 	"github.com/mnemo-mcp/mnemo/pkg/config"
 	"github.com/mnemo-mcp/mnemo/pkg/hooks"
 	"github.com/mnemo-mcp/mnemo/pkg/logging"
@@ -84,7 +85,7 @@ func runHook(ctx context.Context, env *runEnv, args []string) error {
 	}
 	if cfg.Home != "" {
 		o.SpoolDir = spool.Dir(cfg.Home)
-		o.Author = author()
+		o.Author = app.Author()
 		o.KeepSecrets = !cfg.Redact
 	}
 	if cfg.HookWarm {
@@ -97,10 +98,10 @@ func runHook(ctx context.Context, env *runEnv, args []string) error {
 	if cfg.HookLocalModel {
 		// Started now so loading overlaps the warm attempt; used only when
 		// no server answers.
-		engine = embed.New(engineOptions(cfg, log))
+		engine = embed.New(app.EngineOptions(cfg, log))
 		defer engine.Close()
 		o.LocalMode = memory.ModeHybrid
-		o.Open = hookStoreOpenerWithModel(cfg, log, newEngineEmbedder(engine, cfg.Model))
+		o.Open = hookStoreOpenerWithModel(cfg, log, app.NewEmbedder(engine, cfg.Model))
 	}
 	o.Relevance.MinSimilarity = cfg.HookMinSimilarity
 
@@ -124,24 +125,11 @@ func hookStoreOpener(cfg config.Config, log *slog.Logger) func(context.Context, 
 
 func hookStoreOpenerWithModel(cfg config.Config, log *slog.Logger, emb service.Embedder) func(context.Context, string) (hooks.Memories, func() error, error) {
 	return func(ctx context.Context, proj string) (hooks.Memories, func() error, error) {
-		st, err := openStore(ctx, cfg, log, cfg.HookBudget, true) // capture's writes fail clearly; its notes stay spooled
+		st, err := app.OpenStore(ctx, cfg, log, cfg.HookBudget, true) // capture's writes fail clearly; its notes stay spooled
 		if err != nil {
 			return nil, nil, err
 		}
-		so := service.Options{
-			Store:           st,
-			Project:         proj,
-			Source:          memory.SourceHook,
-			Author:          author(),
-			MaxContentBytes: cfg.MaxContentBytes,
-			Logger:          log,
-			KeepSecrets:     !cfg.Redact,
-			SpillUses:       spillUses(cfg.Home, log),
-		}
-		if emb != nil {
-			so.Embedder = emb
-		}
-		svc, err := service.New(so)
+		svc, err := app.NewService(cfg, st, emb, proj, memory.SourceHook, log)
 		if err != nil {
 			st.Close()
 			return nil, nil, err

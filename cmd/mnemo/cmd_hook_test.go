@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mnemo-mcp/mnemo/internal/app"
 	"github.com/mnemo-mcp/mnemo/internal/testmodels"
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
 	"github.com/mnemo-mcp/mnemo/pkg/project"
@@ -153,21 +154,21 @@ func TestHookDebugLogsToStderr(t *testing.T) {
 
 // seedApp opens the store with the seeded MiniLM model and stores mems in
 // the project of dir.
-func seedApp(t *testing.T, dir string, mems ...string) *app {
+func seedApp(t *testing.T, dir string, mems ...string) *app.App {
 	t.Helper()
 	t.Setenv("MNEMO_MODEL", testmodels.Dir(t, testmodels.MiniLM))
 	ctx := context.Background()
-	a, err := openApp(ctx, &runEnv{stderr: os.Stderr}, appOptions{process: "test", source: memory.SourceCLI, model: modelSync, stderrLevel: "off"})
+	a, err := app.Open(ctx, app.Options{Stderr: os.Stderr, Process: "test", Source: memory.SourceCLI, Model: app.ModelSync, StderrLevel: "off"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close() })
-	if err := a.modelErr(); err != nil {
+	if err := a.ModelErr(); err != nil {
 		t.Fatalf("model: %v", err)
 	}
 	proj := project.Detect(os.Getenv, dir)
 	for _, m := range mems {
-		res, err := a.svc.Remember(ctx, service.RememberRequest{Content: m, Project: proj})
+		res, err := a.Svc.Remember(ctx, service.RememberRequest{Content: m, Project: proj})
 		if err != nil || !res.Embedded {
 			t.Fatalf("remember %q: %+v %v", m, res, err)
 		}
@@ -198,7 +199,7 @@ func TestHookPromptWarmSocket(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- warm.Serve(ctx, warm.Dir(home), a.svc, a.log) }()
+	go func() { done <- warm.Serve(ctx, warm.Dir(home), a.Svc, a.Log) }()
 	t.Cleanup(func() { cancel(); <-done })
 	waitSocket(t, home)
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/mnemo-mcp/mnemo/internal/app"
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
 	"github.com/mnemo-mcp/mnemo/pkg/redact"
 	"github.com/mnemo-mcp/mnemo/pkg/service"
@@ -47,12 +48,12 @@ func runImport(ctx context.Context, env *runEnv, args []string) error {
 	} else if r == nil {
 		return fmt.Errorf("no stdin to read")
 	}
-	a, err := openApp(ctx, env, appOptions{process: "import", writes: true, source: memory.SourceImport, model: modelNone, stderrLevel: "warn"})
+	a, err := app.Open(ctx, app.Options{Stderr: env.stderr, Process: "import", Writes: true, Source: memory.SourceImport, Model: app.ModelNone, StderrLevel: "warn"})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	res, err := a.svc.Import(ctx, r, service.ImportOptions{Project: f.project})
+	res, err := a.Svc.Import(ctx, r, service.ImportOptions{Project: f.project})
 	if f.json {
 		if jerr := writeJSONLine(env.stdout, res); jerr != nil {
 			return jerr

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mnemo-mcp/mnemo/internal/app"
 	"github.com/mnemo-mcp/mnemo/pkg/humantime"
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
 	"github.com/mnemo-mcp/mnemo/pkg/service"
@@ -39,12 +40,12 @@ func runList(ctx context.Context, env *runEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	a, err := openApp(ctx, env, appOptions{process: "list", readOnlyOK: true, source: memory.SourceCLI, model: modelNone, stderrLevel: "warn"})
+	a, err := app.Open(ctx, app.Options{Stderr: env.stderr, Process: "list", ReadOnlyOK: true, Source: memory.SourceCLI, Model: app.ModelNone, StderrLevel: "warn"})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	ms, err := a.svc.List(ctx, service.ListRequest{Project: scope, Tags: f.tagList(), Limit: *limit, Offset: *offset})
+	ms, err := a.Svc.List(ctx, service.ListRequest{Project: scope, Tags: f.tagList(), Limit: *limit, Offset: *offset})
 	if err != nil {
 		return err
 	}

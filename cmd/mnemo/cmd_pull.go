@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/mnemo-mcp/mnemo/embed"
+	"github.com/mnemo-mcp/mnemo/internal/app"
 	"github.com/mnemo-mcp/mnemo/pkg/config"
 	"github.com/mnemo-mcp/mnemo/pkg/logging"
 )
@@ -36,7 +37,7 @@ func runPull(ctx context.Context, env *runEnv, args []string) error {
 	}
 	log, closeLog := logging.New(logging.Options{Level: cfg.LogLevel, Path: cfg.LogPath(), Process: "pull"})
 	defer closeLog()
-	o := engineOptions(cfg, log)
+	o := app.EngineOptions(cfg, log)
 	o.Progress = env.stderr
 	dir, err := embed.Pull(ctx, o)
 	if err != nil {

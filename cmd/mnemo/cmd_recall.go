@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mnemo-mcp/mnemo/internal/app"
 	"github.com/mnemo-mcp/mnemo/pkg/humantime"
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
 	"github.com/mnemo-mcp/mnemo/pkg/service"
@@ -70,17 +71,17 @@ func runRecall(ctx context.Context, env *runEnv, args []string) error {
 
 	// The model loads while the store opens; Recall validates the request
 	// first and then waits for the model (ModelWait).
-	load := modelBackground
+	load := app.ModelBackground
 	if m == memory.ModeKeyword {
-		load = modelNone
+		load = app.ModelNone
 	}
-	a, err := openApp(ctx, env, appOptions{process: "recall", readOnlyOK: true, source: memory.SourceCLI, model: load,
-		modelName: f.model, stderrLevel: "warn", progress: env.stderr})
+	a, err := app.Open(ctx, app.Options{Stderr: env.stderr, Process: "recall", ReadOnlyOK: true, Source: memory.SourceCLI, Model: load,
+		ModelName: f.model, StderrLevel: "warn", Progress: env.stderr})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	res, err := a.svc.Recall(ctx, service.RecallRequest{
+	res, err := a.Svc.Recall(ctx, service.RecallRequest{
 		Query: query, K: *k, Tags: f.tagList(), TagsAll: *allTags, Project: scope, Mode: m,
 		Since: sinceT, Until: untilT, ModelWait: cliModelWait,
 	})
@@ -91,10 +92,10 @@ func runRecall(ctx context.Context, env *runEnv, args []string) error {
 		// The CLI waits for the model and never degrades: say what failed
 		// and how to go on.
 		why := res.Note
-		if err := a.modelErr(); err != nil {
+		if err := a.ModelErr(); err != nil {
 			why = err.Error()
 		}
-		return fmt.Errorf("model %s unavailable: %s (use --mode keyword to search without it)", a.cfg.Model, why)
+		return fmt.Errorf("model %s unavailable: %s (use --mode keyword to search without it)", a.Cfg.Model, why)
 	}
 	if res.Note != "" {
 		fmt.Fprintf(env.stderr, "mnemo: %s\n", res.Note)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mnemo-mcp/mnemo/internal/app"
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
 )
 
@@ -31,17 +32,17 @@ func runReembed(ctx context.Context, env *runEnv, args []string) error {
 	if len(pos) > 0 {
 		return usageErr(env, "reembed takes no arguments")
 	}
-	a, err := openApp(ctx, env, appOptions{process: "reembed", writes: true, source: memory.SourceCLI, model: modelSync,
-		modelName: f.model, stderrLevel: "warn", progress: env.stderr})
+	a, err := app.Open(ctx, app.Options{Stderr: env.stderr, Process: "reembed", Writes: true, Source: memory.SourceCLI, Model: app.ModelSync,
+		ModelName: f.model, StderrLevel: "warn", Progress: env.stderr})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	if err := a.modelErr(); err != nil {
-		return fmt.Errorf("model %s failed to load: %v", a.cfg.Model, err)
+	if err := a.ModelErr(); err != nil {
+		return fmt.Errorf("model %s failed to load: %v", a.Cfg.Model, err)
 	}
 	bar := newProgressBar(env.stderr, "re-embedding")
-	n, err := a.svc.Reembed(ctx, bar.update)
+	n, err := a.Svc.Reembed(ctx, bar.update)
 	bar.finish()
 	if err != nil {
 		if ctx.Err() != nil {
@@ -49,7 +50,7 @@ func runReembed(ctx context.Context, env *runEnv, args []string) error {
 		}
 		return fmt.Errorf("stopped after %d memories: %w (run 'mnemo reembed' again to continue)", n, err)
 	}
-	fmt.Fprintf(env.stdout, "re-embedded %d memories with %s\n", n, a.svc.ModelStatus().Model)
+	fmt.Fprintf(env.stdout, "re-embedded %d memories with %s\n", n, a.Svc.ModelStatus().Model)
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mnemo-mcp/mnemo/internal/app"
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
 	"github.com/mnemo-mcp/mnemo/pkg/redact"
 	"github.com/mnemo-mcp/mnemo/pkg/service"
@@ -39,8 +40,8 @@ func runRemember(ctx context.Context, env *runEnv, args []string) error {
 	}
 	// The model loads in the background while the input is read and
 	// validated; Remember then waits for it (ModelWait) before storing.
-	a, err := openApp(ctx, env, appOptions{process: "remember", writes: true, source: memory.SourceCLI, model: modelBackground,
-		modelName: f.model, stderrLevel: "warn", progress: env.stderr})
+	a, err := app.Open(ctx, app.Options{Stderr: env.stderr, Process: "remember", Writes: true, Source: memory.SourceCLI, Model: app.ModelBackground,
+		ModelName: f.model, StderrLevel: "warn", Progress: env.stderr})
 	if err != nil {
 		return err
 	}
@@ -48,11 +49,11 @@ func runRemember(ctx context.Context, env *runEnv, args []string) error {
 
 	text := strings.Join(pos, " ")
 	if len(pos) == 0 || (len(pos) == 1 && pos[0] == "-") {
-		if text, err = readStdinText(env, a.cfg.MaxContentBytes); err != nil {
+		if text, err = readStdinText(env, a.Cfg.MaxContentBytes); err != nil {
 			return err
 		}
 	}
-	res, err := a.svc.Remember(ctx, service.RememberRequest{
+	res, err := a.Svc.Remember(ctx, service.RememberRequest{
 		Content:   text,
 		Tags:      f.tagList(),
 		Project:   f.project,
@@ -64,10 +65,10 @@ func runRemember(ctx context.Context, env *runEnv, args []string) error {
 	}
 	if !res.Embedded {
 		why := "it did not load"
-		if err := a.modelErr(); err != nil {
+		if err := a.ModelErr(); err != nil {
 			why = err.Error()
 		}
-		fmt.Fprintf(env.stderr, "mnemo: warning: model %s unavailable (%s); stored without a vector — run 'mnemo reembed' once the model loads\n", a.cfg.Model, why)
+		fmt.Fprintf(env.stderr, "mnemo: warning: model %s unavailable (%s); stored without a vector — run 'mnemo reembed' once the model loads\n", a.Cfg.Model, why)
 	}
 	if f.json {
 		return writeJSONLine(env.stdout, res)

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mnemo-mcp/mnemo/internal/app"
 	"github.com/mnemo-mcp/mnemo/mcpserver"
 	"github.com/mnemo-mcp/mnemo/pkg/config"
 	"github.com/mnemo-mcp/mnemo/pkg/logging"
@@ -92,7 +93,7 @@ func runServe(ctx context.Context, env *runEnv, args []string) error {
 	// background after that; recall answers by keyword (saying so) until it
 	// is ready.
 	svc := mcpserver.NewDeferred()
-	opened := make(chan *app, 1)
+	opened := make(chan *app.App, 1)
 	// Not the signal context: a write read before SIGTERM waits for the
 	// runtime and must still find it. Cancelled once serving has stopped.
 	openCtx, cancelOpen := context.WithCancel(context.WithoutCancel(ctx))
@@ -116,20 +117,20 @@ func runServe(ctx context.Context, env *runEnv, args []string) error {
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
-		a, err := openApp(ctx, env, appOptions{
-			process:     "serve",
-			source:      memory.SourceMCP,
-			model:       modelBackground,
-			modelName:   f.model,
-			stderrLevel: "warn",
+		a, err := app.Open(ctx, app.Options{Stderr: env.stderr,
+			Process:     "serve",
+			Source:      memory.SourceMCP,
+			Model:       app.ModelBackground,
+			ModelName:   f.model,
+			StderrLevel: "warn",
 			// Memories written while the model loaded (or by hooks, or
 			// imported) get their vectors once it is ready.
-			embedMissing: true,
+			EmbedMissing: true,
 			// Notes hooks spooled while the store was busy, and uses
 			// of recalls that could not be recorded, are stored now and
 			// then while serving.
-			writes:     true,
-			drainEvery: serveDrainEvery,
+			Writes:     true,
+			DrainEvery: serveDrainEvery,
 		})
 		if err != nil {
 			if !openLogged.Swap(true) {
@@ -144,17 +145,17 @@ func runServe(ctx context.Context, env *runEnv, args []string) error {
 		// $MNEMO_HOME/run/<pid>.sock (same user only) until serving stops.
 		go func() {
 			defer close(warmDone)
-			if err := warm.Serve(openCtx, warm.Dir(a.cfg.Home), a.svc, a.log); err != nil {
-				a.log.Warn("warm socket for hooks disabled", "err", err)
+			if err := warm.Serve(openCtx, warm.Dir(a.Cfg.Home), a.Svc, a.Log); err != nil {
+				a.Log.Warn("warm socket for hooks disabled", "err", err)
 			}
 		}()
-		store := a.cfg.DBPath()
-		if a.cfg.Store != "" {
+		store := a.Cfg.DBPath()
+		if a.Cfg.Store != "" {
 			store = "MNEMO_STORE"
 		}
-		log.Info("runtime ready", "model", a.cfg.Model, "store", store, "project", a.project)
+		log.Info("runtime ready", "model", a.Cfg.Model, "store", store, "project", a.Project)
 		opened <- a
-		return a.svc, nil
+		return a.Svc, nil
 	}
 	openStopped := svc.Open(openCtx, openOne)
 
@@ -230,7 +231,7 @@ func buildVersion() string {
 }
 
 // closeWithin closes the app, giving up (and logging it) after d.
-func closeWithin(a *app, d time.Duration, log *slog.Logger) {
+func closeWithin(a *app.App, d time.Duration, log *slog.Logger) {
 	done := make(chan error, 1)
 	go func() { done <- a.Close() }()
 	select {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/mnemo-mcp/mnemo/internal/app"
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
 )
 
@@ -36,23 +37,23 @@ func runStats(ctx context.Context, env *runEnv, args []string) error {
 	if len(pos) > 0 {
 		return usageErr(env, "stats takes no arguments")
 	}
-	a, err := openApp(ctx, env, appOptions{process: "stats", readOnlyOK: true, source: memory.SourceCLI, model: modelNone, stderrLevel: "warn"})
+	a, err := app.Open(ctx, app.Options{Stderr: env.stderr, Process: "stats", ReadOnlyOK: true, Source: memory.SourceCLI, Model: app.ModelNone, StderrLevel: "warn"})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	st, err := a.svc.Stats(ctx)
+	st, err := a.Svc.Stats(ctx)
 	if err != nil {
 		return err
 	}
 	if f.json {
-		return writeJSONLine(env.stdout, statsJSON{Stats: st, CurrentProject: a.project, Model: a.cfg.Model})
+		return writeJSONLine(env.stdout, statsJSON{Stats: st, CurrentProject: a.Project, Model: a.Cfg.Model})
 	}
 	w := env.stdout
 	fmt.Fprintf(w, "memories:        %d\n", st.Total)
 	fmt.Fprintf(w, "store:           %s (%s, schema v%d)\n", st.Path, humanBytes(st.SizeBytes), st.SchemaVers)
-	fmt.Fprintf(w, "current project: %s\n", a.project)
-	fmt.Fprintf(w, "model:           %s\n", a.cfg.Model)
+	fmt.Fprintf(w, "current project: %s\n", a.Project)
+	fmt.Fprintf(w, "model:           %s\n", a.Cfg.Model)
 	if len(st.ByProject) > 0 {
 		fmt.Fprintln(w, "\nby project:")
 		tw := newTable(w)

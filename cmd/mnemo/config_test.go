@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/mnemo-mcp/mnemo/embed"
+	"github.com/mnemo-mcp/mnemo/internal/app"
 	"github.com/mnemo-mcp/mnemo/pkg/config"
 	"github.com/mnemo-mcp/mnemo/pkg/service"
 )
@@ -19,7 +20,7 @@ func TestDefaultModelAgrees(t *testing.T) {
 
 // engineOptions carries the engine's switches from the configuration.
 func TestEngineOptionsFromConfig(t *testing.T) {
-	o := engineOptions(config.Config{Model: "m", Kernels: "avx2", GoMLXConfig: "x", GraphRewrite: false}, nil)
+	o := app.EngineOptions(config.Config{Model: "m", Kernels: "avx2", GoMLXConfig: "x", GraphRewrite: false}, nil)
 	if o.Model != "m" || o.Kernels != "avx2" || o.GoMLXConfig != "x" || !o.NoGraphRewrite {
 		t.Fatalf("%+v", o)
 	}

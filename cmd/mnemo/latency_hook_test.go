@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mnemo-mcp/mnemo/internal/app"
 	"github.com/mnemo-mcp/mnemo/internal/testmodels"
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
 	"github.com/mnemo-mcp/mnemo/pkg/project"
@@ -49,7 +50,7 @@ func BenchmarkHookLatency(b *testing.B) {
 	os.MkdirAll(work, 0o700)
 
 	ctx := context.Background()
-	a, err := openApp(ctx, &runEnv{stderr: os.Stderr}, appOptions{process: "bench", source: memory.SourceCLI, model: modelSync, stderrLevel: "off"})
+	a, err := app.Open(ctx, app.Options{Stderr: os.Stderr, Process: "bench", Source: memory.SourceCLI, Model: app.ModelSync, StderrLevel: "off"})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -58,7 +59,7 @@ func BenchmarkHookLatency(b *testing.B) {
 	g := testmodels.LoadGolden(b, testmodels.MiniLM)
 	for i := 0; i < 200; i++ {
 		content := fmt.Sprintf("%s (note %d)", g.Sentences[i%len(g.Sentences)], i)
-		if _, err := a.svc.Remember(ctx, service.RememberRequest{Content: content, Project: proj}); err != nil {
+		if _, err := a.Svc.Remember(ctx, service.RememberRequest{Content: content, Project: proj}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -94,7 +95,7 @@ func BenchmarkHookLatency(b *testing.B) {
 	b.Run("warm", func(b *testing.B) {
 		sctx, cancel := context.WithCancel(ctx)
 		done := make(chan error, 1)
-		go func() { done <- warm.Serve(sctx, warm.Dir(home), a.svc, a.log) }()
+		go func() { done <- warm.Serve(sctx, warm.Dir(home), a.Svc, a.Log) }()
 		defer func() { cancel(); <-done }()
 		path := warm.SocketPath(warm.Dir(home), os.Getpid())
 		for i := 0; i < 500; i++ {
