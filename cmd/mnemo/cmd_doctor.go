@@ -7,9 +7,12 @@ import (
 	"os/exec"
 	"path/filepath"
 
+	"github.com/mnemo-mcp/mnemo/internal/app"
 	"github.com/mnemo-mcp/mnemo/pkg/claudecode"
 	"github.com/mnemo-mcp/mnemo/pkg/config"
 	"github.com/mnemo-mcp/mnemo/pkg/doctor"
+	"github.com/mnemo-mcp/mnemo/pkg/logging"
+	"github.com/mnemo-mcp/mnemo/pkg/memory"
 )
 
 func init() {
@@ -48,6 +51,9 @@ func runDoctor(ctx context.Context, env *runEnv, args []string) error {
 		UserHome:   home,
 		ProjectDir: claudecode.ProjectRoot(os.Getenv, cwd),
 		SkipModel:  *skipModel,
+		OpenStore: func(ctx context.Context) (memory.Store, error) {
+			return app.OpenStore(ctx, cfg, logging.Discard(), 0, true)
+		},
 	}
 	if p, err := exec.LookPath("claude"); err == nil {
 		o.ClaudeCLI = p

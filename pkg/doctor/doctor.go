@@ -19,6 +19,7 @@ import (
 	"github.com/mnemo-mcp/mnemo/embed"
 	"github.com/mnemo-mcp/mnemo/pkg/claudecode"
 	"github.com/mnemo-mcp/mnemo/pkg/config"
+	"github.com/mnemo-mcp/mnemo/pkg/memory"
 	"github.com/mnemo-mcp/mnemo/pkg/sqlite"
 	"github.com/mnemo-mcp/mnemo/pkg/tailfile"
 	"github.com/mnemo-mcp/mnemo/pkg/warm"
@@ -132,6 +133,10 @@ type Options struct {
 	ClaudeCLI  string // path of claude, "" when not on PATH
 	// SkipModel skips loading the model (it costs seconds).
 	SkipModel bool
+	// OpenStore opens the store MNEMO_STORE names (PostgreSQL), as every
+	// command does (internal/app); doctor then checks that store. nil: a
+	// configured MNEMO_STORE is only reported, not checked.
+	OpenStore func(ctx context.Context) (memory.Store, error)
 	Now       func() time.Time
 }
 
@@ -228,11 +233,49 @@ func shortSHA(s string) string {
 	return s
 }
 
+// checkConfiguredStore checks the store MNEMO_STORE names: that it opens
+// and answers, what it holds, and which memories lack a vector of the
+// configured model.
+func (r *Report) checkConfiguredStore(ctx context.Context, o Options) {
+	s := &r.Store
+	sctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	store, err := o.OpenStore(sctx)
+	if err != nil {
+		s.Error = err.Error()
+		r.add("store", Fail, "check MNEMO_STORE (URL, password, network) and that the server runs", "cannot open the store MNEMO_STORE names: %v", err)
+		return
+	}
+	defer store.Close()
+	s.Exists = true
+	stats, err := store.Stats(sctx)
+	if err != nil {
+		s.Error = err.Error()
+		r.add("store", Fail, "", "the store MNEMO_STORE names: %v", err)
+		return
+	}
+	s.Total, s.ByProject, s.ByModel, s.SchemaVers = stats.Total, stats.ByProject, stats.ByModel, stats.SchemaVers
+	model := r.Model.ID
+	if model == "" {
+		model = expectedModelID(r.Model.Configured)
+	}
+	s.CheckedModel = model
+	s.NeedReembed = s.Total - s.ByModel[model]
+	r.add("store", OK, "", "the store MNEMO_STORE names: %d memories in %d projects", s.Total, len(s.ByProject))
+	if s.NeedReembed > 0 {
+		r.add("vectors", Warn, "run: mnemo reembed   (mnemo serve also catches up in the background)", "%d of %d memories have no vector from %s", s.NeedReembed, s.Total, model)
+	}
+}
+
 func (r *Report) checkStore(ctx context.Context, o Options) {
 	s := &r.Store
 	if o.Config.Store != "" {
-		s.Path = "(MNEMO_STORE)"
-		r.add("store", Warn, "", "MNEMO_STORE is set: doctor checks only the local SQLite store")
+		s.Path = "(MNEMO_STORE)" // the URL may hold a password
+		if o.OpenStore == nil {
+			r.add("store", Warn, "", "MNEMO_STORE is set: doctor checks only the local SQLite store")
+			return
+		}
+		r.checkConfiguredStore(ctx, o)
 		return
 	}
 	s.Path = o.Config.DBPath()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -252,5 +253,27 @@ func TestUnsafeHome(t *testing.T) {
 	c := check(t, Run(context.Background(), w.o), "home")
 	if c.Status != Fail || !strings.Contains(c.Summary, "writable by others") || !strings.Contains(c.Summary, "chmod 700 "+w.o.Config.Home) {
 		t.Fatalf("world-writable home: %+v", c)
+	}
+}
+
+// With MNEMO_STORE set, doctor checks the store it names through the same
+// opener every command uses (issue 17 #1: it used to check only SQLite and
+// warn). Any memory.Store stands in for PostgreSQL here.
+func TestConfiguredStoreIsChecked(t *testing.T) {
+	w := newWorld(t, "m/odel")
+	w.o.SkipModel = true
+	w.o.Config.Store = "postgres://user:secret@db.example/mnemo"
+	w.seed(t, "m/odel", 3, true)
+	w.o.OpenStore = func(ctx context.Context) (memory.Store, error) { return sqlite.Open(ctx, w.o.Config.DBPath()) }
+	r := Run(context.Background(), w.o)
+	if c := check(t, r, "store"); c.Status != OK || !strings.Contains(c.Summary, "3 memories in 1 projects") || strings.Contains(c.Summary, "secret") {
+		t.Fatalf("store check = %+v", c)
+	}
+	if r.Store.Total != 3 || r.Store.Path != "(MNEMO_STORE)" {
+		t.Fatalf("store report = %+v", r.Store)
+	}
+	w.o.OpenStore = func(context.Context) (memory.Store, error) { return nil, errors.New("connection refused") }
+	if c := check(t, Run(context.Background(), w.o), "store"); c.Status != Fail || !strings.Contains(c.Summary, "connection refused") {
+		t.Fatalf("store check, server down = %+v", c)
 	}
 }
