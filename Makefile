@@ -97,8 +97,8 @@ check-generated: generate
 FUZZTIME ?= 20000x
 fuzz-short:
 	go test -run '^$$' -fuzz '^FuzzDecodeArgs$$' -fuzztime $(FUZZTIME) ./mcpserver/
-	go test -run '^$$' -fuzz '^FuzzParseHookInput$$' -fuzztime $(FUZZTIME) ./pkg/hooks/
-	go test -run '^$$' -fuzz '^FuzzFormatContext$$' -fuzztime $(FUZZTIME) ./pkg/hooks/
+	go test -run '^$$' -fuzz '^FuzzParseHookInput$$' -fuzztime $(FUZZTIME) ./internal/hooks/
+	go test -run '^$$' -fuzz '^FuzzFormatContext$$' -fuzztime $(FUZZTIME) ./internal/hooks/
 	go test -run '^$$' -fuzz '^FuzzParseLine$$' -fuzztime $(FUZZTIME) ./pkg/jsonl/
 	go test -run '^$$' -fuzz '^FuzzFTSQuery$$' -fuzztime $(FUZZTIME) ./pkg/sqlite/
 	go test -run '^$$' -fuzz '^FuzzRewrite$$' -fuzztime $(FUZZTIME) ./embed/onnxrewrite/

@@ -8,9 +8,9 @@ import (
 	"path/filepath"
 
 	"github.com/mnemo-mcp/mnemo/internal/app"
-	"github.com/mnemo-mcp/mnemo/pkg/claudecode"
+	"github.com/mnemo-mcp/mnemo/internal/claudecode"
+	"github.com/mnemo-mcp/mnemo/internal/doctor"
 	"github.com/mnemo-mcp/mnemo/pkg/config"
-	"github.com/mnemo-mcp/mnemo/pkg/doctor"
 	"github.com/mnemo-mcp/mnemo/pkg/logging"
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
 )

@@ -10,14 +10,14 @@ import (
 
 	"github.com/mnemo-mcp/mnemo/embed"
 	"github.com/mnemo-mcp/mnemo/internal/app"
+	"github.com/mnemo-mcp/mnemo/internal/hooks"
+	"github.com/mnemo-mcp/mnemo/internal/warm"
 	"github.com/mnemo-mcp/mnemo/pkg/config"
-	"github.com/mnemo-mcp/mnemo/pkg/hooks"
 	"github.com/mnemo-mcp/mnemo/pkg/logging"
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
 	"github.com/mnemo-mcp/mnemo/pkg/project"
 	"github.com/mnemo-mcp/mnemo/pkg/service"
 	"github.com/mnemo-mcp/mnemo/pkg/spool"
-	"github.com/mnemo-mcp/mnemo/pkg/warm"
 )
 
 func init() {

@@ -12,10 +12,10 @@ import (
 
 	"github.com/mnemo-mcp/mnemo/internal/app"
 	"github.com/mnemo-mcp/mnemo/internal/testmodels"
+	"github.com/mnemo-mcp/mnemo/internal/warm"
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
 	"github.com/mnemo-mcp/mnemo/pkg/project"
 	"github.com/mnemo-mcp/mnemo/pkg/service"
-	"github.com/mnemo-mcp/mnemo/pkg/warm"
 )
 
 // hookEnv gives a hook test its own data dir; the project comes from the

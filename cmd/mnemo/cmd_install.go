@@ -7,7 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 
-	"github.com/mnemo-mcp/mnemo/pkg/claudecode"
+	"github.com/mnemo-mcp/mnemo/internal/claudecode"
 	"github.com/mnemo-mcp/mnemo/pkg/config"
 )
 

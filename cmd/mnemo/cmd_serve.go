@@ -12,11 +12,11 @@ import (
 	"time"
 
 	"github.com/mnemo-mcp/mnemo/internal/app"
+	"github.com/mnemo-mcp/mnemo/internal/warm"
 	"github.com/mnemo-mcp/mnemo/mcpserver"
 	"github.com/mnemo-mcp/mnemo/pkg/config"
 	"github.com/mnemo-mcp/mnemo/pkg/logging"
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
-	"github.com/mnemo-mcp/mnemo/pkg/warm"
 )
 
 func init() {

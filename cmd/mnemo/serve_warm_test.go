@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mnemo-mcp/mnemo/internal/warm"
 	"github.com/mnemo-mcp/mnemo/pkg/service"
-	"github.com/mnemo-mcp/mnemo/pkg/warm"
 )
 
 // TestServeWarmSocketServesHooks: a running `mnemo serve` opens its warm

@@ -17,12 +17,12 @@ import (
 	"time"
 
 	"github.com/mnemo-mcp/mnemo/embed"
-	"github.com/mnemo-mcp/mnemo/pkg/claudecode"
+	"github.com/mnemo-mcp/mnemo/internal/claudecode"
+	"github.com/mnemo-mcp/mnemo/internal/warm"
 	"github.com/mnemo-mcp/mnemo/pkg/config"
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
 	"github.com/mnemo-mcp/mnemo/pkg/sqlite"
 	"github.com/mnemo-mcp/mnemo/pkg/tailfile"
-	"github.com/mnemo-mcp/mnemo/pkg/warm"
 )
 
 // Status of one check.

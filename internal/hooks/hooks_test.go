@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mnemo-mcp/mnemo/internal/warm"
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
 	"github.com/mnemo-mcp/mnemo/pkg/service"
-	"github.com/mnemo-mcp/mnemo/pkg/warm"
 )
 
 var now = time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)

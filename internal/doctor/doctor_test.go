@@ -12,13 +12,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mnemo-mcp/mnemo/internal/claudecode"
 	"github.com/mnemo-mcp/mnemo/internal/testmodels"
-	"github.com/mnemo-mcp/mnemo/pkg/claudecode"
+	"github.com/mnemo-mcp/mnemo/internal/warm"
 	"github.com/mnemo-mcp/mnemo/pkg/config"
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
 	"github.com/mnemo-mcp/mnemo/pkg/service"
 	"github.com/mnemo-mcp/mnemo/pkg/sqlite"
-	"github.com/mnemo-mcp/mnemo/pkg/warm"
 )
 
 type nopRecaller struct{}

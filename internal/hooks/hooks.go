@@ -12,12 +12,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mnemo-mcp/mnemo/internal/warm"
 	"github.com/mnemo-mcp/mnemo/pkg/logging"
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
 	"github.com/mnemo-mcp/mnemo/pkg/redact"
 	"github.com/mnemo-mcp/mnemo/pkg/service"
 	"github.com/mnemo-mcp/mnemo/pkg/spool"
-	"github.com/mnemo-mcp/mnemo/pkg/warm"
 )
 
 // Memories is the part of the memory service the hooks use; *service.Service
