@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,11 +10,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/mnemo-mcp/mnemo/internal/app"
 	"github.com/mnemo-mcp/mnemo/internal/testmodels"
 )
 
@@ -131,14 +130,6 @@ func TestServeRejectsArguments(t *testing.T) {
 	}
 }
 
-func TestServerModelWait(t *testing.T) {
-	for in, want := range map[time.Duration]time.Duration{3 * time.Second: 3 * time.Second, 500 * time.Millisecond: 500 * time.Millisecond, 0: -1} {
-		if got := serverModelWait(in); got != want {
-			t.Errorf("%v: %v, want %v", in, got, want)
-		}
-	}
-}
-
 // A bad MNEMO_MODEL_WAIT stops serve before it speaks, naming the variable.
 func TestServeRefusesBadModelWait(t *testing.T) {
 	t.Setenv("MNEMO_HOME", t.TempDir())
@@ -148,26 +139,6 @@ func TestServeRefusesBadModelWait(t *testing.T) {
 		!strings.Contains(errb.String(), "MNEMO_MODEL_WAIT") || out.Len() != 0 {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, out.String(), errb.String())
 	}
-}
-
-// The server stops when its parent goes away (the poll sees a new ppid).
-func TestWatchParent(t *testing.T) {
-	var parent atomic.Int64
-	parent.Store(4242)
-	ctx, cancel := context.WithCancelCause(context.Background())
-	defer cancel(nil)
-	done := make(chan struct{})
-	go func() {
-		watchParent(ctx, cancel, 4242, func() int { return int(parent.Load()) }, time.Millisecond)
-		close(done)
-	}()
-	parent.Store(1) // re-parented to init: the parent died
-	<-done
-	if context.Cause(ctx) != errParentGone {
-		t.Fatalf("cause = %v, want errParentGone", context.Cause(ctx))
-	}
-	// Already orphaned at start: nothing to watch, returns at once.
-	watchParent(context.Background(), func(error) { t.Error("cancelled") }, 1, func() int { return 1 }, time.Millisecond)
 }
 
 // TestServeHelperProcess is not a test: the subprocess tests below run the
@@ -324,7 +295,7 @@ until grep -q "serving MCP" "$1" 2>/dev/null; do sleep 0.05; done; echo $pid`, o
 		}
 		if exited {
 			logs, _ := os.ReadFile(logf)
-			if !strings.Contains(string(logs), errParentGone.Error()) {
+			if !strings.Contains(string(logs), app.ErrParentGone.Error()) {
 				t.Fatalf("server exited, but not because its parent died:\n%s", logs)
 			}
 			return
