@@ -18,6 +18,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/mnemo-mcp/mnemo/internal/app"
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
 	"github.com/mnemo-mcp/mnemo/pkg/postgres"
 	"github.com/mnemo-mcp/mnemo/pkg/sqlite"
@@ -113,7 +114,7 @@ func TestMigrateSQLiteToPostgres(t *testing.T) {
 	}
 	src.Close()
 
-	migrate := func() migrateResult {
+	migrate := func() app.MigrateResult {
 		t.Helper()
 		code, out, errOut := migrateCLI("migrate", "--from", "sqlite:"+path, "--to", pgURL, "--batch", "40", "--json")
 		if code != 0 {
@@ -122,7 +123,7 @@ func TestMigrateSQLiteToPostgres(t *testing.T) {
 		if !strings.Contains(errOut, "migrate: ") {
 			t.Errorf("no progress on stderr: %q", errOut)
 		}
-		var r migrateResult
+		var r app.MigrateResult
 		if err := json.Unmarshal([]byte(out), &r); err != nil {
 			t.Fatalf("migrate --json output %q: %v", out, err)
 		}
