@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"time"
 
@@ -80,7 +79,7 @@ func runHook(ctx context.Context, env *runEnv, args []string) error {
 		Budget:  cfg.HookBudget,
 		Capture: capture,
 		Project: func(cwd string) (string, error) { return project.Detect(os.Getenv, cwd), nil },
-		Open:    hookStoreOpener(cfg, log),
+		Open:    app.HookOpener(cfg, log, nil),
 		Log:     log,
 	}
 	if cfg.Home != "" {
@@ -101,7 +100,7 @@ func runHook(ctx context.Context, env *runEnv, args []string) error {
 		engine = embed.New(app.EngineOptions(cfg, log))
 		defer engine.Close()
 		o.LocalMode = memory.ModeHybrid
-		o.Open = hookStoreOpenerWithModel(cfg, log, app.NewEmbedder(engine, cfg.Model))
+		o.Open = app.HookOpener(cfg, log, app.NewEmbedder(engine, cfg.Model))
 	}
 	o.Relevance.MinSimilarity = cfg.HookMinSimilarity
 
@@ -115,37 +114,3 @@ func runHook(ctx context.Context, env *runEnv, args []string) error {
 		"hits", res.Hits, "injected", res.Injected, "captured", res.Captured, "spooled", res.Spooled, "elapsed_ms", elapsed.Milliseconds())
 	return nil
 }
-
-// hookStoreOpener opens the local SQLite store as a keyword-only service
-// (no model load). Busy waits are bounded by the hook budget, not the
-// store's usual 15 s, so a locked store cannot hold up the prompt.
-func hookStoreOpener(cfg config.Config, log *slog.Logger) func(context.Context, string) (hooks.Memories, func() error, error) {
-	return hookStoreOpenerWithModel(cfg, log, nil)
-}
-
-func hookStoreOpenerWithModel(cfg config.Config, log *slog.Logger, emb service.Embedder) func(context.Context, string) (hooks.Memories, func() error, error) {
-	return func(ctx context.Context, proj string) (hooks.Memories, func() error, error) {
-		st, err := app.OpenStore(ctx, cfg, log, cfg.HookBudget, true) // capture's writes fail clearly; its notes stay spooled
-		if err != nil {
-			return nil, nil, err
-		}
-		svc, err := app.NewService(cfg, st, emb, proj, memory.SourceHook, log)
-		if err != nil {
-			st.Close()
-			return nil, nil, err
-		}
-		closeFn := func() error {
-			// The answer is out; the prompt waits for our exit, so uses the
-			// store is too busy to record at once are spooled instead.
-			ctx, cancel := context.WithTimeout(context.Background(), hookUsesWait)
-			defer cancel()
-			svc.Close(ctx)
-			return st.Close()
-		}
-		return svc, closeFn, nil
-	}
-}
-
-// hookUsesWait bounds how long a hook, after answering, tries to record the
-// uses of its recall before spooling them.
-const hookUsesWait = 250 * time.Millisecond
