@@ -36,6 +36,7 @@ import (
 	"time"
 
 	"github.com/mnemo-mcp/mnemo/embed"
+	"github.com/mnemo-mcp/mnemo/internal/app"
 	"github.com/mnemo-mcp/mnemo/pkg/config"
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
 	"github.com/mnemo-mcp/mnemo/pkg/service"
@@ -149,15 +150,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		out = fo
 	}
 
-	var emb *engineEmbedder
+	var emb *app.Embedder
 	if needsModel(o.modes) {
 		start := time.Now()
-		e, err := embed.Load(ctx, embed.Options{Model: o.model, CacheDir: cfg.CacheDir, Offline: cfg.Offline, Progress: stderr})
+		eo := app.EngineOptions(cfg, nil) // as mnemo runs it (MNEMO_KERNELS …)
+		eo.Model, eo.Progress = o.model, stderr
+		e, err := embed.Load(ctx, eo)
 		if err != nil {
 			return fmt.Errorf("load model %s: %w", o.model, err)
 		}
 		defer e.Close()
-		emb = &engineEmbedder{e}
+		emb = app.NewEmbedder(e, o.model)
 		if !o.quiet {
 			fmt.Fprintf(stderr, "model %s loaded in %s\n", emb.Model().ID, time.Since(start).Round(time.Millisecond))
 		}
@@ -247,7 +250,7 @@ func needsModel(modes []memory.Mode) bool {
 
 // evalQuestion stores q's haystack in a fresh store and recalls q in each
 // mode. It returns nil when no evidence document is in the corpus.
-func evalQuestion(ctx context.Context, q Question, o options, emb *engineEmbedder, sum *Summary) (*Result, error) {
+func evalQuestion(ctx context.Context, q Question, o options, emb *app.Embedder, sum *Summary) (*Result, error) {
 	corpus := docs(q, o.gran, o.roles)
 	evidence := map[string]bool{}
 	for _, d := range corpus {
@@ -364,24 +367,4 @@ func report(w io.Writer, s Summary, modes []memory.Mode) {
 		}
 		fmt.Fprintln(w)
 	}
-}
-
-// engineEmbedder adapts a loaded *embed.Engine to service.Embedder.
-type engineEmbedder struct{ e *embed.Engine }
-
-func (a *engineEmbedder) Ready() bool                    { return a.e.Ready() }
-func (a *engineEmbedder) Wait(ctx context.Context) error { return a.e.Wait(ctx) }
-func (a *engineEmbedder) LoadError() error               { return nil } // Load returned a ready engine
-func (a *engineEmbedder) Model() service.ModelInfo {
-	in := a.e.Info()
-	return service.ModelInfo{ID: in.ModelID, Dims: in.Dims, LoadTime: in.LoadTime}
-}
-func (a *engineEmbedder) EmbedQuery(ctx context.Context, text string) ([]float32, error) {
-	return a.e.EmbedQuery(ctx, text)
-}
-func (a *engineEmbedder) EmbedDocuments(ctx context.Context, texts []string) ([][]float32, error) {
-	return a.e.EmbedDocuments(ctx, texts)
-}
-func (a *engineEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
-	return a.e.Embed(ctx, texts)
 }
