@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/mnemo-mcp/mnemo/embed"
+	"github.com/mnemo-mcp/mnemo/internal/app"
 	"github.com/mnemo-mcp/mnemo/internal/claudecode"
 	"github.com/mnemo-mcp/mnemo/internal/warm"
 	"github.com/mnemo-mcp/mnemo/pkg/config"
@@ -191,8 +192,9 @@ func (r *Report) checkModel(ctx context.Context, o Options) {
 	// downloads one.
 	lctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
-	e, err := embed.Load(lctx, embed.Options{Model: o.Config.Model, CacheDir: o.Config.CacheDir, Offline: true,
-		Kernels: o.Config.Kernels, GoMLXConfig: o.Config.GoMLXConfig, NoGraphRewrite: !o.Config.GraphRewrite})
+	eo := app.EngineOptions(o.Config, nil)
+	eo.Offline = true
+	e, err := embed.Load(lctx, eo)
 	if err != nil {
 		m.Error = err.Error()
 		fix := "run: mnemo pull   (downloads " + m.Configured + " into " + o.Config.CacheDir + ")"
