@@ -86,7 +86,7 @@ test("SDK client: every tool, structuredContent valid against outputSchema", asy
     assert.match(unknown.content[0].text, new RegExp(ids[1]));
     const bad = await client.callTool({ name: "recall", arguments: { query: "x", k: 500 } });
     assert.equal(bad.isError, true);
-    assert.match(bad.content[0].text, /"k"/);
+    assert.match(bad.content[0].text, /\bk\b.*between 1 and 50/); // names the argument and its range
     const wrongType = await client.callTool({ name: "embed", arguments: { texts: "not an array" } });
     assert.equal(wrongType.isError, true);
     assert.match(wrongType.content[0].text, /texts.*array/);
