@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
@@ -267,27 +266,6 @@ func (b *benchTexts) text(n int) (string, error) {
 		words, cur = append(words, w), c
 	}
 	return strings.Join(words, " "), nil
-}
-
-// peakRSSMiB is this process's peak resident set (VmHWM) in MiB, or 0 where
-// /proc is not available.
-func peakRSSMiB() float64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
-			if err != nil {
-				return 0
-			}
-			return round2(kb / 1024)
-		}
-	}
-	return 0
 }
 
 func fmtMiB(m float64) string {

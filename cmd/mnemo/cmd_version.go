@@ -12,8 +12,17 @@ import (
 	"github.com/mnemo-mcp/mnemo/pkg/config"
 )
 
-// version is set at build time: go build -ldflags "-X main.version=v1.2.3".
-var version = "dev"
+// Set at build time (GoReleaser, make build):
+//
+//	go build -ldflags "-X main.version=v1.2.3 -X main.commit=<sha> -X main.date=<RFC 3339>"
+//
+// A plain `go install …@vX.Y.Z` leaves them empty; version then comes from
+// the module version and commit/date from the VCS stamp when there is one.
+var (
+	version = "dev"
+	commit  = ""
+	date    = ""
+)
 
 func init() {
 	register(&command{
@@ -42,8 +51,21 @@ func runVersion(_ context.Context, env *runEnv, args []string) error {
 			settings[s.Key] = s.Value
 		}
 	}
+	c, d := commit, date
+	if c == "" {
+		c = settings["vcs.revision"]
+	}
+	if d == "" {
+		d = settings["vcs.time"]
+	}
 	w := env.stdout
 	fmt.Fprintf(w, "mnemo %s\n", v)
+	if c != "" {
+		fmt.Fprintf(w, "commit        %s\n", c)
+	}
+	if d != "" {
+		fmt.Fprintf(w, "date          %s\n", d)
+	}
 	fmt.Fprintf(w, "go            %s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	cfg, cfgErr := config.FromEnv() // version reports what it can even then
 	fmt.Fprintf(w, "kernels       %s (built: %s)\n", kernelLine(cfg.Kernels), strings.Join(vec.Built(), ", "))
@@ -59,7 +81,7 @@ func runVersion(_ context.Context, env *runEnv, args []string) error {
 		cgo = "(unknown)"
 	}
 	fmt.Fprintf(w, "CGO_ENABLED   %s\n", cgo)
-	for _, k := range []string{"-tags", "GOEXPERIMENT", "GOAMD64", "GOARM64", "vcs.revision", "vcs.time", "vcs.modified"} {
+	for _, k := range []string{"-tags", "GOEXPERIMENT", "GOAMD64", "GOARM64", "vcs.modified"} {
 		if s, ok := settings[k]; ok && s != "" {
 			fmt.Fprintf(w, "%-13s %s\n", k, s)
 		}

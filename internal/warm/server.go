@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -83,6 +84,14 @@ func (s *Server) Serve(ctx context.Context) error {
 	// and a client dialling in between was refused (a flaky test showed
 	// it). Clients skip names that are not <pid>.sock.
 	tmp := path + ".tmp"
+	if runtime.GOOS == "windows" {
+		// An AF_UNIX socket there is a reparse point that no documentation
+		// promises survives a rename, and file modes mean nothing: bind the
+		// final name (a client that dials between bind and listen is
+		// refused and falls back); the peer's SID is checked on every
+		// connection (peercred_windows.go).
+		tmp = path
+	}
 	_ = os.Remove(path) // left by an earlier process with our pid
 	_ = os.Remove(tmp)
 	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: tmp, Net: "unix"})
@@ -90,16 +99,18 @@ func (s *Server) Serve(ctx context.Context) error {
 		return fmt.Errorf("warm: listen on %s: %w", tmp, err)
 	}
 	l.SetUnlinkOnClose(false) // it would unlink the temporary name: removed below
-	// The directory is already 0700; 0600 on the socket is defence in depth.
-	if err := os.Chmod(tmp, 0o600); err != nil {
-		l.Close()
-		_ = os.Remove(tmp)
-		return fmt.Errorf("warm: chmod %s: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		l.Close()
-		_ = os.Remove(tmp)
-		return fmt.Errorf("warm: publish %s: %w", path, err)
+	if tmp != path {
+		// The directory is already 0700; 0600 on the socket is defence in depth.
+		if err := os.Chmod(tmp, 0o600); err != nil {
+			l.Close()
+			_ = os.Remove(tmp)
+			return fmt.Errorf("warm: chmod %s: %w", tmp, err)
+		}
+		if err := os.Rename(tmp, path); err != nil {
+			l.Close()
+			_ = os.Remove(tmp)
+			return fmt.Errorf("warm: publish %s: %w", path, err)
+		}
 	}
 	s.Log.Debug("warm: listening", "socket", path)
 

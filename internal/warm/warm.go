@@ -11,8 +11,12 @@
 package warm
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
@@ -30,8 +34,33 @@ const maxLineBytes = 4 << 20
 // ErrNoServer means no running server answered: the caller falls back.
 var ErrNoServer = errors.New("no running mnemo server")
 
-// Dir is the socket directory under a data dir (MNEMO_HOME).
-func Dir(home string) string { return filepath.Join(home, "run") }
+// Dir is the socket directory of a data dir (MNEMO_HOME): home/run, or,
+// when the sockets' paths there would not fit in a unix socket address
+// (104 bytes on macOS, 108 on Linux and Windows, counting the final NUL), a
+// short per-user directory under the temp dir named after home, which every
+// process of that data dir computes alike. prepareDir makes it 0700 and
+// refuses one another user owns.
+func Dir(home string) string {
+	d := filepath.Join(home, "run")
+	if len(SocketPath(d, maxPID))+len(".tmp") < maxSocketPath {
+		return d
+	}
+	sum := sha256.Sum256([]byte(filepath.Clean(home)))
+	return filepath.Join(os.TempDir(), "mnemo-"+hex.EncodeToString(sum[:6]))
+}
+
+// maxPID is the widest process id a socket name can hold (Windows's are
+// 32-bit; Linux's stop at 4194304).
+const maxPID = 4294967295
+
+// maxSocketPath is the size of sockaddr_un's sun_path here.
+var maxSocketPath = func() int {
+	switch runtime.GOOS {
+	case "darwin", "ios", "freebsd", "openbsd", "netbsd", "dragonfly":
+		return 104
+	}
+	return 108
+}()
 
 // Request is one line a client sends.
 type Request struct {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -300,5 +301,37 @@ func TestProtocolErrors(t *testing.T) {
 		if resp.OK || !resp.Invalid || resp.Error == "" {
 			t.Errorf("%+v: response %+v, want an invalid-request error", req, resp)
 		}
+	}
+}
+
+// A data dir too deep for a socket address (macOS allows 104 bytes) gets a
+// short socket dir that every process of that data dir agrees on, and
+// servers and clients work through it.
+func TestDirFallsBackWhenSocketPathTooLong(t *testing.T) {
+	short := t.TempDir()
+	if got := Dir(short); got != filepath.Join(short, "run") {
+		t.Fatalf("Dir(%q) = %q, want home/run", short, got)
+	}
+	deep := filepath.Join(t.TempDir(), strings.Repeat("d", 60), strings.Repeat("e", 60))
+	d := Dir(deep)
+	if d == filepath.Join(deep, "run") {
+		t.Fatalf("Dir kept a socket dir whose paths exceed %d bytes: %s", maxSocketPath, d)
+	}
+	if n := len(SocketPath(d, maxPID)) + len(".tmp"); n >= maxSocketPath {
+		t.Fatalf("fallback socket path is %d bytes, limit %d", n, maxSocketPath)
+	}
+	if Dir(deep) != d || Dir(deep+string(filepath.Separator)) != d {
+		t.Fatalf("Dir is not stable for one data dir")
+	}
+	if Dir(deep+"x") == d {
+		t.Fatalf("two data dirs share the fallback socket dir %s", d)
+	}
+	t.Cleanup(func() { os.RemoveAll(d) })
+
+	f := &fakeRecaller{}
+	startServer(t, &Server{Dir: d, Recaller: f})
+	res, err := (&Client{Dir: d}).Recall(context.Background(), service.RecallRequest{Query: "deep"})
+	if err != nil || len(res.Results) != 1 {
+		t.Fatalf("recall through the fallback dir: %v %+v", err, res)
 	}
 }
