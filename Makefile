@@ -10,10 +10,12 @@ MODELS ?= $(abspath ../shared/models)
 export MNEMO_TEST_MODELS ?= $(MODELS)
 
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -s -w -X main.version=$(VERSION)
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null)
+DATE ?= $(shell git log -1 --format=%cI 2>/dev/null)
+LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
 BIN := bin/mnemo
 
-.PHONY: build test test-unit test-e2e test-kernels test-arm64 test-arm64-full test-go127 cross generate check-generated fuzz-short bench bench-compare demo lint clean soak
+.PHONY: build test test-unit test-e2e test-kernels test-arm64 test-arm64-full test-go127 cross generate check-generated fuzz-short bench bench-compare demo lint clean soak release-snapshot release-check test-packaging test-release goreleaser
 
 build:
 	go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/mnemo
@@ -31,6 +33,7 @@ test: lint check-generated build
 	$(MAKE) --no-print-directory cross
 	$(MAKE) --no-print-directory fuzz-short
 	$(MAKE) --no-print-directory test-e2e
+	$(MAKE) --no-print-directory test-release
 
 # Every kernel path this CPU can run, end to end: the kernels' own tests
 # iterate every level in one run; here the engine (golden parity) and the
@@ -122,7 +125,41 @@ lint:
 	go vet ./...
 
 clean:
-	rm -rf bin
+	rm -rf bin dist
+
+# Release artifacts (GoReleaser, .goreleaser.yaml): static binaries for
+# darwin/arm64, darwin/amd64, linux/amd64, linux/arm64 and windows/amd64,
+# archives, SHA256SUMS, deb/rpm, Homebrew cask, Scoop manifest, all in dist/;
+# then the npm packages (dist/npm) from the same binaries. Nothing is
+# published. GoReleaser needs Go 1.27 to build; it is installed once into a
+# cache dir (through the module proxy) and reused.
+GORELEASER_VERSION ?= v2.18.2
+TOOLS_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/mnemo-tools
+GORELEASER ?= $(TOOLS_DIR)/goreleaser-$(GORELEASER_VERSION)/goreleaser
+
+goreleaser: $(GORELEASER)
+$(GORELEASER):
+	GOTOOLCHAIN=go1.27.1 GOBIN=$(dir $@) go install github.com/goreleaser/goreleaser/v2@$(GORELEASER_VERSION)
+
+release-snapshot: $(GORELEASER)
+	$(GORELEASER) check
+	$(GORELEASER) release --snapshot --clean --parallelism 2
+	node scripts/npm-pack.mjs --dist dist --out dist/npm
+	$(MAKE) --no-print-directory release-check
+
+# Every archive's checksum verifies, each holds the binary + README + LICENSE,
+# all binaries static and stamped, linux/amd64 runs here and linux/arm64
+# under qemu-user, the cask/Scoop manifest/deb/rpm name the right files.
+release-check:
+	QEMU_ARM64=$(QEMU_ARM64) scripts/check-release.sh dist
+
+# npm packages through a local registry (verdaccio) to `claude mcp list`,
+# and scripts/install.sh through a local HTTP server; needs dist/.
+test-packaging:
+	QEMU_ARM64=$(QEMU_ARM64) e2e/packaging/run.sh
+
+# What CI runs: the full snapshot, its checks, and the packaging tests.
+test-release: release-snapshot test-packaging
 
 # mnemo bench against onnxruntime-node (bench/), same model, same scenarios,
 # same run, 2 threads each; prints one table. Not part of `make test`.
