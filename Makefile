@@ -141,9 +141,13 @@ goreleaser: $(GORELEASER)
 $(GORELEASER):
 	GOTOOLCHAIN=go1.27.1 GOBIN=$(dir $@) go install github.com/goreleaser/goreleaser/v2@$(GORELEASER_VERSION)
 
+# GoReleaser drops all git information (commit "none") when the clone has no
+# remote; a CI checkout may have none, so name one for its eyes only (git
+# reads GIT_CONFIG_*; nothing is fetched).
+RELEASE_GIT_ENV := $(if $(shell git remote 2>/dev/null),,GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=remote.origin.url GIT_CONFIG_VALUE_0=https://github.com/mnemo-mcp/mnemo.git)
 release-snapshot: $(GORELEASER)
 	$(GORELEASER) check
-	$(GORELEASER) release --snapshot --clean --parallelism 2
+	$(RELEASE_GIT_ENV) $(GORELEASER) release --snapshot --clean --parallelism 2
 	node scripts/npm-pack.mjs --dist dist --out dist/npm
 	$(MAKE) --no-print-directory release-check
 

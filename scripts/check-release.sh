@@ -43,8 +43,9 @@ for p in $platforms; do
   for f in "$exe" README.md LICENSE; do [ -f "$tmp/$p/$f" ] || fail "$a lacks $f"; done
   info="$(go version -m "$tmp/$p/$exe")" || fail "$a: $exe is not a Go binary"
   grep -qE $'^\tbuild\tCGO_ENABLED=0$' <<<"$info" || fail "$a: not built with CGO_ENABLED=0"
-  grep -q "main.version=$version" <<<"$info" || fail "$a: version $version not stamped"
-  grep -q "main.commit=$commit" <<<"$info" || fail "$a: commit not stamped"
+  # -trimpath keeps -ldflags out of the build info: look in the binary.
+  grep -aqF -- "$version" "$tmp/$p/$exe" || fail "$a: version $version not stamped"
+  grep -aqF -- "$commit" "$tmp/$p/$exe" || fail "$a: commit $commit not stamped"
   if grep -qE $'^\tbuild\tGOEXPERIMENT=.+' <<<"$info"; then fail "$a: built with a GOEXPERIMENT"; fi
   case "$p" in linux_*)
     if readelf -lW "$tmp/$p/$exe" | grep -q 'Requesting program interpreter'; then fail "$a: dynamically linked"; fi ;;
@@ -103,7 +104,8 @@ for ext in deb rpm; do
   done
 done
 if command -v dpkg-deb >/dev/null 2>&1; then
-  dpkg-deb -c "mnemo_${version}_linux_amd64.deb" | grep -q ' \./usr/bin/mnemo$' || fail "deb lacks /usr/bin/mnemo"
+  listing="$(dpkg-deb -c "mnemo_${version}_linux_amd64.deb")" || fail "dpkg-deb cannot read the deb"
+  grep -q ' \./usr/bin/mnemo$' <<<"$listing" || fail "deb lacks /usr/bin/mnemo"
   ok "deb/rpm for amd64 and arm64; the deb installs /usr/bin/mnemo"
 else
   ok "deb/rpm for amd64 and arm64"
