@@ -60,6 +60,8 @@ export async function startRegistry(dir) {
     "  htpasswd:",
     `    file: ${JSON.stringify(path.join(dir, "htpasswd"))}`,
     "uplinks: {}",
+    // A platform package is ~10 MB gzipped: above verdaccio's 10mb default.
+    "max_body_size: 200mb",
     "packages:",
     "  '**':",
     "    access: $all",

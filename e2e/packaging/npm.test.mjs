@@ -57,11 +57,12 @@ test("npm: publish to a local registry, npm i -g, mnemo install, claude mcp list
   const prefix = path.join(work, "prefix");
   const inst = await npm(["i", "-g", "--prefix", prefix, MAIN]);
   assert.equal(inst.code, 0, `npm i -g: ${inst.stdout}\n${inst.stderr}`);
-  const scopeDir = path.join(prefix, "lib", "node_modules", SCOPE);
-  const installed = readdirSync(scopeDir).sort();
-  assert.deepEqual(installed, ["mnemo", "mnemo-linux-x64"], `installed under ${scopeDir}`);
+  // A global package keeps its dependencies in its own node_modules.
+  const mainDir = path.join(prefix, "lib", "node_modules", SCOPE, "mnemo");
+  const depsDir = path.join(mainDir, "node_modules", SCOPE);
+  assert.deepEqual(readdirSync(depsDir), ["mnemo-linux-x64"], `optional dependencies installed under ${depsDir}`);
   const shim = path.join(prefix, "bin", "mnemo");
-  const nativeBin = path.join(scopeDir, "mnemo-linux-x64", "bin", "mnemo");
+  const nativeBin = path.join(depsDir, "mnemo-linux-x64", "bin", "mnemo");
 
   const data = await ensureDir(path.join(work, "data"));
   const env = {
