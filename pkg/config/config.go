@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -20,7 +21,7 @@ const DefaultModel = "sentence-transformers/all-MiniLM-L6-v2"
 // Config is the resolved configuration of one mnemo process: one field per
 // variable of Vars (env.go), which documents each.
 type Config struct {
-	// Home holds the store and logs (MNEMO_HOME, default ~/.local/share/mnemo).
+	// Home holds the store and logs (MNEMO_HOME; default: see defaultHome).
 	Home string
 	// Model is a local model folder or a Hugging Face repo id (MNEMO_MODEL).
 	Model string
@@ -104,15 +105,11 @@ func fromLookup(lookup func(string) (string, bool)) (Config, error) {
 		}
 	}
 	if c.Home == "" {
-		base := get("XDG_DATA_HOME")
-		if base == "" {
-			h, err := os.UserHomeDir()
-			if err != nil {
-				return c, fmt.Errorf("cannot find a home directory for the data dir; set MNEMO_HOME: %w", err)
-			}
-			base = filepath.Join(h, ".local", "share")
+		h, err := defaultHome(runtime.GOOS, get, os.UserHomeDir, isDir)
+		if err != nil {
+			return c, err
 		}
-		c.Home = filepath.Join(base, "mnemo")
+		c.Home = h
 	}
 	if c.CacheDir == "" {
 		base, err := os.UserCacheDir()
@@ -120,6 +117,11 @@ func fromLookup(lookup func(string) (string, bool)) (Config, error) {
 			base = filepath.Join(c.Home, "cache")
 		}
 		c.CacheDir = filepath.Join(base, "mnemo")
+		// Windows's cache and data conventions are the same folder
+		// (%LOCALAPPDATA%): keep models apart from the store.
+		if filepath.Clean(c.CacheDir) == filepath.Clean(c.Home) {
+			c.CacheDir = filepath.Join(c.Home, "cache")
+		}
 	}
 	return c, bad
 }

@@ -36,7 +36,7 @@ func (v Var) TestOnly() bool { return v.set == nil }
 // Vars lists every environment variable, the program's first, then those
 // only tests and benchmarks read.
 var Vars = []Var{
-	{"MNEMO_HOME", "~/.local/share/mnemo",
+	{"MNEMO_HOME", `~/.local/share/mnemo (macOS: ~/Library/Application Support/mnemo, Windows: %LOCALAPPDATA%\mnemo)`,
 		"store (`mnemo.db`), logs (`logs/mnemo.log`), server sockets (`run/`); created 0700, and refused (with the `chmod`/`chown` that fixes it) when another user owns it or may write to it, or to the store or logs in it",
 		func(c *Config, v string) error { c.Home = v; return nil }, true},
 	{"MNEMO_MODEL", DefaultModel, "a local model folder or a Hugging Face repo id",
