@@ -3,6 +3,7 @@
 // dir; checksums are verified and a tampered archive installs nothing.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
@@ -43,6 +44,14 @@ test("install.sh: downloads, verifies and installs the binary for this platform 
   assert.equal(q.code, 0, q.stderr);
   assert.equal(q.stdout.split("\n")[0], `mnemo ${version}`);
   assert.match(q.stdout, /linux\/arm64/);
+
+  // The documented form: the script on stdin (curl … | sh).
+  const piped = path.join(home, "piped");
+  const p = spawnSync(SH, ["-s", "--", "--dir", piped, "--base-url", srv.url], {
+    input: readFileSync(SCRIPT), encoding: "utf8", env: { PATH: process.env.PATH, HOME: home }, timeout: 120_000,
+  });
+  assert.equal(p.status, 0, `sh -s < install.sh: ${p.stderr}`);
+  assert.ok(existsSync(path.join(piped, "mnemo")));
 });
 
 test("install.sh: a tampered archive or a platform without a build installs nothing", async (t) => {

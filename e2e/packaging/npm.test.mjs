@@ -5,7 +5,7 @@
 // measures what the npm launcher and npx add to an MCP handshake.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, realpathSync } from "node:fs";
+import { existsSync, readdirSync, realpathSync, renameSync } from "node:fs";
 import path from "node:path";
 
 import { ensureDir, mnemoEnv, nodeBin, runAsync, tempDir } from "../lib.mjs";
@@ -123,4 +123,10 @@ test("npm: publish to a local registry, npm i -g, mnemo install, claude mcp list
   t.diagnostic(`MCP handshake, ${HANDSHAKES} runs each: ${report}`);
   console.log(`# npx-overhead ${JSON.stringify(medians)}`);
   assert.ok(existsSync(nativeBin));
+
+  // Installed without optional dependencies: the launcher says what to do.
+  renameSync(path.join(depsDir, "mnemo-linux-x64"), path.join(work, "moved-away"));
+  const missing = await runAsync(shim, ["version"], { env });
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /--omit=optional/);
 });
