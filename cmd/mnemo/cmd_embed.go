@@ -63,9 +63,7 @@ func runEmbed(ctx context.Context, env *runEnv, args []string) error {
 	defer closeLog()
 
 	// The model loads while stdin is read.
-	eo := app.EngineOptions(cfg, log)
-	eo.Progress = env.stderr
-	eng := embed.New(eo)
+	eng := app.NewEngine(cfg, log, env.stderr)
 	defer eng.Close()
 
 	run := func(batch []string) ([][]float32, error) {

@@ -97,7 +97,7 @@ func runHook(ctx context.Context, env *runEnv, args []string) error {
 	if cfg.HookLocalModel {
 		// Started now so loading overlaps the warm attempt; used only when
 		// no server answers.
-		engine = embed.New(app.EngineOptions(cfg, log))
+		engine = app.NewEngine(cfg, log, nil)
 		defer engine.Close()
 		o.LocalMode = memory.ModeHybrid
 		o.Open = app.HookOpener(cfg, log, app.NewEmbedder(engine, cfg.Model))

@@ -417,6 +417,14 @@ func ReadOnlyNote(st memory.Store) string {
 	return fmt.Sprintf("mnemo: note: opened the store read-only: %s", ro.ReadOnly())
 }
 
+// NewEngine starts the engine the configuration describes (loading in
+// the background); progress, if not nil, shows a first download.
+func NewEngine(cfg config.Config, log *slog.Logger, progress io.Writer) *embed.Engine {
+	o := EngineOptions(cfg, log)
+	o.Progress = progress
+	return embed.New(o)
+}
+
 // EngineOptions are the engine's options the configuration decides: the
 // model, its cache, and the engine's own switches (MNEMO_KERNELS,
 // MNEMO_GOMLX_CONFIG, MNEMO_GRAPH_REWRITE); the engine reads no
