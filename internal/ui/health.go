@@ -48,7 +48,7 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 		d.Projects = append(d.Projects, projectCount{name, n})
 	}
 	for name, n := range st.ByModel {
-		if name != d.Model.Model {
+		if name == "" || name != d.Model.Model {
 			d.Missing += n
 		}
 		if name == "" {
