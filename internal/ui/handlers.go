@@ -155,7 +155,8 @@ func (s *Server) handleBrowse(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
-	st, err := s.svc.Stats(r.Context())
+	p := s.newPage(r, "Memories", "browse")
+	st, err := s.stats(r.Context(), p.Version)
 	if err != nil {
 		s.fail(w, err)
 		return
@@ -179,7 +180,6 @@ func (s *Server) handleBrowse(w http.ResponseWriter, r *http.Request) {
 	if more {
 		d.NextURL = f.query(f.Page + 1)
 	}
-	p := s.newPage(r, "Memories", "browse")
 	if k := q.Get("undo"); k != "" && memory.ValidID(k) {
 		p.Flash, p.UndoKey = "Memory "+k+" forgotten.", k
 	}
@@ -278,6 +278,26 @@ func stripVectors(ms []memory.Memory) []memory.Memory {
 		ms[i].Vector = nil
 	}
 	return ms
+}
+
+// stats is the store's summary, computed again only when the store's
+// version changed (a count over every row costs more than the page).
+func (s *Server) stats(ctx context.Context, version string) (memory.Stats, error) {
+	s.mu.Lock()
+	if version != "" && version == s.statsVersion {
+		st := s.statsCache
+		s.mu.Unlock()
+		return st, nil
+	}
+	s.mu.Unlock()
+	st, err := s.svc.Stats(ctx)
+	if err != nil {
+		return st, err
+	}
+	s.mu.Lock()
+	s.statsCache, s.statsVersion = st, version
+	s.mu.Unlock()
+	return st, nil
 }
 
 type inputErr struct{ msg string }

@@ -85,6 +85,9 @@ type Server struct {
 	mu       sync.Mutex
 	sessions map[string]*session
 
+	statsCache   memory.Stats
+	statsVersion string
+
 	watch *watcher
 }
 
