@@ -15,7 +15,7 @@ DATE ?= $(shell git log -1 --format=%cI 2>/dev/null)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
 BIN := bin/mnemo
 
-.PHONY: build test test-unit test-e2e test-kernels test-arm64 test-arm64-full test-go127 cross generate check-generated fuzz-short bench bench-compare demo lint clean soak release-snapshot release-check test-packaging test-release goreleaser
+.PHONY: build test test-unit test-e2e test-ui test-kernels test-arm64 test-arm64-full test-go127 cross generate check-generated fuzz-short bench bench-compare demo lint clean soak release-snapshot release-check test-packaging test-release goreleaser
 
 build:
 	go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/mnemo
@@ -34,6 +34,7 @@ test: lint check-generated build
 	$(MAKE) --no-print-directory fuzz-short
 	$(MAKE) --no-print-directory test-e2e
 	$(MAKE) --no-print-directory test-release
+	$(MAKE) --no-print-directory test-ui
 
 # Every kernel path this CPU can run, end to end: the kernels' own tests
 # iterate every level in one run; here the engine (golden parity) and the
@@ -117,6 +118,18 @@ test-unit:
 
 test-e2e: build
 	@if [ -x e2e/run.sh ]; then MNEMO_BIN=$(abspath $(BIN)) e2e/run.sh; else echo "no e2e suite yet"; fi
+
+# `mnemo ui` in a real browser: headless Chromium (Debian's chromium,
+# installed by .ci/run) driven over the DevTools Protocol by a Go test
+# (internal/ui/browser_test.go, chromedp: a test-only dependency, checked
+# absent from the binary here). Screenshots land in UI_SHOTS (gitignored;
+# CI keeps them as artifacts).
+UI_SHOTS ?= artifacts/ui
+test-ui: build
+	@if go version -m $(BIN) | grep -q chromedp; then echo "chromedp is linked into $(BIN)"; exit 1; fi
+	@mkdir -p $(UI_SHOTS)
+	MNEMO_UI_BIN=$(abspath $(BIN)) MNEMO_UI_SCREENSHOTS=$(abspath $(UI_SHOTS)) \
+	  go test -count=1 -timeout 5m -run '^TestBrowser$$' -v ./internal/ui/
 
 bench:
 	go test -run '^$$' -bench . -benchtime 5x -timeout 30m ./embed/ ./embed/kernels/... ./pkg/...

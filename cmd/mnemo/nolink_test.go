@@ -20,6 +20,7 @@ func TestNoNativeRuntimeLinked(t *testing.T) {
 		"github.com/gomlx/gopjrt":               "XLA/PJRT (cgo)",
 		"github.com/gomlx/go-xla":               "XLA (cgo)",
 		"github.com/knights-analytics/ortgenai": "ONNX Runtime GenAI (cgo)",
+		"github.com/chromedp/chromedp":          "the browser test's driver (internal/ui, test-only)",
 	}
 	for _, d := range bi.Deps {
 		if what, bad := forbidden[d.Path]; bad {

@@ -114,8 +114,16 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/event-stream")
-	c, v := s.watch.subscribe()
+	c, _ := s.watch.subscribe()
 	defer s.watch.unsubscribe(c)
+	// The store's version now, not the watcher's last poll: a page
+	// rendered after a write must not take the older version for a change.
+	v := s.currentVersion(r.Context())
+	s.watch.publish(v)
+	select {
+	case <-c: // our own publish
+	default:
+	}
 	fmt.Fprintf(w, "retry: 3000\nevent: version\ndata: %s\n\n", v)
 	fl.Flush()
 	ping := time.NewTicker(25 * time.Second)

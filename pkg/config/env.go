@@ -126,6 +126,8 @@ var Vars = []Var{
 	{Name: "MNEMO_BENCH_PG_N", Default: "100000", Meaning: "memories in the PostgreSQL search benchmarks"},
 	{Name: "MNEMO_BENCH_DIR", Meaning: "keeps the SQLite benchmarks' store in this folder"},
 	{Name: "MNEMO_BENCH_BIN", Meaning: "a built mnemo binary for the hook latency benchmark"},
+	{Name: "MNEMO_UI_BIN", Meaning: "a built mnemo binary: `mnemo ui`'s browser test runs against it (`make test-ui`)"},
+	{Name: "MNEMO_UI_SCREENSHOTS", Meaning: "folder for the browser test's screenshots (`make test-ui`: artifacts/ui)"},
 }
 
 // Lookup returns the variable called name.
