@@ -485,6 +485,11 @@ func (s *Server) handleEdit(w http.ResponseWriter, r *http.Request) {
 	s.replace(w, r, m, content, tags)
 }
 
+// editModelWait is how long an edit waits for the model (loaded on first
+// use) so the new version is stored with its vector, as the CLI's remember
+// does; past it the memory is stored without one and embedded later.
+const editModelWait = 5 * time.Second
+
 // replace writes an edited memory as a new one with the old one's project,
 // metadata and source, and forgets the old one (until the service has
 // versions). The old one is forgotten first, so that unchanged text is not
@@ -501,7 +506,7 @@ func (s *Server) replace(w http.ResponseWriter, r *http.Request, old memory.Memo
 		return
 	}
 	res, err := s.svc.Remember(ctx, service.RememberRequest{Content: content, Tags: tags, Project: old.Project,
-		Metadata: old.Metadata, Source: old.Source})
+		Metadata: old.Metadata, Source: old.Source, ModelWait: editModelWait})
 	if err != nil {
 		if rerr := s.restore(context.WithoutCancel(ctx), old); rerr != nil {
 			s.log.Error("ui: restoring a memory after a failed edit", "id", old.ID, "err", rerr)
