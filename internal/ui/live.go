@@ -132,6 +132,8 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 			return
+		case <-s.closing:
+			return
 		case v := <-c:
 			fmt.Fprintf(w, "event: version\ndata: %s\n\n", v)
 			fl.Flush()

@@ -89,6 +89,10 @@ type Server struct {
 	statsVersion string
 
 	watch *watcher
+	// closing is closed when Serve stops: event streams end at once
+	// instead of holding the shutdown.
+	closing   chan struct{}
+	closeOnce sync.Once
 }
 
 // session is one browser's state: its CSRF token and the memories it
@@ -126,7 +130,7 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ui: templates: %w", err)
 	}
-	s := &Server{o: o, svc: o.Svc, log: o.Logger, token: o.Token, tmpl: t, sessions: map[string]*session{}}
+	s := &Server{o: o, svc: o.Svc, log: o.Logger, token: o.Token, tmpl: t, sessions: map[string]*session{}, closing: make(chan struct{})}
 	s.watch = newWatcher(o.Svc.Store(), o.PollEvery, o.Logger)
 	s.routes()
 	return s, nil
@@ -156,6 +160,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
+		s.closeOnce.Do(func() { close(s.closing) })
 		sctx, c := context.WithTimeout(context.Background(), 2*time.Second)
 		defer c()
 		_ = hs.Shutdown(sctx)
