@@ -17,9 +17,10 @@ type LazyEmbedder struct {
 	newEngine func() *embed.Engine
 	id        string // configured model id, known before loading
 
-	mu  sync.Mutex
-	e   *embed.Engine
-	emb service.Embedder
+	mu      sync.Mutex
+	started bool
+	e       *embed.Engine
+	emb     service.Embedder
 }
 
 // NewLazyEmbedder returns an embedder that calls newEngine on first use
@@ -42,7 +43,8 @@ func NewLazyEmbedder(model string, newEngine func() *embed.Engine, adapt func(*e
 func (l *LazyEmbedder) start() service.Embedder {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.e == nil {
+	if !l.started {
+		l.started = true
 		l.e = l.newEngine()
 	}
 	return l.emb
