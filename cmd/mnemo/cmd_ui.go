@@ -7,11 +7,9 @@ import (
 	"os/exec"
 	"runtime"
 
-	"github.com/mnemo-mcp/mnemo/embed"
 	"github.com/mnemo-mcp/mnemo/internal/app"
 	"github.com/mnemo-mcp/mnemo/internal/ui"
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
-	"github.com/mnemo-mcp/mnemo/pkg/service"
 )
 
 func init() {
@@ -45,11 +43,7 @@ func runUI(ctx context.Context, env *runEnv, args []string) error {
 		return err
 	}
 	defer a.Close()
-	lazy := ui.NewLazyEmbedder(a.Cfg.Model, func() *embed.Engine {
-		eo := app.EngineOptions(a.Cfg, a.Log)
-		eo.KeepAlive = a.Cfg.KeepAlive
-		return embed.New(eo)
-	}, func(e *embed.Engine) service.Embedder { return app.NewEmbedder(e, a.Cfg.Model) })
+	lazy := ui.NewModel(a.Cfg, a.Log)
 	defer lazy.Close()
 	svc, err := app.NewService(a.Cfg, a.Store, lazy, a.Project, memory.SourceCLI, a.Log)
 	if err != nil {

@@ -2,12 +2,26 @@ package ui
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 
 	"github.com/mnemo-mcp/mnemo/embed"
 	"github.com/mnemo-mcp/mnemo/embed/hub"
+	"github.com/mnemo-mcp/mnemo/internal/app"
+	"github.com/mnemo-mcp/mnemo/pkg/config"
 	"github.com/mnemo-mcp/mnemo/pkg/service"
 )
+
+// NewModel is the configured engine, started on first use, with the
+// configuration's keep-alive: an idle viewer releases the model
+// (MNEMO_KEEP_ALIVE) and reloads it for the next semantic search.
+func NewModel(cfg config.Config, log *slog.Logger) *LazyEmbedder {
+	return NewLazyEmbedder(cfg.Model, func() *embed.Engine {
+		o := app.EngineOptions(cfg, log)
+		o.KeepAlive = cfg.KeepAlive
+		return embed.New(o)
+	}, func(e *embed.Engine) service.Embedder { return app.NewEmbedder(e, cfg.Model) })
+}
 
 // LazyEmbedder is a service.Embedder that starts the engine only when a
 // search first asks for the model. Browsing, curating and keyword search
