@@ -513,3 +513,30 @@ func TestEventsStream(t *testing.T) {
 		t.Fatalf("versions %v: want a new version after a write", versions)
 	}
 }
+
+// plainStore hides the SQLite store's extras: the generic paths (what a
+// PostgreSQL store gets) for the live version and the chart.
+type plainStore struct{ memory.Store }
+
+func TestGenericStorePaths(t *testing.T) {
+	f := newFixture(t)
+	f.remember("first", nil, "", nil, "")
+	w := newWatcher(plainStore{f.svc.Store()}, time.Second, f.srv.log)
+	v1, err := w.fingerprint(context.Background())
+	if err != nil || v1 == "" {
+		t.Fatalf("fingerprint %q %v", v1, err)
+	}
+	id := f.remember("second", nil, "", nil, "")
+	v2, _ := w.fingerprint(context.Background())
+	if _, err := f.svc.Forget(context.Background(), []string{id}); err != nil {
+		t.Fatal(err)
+	}
+	v3, _ := w.fingerprint(context.Background())
+	if v2 == v1 || v3 == v2 {
+		t.Fatalf("versions %q %q %q: want a change after each write", v1, v2, v3)
+	}
+	times, err := createdTimes(context.Background(), plainStore{f.svc.Store()})
+	if err != nil || len(times) != 1 {
+		t.Fatalf("created times %v %v", times, err)
+	}
+}
