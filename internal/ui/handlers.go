@@ -44,8 +44,10 @@ type page struct {
 	Version string
 	Flash   string
 	UndoKey string
-	Back    string
-	Data    any
+	// UndoDrop is the memory an undo forgets: an edit's new version.
+	UndoDrop string
+	Back     string
+	Data     any
 }
 
 func (s *Server) newPage(r *http.Request, title, nav string) page {
@@ -364,8 +366,12 @@ func (s *Server) handleMemory(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := s.newPage(r, "Memory "+m.ID, "browse")
-	if msg := r.URL.Query().Get("msg"); msg != "" && len(msg) < 200 {
+	q := r.URL.Query()
+	if msg := q.Get("msg"); msg != "" && len(msg) < 200 {
 		p.Flash = msg
+		if k := q.Get("undo"); memory.ValidID(k) {
+			p.UndoKey, p.UndoDrop = k, m.ID
+		}
 	}
 	p.Data = s.toView(m)
 	s.render(w, "memory.html", p)
@@ -428,13 +434,29 @@ func (s *Server) handleForget(w http.ResponseWriter, r *http.Request) {
 // handleUndo stores a forgotten memory again as it was: same id, times,
 // tags, metadata and vector (through the service's import).
 func (s *Server) handleUndo(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
 	m, ok := s.takeUndo(sessionOf(r), r.PostForm.Get("key"))
 	if !ok {
 		http.Error(w, "nothing to undo: this memory was not forgotten in this session, or was already restored", http.StatusNotFound)
 		return
 	}
-	if err := s.restore(r.Context(), m); err != nil {
+	// Undoing an edit forgets the new version first: with unchanged text
+	// the old one would otherwise be taken for its duplicate.
+	var dropped *memory.Memory
+	if drop := r.PostForm.Get("drop"); drop != "" && drop != m.ID {
+		if nm, err := s.svc.Get(ctx, drop); err == nil {
+			if _, err := s.svc.Forget(ctx, []string{nm.ID}); err == nil {
+				dropped = &nm
+			}
+		}
+	}
+	if err := s.restore(ctx, m); err != nil {
 		s.keepForUndo(sessionOf(r), m)
+		if dropped != nil {
+			if rerr := s.restore(context.WithoutCancel(ctx), *dropped); rerr != nil {
+				s.log.Error("ui: restoring an edit's new version after a failed undo", "id", dropped.ID, "err", rerr)
+			}
+		}
 		s.fail(w, err)
 		return
 	}
@@ -519,7 +541,7 @@ func (s *Server) replace(w http.ResponseWriter, r *http.Request, old memory.Memo
 	if res.Duplicate {
 		msg = "That text is already stored as " + res.ID + "; " + old.ID + " was forgotten."
 	}
-	http.Redirect(w, r, "/memory/"+res.ID+"?msg="+url.QueryEscape(msg), http.StatusSeeOther)
+	http.Redirect(w, r, "/memory/"+res.ID+"?undo="+old.ID+"&msg="+url.QueryEscape(msg), http.StatusSeeOther)
 }
 
 func splitTags(s string) []string {

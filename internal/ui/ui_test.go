@@ -540,3 +540,29 @@ func TestGenericStorePaths(t *testing.T) {
 		t.Fatalf("created times %v %v", times, err)
 	}
 }
+
+// An edit can be undone: the new version is forgotten and the old one
+// comes back as it was, also when only the tags changed (same text).
+func TestUndoEdit(t *testing.T) {
+	f := newFixture(t)
+	id := f.remember("retag me", []string{"old"}, "", nil, memory.SourceMCP)
+	csrf := f.token()
+	rec := f.post("/memory/"+id+"/tags", url.Values{"csrf": {csrf}, "tags": {"new"}}, self)
+	loc := rec.Header().Get("Location")
+	newID := strings.TrimPrefix(strings.Split(loc, "?")[0], "/memory/")
+	page := f.get(loc).Body.String()
+	if !strings.Contains(page, `id="undo"`) || !strings.Contains(page, `name="drop" value="`+newID+`"`) {
+		t.Fatalf("no undo after an edit:\n%s", page)
+	}
+	rec = f.post("/undo", url.Values{"csrf": {csrf}, "key": {id}, "drop": {newID}}, self)
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("undo: %d %s", rec.Code, rec.Body)
+	}
+	if _, err := f.svc.Get(context.Background(), newID); err == nil {
+		t.Fatal("the new version survived the undo")
+	}
+	m, err := f.svc.Get(context.Background(), id)
+	if err != nil || strings.Join(m.Tags, ",") != "old" {
+		t.Fatalf("old version %+v %v", m, err)
+	}
+}
