@@ -54,6 +54,21 @@ type Memory struct {
 	// mixed into a search.
 	Model string `json:"model,omitempty"`
 	Dims  int    `json:"dims,omitempty"`
+
+	// Supersedes lists the ids of the memories this one replaces (its
+	// earlier versions). On Put, each of them that exists is marked
+	// superseded by this memory; ids that do not exist are kept in the list
+	// as they are (an import may bring the old version later).
+	Supersedes []string `json:"supersedes,omitempty"`
+	// SupersededBy is the id of the newer version that replaced this
+	// memory, "" while it is current. Superseded memories are kept but
+	// hidden from searches and lists unless Filter.IncludeSuperseded.
+	SupersededBy string `json:"superseded_by,omitempty"`
+	// Pinned memories always compete in a recall and are always injected
+	// at session start (Store.SetPinned).
+	Pinned bool `json:"pinned,omitempty"`
+	// RecallCount counts the recalls that returned this memory (Touch).
+	RecallCount int `json:"recall_count,omitempty"`
 }
 
 // Mode selects which rankings a search uses.
@@ -78,6 +93,11 @@ type Filter struct {
 	TagsAll []string
 	// Since and Until bound CreatedAt (zero means unbounded; Until exclusive).
 	Since, Until time.Time
+	// IncludeSuperseded keeps memories a newer version replaced; by
+	// default only current versions are searched and listed.
+	IncludeSuperseded bool
+	// PinnedOnly keeps pinned memories only.
+	PinnedOnly bool
 }
 
 // Query is a search request to a Store. The caller (the memory service)
@@ -114,6 +134,9 @@ type Hit struct {
 	SemanticRank int `json:"semantic_rank,omitempty"`
 	// Similarity is the cosine similarity to the query when known.
 	Similarity float64 `json:"similarity,omitempty"`
+	// Why holds the components of Score when the memory service ranked the
+	// hit (Ranker); stores leave it nil.
+	Why *ScoreParts `json:"why,omitempty"`
 }
 
 // PutResult reports what a Put did.
@@ -168,8 +191,12 @@ type Store interface {
 	// NeedEmbedding lists memories with no vector or a vector from another
 	// model, oldest first, at most limit, starting after the id afterID.
 	NeedEmbedding(ctx context.Context, model string, afterID string, limit int) ([]Memory, error)
-	// Touch records that memories were returned to a user (last accessed time).
+	// Touch records that memories were returned to a user: last accessed
+	// time, and one more recall in RecallCount.
 	Touch(ctx context.Context, ids []string) error
+	// SetPinned pins or unpins memories; missing lists the ids that do not
+	// exist (the others are still changed). It changes no other field.
+	SetPinned(ctx context.Context, ids []string, pinned bool) (missing []string, err error)
 	// Stats summarises the store.
 	Stats(ctx context.Context) (Stats, error)
 	Close() error

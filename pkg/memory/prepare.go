@@ -124,6 +124,17 @@ func Prepare(m Memory, now time.Time) (Memory, error) {
 		out.AccessedAt = out.CreatedAt
 	}
 	out.AccessedAt = msPrecision(out.AccessedAt)
+	if out.RecallCount < 0 {
+		return out, fmt.Errorf("%w: recall_count is negative", ErrInvalid)
+	}
+	if out.SupersededBy != "" && (!ValidID(out.SupersededBy) || out.SupersededBy == out.ID) {
+		return out, fmt.Errorf("%w: superseded_by %q is not the id of another memory", ErrInvalid, out.SupersededBy)
+	}
+	sup, err := normalizeSupersedes(out.ID, m.Supersedes)
+	if err != nil {
+		return out, err
+	}
+	out.Supersedes = sup
 	if len(m.Vector) == 0 {
 		// No vector: nothing to stamp. The memory is embedded later (reembed).
 		out.Vector, out.Model, out.Dims = nil, "", 0
@@ -140,6 +151,37 @@ func Prepare(m Memory, now time.Time) (Memory, error) {
 		return out, err
 	}
 	out.Vector, out.Dims = v, len(v)
+	return out, nil
+}
+
+// MaxSupersedes bounds how many memories one version may replace.
+const MaxSupersedes = 100
+
+// normalizeSupersedes checks the ids a memory replaces: ULIDs, not the
+// memory itself, at most MaxSupersedes; duplicates are dropped, order kept.
+// nil for none.
+func normalizeSupersedes(self string, ids []string) ([]string, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	if len(ids) > MaxSupersedes {
+		return nil, fmt.Errorf("%w: supersedes names %d memories, at most %d", ErrInvalid, len(ids), MaxSupersedes)
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, id := range ids {
+		id = strings.TrimSpace(id)
+		if !ValidID(id) {
+			return nil, fmt.Errorf("%w: supersedes: %q is not a memory id", ErrInvalid, id)
+		}
+		if strings.EqualFold(id, self) {
+			return nil, fmt.Errorf("%w: a memory cannot supersede itself", ErrInvalid)
+		}
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
 	return out, nil
 }
 
@@ -306,9 +348,15 @@ func (q Query) Normalize() (Query, error) {
 }
 
 // Keep reports whether a memory with these attributes passes the filter
-// (Projects, TagsAny, TagsAll, Since inclusive, Until exclusive). tags must
-// be normalised (sorted); f must have been normalised.
-func (f Filter) Keep(project string, tags []string, created time.Time) bool {
+// (Projects, TagsAny, TagsAll, Since inclusive, Until exclusive, superseded
+// and pinned). tags must be normalised (sorted); f must have been normalised.
+func (f Filter) Keep(project string, tags []string, created time.Time, superseded, pinned bool) bool {
+	if superseded && !f.IncludeSuperseded {
+		return false
+	}
+	if f.PinnedOnly && !pinned {
+		return false
+	}
 	if len(f.Projects) > 0 && !contains(f.Projects, project) {
 		return false
 	}

@@ -50,7 +50,21 @@ func (s *Store) Put(ctx context.Context, m *memory.Memory) (memory.PutResult, er
 	// report: try again (bounded; it takes a delete racing every attempt).
 	for attempt := 0; ; attempt++ {
 		var retry bool
-		res, retry, err = putRow(wctx, s.pool, &p, md)
+		if len(p.Supersedes) == 0 {
+			res, retry, err = putRow(wctx, s.pool, &p, md)
+		} else {
+			// A new version and the marking of the old ones commit together.
+			err = pgx.BeginFunc(wctx, s.pool, func(tx pgx.Tx) error {
+				var err error
+				if res, retry, err = putRow(wctx, tx, &p, md); err != nil || retry {
+					return err
+				}
+				// A duplicate naming versions it replaces: the existing
+				// memory becomes their successor.
+				_, err = tx.Exec(wctx, `UPDATE memories SET superseded_by = $1 WHERE id = ANY($2) AND id <> $1`, res.ID, p.Supersedes)
+				return err
+			})
+		}
 		if err != nil {
 			return memory.PutResult{}, err
 		}
@@ -72,6 +86,13 @@ type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
+func supersedesArray(ids []string) []string {
+	if ids == nil {
+		return []string{}
+	}
+	return ids
+}
+
 // putRow inserts one prepared memory, or reports the row it duplicates.
 func putRow(ctx context.Context, tx querier, p *memory.Memory, md []byte) (res memory.PutResult, retry bool, err error) {
 	var vec any // NULL when there is no vector
@@ -84,12 +105,14 @@ func putRow(ctx context.Context, tx querier, p *memory.Memory, md []byte) (res m
 	var id string
 	err = tx.QueryRow(ctx, `
 INSERT INTO memories (id, content, content_hash, project, tags, metadata, source, author,
-	created_at, updated_at, accessed_at, embedding, model, dims)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+	created_at, updated_at, accessed_at, embedding, model, dims,
+	supersedes, superseded_by, pinned, recall_count)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
 ON CONFLICT DO NOTHING
 RETURNING id`,
 		p.ID, p.Content, p.ContentHash, p.Project, p.Tags, string(md), string(p.Source), p.Author,
-		p.CreatedAt, p.UpdatedAt, p.AccessedAt, vec, p.Model, p.Dims).Scan(&id)
+		p.CreatedAt, p.UpdatedAt, p.AccessedAt, vec, p.Model, p.Dims,
+		supersedesArray(p.Supersedes), p.SupersededBy, p.Pinned, p.RecallCount).Scan(&id)
 	if err == nil {
 		return memory.PutResult{ID: id}, false, nil
 	}
@@ -120,7 +143,7 @@ RETURNING id`,
 
 // Columns every memory read selects, in scanMemory's order (alias m).
 const memoryCols = `m.id, m.content, m.content_hash, m.project, m.tags, m.metadata, m.source, m.author,
-	m.created_at, m.updated_at, m.accessed_at, m.model, m.dims`
+	m.created_at, m.updated_at, m.accessed_at, m.model, m.dims, m.supersedes, m.superseded_by, m.pinned, m.recall_count`
 
 // scanMemory reads memoryCols and then one scan destination per extra column.
 func scanMemory(row pgx.Row, extra ...any) (memory.Memory, error) {
@@ -130,7 +153,7 @@ func scanMemory(row pgx.Row, extra ...any) (memory.Memory, error) {
 		source string
 	)
 	dest := []any{&m.ID, &m.Content, &m.ContentHash, &m.Project, &m.Tags, &md, &source, &m.Author,
-		&m.CreatedAt, &m.UpdatedAt, &m.AccessedAt, &m.Model, &m.Dims}
+		&m.CreatedAt, &m.UpdatedAt, &m.AccessedAt, &m.Model, &m.Dims, &m.Supersedes, &m.SupersededBy, &m.Pinned, &m.RecallCount}
 	dest = append(dest, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return m, err
@@ -141,6 +164,9 @@ func scanMemory(row pgx.Row, extra ...any) (memory.Memory, error) {
 	m.AccessedAt = m.AccessedAt.UTC()
 	if m.Tags == nil {
 		m.Tags = []string{}
+	}
+	if len(m.Supersedes) == 0 {
+		m.Supersedes = nil
 	}
 	if err := json.Unmarshal(md, &m.Metadata); err != nil {
 		return m, fmt.Errorf("memory %s: stored metadata: %w", m.ID, err)
@@ -246,6 +272,12 @@ func filterConds(f memory.Filter, a *args) []string {
 	if !f.Until.IsZero() {
 		conds = append(conds, "m.created_at < "+a.add(ms(f.Until)))
 	}
+	if !f.IncludeSuperseded {
+		conds = append(conds, "m.superseded_by = ''")
+	}
+	if f.PinnedOnly {
+		conds = append(conds, "m.pinned")
+	}
 	return conds
 }
 
@@ -334,9 +366,40 @@ func (s *Store) Touch(ctx context.Context, ids []string) error {
 	}
 	now := ms(s.o.now())
 	return s.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `UPDATE memories SET accessed_at = greatest(accessed_at, $1) WHERE id = ANY($2)`, now, ids)
+		_, err := tx.Exec(ctx, `UPDATE memories SET accessed_at = greatest(accessed_at, $1),
+			recall_count = recall_count + 1 WHERE id = ANY($2)`, now, ids)
 		return err
 	})
+}
+
+// SetPinned pins or unpins memories and returns the ids that do not exist.
+func (s *Store) SetPinned(ctx context.Context, ids []string, pinned bool) ([]string, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	found := map[string]bool{}
+	err := s.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `UPDATE memories SET pinned = $1 WHERE id = ANY($2) RETURNING id`, pinned, ids)
+		if err != nil {
+			return err
+		}
+		clear(found)
+		var id string
+		_, err = pgx.ForEachRow(rows, []any{&id}, func() error { found[id] = true; return nil })
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	var missing []string
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if !found[id] && !seen[id] {
+			missing = append(missing, id)
+		}
+		seen[id] = true
+	}
+	return missing, nil
 }
 
 // Stats counts memories per project and per model and reports the size of

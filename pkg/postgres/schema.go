@@ -67,10 +67,20 @@ CREATE TABLE vector_indexes (
 	PRIMARY KEY (model, dims)
 );
 `,
+	// 2: versions, pinning and use (as SQLite's migration 3). Existing rows
+	// keep their values and get the defaults: current, unpinned, unused.
+	`
+ALTER TABLE memories ADD COLUMN supersedes    text[]  NOT NULL DEFAULT '{}';
+ALTER TABLE memories ADD COLUMN superseded_by text    NOT NULL DEFAULT '';
+ALTER TABLE memories ADD COLUMN pinned        boolean NOT NULL DEFAULT false;
+ALTER TABLE memories ADD COLUMN recall_count  integer NOT NULL DEFAULT 0;
+CREATE INDEX memories_superseded_by ON memories (superseded_by) WHERE superseded_by <> '';
+CREATE INDEX memories_pinned ON memories (created_at) WHERE pinned;
+`,
 }
 
 // SchemaVersion is the schema version this build creates and understands.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // migrationLock is the pg_advisory_xact_lock key that serialises schema
 // set-up ("mnemo" in ASCII, then 1).

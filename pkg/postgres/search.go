@@ -363,7 +363,7 @@ func (s *Store) Similar(ctx context.Context, vec []float32, model, project strin
 	hits := []memory.Hit{}
 	err = s.read(ctx, func(tx pgx.Tx) error {
 		var a args
-		conds := []string{"m.project = " + a.add(project)}
+		conds := []string{"m.project = " + a.add(project), "m.superseded_by = ''"}
 		sem, err := s.semanticRanking(ctx, tx, v, model, conds, a, limit)
 		if err != nil {
 			return err

@@ -141,6 +141,11 @@ func (s *fakeStore) Put(ctx context.Context, m *memory.Memory) (memory.PutResult
 	h := memory.ContentHash(m.Content)
 	for _, o := range s.ms {
 		if o.ContentHash == h && o.Project == m.Project {
+			for _, old := range m.Supersedes {
+				if x, ok := s.ms[old]; ok && old != o.ID {
+					x.SupersededBy = o.ID
+				}
+			}
 			return memory.PutResult{ID: o.ID, Duplicate: true}, nil
 		}
 	}
@@ -160,7 +165,26 @@ func (s *fakeStore) Put(ctx context.Context, m *memory.Memory) (memory.PutResult
 		c.Dims = len(c.Vector)
 	}
 	s.ms[c.ID] = &c
+	for _, old := range c.Supersedes {
+		if o, ok := s.ms[old]; ok {
+			o.SupersededBy = c.ID
+		}
+	}
 	return memory.PutResult{ID: c.ID}, nil
+}
+
+func (s *fakeStore) SetPinned(ctx context.Context, ids []string, pinned bool) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var missing []string
+	for _, id := range ids {
+		if m, ok := s.ms[id]; ok {
+			m.Pinned = pinned
+		} else {
+			missing = append(missing, id)
+		}
+	}
+	return missing, nil
 }
 
 func (s *fakeStore) Get(ctx context.Context, id string) (memory.Memory, error) {
@@ -189,7 +213,7 @@ func (s *fakeStore) Delete(ctx context.Context, ids []string) ([]string, error) 
 func (s *fakeStore) sorted(f memory.Filter) []memory.Memory {
 	var out []memory.Memory
 	for _, m := range s.ms {
-		if f.Keep(m.Project, m.Tags, m.CreatedAt) {
+		if f.Keep(m.Project, m.Tags, m.CreatedAt, m.SupersededBy != "", m.Pinned) {
 			out = append(out, *m)
 		}
 	}
@@ -312,6 +336,9 @@ func (s *fakeStore) Touch(ctx context.Context, ids []string) error {
 	defer s.mu.Unlock()
 	for _, id := range ids {
 		s.touched[id]++
+		if m, ok := s.ms[id]; ok && s.touchErr == nil {
+			m.RecallCount++
+		}
 	}
 	return s.touchErr
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -75,6 +76,10 @@ type Options struct {
 	// could not be recorded in time (the store stayed busy), so that a later
 	// process can record them (cmd spools them); nil drops them.
 	SpillUses func(ids []string)
+	// HalfLife is the recency half-life of recall ranking
+	// (MNEMO_RECENCY_HALF_LIFE); 0 means memory.DefaultHalfLife, negative
+	// turns recency off.
+	HalfLife time.Duration
 }
 
 // waitTick is how often a waiting recall reports progress through OnWait.
@@ -94,6 +99,10 @@ type Service struct {
 
 	keepSecrets bool
 	uses        *useRecorder
+	halfLife    time.Duration
+
+	embeddedMu sync.Mutex
+	embedded   embeddedCount
 }
 
 // New returns a Service over o.Store and o.Embedder.
@@ -113,6 +122,13 @@ func New(o Options) (*Service, error) {
 		now:      o.Now,
 
 		keepSecrets: o.KeepSecrets,
+		halfLife:    o.HalfLife,
+	}
+	switch {
+	case s.halfLife == 0:
+		s.halfLife = memory.DefaultHalfLife
+	case s.halfLife < 0:
+		s.halfLife = 0
 	}
 	if s.project == "" {
 		s.project = memory.GlobalProject
@@ -296,17 +312,23 @@ func (s *Service) Remember(ctx context.Context, req RememberRequest) (RememberRe
 		return RememberResult{}, invalidf("source %q is not one of mcp, cli, hook, import", source)
 	}
 
+	supersedes, err := s.checkSupersedes(ctx, req.Supersedes)
+	if err != nil {
+		return RememberResult{}, err
+	}
+
 	content, metadata, redacted, err := s.prepareForStore(content, req.Metadata)
 	if err != nil {
 		return RememberResult{}, err
 	}
 	m := &memory.Memory{
-		Content:  content,
-		Project:  project,
-		Tags:     tags,
-		Metadata: metadata,
-		Source:   source,
-		Author:   s.author,
+		Content:    content,
+		Project:    project,
+		Tags:       tags,
+		Metadata:   metadata,
+		Source:     source,
+		Author:     s.author,
+		Supersedes: supersedes,
 	}
 	if req.ModelWait > 0 && s.emb != nil && !s.emb.Ready() {
 		wctx, cancel := context.WithTimeout(ctx, req.ModelWait)
@@ -339,6 +361,7 @@ func (s *Service) Remember(ctx context.Context, req RememberRequest) (RememberRe
 		return RememberResult{}, fmt.Errorf("store memory: %w", err)
 	}
 	res := RememberResult{ID: put.ID, Duplicate: put.Duplicate, Project: project, Embedded: m.Vector != nil, Redacted: redacted}
+	res.Supersedes = without(supersedes, put.ID)
 	if m.Vector == nil {
 		return res, nil
 	}
@@ -364,6 +387,7 @@ func (s *Service) Remember(ctx context.Context, req RememberRequest) (RememberRe
 			break
 		}
 	}
+	res.Hint = supersedeHint(res)
 	return res, nil
 }
 
@@ -436,14 +460,17 @@ func (s *Service) Recall(ctx context.Context, req RecallRequest) (RecallResult, 
 		return RecallResult{}, invalidf("until (%s) is not after since (%s)", req.Until.Format(time.RFC3339), req.Since.Format(time.RFC3339))
 	}
 
+	// The store ranks a deeper list than k: the service's own ranking
+	// (recency, use, pins: rank.go) then chooses the k best of it.
 	q := memory.Query{
 		Text: query,
 		Mode: mode,
-		K:    k,
+		K:    candidateK(k),
 		Filter: memory.Filter{
-			Projects: projects,
-			Since:    req.Since,
-			Until:    req.Until,
+			Projects:          projects,
+			Since:             req.Since,
+			Until:             req.Until,
+			IncludeSuperseded: req.IncludeSuperseded,
 		},
 	}
 	if req.TagsAll {
@@ -477,8 +504,14 @@ func (s *Service) Recall(ctx context.Context, req RecallRequest) (RecallResult, 
 		}
 		return RecallResult{}, fmt.Errorf("search: %w", err)
 	}
-	if hits == nil {
-		hits = []memory.Hit{}
+	if hits, err = s.rank(ctx, q, hits, k); err != nil {
+		return RecallResult{}, err
+	}
+	if res.Semantic {
+		res.NotEmbedded, res.NotEmbeddedWhy = s.notEmbedded(ctx, res.Model)
+		if res.NotEmbedded > 0 {
+			res.Note = strings.TrimSpace(res.Note + " " + fmt.Sprintf("%d stored memories could not be compared by meaning (found by keyword at most): %s.", res.NotEmbedded, res.NotEmbeddedWhy))
+		}
 	}
 	res.Results = hits
 	if len(hits) > 0 {
@@ -632,7 +665,7 @@ func (s *Service) List(ctx context.Context, req ListRequest) ([]memory.Memory, e
 		return nil, err
 	}
 	ms, err := s.store.List(ctx, memory.ListOptions{
-		Filter: memory.Filter{Projects: projects, TagsAny: tags},
+		Filter: memory.Filter{Projects: projects, TagsAny: tags, IncludeSuperseded: req.IncludeSuperseded, PinnedOnly: req.Pinned},
 		Limit:  limit,
 		Offset: req.Offset,
 	})

@@ -74,6 +74,9 @@ type RememberRequest struct {
 	// is still loading so the memory is stored with its vector (the CLI
 	// waits; the MCP server and hooks never block a write on the model).
 	ModelWait time.Duration
+	// Supersedes names the memories this one replaces (earlier versions of
+	// it): each must exist; they are kept, hidden from recall and lists.
+	Supersedes []string
 }
 
 // SimilarRef names an existing memory close to a new one.
@@ -92,6 +95,10 @@ type RememberResult struct {
 	// Redacted says what was removed before storing (kind and count, never
 	// the secret); empty when nothing was.
 	Redacted []redact.Finding `json:"redacted,omitempty"`
+	// Supersedes lists the memories this one replaced.
+	Supersedes []string `json:"supersedes,omitempty"`
+	// Hint suggests what to do about SimilarTo (supersede a near-duplicate).
+	Hint string `json:"hint,omitempty"`
 }
 
 // RecallRequest asks for the memories most related to a query.
@@ -110,6 +117,8 @@ type RecallRequest struct {
 	// OnWait is called (if set) while waiting for the model, for progress
 	// notifications; elapsed is the time waited so far.
 	OnWait func(elapsed, limit time.Duration)
+	// IncludeSuperseded also searches memories a newer version replaced.
+	IncludeSuperseded bool
 }
 
 // RecallResult is the answer to a recall.
@@ -119,6 +128,12 @@ type RecallResult struct {
 	Semantic bool         `json:"semantic"` // whether a semantic ranking was used
 	Mode     memory.Mode  `json:"mode"`     // mode actually used (hybrid may degrade to keyword)
 	Note     string       `json:"note,omitempty"`
+	// NotEmbedded counts the stored memories a semantic ranking could not
+	// consider (no vector, or a vector from another model); NotEmbeddedWhy
+	// says why. Zero when every memory has a current vector or the recall
+	// used no vectors at all.
+	NotEmbedded    int    `json:"not_embedded,omitempty"`
+	NotEmbeddedWhy string `json:"not_embedded_why,omitempty"`
 }
 
 // ForgetResult reports which ids were deleted and which were unknown.
@@ -133,6 +148,55 @@ type ListRequest struct {
 	Tags    []string
 	Limit   int // 0 = DefaultListLimit; at most MaxListLimit
 	Offset  int // at most MaxListOffset
+	// IncludeSuperseded also lists memories a newer version replaced.
+	IncludeSuperseded bool
+	// Pinned lists pinned memories only.
+	Pinned bool
+}
+
+// EditRequest corrects one memory: a new version with Content supersedes it.
+// Tags and Metadata, when nil, are the old version's; the project is always
+// the old version's.
+type EditRequest struct {
+	ID       string
+	Content  string
+	Tags     []string
+	Metadata map[string]any
+	Source   memory.Source
+	// ModelWait: as RememberRequest.ModelWait.
+	ModelWait time.Duration
+}
+
+// PinResult reports which memories were pinned or unpinned.
+type PinResult struct {
+	Changed []string `json:"changed"`
+	Missing []string `json:"missing,omitempty"`
+	Pinned  bool     `json:"pinned"`
+}
+
+// Shown is one memory whole (Show): the memory, every version of it oldest
+// first (the memory itself included), and whether its vector is usable.
+type Shown struct {
+	Memory   memory.Memory `json:"memory"`
+	Versions []VersionRef  `json:"versions"`
+	Vector   VectorStatus  `json:"vector"`
+	Current  string        `json:"current"` // id of the newest version
+}
+
+// VersionRef is one version in a chain.
+type VersionRef struct {
+	ID           string    `json:"id"`
+	CreatedAt    time.Time `json:"created_at"`
+	SupersededBy string    `json:"superseded_by,omitempty"`
+	Preview      string    `json:"preview"`
+}
+
+// VectorStatus says whether a memory can be found by meaning.
+type VectorStatus struct {
+	Model   string `json:"model,omitempty"` // model of the stored vector
+	Dims    int    `json:"dims,omitempty"`
+	Current bool   `json:"current"` // made by the model this process uses
+	Status  string `json:"status"`  // "current", "other model", "missing"
 }
 
 // EmbedResult carries raw embeddings.

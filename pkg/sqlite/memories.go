@@ -47,6 +47,11 @@ func putTx(ctx context.Context, tx *sql.Tx, p *memory.Memory) (memory.PutResult,
 		p.Project, p.ContentHash).Scan(&existing)
 	switch {
 	case err == nil:
+		// The same content again, naming versions it replaces: the
+		// existing memory becomes their successor.
+		if err := supersedeTx(ctx, tx, existing, without(p.Supersedes, existing)); err != nil {
+			return memory.PutResult{}, err
+		}
 		return memory.PutResult{ID: existing, Duplicate: true}, nil
 	case !errors.Is(err, sql.ErrNoRows):
 		return memory.PutResult{}, err
@@ -62,6 +67,10 @@ func putTx(ctx context.Context, tx *sql.Tx, p *memory.Memory) (memory.PutResult,
 		return memory.PutResult{}, err
 	}
 	tags, _ := json.Marshal(p.Tags)
+	supersedes, _ := json.Marshal(p.Supersedes)
+	if p.Supersedes == nil {
+		supersedes = []byte("[]")
+	}
 	md, err := memory.MetadataJSON(p.Metadata)
 	if err != nil {
 		return memory.PutResult{}, err
@@ -74,11 +83,13 @@ func putTx(ctx context.Context, tx *sql.Tx, p *memory.Memory) (memory.PutResult,
 	// skipped, the UNIQUE constraint keeps exact duplicates out.
 	r, err := tx.ExecContext(ctx, `
 INSERT INTO memories (id, content, content_hash, project, tags, metadata, source, author,
-	created_at, updated_at, accessed_at, vector, model, dims)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	created_at, updated_at, accessed_at, vector, model, dims,
+	supersedes, superseded_by, pinned, recall_count)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (project, content_hash) DO NOTHING`,
 		p.ID, p.Content, p.ContentHash, p.Project, string(tags), string(md), string(p.Source), p.Author,
-		p.CreatedAt.UnixMilli(), p.UpdatedAt.UnixMilli(), p.AccessedAt.UnixMilli(), vec, p.Model, p.Dims)
+		p.CreatedAt.UnixMilli(), p.UpdatedAt.UnixMilli(), p.AccessedAt.UnixMilli(), vec, p.Model, p.Dims,
+		string(supersedes), p.SupersededBy, p.Pinned, p.RecallCount)
 	if err != nil {
 		return memory.PutResult{}, err
 	}
@@ -95,7 +106,41 @@ ON CONFLICT (project, content_hash) DO NOTHING`,
 	if _, err := tx.ExecContext(ctx, `INSERT INTO changes (id, op) VALUES (?, 'put')`, p.ID); err != nil {
 		return memory.PutResult{}, err
 	}
+	if err := supersedeTx(ctx, tx, p.ID, p.Supersedes); err != nil {
+		return memory.PutResult{}, err
+	}
 	return memory.PutResult{ID: p.ID}, nil
+}
+
+// without returns ids less id.
+func without(ids []string, id string) []string {
+	var out []string
+	for _, x := range ids {
+		if x != id {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// supersedeTx marks the memories of ids that exist as superseded by newID,
+// logging each change so other processes' vector indexes hide them too.
+func supersedeTx(ctx context.Context, tx *sql.Tx, newID string, ids []string) error {
+	for _, id := range ids {
+		r, err := tx.ExecContext(ctx, `UPDATE memories SET superseded_by = ? WHERE id = ?`, newID, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := r.RowsAffected(); n == 0 {
+			continue
+		}
+		// 'vector': the row's index entry is read again (the change log's
+		// CHECK allows no new op, and older processes must read it too).
+		if _, err := tx.ExecContext(ctx, `INSERT INTO changes (id, op) VALUES (?, 'vector')`, id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // encodeVector stores a vector as little-endian float32s.
@@ -120,7 +165,7 @@ func decodeVector(b []byte) ([]float32, error) {
 
 // Columns every memory read selects, in scanMemory's order.
 const memoryCols = `id, content, content_hash, project, tags, metadata, source, author,
-	created_at, updated_at, accessed_at, model, dims`
+	created_at, updated_at, accessed_at, model, dims, supersedes, superseded_by, pinned, recall_count`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -132,9 +177,10 @@ func scanMemory(sc scanner, withVector bool) (memory.Memory, error) {
 		tags, md, source  string
 		created, upd, acc int64
 		vec               []byte
+		supersedes        string
 	)
 	dest := []any{&m.ID, &m.Content, &m.ContentHash, &m.Project, &tags, &md, &source, &m.Author,
-		&created, &upd, &acc, &m.Model, &m.Dims}
+		&created, &upd, &acc, &m.Model, &m.Dims, &supersedes, &m.SupersededBy, &m.Pinned, &m.RecallCount}
 	if withVector {
 		dest = append(dest, &vec)
 	}
@@ -156,6 +202,12 @@ func scanMemory(sc scanner, withVector bool) (memory.Memory, error) {
 	}
 	if m.Metadata == nil {
 		m.Metadata = map[string]any{}
+	}
+	if err := json.Unmarshal([]byte(supersedes), &m.Supersedes); err != nil {
+		return m, fmt.Errorf("memory %s: stored supersedes: %w", m.ID, err)
+	}
+	if len(m.Supersedes) == 0 {
+		m.Supersedes = nil
 	}
 	if withVector && vec != nil {
 		v, err := decodeVector(vec)
@@ -233,6 +285,12 @@ func whereFilter(f memory.Filter, conds []string, args []any) ([]string, []any) 
 	if !f.Until.IsZero() {
 		conds = append(conds, "m.created_at < ?")
 		args = append(args, f.Until.UnixMilli())
+	}
+	if !f.IncludeSuperseded {
+		conds = append(conds, "m.superseded_by = ''")
+	}
+	if f.PinnedOnly {
+		conds = append(conds, "m.pinned <> 0")
 	}
 	return conds, args
 }
@@ -350,12 +408,40 @@ func touchTx(ctx context.Context, tx *sql.Tx, ids []string, now int64) error {
 		for _, id := range batch {
 			args = append(args, id)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE memories SET accessed_at = max(accessed_at, ?) WHERE id IN (`+
+		if _, err := tx.ExecContext(ctx, `UPDATE memories SET accessed_at = max(accessed_at, ?),
+			recall_count = recall_count + 1 WHERE id IN (`+
 			placeholders(len(batch))+`)`, args...); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// SetPinned pins or unpins memories and returns the ids that do not exist.
+// The change is logged so other processes' vector indexes see it.
+func (s *Store) SetPinned(ctx context.Context, ids []string, pinned bool) ([]string, error) {
+	var missing []string
+	err := s.write(ctx, "pin", func(ctx context.Context, tx *sql.Tx) error {
+		missing = missing[:0]
+		for _, id := range ids {
+			r, err := tx.ExecContext(ctx, `UPDATE memories SET pinned = ? WHERE id = ?`, pinned, id)
+			if err != nil {
+				return err
+			}
+			if n, _ := r.RowsAffected(); n == 0 {
+				missing = append(missing, id)
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO changes (id, op) VALUES (?, 'vector')`, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return missing, nil
 }
 
 // ErrBusy is TryTouch's answer when the write lock was not free in time.

@@ -68,10 +68,27 @@ CREATE TABLE changes (
 	`
 CREATE INDEX memories_filter ON memories (rid, project, created_at, id);
 `,
+	// 3: versions, pinning and use. A new version names the memories it
+	// replaces (supersedes, a JSON array of ids) and each replaced memory
+	// points at its successor (superseded_by, '' while current). Superseded
+	// memories are kept and hidden by default, so the covering filter index
+	// gains superseded_by. pinned memories always compete in a recall;
+	// recall_count counts the recalls that returned a memory. Every existing
+	// row keeps its values and gets the defaults: current, unpinned, unused.
+	`
+ALTER TABLE memories ADD COLUMN supersedes    TEXT    NOT NULL DEFAULT '[]';
+ALTER TABLE memories ADD COLUMN superseded_by TEXT    NOT NULL DEFAULT '';
+ALTER TABLE memories ADD COLUMN pinned        INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE memories ADD COLUMN recall_count  INTEGER NOT NULL DEFAULT 0;
+DROP INDEX memories_filter;
+CREATE INDEX memories_filter ON memories (rid, project, created_at, id, superseded_by);
+CREATE INDEX memories_superseded_by ON memories (superseded_by) WHERE superseded_by <> '';
+CREATE INDEX memories_pinned ON memories (created_at) WHERE pinned <> 0;
+`,
 }
 
 // SchemaVersion is the schema version this build creates and understands.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 func init() {
 	if len(migrations) != SchemaVersion {

@@ -83,7 +83,7 @@ func (s *Store) Search(ctx context.Context, q memory.Query) ([]memory.Hit, error
 		}
 		f := q.Filter
 		for _, r := range idx.Search(q.Model, q.Vector, depth, -2, func(m *vecindex.Meta) bool {
-			return f.Keep(m.Project, m.Tags, memory.UnixMilliTime(m.Created))
+			return f.Keep(m.Project, m.Tags, memory.UnixMilliTime(m.Created), m.Superseded, m.Pinned)
 		}) {
 			sem = append(sem, memory.Ranked{ID: r.ID, Score: float64(r.Score)})
 		}
@@ -131,13 +131,20 @@ func (s *Store) keywordRank(ctx context.Context, text string, f memory.Filter, l
 	if fq == "" {
 		return nil, nil
 	}
-	filtered := len(f.Projects)+len(f.TagsAny)+len(f.TagsAll) > 0 || !f.Since.IsZero() || !f.Until.IsZero()
+	// Hiding superseded versions is a filter too (the covering index holds
+	// superseded_by), so only a search that includes them takes the fast path.
+	filtered := len(f.Projects)+len(f.TagsAny)+len(f.TagsAll) > 0 || !f.Since.IsZero() || !f.Until.IsZero() ||
+		!f.IncludeSuperseded || f.PinnedOnly
 	var q string
 	var args []any
 	if filtered {
 		conds, fargs := whereFilter(f, []string{"memories_fts MATCH ?"}, []any{fq})
+		idx := "INDEXED BY memories_filter"
+		if f.PinnedOnly {
+			idx = "" // pinned is not in the covering index
+		}
 		q = `SELECT m.id, memories_fts.rank FROM memories_fts
-			JOIN memories m INDEXED BY memories_filter ON m.rid = memories_fts.rowid` + where(conds) + `
+			JOIN memories m ` + idx + ` ON m.rid = memories_fts.rowid` + where(conds) + `
 			ORDER BY memories_fts.rank, memories_fts.rowid DESC LIMIT ?`
 		args = append(fargs, limit)
 	} else {

@@ -96,7 +96,7 @@ func (s *Store) loadAll(ctx context.Context) error {
 		idx.SizeHint(model, n)
 	}
 	hints.Close()
-	rows, err := tx.QueryContext(ctx, `SELECT id, project, created_at, tags, model, vector FROM memories WHERE vector IS NOT NULL`)
+	rows, err := tx.QueryContext(ctx, `SELECT id, project, created_at, tags, model, superseded_by <> '', pinned <> 0, vector FROM memories WHERE vector IS NOT NULL`)
 	if err != nil {
 		return err
 	}
@@ -128,7 +128,7 @@ func newLoader(idx *vecindex.Index) *loader {
 	return &loader{idx: idx, projects: map[string]string{}, tags: map[string][]string{}}
 }
 
-// add reads (id, project, created_at, tags, model, vector) into the index;
+// add reads (id, project, created_at, tags, model, superseded, pinned, vector) into the index;
 // a row without a vector removes the id. raw scans the bytes without an
 // extra copy (only for *sql.Rows, which keep them valid until Next).
 func (l *loader) add(sc scanner, raw bool) error {
@@ -141,9 +141,9 @@ func (l *loader) add(sc scanner, raw bool) error {
 		err              error
 	)
 	if raw {
-		err = sc.Scan(&m.ID, &project, &m.Created, &tagsRaw, &model, &blobRaw)
+		err = sc.Scan(&m.ID, &project, &m.Created, &tagsRaw, &model, &m.Superseded, &m.Pinned, &blobRaw)
 	} else {
-		err = sc.Scan(&m.ID, &project, &m.Created, &tagsS, &model, &blobB)
+		err = sc.Scan(&m.ID, &project, &m.Created, &tagsS, &model, &m.Superseded, &m.Pinned, &blobB)
 		tagsRaw, blobRaw = sql.RawBytes(tagsS), sql.RawBytes(blobB)
 	}
 	if err != nil {
@@ -210,7 +210,7 @@ func (s *Store) catchUp(ctx context.Context) error {
 		tx.Rollback()
 		return s.loadAll(ctx)
 	}
-	stmt, err := tx.PrepareContext(ctx, `SELECT id, project, created_at, tags, model, vector FROM memories WHERE id = ?`)
+	stmt, err := tx.PrepareContext(ctx, `SELECT id, project, created_at, tags, model, superseded_by <> '', pinned <> 0, vector FROM memories WHERE id = ?`)
 	if err != nil {
 		return err
 	}

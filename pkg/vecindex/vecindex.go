@@ -24,6 +24,9 @@ type Meta struct {
 	Project string
 	Created int64    // unix ms
 	Tags    []string // normalised (sorted)
+	// Superseded and Pinned mirror the memory's state for search filters.
+	Superseded bool
+	Pinned     bool
 }
 
 // Result is one scored entry.
