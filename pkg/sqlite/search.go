@@ -222,7 +222,7 @@ func (s *Store) Similar(ctx context.Context, vec []float32, model, project strin
 		return nil, err
 	}
 	var hits []memory.Hit
-	for i, r := range idx.Search(model, v, limit, float32(threshold), func(m *vecindex.Meta) bool { return m.Project == project }) {
+	for i, r := range idx.Search(model, v, limit, float32(threshold), func(m *vecindex.Meta) bool { return m.Project == project && !m.Superseded }) {
 		h := memory.Hit{Score: float64(r.Score), SemanticRank: i + 1, Similarity: float64(r.Score)}
 		h.Memory.ID = r.ID
 		hits = append(hits, h)

@@ -63,6 +63,11 @@ func Run(t *testing.T, open func(t *testing.T) memory.Store) {
 		{"Touch", testTouch},
 		{"Stats", testStats},
 		{"ConcurrentPuts", testConcurrentPuts},
+		{"SupersedeHidesOldVersion", testSupersede},
+		{"SupersedeByDuplicate", testSupersedeDuplicate},
+		{"SupersedeCarriedByPut", testSupersedeCarried},
+		{"PinAndFilter", testPin},
+		{"TouchCountsRecalls", testTouchCounts},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
