@@ -187,6 +187,7 @@ func NewService(cfg config.Config, st memory.Store, emb service.Embedder, projec
 		Logger:          log,
 		KeepSecrets:     !cfg.Redact,
 		SpillUses:       spillUses(cfg.Home, log),
+		HalfLife:        cfg.RecencyHalfLife,
 	})
 }
 

@@ -48,6 +48,11 @@ type Config struct {
 	// model still loading (MNEMO_MODEL_WAIT, default 3s; 0 = not at all).
 	ModelWait time.Duration
 
+	// RecencyHalfLife is the age at which recall ranking counts a memory
+	// half as recent as a new one (MNEMO_RECENCY_HALF_LIFE, default 30d;
+	// 0 turns recency off). Stored negative when off, as service.Options wants.
+	RecencyHalfLife time.Duration
+
 	// HookCapture makes session-end/pre-compact hooks store "remember:"
 	// lines (MNEMO_HOOK_CAPTURE).
 	HookCapture bool

@@ -82,6 +82,18 @@ var Vars = []Var{
 		}, false},
 	{"MNEMO_MODEL_WAIT", "3s", "how long an MCP `recall` waits for a model still loading (with progress notifications) before answering by keyword (`0`: at once)",
 		durationVar(func(c *Config) *time.Duration { return &c.ModelWait }, "3s or 500ms (0 = answer by keyword at once)"), false},
+	{"MNEMO_RECENCY_HALF_LIFE", "30d", "recall ranking: the age at which a memory counts half as recent as a new one (`90d`, `720h`; `0`: recency off); see docs/ranking.md",
+		func(c *Config, v string) error {
+			d, err := parseDays(v)
+			if err != nil {
+				return errors.New("want a duration such as 30d, 12h or 0 (off)")
+			}
+			if d == 0 {
+				d = -1 // off
+			}
+			c.RecencyHalfLife = d
+			return nil
+		}, false},
 	{"MNEMO_HOOK_MIN_SIMILARITY", "0.40", "cosine a memory needs to be injected by the `UserPromptSubmit` hook",
 		func(c *Config, v string) error {
 			f, err := strconv.ParseFloat(v, 64)
@@ -149,6 +161,23 @@ func boolVar(field func(*Config) *bool) func(*Config, string) error {
 		*field(c) = b
 		return nil
 	}
+}
+
+// parseDays reads a non-negative duration as time.ParseDuration does, or a
+// number of days such as 30d or 1.5d.
+func parseDays(v string) (time.Duration, error) {
+	if strings.HasSuffix(v, "d") {
+		f, err := strconv.ParseFloat(strings.TrimSuffix(v, "d"), 64)
+		if err != nil || f < 0 || f > 100000 {
+			return 0, errors.New("bad days")
+		}
+		return time.Duration(f * float64(24*time.Hour)), nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, errors.New("bad duration")
+	}
+	return d, nil
 }
 
 func durationVar(field func(*Config) *time.Duration, example string) func(*Config, string) error {

@@ -70,6 +70,11 @@ type wire struct {
 	Vector      json.RawMessage `json:"vector"`
 	Model       string          `json:"model"`
 	Dims        int             `json:"dims"`
+	// Versions, pins and use (absent in files of older versions).
+	Supersedes   []string `json:"supersedes"`
+	SupersededBy string   `json:"superseded_by"`
+	Pinned       bool     `json:"pinned"`
+	RecallCount  int      `json:"recall_count"`
 }
 
 // MaxAuthorLen bounds the author field.
@@ -178,6 +183,26 @@ func ParseLine(line []byte, lim Limits) (Record, error) {
 		}
 		*f.out = t.UTC()
 	}
+
+	if len(w.Supersedes) > memory.MaxSupersedes {
+		return Record{}, fmt.Errorf("supersedes names %d memories, at most %d", len(w.Supersedes), memory.MaxSupersedes)
+	}
+	for _, id := range w.Supersedes {
+		if !memory.ValidID(id) || id == m.ID {
+			return Record{}, fmt.Errorf("supersedes: %q is not the id of another memory", truncate(id, 40))
+		}
+	}
+	if len(w.Supersedes) > 0 {
+		m.Supersedes = w.Supersedes
+	}
+	if w.SupersededBy != "" && (!memory.ValidID(w.SupersededBy) || w.SupersededBy == m.ID) {
+		return Record{}, fmt.Errorf("superseded_by %q is not the id of another memory", truncate(w.SupersededBy, 40))
+	}
+	m.SupersededBy = w.SupersededBy
+	if w.RecallCount < 0 {
+		return Record{}, errors.New("recall_count is negative")
+	}
+	m.Pinned, m.RecallCount = w.Pinned, w.RecallCount
 
 	rec.VectorDropped = parseVector(&w, m)
 	return rec, nil

@@ -272,7 +272,8 @@ func (s *Service) Export(ctx context.Context, w io.Writer, o ExportOptions) (int
 	seen := map[string]bool{}
 	for offset := 0; ; offset += exportPage {
 		page, err := s.store.List(ctx, memory.ListOptions{
-			Filter: memory.Filter{Projects: projects},
+			// Every version: an export carries the chains whole.
+			Filter: memory.Filter{Projects: projects, IncludeSuperseded: true},
 			Limit:  exportPage,
 			Offset: offset,
 		})
