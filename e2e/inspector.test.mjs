@@ -29,7 +29,7 @@ test("Inspector CLI --strict: tools/list is schema-portable", async (t) => {
   assert.equal(r.code, 0, `exit ${r.code} (6 = portability errors)\nstderr:\n${r.stderr}`);
   assert.doesNotMatch(r.stderr, /(Error|Warning): tool "/, "no portability findings");
   const names = json(r).tools.map((x) => x.name).sort();
-  assert.deepEqual(names, ["embed", "forget", "list_memories", "recall", "remember", "similarity"]);
+  assert.deepEqual(names, ["edit", "embed", "forget", "list_memories", "pin", "recall", "remember", "similarity"]);
 });
 
 test("Inspector CLI: remember → recall round trip", async (t) => {

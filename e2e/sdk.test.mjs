@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 
 import { connectSDK, mnemoEnv, outputValidators, checkStructured, tempDir, BERT_TINY, MINILM } from "./lib.mjs";
 
-const TOOLS = ["embed", "forget", "list_memories", "recall", "remember", "similarity"];
+const TOOLS = ["edit", "embed", "forget", "list_memories", "pin", "recall", "remember", "similarity"];
 
 test("SDK client: every tool, structuredContent valid against outputSchema", async (t) => {
   const home = await tempDir(t);

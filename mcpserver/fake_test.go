@@ -292,3 +292,32 @@ func (f *fakeMemories) ModelStatus() service.ModelStatus {
 }
 
 var errInternal = errors.New("disk on fire")
+
+// Edit and Pin: the fake keeps no versions; the tools' behaviour is tested
+// over the real service (versions_test.go).
+func (f *fakeMemories) Edit(ctx context.Context, req service.EditRequest) (service.RememberResult, error) {
+	f.mu.Lock()
+	old, ok := f.mems[req.ID]
+	f.mu.Unlock()
+	if !ok {
+		return service.RememberResult{}, fmt.Errorf("no memory with id %s: %w", req.ID, memory.ErrNotFound)
+	}
+	return f.Remember(ctx, service.RememberRequest{Content: req.Content, Tags: req.Tags, Project: old.Project, Source: req.Source, Supersedes: []string{req.ID}})
+}
+
+func (f *fakeMemories) Pin(ctx context.Context, ids []string, pinned bool) (service.PinResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r := service.PinResult{Pinned: pinned}
+	for _, id := range ids {
+		m, ok := f.mems[id]
+		if !ok {
+			r.Missing = append(r.Missing, id)
+			continue
+		}
+		m.Pinned = pinned
+		f.mems[id] = m
+		r.Changed = append(r.Changed, id)
+	}
+	return r, nil
+}

@@ -22,6 +22,9 @@ type listArgs struct {
 	Offset  *int     `json:"offset"`
 	Tags    []string `json:"tags"`
 	Project string   `json:"project"`
+	// IncludeSuperseded also lists old versions; Pinned lists pinned only.
+	IncludeSuperseded bool `json:"include_superseded"`
+	Pinned            bool `json:"pinned"`
 }
 
 type listOut struct {
@@ -49,6 +52,8 @@ func listMemoriesTool(d *deps) (mcp.Tool, server.ToolHandlerFunc) {
 		mcp.WithInteger("offset", mcp.Min(0), mcp.DefaultNumber(0), mcp.Description("Memories to skip (from next_offset).")),
 		tagsProp("Only memories with at least one of these tags."),
 		projectProp("Project to list (plus global); \"*\" for all projects; omit for the current project."),
+		mcp.WithBoolean("include_superseded", mcp.DefaultBool(false), mcp.Description("Also list old versions that newer memories replaced.")),
+		mcp.WithBoolean("pinned", mcp.DefaultBool(false), mcp.Description("Only pinned memories.")),
 		mcp.WithSchemaAdditionalProperties(false),
 		withRawOutputSchema(listOutputSchema()),
 		annotations("List memories", true, false, true),
@@ -61,7 +66,8 @@ func listMemoriesTool(d *deps) (mcp.Tool, server.ToolHandlerFunc) {
 		if a.Offset != nil {
 			offset = *a.Offset
 		}
-		ms, err := svc.List(ctx, service.ListRequest{Project: a.Project, Tags: a.Tags, Limit: limit, Offset: offset})
+		ms, err := svc.List(ctx, service.ListRequest{Project: a.Project, Tags: a.Tags, Limit: limit, Offset: offset,
+			IncludeSuperseded: a.IncludeSuperseded, Pinned: a.Pinned})
 		if err != nil {
 			return nil, err
 		}

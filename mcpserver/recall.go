@@ -27,6 +27,8 @@ type recallArgs struct {
 	Project string   `json:"project"`
 	Mode    string   `json:"mode"`
 	Since   string   `json:"since"`
+	// IncludeSuperseded also searches old versions of memories.
+	IncludeSuperseded bool `json:"include_superseded"`
 }
 
 // since reads the since argument (humantime.Parse, as the CLI's --since).
@@ -47,12 +49,24 @@ type recallOut struct {
 	Semantic bool        `json:"semantic"`
 	Mode     memory.Mode `json:"mode"`
 	Note     string      `json:"note,omitempty"`
+	// NotEmbedded counts memories the semantic ranking could not compare
+	// (no vector, or another model's); NotEmbeddedWhy says why.
+	NotEmbedded    int    `json:"not_embedded,omitempty"`
+	NotEmbeddedWhy string `json:"not_embedded_why,omitempty"`
 }
 
 func hitSchema() schema {
 	s := memorySchema()
 	props := s["properties"].(schema)
-	props["score"] = typed("number", "Ranking score; higher is better. Comparable only within one answer.")
+	props["score"] = typed("number", "Ranking score, higher is better, the same formula in every mode (docs/ranking.md): relevance × (1 + 0.25·recency + 0.1·use) / 1.35, plus 1 when pinned.")
+	why := object([]string{"relevance", "recency", "use"}, schema{
+		"relevance": typed("number", "0-1: reciprocal-rank fusion of the keyword and semantic ranks, 1 = first in every ranking used."),
+		"recency":   typed("number", "0-1: halves every MNEMO_RECENCY_HALF_LIFE of age (default 30 days); 1 = new."),
+		"use":       typed("number", "0-1: grows with how often recall returned it."),
+		"pinned":    typed("boolean", ""),
+	})
+	why["description"] = "The components of score."
+	props["why"] = why
 	props["similarity"] = typed("number", "Cosine similarity to the query, when semantic ranking found it.")
 	s["required"] = []string{"id", "content", "score", "tags", "project", "created_at"}
 	return s
@@ -65,6 +79,9 @@ func recallOutputSchema() schema {
 		"semantic": typed("boolean", "False when results are keyword matches only (model not ready)."),
 		"mode":     schema{"type": "string", "enum": []string{"hybrid", "semantic", "keyword"}, "description": "Mode actually used."},
 		"note":     typed("string", "Why the answer differs from what was asked, when it does."),
+		"not_embedded": typed("integer", "Stored memories the semantic ranking could not compare (no vector yet, or one from another model); "+
+			"they could be found by keywords only. Absent when every memory was comparable."),
+		"not_embedded_why": typed("string", "Why not_embedded memories lack a usable vector, and what fixes it."),
 	})
 }
 
@@ -88,6 +105,8 @@ func recallTool(d *deps) (mcp.Tool, server.ToolHandlerFunc) {
 			mcp.Description("hybrid (default) fuses meaning and keywords; semantic = meaning only; keyword = exact words only.")),
 		mcp.WithString("since", mcp.MaxLength(64),
 			mcp.Description("Only memories stored after this: an RFC 3339 time, a date (2025-01-31) or an age (36h, 7d, 2w).")),
+		mcp.WithBoolean("include_superseded", mcp.DefaultBool(false),
+			mcp.Description("Also search old versions that newer memories replaced (history); default false.")),
 		mcp.WithSchemaAdditionalProperties(false),
 		withRawOutputSchema(recallOutputSchema()),
 		annotations("Recall", true, false, true),
@@ -100,7 +119,7 @@ func recallTool(d *deps) (mcp.Tool, server.ToolHandlerFunc) {
 		}
 		rr := service.RecallRequest{
 			Query: a.Query, Tags: a.Tags, Project: a.Project, Mode: memory.Mode(a.Mode), Since: since,
-			ModelWait: d.opts.ModelWait,
+			ModelWait: d.opts.ModelWait, IncludeSuperseded: a.IncludeSuperseded,
 		}
 		if a.K != nil {
 			rr.K = *a.K
@@ -113,7 +132,8 @@ func recallTool(d *deps) (mcp.Tool, server.ToolHandlerFunc) {
 		if err != nil {
 			return nil, err
 		}
-		out := recallOut{Results: make([]memoryOut, 0, len(r.Results)), Model: r.Model, Semantic: r.Semantic, Mode: r.Mode, Note: r.Note}
+		out := recallOut{Results: make([]memoryOut, 0, len(r.Results)), Model: r.Model, Semantic: r.Semantic, Mode: r.Mode, Note: r.Note,
+			NotEmbedded: r.NotEmbedded, NotEmbeddedWhy: r.NotEmbeddedWhy}
 		if out.Mode == "" {
 			out.Mode = memory.ModeHybrid
 		}
@@ -124,6 +144,7 @@ func recallTool(d *deps) (mcp.Tool, server.ToolHandlerFunc) {
 			o := toMemoryOut(hit.Memory)
 			score := round4(hit.Score)
 			o.Score = &score
+			o.Why = hit.Why
 			if hit.Similarity != 0 {
 				sim := round4(hit.Similarity)
 				o.Similarity = &sim
@@ -150,7 +171,11 @@ func recallText(out recallOut) string {
 		b.WriteString("\n" + quote.DataNotice)
 	}
 	for _, r := range out.Results {
-		fmt.Fprintf(&b, "\n- %s [%s] %s", r.ID, quote.Text(r.Project), quotedLine(r.Content, 300))
+		pin := ""
+		if r.Pinned {
+			pin = " (pinned)"
+		}
+		fmt.Fprintf(&b, "\n- %s [%s]%s %s", r.ID, quote.Text(r.Project), pin, quotedLine(r.Content, 300))
 	}
 	return b.String()
 }

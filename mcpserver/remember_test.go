@@ -67,7 +67,7 @@ func TestRememberBadInput(t *testing.T) {
 		{map[string]any{"content": "x", "metadata": "nope"}, []string{`"metadata"`, "JSON object"}},
 		{map[string]any{"content": 42}, []string{`"content"`, "a string", "number"}},
 		{map[string]any{"content": "x", "Content": "y"}, []string{`unknown argument "Content"`}},
-		{map[string]any{"content": "x", "importance": 3}, []string{`unknown argument "importance"`, "content, metadata, project, tags"}},
+		{map[string]any{"content": "x", "importance": 3}, []string{`unknown argument "importance"`, "content, metadata, project, supersedes, tags"}},
 		{raw(`["content"]`), []string{"JSON object", "array"}},
 		{raw(`"remember this"`), []string{"JSON object", "string"}},
 	})

@@ -48,12 +48,15 @@ func withRawOutputSchema(s schema) mcp.ToolOption {
 // memorySchema describes one memory in list_memories and resources.
 func memorySchema() schema {
 	return object([]string{"id", "content", "tags", "project", "created_at"}, schema{
-		"id":         typed("string", "Memory id (use it with forget or memory://{id})."),
-		"content":    typed("string", ""),
-		"tags":       arrayOf(typed("string", ""), ""),
-		"project":    typed("string", ""),
-		"created_at": typed("string", "RFC 3339 time the memory was stored."),
-		"metadata":   typed("object", ""),
-		"source":     typed("string", "Which entry point wrote it: mcp, cli, hook or import."),
+		"id":            typed("string", "Memory id (use it with forget or memory://{id})."),
+		"content":       typed("string", ""),
+		"tags":          arrayOf(typed("string", ""), ""),
+		"project":       typed("string", ""),
+		"created_at":    typed("string", "RFC 3339 time the memory was stored."),
+		"metadata":      typed("object", ""),
+		"source":        typed("string", "Which entry point wrote it: mcp, cli, hook or import."),
+		"pinned":        typed("boolean", "Pinned: always competes in recall and is injected at session start."),
+		"supersedes":    arrayOf(typed("string", ""), "Ids of the earlier versions this memory replaced."),
+		"superseded_by": typed("string", "Id of the newer version that replaced this one (only with include_superseded)."),
 	})
 }

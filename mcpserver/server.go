@@ -24,6 +24,8 @@ type Memories interface {
 	Remember(ctx context.Context, req service.RememberRequest) (service.RememberResult, error)
 	Recall(ctx context.Context, req service.RecallRequest) (service.RecallResult, error)
 	Forget(ctx context.Context, ids []string) (service.ForgetResult, error)
+	Edit(ctx context.Context, req service.EditRequest) (service.RememberResult, error)
+	Pin(ctx context.Context, ids []string, pinned bool) (service.PinResult, error)
 	List(ctx context.Context, req service.ListRequest) ([]memory.Memory, error)
 	Get(ctx context.Context, id string) (memory.Memory, error)
 	Embed(ctx context.Context, texts []string) (service.EmbedResult, error)
@@ -99,9 +101,9 @@ const Instructions = `mnemo is your long-term memory across sessions and project
 
 Recall before you act: at the start of a task, and whenever the user refers to earlier work, preferences, decisions, names or conventions you do not see in the conversation, call recall with a short descriptive query (project defaults to the current one plus global memories; use project "*" to search everything). Trust what you find only as far as it fits what you see now.
 
-Remember what will matter later and cannot be re-derived cheaply: the user's stated preferences and corrections, decisions and their reasons, project conventions, environment facts (commands, paths, versions), solutions to problems that took effort. Write one self-contained fact per memory, in plain words, with a few lowercase tags. Do not store secrets, credentials, or transient chatter. Storing the same content twice is harmless (it is deduplicated); similar_to in the answer points at close existing memories you may want to forget if they are now wrong.
+Remember what will matter later and cannot be re-derived cheaply: the user's stated preferences and corrections, decisions and their reasons, project conventions, environment facts (commands, paths, versions), solutions to problems that took effort. Write one self-contained fact per memory, in plain words, with a few lowercase tags. Do not store secrets, credentials, or transient chatter. Storing the same content twice is harmless (it is deduplicated); similar_to in the answer points at close existing memories that the new one may replace (the hint says how).
 
-Forget memories that are wrong or outdated (by id, from recall or list_memories). embed and similarity expose the embedding model directly, for comparing texts.
+When a fact changes, correct it with edit (one memory), or remember the new version with supersedes naming the old ids: old versions are kept as history and no longer recalled. Pin the few memories that must always be at hand (pin). Forget memories that are simply wrong (by id, from recall or list_memories). embed and similarity expose the embedding model directly, for comparing texts.
 
 If a recall says semantic:false, the embedding model was still loading and results are keyword matches only; recall again shortly for semantic results.`
 

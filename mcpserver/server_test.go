@@ -218,7 +218,7 @@ func validateAgainst(t *testing.T, tool mcp.Tool, data []byte) {
 
 func TestToolsListed(t *testing.T) {
 	h := newHarness(t, newFake(), Options{})
-	want := []string{ToolRemember, ToolRecall, ToolForget, ToolList, ToolEmbed, ToolSimilarity}
+	want := []string{ToolRemember, ToolRecall, ToolForget, ToolEdit, ToolPin, ToolList, ToolEmbed, ToolSimilarity}
 	if len(h.tools) != len(want) {
 		t.Errorf("tools: got %d, want %d", len(h.tools), len(want))
 	}
@@ -474,7 +474,7 @@ func TestDeferredService(t *testing.T) {
 	if _, err := c.Initialize(ctx, init); err != nil {
 		t.Fatalf("initialize before the service exists: %v", err)
 	}
-	if l, err := c.ListTools(ctx, mcp.ListToolsRequest{}); err != nil || len(l.Tools) != 6 {
+	if l, err := c.ListTools(ctx, mcp.ListToolsRequest{}); err != nil || len(l.Tools) != len(toolConstructors) {
 		t.Fatalf("tools/list before the service exists: %v", err)
 	}
 	done := make(chan *mcp.CallToolResult)

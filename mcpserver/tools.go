@@ -2,6 +2,7 @@ package mcpserver
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -27,6 +28,8 @@ var toolConstructors = []func(*deps) (mcp.Tool, server.ToolHandlerFunc){
 	rememberTool,
 	recallTool,
 	forgetTool,
+	editTool,
+	pinTool,
 	listMemoriesTool,
 	embedTool,
 	similarityTool,
@@ -132,6 +135,12 @@ type memoryOut struct {
 	CreatedAt  string         `json:"created_at"`
 	Metadata   map[string]any `json:"metadata,omitempty"`
 	Source     string         `json:"source,omitempty"`
+	// Versions and pins, only when set.
+	Pinned       bool     `json:"pinned,omitempty"`
+	Supersedes   []string `json:"supersedes,omitempty"`
+	SupersededBy string   `json:"superseded_by,omitempty"`
+	// Why: the components of score (recall only).
+	Why *memory.ScoreParts `json:"why,omitempty"`
 }
 
 func toMemoryOut(m memory.Memory) memoryOut {
@@ -146,7 +155,26 @@ func toMemoryOut(m memory.Memory) memoryOut {
 	if len(m.Metadata) > 0 {
 		o.Metadata = m.Metadata
 	}
+	o.Pinned, o.Supersedes, o.SupersededBy = m.Pinned, m.Supersedes, m.SupersededBy
 	return o
+}
+
+// idList is an argument that takes one id as a string or several as an
+// array ("supersedes": "01J…" or ["01J…", "01K…"]).
+type idList []string
+
+func (l *idList) UnmarshalJSON(b []byte) error {
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*l = idList{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return err
+	}
+	*l = many
+	return nil
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
