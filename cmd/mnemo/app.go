@@ -140,6 +140,11 @@ type memoryJSON struct {
 	CreatedAt  time.Time      `json:"created_at"`
 	AccessedAt time.Time      `json:"accessed_at,omitzero"`
 	Model      string         `json:"model,omitempty"`
+	// Versions, pins and use, only when set.
+	Pinned       bool     `json:"pinned,omitempty"`
+	Supersedes   []string `json:"supersedes,omitempty"`
+	SupersededBy string   `json:"superseded_by,omitempty"`
+	RecallCount  int      `json:"recall_count,omitempty"`
 }
 
 func toMemoryJSON(m memory.Memory) memoryJSON {
@@ -152,7 +157,8 @@ func toMemoryJSON(m memory.Memory) memoryJSON {
 		md = nil
 	}
 	return memoryJSON{ID: m.ID, Content: m.Content, Project: m.Project, Tags: tags, Metadata: md,
-		Source: m.Source, CreatedAt: m.CreatedAt, AccessedAt: m.AccessedAt, Model: m.Model}
+		Source: m.Source, CreatedAt: m.CreatedAt, AccessedAt: m.AccessedAt, Model: m.Model,
+		Pinned: m.Pinned, Supersedes: m.Supersedes, SupersededBy: m.SupersededBy, RecallCount: m.RecallCount}
 }
 
 // newTable returns an aligned-column writer; Flush it.

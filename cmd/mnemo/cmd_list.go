@@ -15,7 +15,7 @@ func init() {
 	register(&command{
 		name:    "list",
 		summary: "show recent memories, newest first",
-		usage:   "[--project P | --all] [--limit N] [--offset N] [--tags a,b] [--json]",
+		usage:   "[--project P | --all] [--limit N] [--offset N] [--tags a,b] [--pinned] [--include-superseded] [--json]",
 		run:     runList,
 	})
 }
@@ -29,6 +29,8 @@ func runList(ctx context.Context, env *runEnv, args []string) error {
 	f.addTags(fs, "only memories with any of these comma-separated tags")
 	limit := fs.Int("limit", service.DefaultListLimit, fmt.Sprintf("how many (1-%d)", service.MaxListLimit))
 	offset := fs.Int("offset", 0, "skip this many of the newest")
+	pinned := fs.Bool("pinned", false, "only pinned memories")
+	inclSup := fs.Bool("include-superseded", false, "also list old versions that newer memories replaced")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -45,7 +47,8 @@ func runList(ctx context.Context, env *runEnv, args []string) error {
 		return err
 	}
 	defer a.Close()
-	ms, err := a.Svc.List(ctx, service.ListRequest{Project: scope, Tags: f.tagList(), Limit: *limit, Offset: *offset})
+	ms, err := a.Svc.List(ctx, service.ListRequest{Project: scope, Tags: f.tagList(), Limit: *limit, Offset: *offset,
+		Pinned: *pinned, IncludeSuperseded: *inclSup})
 	if err != nil {
 		return err
 	}
@@ -65,8 +68,15 @@ func runList(ctx context.Context, env *runEnv, args []string) error {
 	tw := newTable(env.stdout)
 	fmt.Fprintln(tw, "ID\tAGE\tPROJECT\tTAGS\tCONTENT")
 	for _, m := range ms {
+		content := m.Content
+		if m.SupersededBy != "" {
+			content = "(superseded by " + m.SupersededBy + ") " + content
+		}
+		if m.Pinned {
+			content = "[pinned] " + content
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.ID, humantime.Ago(now, m.CreatedAt), shortenLeft(m.Project, 24),
-			shorten(tagString(m.Tags), 24), shorten(m.Content, 72))
+			shorten(tagString(m.Tags), 24), shorten(content, 72))
 	}
 	return tw.Flush()
 }

@@ -16,7 +16,7 @@ func init() {
 	register(&command{
 		name:    "recall",
 		summary: "search memories by meaning and keywords",
-		usage:   "QUERY [--k N] [--mode hybrid|semantic|keyword] [--tags a,b [--all-tags]] [--project P | --all] [--since 7d] [--until DATE] [--json]",
+		usage:   "QUERY [--k N] [--mode hybrid|semantic|keyword] [--tags a,b [--all-tags]] [--project P | --all] [--since 7d] [--until DATE] [--include-superseded] [--why] [--json]",
 		run:     runRecall,
 	})
 }
@@ -28,6 +28,8 @@ type hitJSON struct {
 	Similarity   float64 `json:"similarity,omitempty"`
 	KeywordRank  int     `json:"keyword_rank,omitempty"`
 	SemanticRank int     `json:"semantic_rank,omitempty"`
+	// Why holds the components of Score (docs/ranking.md).
+	Why *memory.ScoreParts `json:"why,omitempty"`
 }
 
 func runRecall(ctx context.Context, env *runEnv, args []string) error {
@@ -43,6 +45,8 @@ func runRecall(ctx context.Context, env *runEnv, args []string) error {
 	allTags := fs.Bool("all-tags", false, "require all --tags instead of any")
 	since := fs.String("since", "", "only memories created since: a date (2026-01-02), RFC 3339 time, or age (12h, 7d, 2w)")
 	until := fs.String("until", "", "only memories created before this date, time or age")
+	inclSup := fs.Bool("include-superseded", false, "also search old versions that newer memories replaced")
+	why := fs.Bool("why", false, "show the components of each score: relevance, recency, use, pinned (docs/ranking.md)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -83,7 +87,7 @@ func runRecall(ctx context.Context, env *runEnv, args []string) error {
 	defer a.Close()
 	res, err := a.Svc.Recall(ctx, service.RecallRequest{
 		Query: query, K: *k, Tags: f.tagList(), TagsAll: *allTags, Project: scope, Mode: m,
-		Since: sinceT, Until: untilT, ModelWait: cliModelWait,
+		Since: sinceT, Until: untilT, ModelWait: cliModelWait, IncludeSuperseded: *inclSup,
 	})
 	if err != nil {
 		return err
@@ -91,11 +95,11 @@ func runRecall(ctx context.Context, env *runEnv, args []string) error {
 	if m != memory.ModeKeyword && !res.Semantic {
 		// The CLI waits for the model and never degrades: say what failed
 		// and how to go on.
-		why := res.Note
+		reason := res.Note
 		if err := a.ModelErr(); err != nil {
-			why = err.Error()
+			reason = err.Error()
 		}
-		return fmt.Errorf("model %s unavailable: %s (use --mode keyword to search without it)", a.Cfg.Model, why)
+		return fmt.Errorf("model %s unavailable: %s (use --mode keyword to search without it)", a.Cfg.Model, reason)
 	}
 	if res.Note != "" {
 		fmt.Fprintf(env.stderr, "mnemo: %s\n", res.Note)
@@ -103,7 +107,7 @@ func runRecall(ctx context.Context, env *runEnv, args []string) error {
 	if f.json {
 		for _, h := range res.Results {
 			if err := writeJSONLine(env.stdout, hitJSON{memoryJSON: toMemoryJSON(h.Memory), Score: h.Score,
-				Similarity: h.Similarity, KeywordRank: h.KeywordRank, SemanticRank: h.SemanticRank}); err != nil {
+				Similarity: h.Similarity, KeywordRank: h.KeywordRank, SemanticRank: h.SemanticRank, Why: h.Why}); err != nil {
 				return err
 			}
 		}
@@ -114,10 +118,30 @@ func runRecall(ctx context.Context, env *runEnv, args []string) error {
 		return nil
 	}
 	tw := newTable(env.stdout)
-	fmt.Fprintln(tw, "#\tID\tSCORE\tAGE\tPROJECT\tTAGS\tCONTENT")
+	if *why {
+		fmt.Fprintln(tw, "#\tID\tSCORE\tRELEVANCE\tRECENCY\tUSE\tPIN\tAGE\tPROJECT\tCONTENT")
+	} else {
+		fmt.Fprintln(tw, "#\tID\tSCORE\tAGE\tPROJECT\tTAGS\tCONTENT")
+	}
 	for i, h := range res.Results {
+		content := h.Memory.Content
+		if h.Memory.SupersededBy != "" {
+			content = "(superseded by " + h.Memory.SupersededBy + ") " + content
+		}
+		if h.Memory.Pinned {
+			content = "[pinned] " + content
+		}
+		if *why && h.Why != nil {
+			pin := ""
+			if h.Why.Pinned {
+				pin = "yes"
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%.4f\t%.3f\t%.3f\t%.3f\t%s\t%s\t%s\t%s\n", i+1, h.Memory.ID, h.Score, h.Why.Relevance, h.Why.Recency, h.Why.Use, pin,
+				humantime.Ago(now, h.Memory.CreatedAt), shortenLeft(h.Memory.Project, 24), shorten(content, 60))
+			continue
+		}
 		fmt.Fprintf(tw, "%d\t%s\t%.4f\t%s\t%s\t%s\t%s\n", i+1, h.Memory.ID, h.Score, humantime.Ago(now, h.Memory.CreatedAt),
-			shortenLeft(h.Memory.Project, 24), shorten(tagString(h.Memory.Tags), 24), shorten(h.Memory.Content, 72))
+			shortenLeft(h.Memory.Project, 24), shorten(tagString(h.Memory.Tags), 24), shorten(content, 72))
 	}
 	return tw.Flush()
 }

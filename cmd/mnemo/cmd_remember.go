@@ -17,7 +17,7 @@ func init() {
 	register(&command{
 		name:    "remember",
 		summary: "store a memory (TEXT, or stdin when TEXT is - or absent)",
-		usage:   "[TEXT | -] [--tags a,b] [--project P] [--model M] [--json]",
+		usage:   "[TEXT | -] [--tags a,b] [--project P] [--supersedes ID[,ID…]] [--model M] [--json]",
 		run:     runRemember,
 	})
 }
@@ -34,6 +34,11 @@ func runRemember(ctx context.Context, env *runEnv, args []string) error {
 	f.addTags(fs, "comma-separated tags, e.g. decision,db")
 	f.addModel(fs)
 	fs.StringVar(&f.project, "project", "", `project of the memory (default: the current project; "global" for all projects)`)
+	var supersedes []string
+	fs.Func("supersedes", "ID(s) of memories this one replaces (comma-separated or repeated): kept as history, no longer recalled", func(v string) error {
+		supersedes = append(supersedes, splitList(v)...)
+		return nil
+	})
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -54,15 +59,21 @@ func runRemember(ctx context.Context, env *runEnv, args []string) error {
 		}
 	}
 	res, err := a.Svc.Remember(ctx, service.RememberRequest{
-		Content:   text,
-		Tags:      f.tagList(),
-		Project:   f.project,
-		Source:    memory.SourceCLI,
-		ModelWait: cliModelWait,
+		Content:    text,
+		Tags:       f.tagList(),
+		Project:    f.project,
+		Source:     memory.SourceCLI,
+		ModelWait:  cliModelWait,
+		Supersedes: supersedes,
 	})
 	if err != nil {
 		return err
 	}
+	return printRemembered(env, a, f.json, res)
+}
+
+// printRemembered prints the answer of remember and edit.
+func printRemembered(env *runEnv, a *app.App, asJSON bool, res service.RememberResult) error {
 	if !res.Embedded {
 		why := "it did not load"
 		if err := a.ModelErr(); err != nil {
@@ -70,7 +81,7 @@ func runRemember(ctx context.Context, env *runEnv, args []string) error {
 		}
 		fmt.Fprintf(env.stderr, "mnemo: warning: model %s unavailable (%s); stored without a vector — run 'mnemo reembed' once the model loads\n", a.Cfg.Model, why)
 	}
-	if f.json {
+	if asJSON {
 		return writeJSONLine(env.stdout, res)
 	}
 	if res.Duplicate {
@@ -81,8 +92,18 @@ func runRemember(ctx context.Context, env *runEnv, args []string) error {
 	if len(res.Redacted) > 0 {
 		fmt.Fprintf(env.stdout, "  redacted before storing: %s (MNEMO_REDACT=off stores text verbatim)\n", redact.Summary(res.Redacted))
 	}
+	if len(res.Supersedes) > 0 {
+		fmt.Fprintf(env.stdout, "  replaces %s (kept as history: 'mnemo show %s')\n", strings.Join(res.Supersedes, ", "), res.ID)
+	}
 	for _, s := range res.SimilarTo {
 		fmt.Fprintf(env.stdout, "  similar to %s (cosine %.3f)\n", s.ID, s.Similarity)
+	}
+	if len(res.SimilarTo) > 0 && !res.Duplicate {
+		ids := make([]string, len(res.SimilarTo))
+		for i, s := range res.SimilarTo {
+			ids[i] = s.ID
+		}
+		fmt.Fprintf(env.stdout, "  if this replaces it: mnemo remember --supersedes %s with the same text\n", strings.Join(ids, ","))
 	}
 	return nil
 }

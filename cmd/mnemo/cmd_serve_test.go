@@ -72,7 +72,7 @@ func TestServeEOFExitsCleanly(t *testing.T) {
 		t.Fatalf("initialize: %v", msgs["init"])
 	}
 	tools, _ := msgs["1"]["result"].(map[string]any)["tools"].([]any)
-	if len(tools) != 6 {
+	if len(tools) != 8 {
 		t.Errorf("tools/list: %d tools", len(tools))
 	}
 	if r, _ := msgs["2"]["result"].(map[string]any); r == nil || r["isError"] == true {

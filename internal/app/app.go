@@ -59,9 +59,10 @@ type Options struct {
 	// Progress receives model download/load progress lines (nil: none).
 	Progress io.Writer
 	// EmbedMissing starts a background job that, once the model is ready,
-	// embeds the memories stored without a vector (written while a model
-	// loaded, by hooks, or imported). Long-lived processes (serve) set it;
-	// Close stops it.
+	// embeds the memories without a vector of it: stored without one
+	// (written while a model loaded, by hooks, or imported), then those
+	// with another model's vector (service.EmbedBackground, low priority).
+	// Long-lived processes (serve) set it; Close stops it.
 	EmbedMissing bool
 	// Writes marks a command that writes the store: it first stores what
 	// earlier processes spooled because the store was busy (captured notes,
@@ -242,19 +243,30 @@ func (a *App) startDrain(every time.Duration) {
 	})
 }
 
-// startEmbedMissing runs service.EmbedMissing in the background; Close
+// startEmbedMissing runs service.EmbedBackground in the background: the
+// memories without a vector of the running model (none yet, or another
+// model's) get one, at low priority, with progress in the log. Close
 // cancels it and waits, before the engine and store close.
 func (a *App) startEmbedMissing() {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		n, err := a.Svc.EmbedMissing(ctx)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			a.Log.Warn("embedding memories stored without a vector failed", "embedded", n, "err", err)
-		case n > 0:
-			a.Log.Info("embedded memories stored without a vector", "count", n)
+		var last time.Time
+		n, err := a.Svc.EmbedBackground(ctx, func(p service.BackgroundProgress) {
+			switch {
+			case p.Finished:
+				if p.Done > 0 {
+					a.Log.Info("background embedding done: every memory has a vector of the current model", "embedded", p.Done)
+				}
+			case last.IsZero() || time.Since(last) >= 10*time.Second:
+				last = time.Now()
+				a.Log.Info("background embedding", "done", p.Done, "of", p.Total,
+					"without_vector", p.Missing, "other_model", p.Other)
+			}
+		})
+		if err != nil && ctx.Err() == nil {
+			a.Log.Warn("background embedding failed; recalls cannot compare the memories left by meaning (run mnemo reembed)", "embedded", n, "err", err)
 		}
 	}()
 	a.closers = append(a.closers, func() error { cancel(); <-done; return nil })

@@ -265,7 +265,7 @@ func (r *Report) checkConfiguredStore(ctx context.Context, o Options) {
 	s.NeedReembed = s.Total - s.ByModel[model]
 	r.add("store", OK, "", "the store MNEMO_STORE names: %d memories in %d projects", s.Total, len(s.ByProject))
 	if s.NeedReembed > 0 {
-		r.add("vectors", Warn, "run: mnemo reembed   (mnemo serve also catches up in the background)", "%d of %d memories have no vector from %s", s.NeedReembed, s.Total, model)
+		r.addNeedReembed(s, model)
 	}
 }
 
@@ -369,8 +369,21 @@ func (r *Report) checkStore(ctx context.Context, o Options) {
 			"%d%s stored vectors cannot be used (e.g. %s of %s: %s)", n, more, b.ID, b.Model, b.Reason)
 	}
 	if s.Error == "" && s.NeedReembed > 0 {
-		r.add("vectors", Warn, "run: mnemo reembed   (mnemo serve also catches up in the background)", "%d of %d memories have no vector from %s", s.NeedReembed, s.Total, model)
+		r.addNeedReembed(s, model)
 	}
+}
+
+// reembedHint is what doctor advises for memories without a vector of the
+// configured model; it says what mnemo serve does (service.EmbedBackground).
+const reembedHint = "a running mnemo serve embeds them in the background at low priority, vectorless ones first, " +
+	"then those of another model (progress in its log); or run: mnemo reembed"
+
+// addNeedReembed reports the memories recalls cannot compare by meaning.
+func (r *Report) addNeedReembed(s *StoreReport, model string) {
+	missing := s.ByModel[""]
+	other := s.NeedReembed - missing
+	r.add("vectors", Warn, reembedHint, "%d of %d memories have no vector from %s (%d without any, %d from another model): recalls find them by keyword only",
+		s.NeedReembed, s.Total, model, missing, other)
 }
 
 // expectedModelID is the id vectors of a model that was not loaded are
@@ -668,3 +681,8 @@ func sortedKeys[K cmp.Ordered, V any](m map[K]V) []K {
 	slices.Sort(keys)
 	return keys
 }
+
+// ExpectedModelID is the id the configured model stamps its vectors with
+// (expectedModelID), for commands that say whether a vector is current
+// without loading the model (show).
+func ExpectedModelID(configured string) string { return expectedModelID(configured) }

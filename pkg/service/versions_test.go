@@ -269,3 +269,49 @@ func TestExportImportCarriesVersions(t *testing.T) {
 type stringsWriter struct{ b *strings.Builder }
 
 func (w stringsWriter) Write(p []byte) (int, error) { return w.b.Write(p) }
+
+// Never silently half-semantic: a recall says how many memories it could
+// not compare and why, and the background job (serve) re-embeds vectorless
+// memories and those of another model, reporting progress.
+func TestRecallSaysWhatIsNotEmbeddedAndBackgroundFixesIt(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newStore func() memory.Store) {
+		ctx := context.Background()
+		st := newStore()
+		old := newSvc(t, st, newFakeEmbedder("old-model", true), "p")
+		for i := range 3 {
+			if _, err := old.Remember(ctx, RememberRequest{Content: fmt.Sprintf("deploy note %d", i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		loading := newSvc(t, st, newFakeEmbedder("new-model", false), "p")
+		if _, err := loading.Remember(ctx, RememberRequest{Content: "deploy note written while loading"}); err != nil {
+			t.Fatal(err)
+		}
+		emb := newFakeEmbedder("new-model", true)
+		s := newSvc(t, st, emb, "p")
+		rec, err := s.Recall(ctx, RecallRequest{Query: "deploy note", Mode: memory.ModeSemantic})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rec.Semantic || rec.NotEmbedded != 4 || !strings.Contains(rec.NotEmbeddedWhy, "1 have no vector yet and 3 have a vector from another model") ||
+			!strings.Contains(rec.Note, "4 stored memories could not be compared") {
+			t.Fatalf("recall before catching up: %+v", rec)
+		}
+		var reports []BackgroundProgress
+		n, err := s.EmbedBackground(ctx, func(p BackgroundProgress) { reports = append(reports, p) })
+		if err != nil || n != 4 {
+			t.Fatalf("EmbedBackground: %d, %v", n, err)
+		}
+		last := reports[len(reports)-1]
+		if !last.Finished || last.Done != 4 || last.Total != 4 || last.Missing != 1 || last.Other != 3 {
+			t.Errorf("progress: %+v", reports)
+		}
+		if reports[0].Done != 1 {
+			t.Errorf("the vectorless memory was not first: %+v", reports[0])
+		}
+		rec, _ = s.Recall(ctx, RecallRequest{Query: "deploy note", Mode: memory.ModeSemantic})
+		if rec.NotEmbedded != 0 || rec.Note != "" || len(rec.Results) != 4 {
+			t.Errorf("recall after catching up: %+v", rec)
+		}
+	})
+}
