@@ -124,6 +124,8 @@ const (
 	digestRecent   = 5
 	digestUsed     = 5
 	digestListSize = 200
+	// digestPinned bounds the pinned memories a session starts with.
+	digestPinned = 50
 )
 
 func (o *Options) defaults() {
@@ -373,26 +375,32 @@ func (o *Options) localRecall(ctx context.Context, req service.RecallRequest) (s
 	return m.Recall(ctx, req)
 }
 
-// sessionStart injects a digest: the project's newest memories and the ones
-// most recently recalled (used) that are not among the newest.
+// sessionStart injects a digest: the project's pinned memories, always and
+// first, then its newest memories and the ones most recently recalled (used)
+// that are not among the newest.
 func (o *Options) sessionStart(ctx context.Context, res *Result) error {
 	if o.Open == nil {
 		return errors.New("no local store configured")
 	}
 	type listed struct {
-		ms  []memory.Memory
-		err error
+		ms, pinned []memory.Memory
+		err        error
 	}
 	ch := make(chan listed, 1)
 	go func() {
 		m, closeFn, err := o.Open(ctx, res.Project)
 		if err != nil {
-			ch <- listed{nil, fmt.Errorf("open store: %w", err)}
+			ch <- listed{err: fmt.Errorf("open store: %w", err)}
 			return
 		}
 		defer closeFn()
+		pinned, err := m.List(ctx, service.ListRequest{Project: res.Project, Pinned: true, Limit: digestPinned})
+		if err != nil {
+			ch <- listed{err: err}
+			return
+		}
 		ms, err := m.List(ctx, service.ListRequest{Project: res.Project, Limit: digestListSize})
-		ch <- listed{ms, err}
+		ch <- listed{ms: ms, pinned: pinned, err: err}
 	}()
 	var l listed
 	select {
@@ -404,9 +412,20 @@ func (o *Options) sessionStart(ctx context.Context, res *Result) error {
 		return l.err
 	}
 	res.Path, res.Hits = "local", len(l.ms)
-	recent, used := digest(l.ms)
+	pinned := map[string]bool{}
+	for _, m := range l.pinned {
+		pinned[m.ID] = true
+	}
+	var rest []memory.Memory
+	for _, m := range l.ms {
+		if !pinned[m.ID] {
+			rest = append(rest, m)
+		}
+	}
+	recent, used := digest(rest)
 	intro := "Memories from mnemo (long-term memory) for this project; they may be outdated. Use mnemo's recall tool for more."
 	ctxText := formatContext(res.Project, intro, []section{
+		{title: "Pinned", items: l.pinned},
 		{title: "Recent", items: recent},
 		{title: "Most used", items: used},
 	}, o.Now(), o.MaxContextBytes)

@@ -47,6 +47,15 @@ func (f *fakeMemories) Recall(ctx context.Context, req service.RecallRequest) (s
 }
 
 func (f *fakeMemories) List(ctx context.Context, req service.ListRequest) ([]memory.Memory, error) {
+	if req.Pinned {
+		var out []memory.Memory
+		for _, m := range f.list {
+			if m.Pinned {
+				out = append(out, m)
+			}
+		}
+		return out, nil
+	}
 	return f.list, nil
 }
 
@@ -275,6 +284,20 @@ func TestSessionStartDigest(t *testing.T) {
 	}
 	if strings.Contains(ctxText, "note 5") || res.Injected != 6 {
 		t.Errorf("digest has %d items:\n%s", res.Injected, ctxText)
+	}
+
+	// A pinned memory is always injected, first, even when it is neither
+	// recent nor used; it is not repeated below.
+	list[7].Pinned = true
+	out.Reset()
+	res, err = Run(context.Background(), "SessionStart", input(t, map[string]any{"source": "startup", "cwd": "/x"}), &out, opts(&fakeMemories{list: list}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctxText = decodeContext(t, out.Bytes(), "SessionStart")
+	if i := strings.Index(ctxText, "Pinned:\n"); i < 0 || i > strings.Index(ctxText, "Recent:\n") ||
+		!strings.Contains(ctxText[i:strings.Index(ctxText, "Recent:\n")], "note 7") || strings.Count(ctxText, "note 7") != 1 || res.Injected != 7 {
+		t.Errorf("digest with a pinned memory (%d items):\n%s", res.Injected, ctxText)
 	}
 
 	out.Reset()
