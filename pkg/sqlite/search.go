@@ -10,6 +10,10 @@ import (
 	"github.com/mnemo-mcp/mnemo/pkg/vecindex"
 )
 
+// maxSupersededFastPath: up to this many superseded memories, an unfiltered
+// keyword search over-fetches by their number instead of filtering every match.
+const maxSupersededFastPath = 1000
+
 // maxQueryTerms bounds the FTS query built from user text.
 const maxQueryTerms = 64
 
@@ -131,10 +135,18 @@ func (s *Store) keywordRank(ctx context.Context, text string, f memory.Filter, l
 	if fq == "" {
 		return nil, nil
 	}
-	// Hiding superseded versions is a filter too (the covering index holds
-	// superseded_by), so only a search that includes them takes the fast path.
-	filtered := len(f.Projects)+len(f.TagsAny)+len(f.TagsAll) > 0 || !f.Since.IsZero() || !f.Until.IsZero() ||
-		!f.IncludeSuperseded || f.PinnedOnly
+	filtered := len(f.Projects)+len(f.TagsAny)+len(f.TagsAll) > 0 || !f.Since.IsZero() || !f.Until.IsZero() || f.PinnedOnly
+	// Hiding superseded versions is a filter too, but usually a tiny one:
+	// the unfiltered fast path ranks limit + (number of superseded
+	// memories, counted on a partial index) rows and drops the superseded
+	// ones, which still leaves the limit best current ones.
+	extra := 0
+	if !filtered && !f.IncludeSuperseded {
+		if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM memories INDEXED BY memories_superseded_by WHERE superseded_by <> ''`).Scan(&extra); err != nil {
+			return nil, fmt.Errorf("keyword search: %w", err)
+		}
+		filtered = extra > maxSupersededFastPath
+	}
 	var q string
 	var args []any
 	if filtered {
@@ -148,12 +160,16 @@ func (s *Store) keywordRank(ctx context.Context, text string, f memory.Filter, l
 			ORDER BY memories_fts.rank, memories_fts.rowid DESC LIMIT ?`
 		args = append(fargs, limit)
 	} else {
+		hide := ""
+		if !f.IncludeSuperseded {
+			hide = ` WHERE m.superseded_by = ''`
+		}
 		q = `SELECT m.id, r.rank FROM (
 				SELECT rowid, rank FROM memories_fts WHERE memories_fts MATCH ?
 				ORDER BY rank, rowid DESC LIMIT ?) r
-			JOIN memories m INDEXED BY memories_filter ON m.rid = r.rowid
-			ORDER BY r.rank, r.rowid DESC`
-		args = []any{fq, limit}
+			JOIN memories m INDEXED BY memories_filter ON m.rid = r.rowid` + hide + `
+			ORDER BY r.rank, r.rowid DESC LIMIT ?`
+		args = []any{fq, limit + extra, limit}
 	}
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {

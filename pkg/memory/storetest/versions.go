@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -73,6 +74,20 @@ func testSupersede(t *testing.T, s memory.Store) {
 	g := put(t, s, memory.Memory{Content: "replaces a memory that is gone", Supersedes: []string{ghost}})
 	if m, _ := s.Get(ctx(t), g); !slices.Equal(m.Supersedes, []string{ghost}) {
 		t.Errorf("Supersedes of a missing id: %v", m.Supersedes)
+	}
+	// Superseded versions that match best never take a result slot of a
+	// current one, with or without other filters.
+	var strong []string
+	for i := range 3 {
+		strong = append(strong, put(t, s, memory.Memory{Content: fmt.Sprintf("zebra zebra zebra stripes, take %d", i), Project: projY}))
+	}
+	cur1 := put(t, s, memory.Memory{Content: "a zebra note, current", Project: projY, Supersedes: strong})
+	cur2 := put(t, s, memory.Memory{Content: "another zebra note", Project: projY})
+	for _, f := range []memory.Filter{{}, {Projects: []string{projY}}} {
+		got := ids(search(t, s, memory.Query{Text: "zebra stripes", Mode: memory.ModeKeyword, K: 2, Filter: f}))
+		if !slices.Equal(sorted(got), sorted([]string{cur1, cur2})) {
+			t.Errorf("keyword search k=2 (filter %+v) = %v, want the current %s and %s", f, got, cur1, cur2)
+		}
 	}
 	// A memory cannot supersede itself or name a non-id.
 	id := memory.NewID(time.Now())
