@@ -31,6 +31,10 @@ func FuzzDecodeArgs(f *testing.F) {
 		`{"limit":10,"offset":5}`, `{"limit":0}`, `{"offset":-3}`, `{"limit":9223372036854775807}`,
 		`{"texts":["a","b"]}`, `{"texts":[]}`, `{"texts":"a"}`, `{"texts":[""]}`, `{"texts":[{"a":1}]}`,
 		`{"query":"q","candidates":["a"]}`, `{"query":"q","candidates":null}`,
+		`{"content":"x","supersedes":"01HZY3G7Q5E2M8R9T0V1W2X3Y4"}`, `{"content":"x","supersedes":["01HZY3G7Q5E2M8R9T0V1W2X3Y4"]}`,
+		`{"content":"x","supersedes":7}`, `{"content":"x","supersedes":[7]}`, `{"content":"x","supersedes":null}`, `{"content":"x","supersedes":{}}`,
+		`{"id":"01HZY3G7Q5E2M8R9T0V1W2X3Y4","content":"y","tags":["a"]}`, `{"ids":["01HZY3G7Q5E2M8R9T0V1W2X3Y4"],"pinned":false}`,
+		`{"id":"01HZY3G7Q5E2M8R9T0V1W2X3Y4","pinned":"yes"}`, `{"query":"q","include_superseded":true}`, `{"pinned":true,"include_superseded":1}`,
 		`{"content":"x"} trailing`, `{"content":"x",}`, `{"a":{"b":{"c":{"d":[[[[[]]]]]}}}}`,
 	}
 	for _, s := range seeds {
@@ -74,5 +78,9 @@ func FuzzDecodeArgs(f *testing.F) {
 		mustArgError("embed", err)
 		_, err = decodeArgs[similarityArgs](raw)
 		mustArgError("similarity", err)
+		_, err = decodeArgs[editArgs](raw)
+		mustArgError("edit", err)
+		_, err = decodeArgs[pinArgs](raw)
+		mustArgError("pin", err)
 	})
 }

@@ -171,7 +171,7 @@ func (l *idList) UnmarshalJSON(b []byte) error {
 	}
 	var many []string
 	if err := json.Unmarshal(b, &many); err != nil {
-		return err
+		return errors.New("supersedes must be one id or an array of ids")
 	}
 	*l = many
 	return nil
