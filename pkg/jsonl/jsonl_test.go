@@ -67,6 +67,21 @@ func TestParseLineRefusesFutureTimes(t *testing.T) {
 	}
 }
 
+func TestParseLineVersions(t *testing.T) {
+	old, nu := "01HZY3G7Q5E2M8R9T0V1W2X3Y4", "01HZY3G7Q5E2M8R9T0V1W2X3Y5"
+	rec, err := ParseLine([]byte(`{"id":"`+nu+`","content":"v2","supersedes":["`+old+`"],"pinned":true,"recall_count":3}`), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := rec.Memory; len(m.Supersedes) != 1 || m.Supersedes[0] != old || !m.Pinned || m.RecallCount != 3 || m.SupersededBy != "" {
+		t.Errorf("new version: %+v", m)
+	}
+	rec, err = ParseLine([]byte(`{"id":"`+old+`","content":"v1","superseded_by":"`+nu+`"}`), Limits{})
+	if err != nil || rec.Memory.SupersededBy != nu || rec.Memory.Supersedes != nil {
+		t.Errorf("old version: %+v %v", rec.Memory, err)
+	}
+}
+
 func TestParseLineErrors(t *testing.T) {
 	cases := []struct{ line, want string }{
 		{`not json`, "not a JSON object"},
@@ -87,6 +102,11 @@ func TestParseLineErrors(t *testing.T) {
 		{`{"content": "x", "metadata": "s"}`, "metadata: want a JSON object"},
 		{`{"content": "x", "created_at": "yesterday"}`, `created_at "yesterday" is not an RFC 3339 time`},
 		{`{"content": "x", "updated_at": 5}`, "field updated_at"},
+		{`{"content": "x", "supersedes": ["nope"]}`, `supersedes: "nope" is not the id of another memory`},
+		{`{"content": "x", "supersedes": "01HZY3G7Q5E2M8R9T0V1W2X3Y4"}`, "field supersedes: want an array"},
+		{`{"content": "x", "id": "01HZY3G7Q5E2M8R9T0V1W2X3Y4", "superseded_by": "01HZY3G7Q5E2M8R9T0V1W2X3Y4"}`, "superseded_by"},
+		{`{"content": "x", "recall_count": -1}`, "recall_count is negative"},
+		{`{"content": "x", "pinned": "yes"}`, "field pinned"},
 	}
 	for _, c := range cases {
 		_, err := ParseLine([]byte(c.line), lim)
@@ -193,6 +213,8 @@ func FuzzParseLine(f *testing.F) {
 		`{"content":""}`, `{}`, `[]`, `null`, `{"content":1}`, `{"content":"x"}{}`,
 		`{"content":"x","project":"` + strings.Repeat("p", 300) + `"}`,
 		"{\"content\":\"x\",\"tags\":[\"a\\nb\"]}",
+		`{"id":"` + id + `","content":"v2","supersedes":["01HZY3G7Q5E2M8R9T0V1W2X3Y4"],"pinned":true,"recall_count":3}`,
+		`{"content":"v1","superseded_by":"` + id + `"}`, `{"content":"x","supersedes":["` + id + `","` + id + `"]}`,
 	} {
 		f.Add([]byte(s))
 	}
