@@ -210,6 +210,14 @@ type VectorChecker interface {
 	BadVectorIDs(ctx context.Context) ([]string, error)
 }
 
+// VectorCounter is implemented by stores that count cheaply (from an index,
+// without reading vectors) the memories a search with model's vectors cannot
+// compare: missing have no vector, other have another model's. A recall
+// reports them (the memory service falls back to Stats otherwise).
+type VectorCounter interface {
+	CountUnembedded(ctx context.Context, model string) (missing, other int, err error)
+}
+
 // Errors shared by all stores; wrap them with detail, test with errors.Is.
 var (
 	ErrNotFound = errors.New("memory not found")

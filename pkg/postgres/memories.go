@@ -372,6 +372,15 @@ func (s *Store) Touch(ctx context.Context, ids []string) error {
 	})
 }
 
+// CountUnembedded counts memories without a vector and with another model's
+// (memory.VectorCounter), from the (model, dims) index: dims is 0 exactly
+// when there is no embedding (a table constraint).
+func (s *Store) CountUnembedded(ctx context.Context, model string) (missing, other int, err error) {
+	err = s.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE dims = 0), count(*) FILTER (WHERE dims > 0 AND model <> $1)
+		FROM memories`, model).Scan(&missing, &other)
+	return missing, other, err
+}
+
 // SetPinned pins or unpins memories and returns the ids that do not exist.
 func (s *Store) SetPinned(ctx context.Context, ids []string, pinned bool) ([]string, error) {
 	if len(ids) == 0 {

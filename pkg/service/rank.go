@@ -73,13 +73,22 @@ func (s *Service) notEmbedded(ctx context.Context, model string) (int, string) {
 	if c := s.embedded; c.model == model && !c.at.IsZero() && now.Sub(c.at) < embeddedTTL && now.After(c.at.Add(-time.Second)) {
 		return c.n, c.why
 	}
-	st, err := s.store.Stats(ctx)
-	if err != nil {
-		s.log.Warn("recall: could not count memories without a vector", "err", err)
-		return 0, ""
+	var missing, other int
+	if vc, ok := s.store.(memory.VectorCounter); ok {
+		var err error
+		if missing, other, err = vc.CountUnembedded(ctx, model); err != nil {
+			s.log.Warn("recall: could not count memories without a vector", "err", err)
+			return 0, ""
+		}
+	} else {
+		st, err := s.store.Stats(ctx)
+		if err != nil {
+			s.log.Warn("recall: could not count memories without a vector", "err", err)
+			return 0, ""
+		}
+		missing = st.ByModel[""]
+		other = st.Total - missing - st.ByModel[model]
 	}
-	missing := st.ByModel[""]
-	other := st.Total - missing - st.ByModel[model]
 	n, why := missing+other, ""
 	switch {
 	case missing > 0 && other > 0:

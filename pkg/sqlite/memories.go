@@ -317,7 +317,13 @@ func (s *Store) List(ctx context.Context, o memory.ListOptions) ([]memory.Memory
 		return nil, fmt.Errorf("%w: negative offset", memory.ErrInvalid)
 	}
 	conds, args := whereFilter(f, nil, nil)
-	q := `SELECT ` + prefixCols("m.") + `, m.vector FROM memories m` + where(conds) +
+	from := ` FROM memories m`
+	if f.PinnedOnly {
+		// The few pinned memories, from their partial index: every recall
+		// lists them, and a project's index would scan all its memories.
+		from = ` FROM memories m INDEXED BY memories_pinned`
+	}
+	q := `SELECT ` + prefixCols("m.") + `, m.vector` + from + where(conds) +
 		` ORDER BY m.created_at DESC, m.id DESC`
 	limit := o.Limit
 	if limit <= 0 {
@@ -415,6 +421,14 @@ func touchTx(ctx context.Context, tx *sql.Tx, ids []string, now int64) error {
 		}
 	}
 	return nil
+}
+
+// CountUnembedded counts memories without a vector (model '') and with
+// another model's (memory.VectorCounter), on the narrow model index only.
+func (s *Store) CountUnembedded(ctx context.Context, model string) (missing, other int, err error) {
+	err = s.db.QueryRowContext(ctx, `SELECT COUNT(*) FILTER (WHERE model = ''), COUNT(*) FILTER (WHERE model <> '' AND model <> ?)
+		FROM memories INDEXED BY memories_model`, model).Scan(&missing, &other)
+	return missing, other, err
 }
 
 // SetPinned pins or unpins memories and returns the ids that do not exist.

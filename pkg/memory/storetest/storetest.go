@@ -68,6 +68,7 @@ func Run(t *testing.T, open func(t *testing.T) memory.Store) {
 		{"SupersedeCarriedByPut", testSupersedeCarried},
 		{"PinAndFilter", testPin},
 		{"TouchCountsRecalls", testTouchCounts},
+		{"CountUnembedded", testCountUnembedded},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })

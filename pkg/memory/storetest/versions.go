@@ -197,6 +197,23 @@ func testPin(t *testing.T, s memory.Store) {
 	_ = b
 }
 
+func testCountUnembedded(t *testing.T, s memory.Store) {
+	vc, ok := s.(memory.VectorCounter)
+	if !ok {
+		t.Skip("the store does not implement memory.VectorCounter")
+	}
+	put(t, s, memory.Memory{Content: "no vector"})
+	put(t, s, memory.Memory{Content: "model a", Vector: Vec(1), Model: modelA})
+	put(t, s, memory.Memory{Content: "model b 1", Vector: Vec(1), Model: modelB})
+	put(t, s, memory.Memory{Content: "model b 2", Vector: Vec(0, 1), Model: modelB})
+	for model, want := range map[string][2]int{modelA: {1, 2}, modelB: {1, 1}, "other": {1, 3}} {
+		missing, other, err := vc.CountUnembedded(ctx(t), model)
+		if err != nil || missing != want[0] || other != want[1] {
+			t.Errorf("CountUnembedded(%s) = %d, %d, %v; want %d, %d", model, missing, other, err, want[0], want[1])
+		}
+	}
+}
+
 func testTouchCounts(t *testing.T, s memory.Store) {
 	id := put(t, s, memory.Memory{Content: "count my recalls"})
 	if m, _ := s.Get(ctx(t), id); m.RecallCount != 0 {
