@@ -423,7 +423,7 @@ func touchTx(ctx context.Context, tx *sql.Tx, ids []string, now int64) error {
 	return nil
 }
 
-// CountUnembedded counts memories without a vector (model ”) and with
+// CountUnembedded counts memories without a vector (empty model) and with
 // another model's (memory.VectorCounter), on the narrow model index only.
 func (s *Store) CountUnembedded(ctx context.Context, model string) (missing, other int, err error) {
 	err = s.db.QueryRowContext(ctx, `SELECT COUNT(*) FILTER (WHERE model = ''), COUNT(*) FILTER (WHERE model <> '' AND model <> ?)
