@@ -125,8 +125,10 @@ const RRFConstant = 60
 // Hit is one search result.
 type Hit struct {
 	Memory Memory `json:"memory"`
-	// Score is the fused RRF score in hybrid mode, the cosine similarity in
-	// semantic mode, and the negated bm25 (higher is better) in keyword mode.
+	// Score, as a store returns it, is the fused RRF score in hybrid mode,
+	// the cosine similarity in semantic mode, and the negated bm25 (higher
+	// is better) in keyword mode. The memory service replaces it with the
+	// recall score of Ranker (the same formula in every mode; Why).
 	Score float64 `json:"score"`
 	// KeywordRank and SemanticRank are 1-based ranks in each ranking, 0 when
 	// that ranking did not find the memory.
