@@ -47,7 +47,7 @@ func forgetOutputSchema() schema {
 func forgetTool(d *deps) (mcp.Tool, server.ToolHandlerFunc) {
 	tool := mcp.NewTool(ToolForget,
 		mcp.WithToolTitle("Forget"),
-		mcp.WithDescription("Delete memories that are wrong or outdated, by id (from recall or list_memories). Pass id for one or ids for several. Deleting is permanent. An unknown id is reported as an error."),
+		mcp.WithDescription("Delete memories that are wrong or outdated, by id (from recall or list_memories). Pass id for one or ids for several. Deleting is permanent; forgetting a new version makes the version it replaced current again. An unknown id is reported as an error."),
 		mcp.WithString("id", mcp.MinLength(1), mcp.MaxLength(64), mcp.Description("Id of one memory to delete.")),
 		mcp.WithArray("ids", mcp.Description(fmt.Sprintf("Ids of memories to delete (at most %d).", service.MaxForgetIDs)),
 			mcp.WithStringItems(mcp.MinLength(1), mcp.MaxLength(64)), mcp.MaxItems(service.MaxForgetIDs)),

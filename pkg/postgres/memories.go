@@ -107,12 +107,16 @@ func putRow(ctx context.Context, tx querier, p *memory.Memory, md []byte) (res m
 INSERT INTO memories (id, content, content_hash, project, tags, metadata, source, author,
 	created_at, updated_at, accessed_at, embedding, model, dims,
 	supersedes, superseded_by, pinned, recall_count)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
+	-- a successor that is not stored (yet) hides nothing: an import bringing
+	-- it later marks this memory through its supersedes
+	CASE WHEN $16::text <> '' AND EXISTS (SELECT 1 FROM memories WHERE id = $16::text) THEN $16::text ELSE '' END,
+	$17, $18)
 ON CONFLICT DO NOTHING
-RETURNING id`,
+RETURNING id, superseded_by`,
 		p.ID, p.Content, p.ContentHash, p.Project, p.Tags, string(md), string(p.Source), p.Author,
 		p.CreatedAt, p.UpdatedAt, p.AccessedAt, vec, p.Model, p.Dims,
-		supersedesArray(p.Supersedes), p.SupersededBy, p.Pinned, p.RecallCount).Scan(&id)
+		supersedesArray(p.Supersedes), p.SupersededBy, p.Pinned, p.RecallCount).Scan(&id, &p.SupersededBy)
 	if err == nil {
 		return memory.PutResult{ID: id}, false, nil
 	}
@@ -224,7 +228,11 @@ func (s *Store) Delete(ctx context.Context, ids []string) ([]string, error) {
 		}
 		deleted = map[string]bool{}
 		var id string
-		_, err = pgx.ForEachRow(rows, []any{&id}, func() error { deleted[id] = true; return nil })
+		if _, err = pgx.ForEachRow(rows, []any{&id}, func() error { deleted[id] = true; return nil }); err != nil {
+			return err
+		}
+		// The versions they replaced are current again.
+		_, err = tx.Exec(ctx, `UPDATE memories SET superseded_by = '' WHERE superseded_by = ANY($1)`, ids)
 		return err
 	})
 	if err != nil {

@@ -164,6 +164,9 @@ func (s *fakeStore) Put(ctx context.Context, m *memory.Memory) (memory.PutResult
 	if c.Vector != nil {
 		c.Dims = len(c.Vector)
 	}
+	if _, ok := s.ms[c.SupersededBy]; !ok {
+		c.SupersededBy = ""
+	}
 	s.ms[c.ID] = &c
 	for _, old := range c.Supersedes {
 		if o, ok := s.ms[old]; ok {
@@ -206,6 +209,11 @@ func (s *fakeStore) Delete(ctx context.Context, ids []string) ([]string, error) 
 			missing = append(missing, id)
 		}
 		delete(s.ms, id)
+		for _, m := range s.ms {
+			if m.SupersededBy == id {
+				m.SupersededBy = ""
+			}
+		}
 	}
 	return missing, nil
 }

@@ -66,6 +66,17 @@ func putTx(ctx context.Context, tx *sql.Tx, p *memory.Memory) (memory.PutResult,
 	case !errors.Is(err, sql.ErrNoRows):
 		return memory.PutResult{}, err
 	}
+	if p.SupersededBy != "" {
+		// A successor that is not stored (yet) hides nothing: an import
+		// bringing it later marks this memory through its Supersedes.
+		var one int
+		switch err := tx.QueryRowContext(ctx, `SELECT 1 FROM memories WHERE id = ?`, p.SupersededBy).Scan(&one); {
+		case errors.Is(err, sql.ErrNoRows):
+			p.SupersededBy = ""
+		case err != nil:
+			return memory.PutResult{}, err
+		}
+	}
 	tags, _ := json.Marshal(p.Tags)
 	supersedes, _ := json.Marshal(p.Supersedes)
 	if p.Supersedes == nil {
@@ -110,6 +121,37 @@ ON CONFLICT (project, content_hash) DO NOTHING`,
 		return memory.PutResult{}, err
 	}
 	return memory.PutResult{ID: p.ID}, nil
+}
+
+// restoreTx makes the memories superseded by the deleted id current again,
+// logging each so other processes' indexes show them.
+func restoreTx(ctx context.Context, tx *sql.Tx, deleted string) error {
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM memories WHERE superseded_by = ?`, deleted)
+	if err != nil {
+		return err
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if _, err := tx.ExecContext(ctx, `UPDATE memories SET superseded_by = '' WHERE id = ?`, id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO changes (id, op) VALUES (?, 'vector')`, id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // without returns ids less id.
@@ -244,6 +286,10 @@ func (s *Store) Delete(ctx context.Context, ids []string) ([]string, error) {
 				continue
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO changes (id, op) VALUES (?, 'delete')`, id); err != nil {
+				return err
+			}
+			// The versions it replaced are current again.
+			if err := restoreTx(ctx, tx, id); err != nil {
 				return err
 			}
 		}

@@ -153,6 +153,21 @@ func testSupersedeCarried(t *testing.T, s memory.Store) {
 	if got := ids(search(t, s, memory.Query{Text: "fact", Mode: memory.ModeKeyword})); !slices.Equal(got, []string{newID}) {
 		t.Errorf("search = %v, want only %s", got, newID)
 	}
+	// A successor that is not stored hides nothing: the memory is current.
+	orphan := put(t, s, memory.Memory{Content: "its successor was never stored", SupersededBy: memory.NewID(t0.Add(2 * time.Hour))})
+	if m, _ := s.Get(ctx(t), orphan); m.SupersededBy != "" {
+		t.Errorf("a dangling successor hides the memory: %q", m.SupersededBy)
+	}
+	// Forgetting the new version makes the old one current again.
+	if _, err := s.Delete(ctx(t), []string{newID}); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := s.Get(ctx(t), oldID); m.SupersededBy != "" {
+		t.Errorf("after deleting its successor: SupersededBy %q", m.SupersededBy)
+	}
+	if got := ids(search(t, s, memory.Query{Text: "fact", Mode: memory.ModeKeyword})); !slices.Equal(got, []string{oldID}) {
+		t.Errorf("search after deleting the new version = %v, want %s", got, oldID)
+	}
 	bad := memory.Memory{Content: "bad pointer", Project: projX, Source: memory.SourceImport, SupersededBy: "nope"}
 	if _, err := s.Put(ctx(t), &bad); err == nil {
 		t.Error("Put with an invalid SupersededBy: no error")
