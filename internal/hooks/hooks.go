@@ -257,6 +257,9 @@ func (o *Options) promptSubmit(ctx context.Context, in Input, res *Result) error
 		K:       recallK,
 		Project: res.Project,
 		Mode:    memory.ModeHybrid,
+		// Pinned memories came with the session start; here they would
+		// only take the slots of what the prompt is about.
+		IgnorePins: true,
 	}
 	ans, err := o.recallWithin(ctx, req)
 	if err != nil {

@@ -135,8 +135,8 @@ func TestPromptSubmitKeywordFallback(t *testing.T) {
 	if res.Path != "local" || res.Injected != 1 {
 		t.Errorf("result = %+v", res)
 	}
-	if len(local.recalls) != 1 || local.recalls[0].Mode != memory.ModeKeyword || local.recalls[0].Project != "proj" {
-		t.Errorf("local recall = %+v, want keyword in proj", local.recalls)
+	if len(local.recalls) != 1 || local.recalls[0].Mode != memory.ModeKeyword || local.recalls[0].Project != "proj" || !local.recalls[0].IgnorePins {
+		t.Errorf("local recall = %+v, want keyword in proj, ignoring pins (session start injected them)", local.recalls)
 	}
 }
 

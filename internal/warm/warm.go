@@ -83,12 +83,13 @@ type RecallRequest struct {
 	Since       time.Time   `json:"since,omitzero"`
 	Until       time.Time   `json:"until,omitzero"`
 	ModelWaitMS int64       `json:"model_wait_ms,omitempty"`
+	IgnorePins  bool        `json:"ignore_pins,omitempty"`
 }
 
 func toWire(r service.RecallRequest) *RecallRequest {
 	return &RecallRequest{
 		Query: r.Query, K: r.K, Tags: r.Tags, TagsAll: r.TagsAll, Project: r.Project,
-		Mode: r.Mode, Since: r.Since, Until: r.Until, ModelWaitMS: r.ModelWait.Milliseconds(),
+		Mode: r.Mode, Since: r.Since, Until: r.Until, ModelWaitMS: r.ModelWait.Milliseconds(), IgnorePins: r.IgnorePins,
 	}
 }
 
@@ -96,6 +97,7 @@ func (r *RecallRequest) toService() service.RecallRequest {
 	return service.RecallRequest{
 		Query: r.Query, K: r.K, Tags: r.Tags, TagsAll: r.TagsAll, Project: r.Project,
 		Mode: r.Mode, Since: r.Since, Until: r.Until, ModelWait: time.Duration(r.ModelWaitMS) * time.Millisecond,
+		IgnorePins: r.IgnorePins,
 	}
 }
 

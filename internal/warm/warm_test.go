@@ -98,7 +98,7 @@ func TestRecallSameUserAccepted(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	res, err := Recall(ctx, dir, service.RecallRequest{Query: "sourdough", Project: "p", K: 3, ModelWait: 250 * time.Millisecond})
+	res, err := Recall(ctx, dir, service.RecallRequest{Query: "sourdough", Project: "p", K: 3, ModelWait: 250 * time.Millisecond, IgnorePins: true})
 	if err != nil {
 		t.Fatalf("Recall: %v", err)
 	}
@@ -109,7 +109,7 @@ func TestRecallSameUserAccepted(t *testing.T) {
 		t.Errorf("vector sent over the socket: %v", res.Results[0].Memory.Vector)
 	}
 	got := f.lastReq.Load()
-	if got.Project != "p" || got.K != 3 || got.ModelWait != 250*time.Millisecond {
+	if got.Project != "p" || got.K != 3 || got.ModelWait != 250*time.Millisecond || !got.IgnorePins {
 		t.Errorf("server got request %+v", *got)
 	}
 

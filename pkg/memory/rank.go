@@ -49,6 +49,9 @@ type Ranker struct {
 	HalfLife time.Duration // 0: recency off (every memory counts as new)
 	// Keyword and Semantic say which rankings the query ran.
 	Keyword, Semantic bool
+	// IgnorePins ranks pinned memories like the others (the prompt hook:
+	// session start injected them already).
+	IgnorePins bool
 }
 
 // Parts computes the components of h's score.
@@ -79,7 +82,7 @@ func (r Ranker) Parts(h Hit) ScoreParts {
 	}
 	n := float64(max(h.Memory.RecallCount, 0))
 	p.Use = n / (n + UseSaturation)
-	p.Pinned = h.Memory.Pinned
+	p.Pinned = h.Memory.Pinned && !r.IgnorePins
 	return p
 }
 

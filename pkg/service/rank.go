@@ -25,8 +25,12 @@ func candidateK(k int) int {
 
 // rank scores the store's hits and the pinned memories the query's filter
 // keeps, and returns the best k.
-func (s *Service) rank(ctx context.Context, q memory.Query, hits []memory.Hit, k int) ([]memory.Hit, error) {
+func (s *Service) rank(ctx context.Context, q memory.Query, hits []memory.Hit, k int, ignorePins bool) ([]memory.Hit, error) {
 	kw, sem, _ := q.Rankings()
+	r := memory.Ranker{Now: s.now(), HalfLife: s.halfLife, Keyword: kw, Semantic: sem, IgnorePins: ignorePins}
+	if ignorePins {
+		return nonNil(r.Rank(hits, k)), nil
+	}
 	in := make(map[string]bool, len(hits))
 	for _, h := range hits {
 		in[h.Memory.ID] = true
@@ -43,12 +47,14 @@ func (s *Service) rank(ctx context.Context, q memory.Query, hits []memory.Hit, k
 			hits = append(hits, memory.Hit{Memory: m})
 		}
 	}
-	r := memory.Ranker{Now: s.now(), HalfLife: s.halfLife, Keyword: kw, Semantic: sem}
-	out := r.Rank(hits, k)
-	if out == nil {
-		out = []memory.Hit{}
+	return nonNil(r.Rank(hits, k)), nil
+}
+
+func nonNil(hits []memory.Hit) []memory.Hit {
+	if hits == nil {
+		return []memory.Hit{}
 	}
-	return out, nil
+	return hits
 }
 
 // embeddedCount caches how many memories lack a vector of one model.

@@ -504,7 +504,7 @@ func (s *Service) Recall(ctx context.Context, req RecallRequest) (RecallResult, 
 		}
 		return RecallResult{}, fmt.Errorf("search: %w", err)
 	}
-	if hits, err = s.rank(ctx, q, hits, k); err != nil {
+	if hits, err = s.rank(ctx, q, hits, k, req.IgnorePins); err != nil {
 		return RecallResult{}, err
 	}
 	if res.Semantic {

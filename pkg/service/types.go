@@ -119,6 +119,10 @@ type RecallRequest struct {
 	OnWait func(elapsed, limit time.Duration)
 	// IncludeSuperseded also searches memories a newer version replaced.
 	IncludeSuperseded bool
+	// IgnorePins ranks pinned memories like any other: no pin boost, and
+	// they compete only when a ranking finds them (the prompt hook, whose
+	// session already started with them).
+	IgnorePins bool
 }
 
 // RecallResult is the answer to a recall.

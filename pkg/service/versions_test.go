@@ -183,6 +183,11 @@ func TestRankingPinnedAlwaysInTopK(t *testing.T) {
 				t.Errorf("%s: %v, want the pinned %s in the top 3 (first)", mode, hitIDs(rec.Results), pin.ID)
 			}
 		}
+		// The prompt hook's recall ignores pins.
+		rec, _ := s.Recall(ctx, RecallRequest{Query: "kubernetes ingress", K: 3, IgnorePins: true})
+		if slices.Contains(hitIDs(rec.Results), pin.ID) {
+			t.Error("a recall ignoring pins returned the unrelated pinned memory")
+		}
 		// Another project's recall does not see it; unpinned, it drops out.
 		if rec, _ := s.Recall(ctx, RecallRequest{Query: "kubernetes ingress", Project: "q", K: 3}); slices.Contains(hitIDs(rec.Results), pin.ID) {
 			t.Error("a pinned memory of project p competed in project q")
@@ -190,7 +195,7 @@ func TestRankingPinnedAlwaysInTopK(t *testing.T) {
 		if _, err := s.Pin(ctx, []string{pin.ID}, false); err != nil {
 			t.Fatal(err)
 		}
-		rec, _ := s.Recall(ctx, RecallRequest{Query: "kubernetes ingress", Mode: memory.ModeKeyword, K: 3})
+		rec, _ = s.Recall(ctx, RecallRequest{Query: "kubernetes ingress", Mode: memory.ModeKeyword, K: 3})
 		if slices.Contains(hitIDs(rec.Results), pin.ID) {
 			t.Error("an unpinned, unrelated memory is still recalled")
 		}
