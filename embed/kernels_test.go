@@ -20,19 +20,25 @@ func TestModelWeightsPacked(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.mu.RUnlock()
-	if rt.packedWeights != 36 {
-		t.Fatalf("%d weights packed, want 36 (6 layers × Q, K, V, output, FFN in, FFN out)", rt.packedWeights)
+	// The generic kernels leave large products to packgemm's, which reads
+	// weights row-major: nothing is packed for them.
+	wantPacked := 36 // 6 layers × Q, K, V, output, FFN in, FFN out
+	if vec.Active() == "generic" {
+		wantPacked = 0
+	}
+	if rt.packedWeights != wantPacked {
+		t.Fatalf("%d weights packed, want %d", rt.packedWeights, wantPacked)
 	}
 	info := e.Info()
 	want := vec.Active() + " kernels, mnemo GEMM, vectorised executors"
-	if !strings.HasPrefix(info.Kernels, want) || !strings.Contains(info.Kernels, "36 weights packed") {
-		t.Fatalf("Info().Kernels = %q, want %q…, 36 weights packed", info.Kernels, want)
+	if !strings.HasPrefix(info.Kernels, want) || (wantPacked > 0) != strings.Contains(info.Kernels, "36 weights packed") {
+		t.Fatalf("Info().Kernels = %q, want %q…, %d weights packed", info.Kernels, want, wantPacked)
 	}
 	if info.KernelsDegraded != (vec.Active() != vec.Best()) {
 		t.Fatalf("KernelsDegraded = %v with %s active, %s best", info.KernelsDegraded, vec.Active(), vec.Best())
 	}
-	if got := kernels.PackedWeights(); got != before+36 {
-		t.Fatalf("%d registered, want %d", got, before+36)
+	if got := kernels.PackedWeights(); got != before+wantPacked {
+		t.Fatalf("%d registered, want %d", got, before+wantPacked)
 	}
 	if err := e.Close(); err != nil {
 		t.Fatal(err)

@@ -75,7 +75,7 @@ func installGEMM() error {
 			gemmPacked(lhs, rhs, out, m, n, k, alpha, beta, w.strip)
 			return []reflect.Value{nilErr}
 		}
-		if alpha == 1 && beta == 0 && k > 0 && m > 0 && n > 0 &&
+		if alpha == 1 && beta == 0 && k > 0 && m > 0 && n > 0 && (m <= genericMaxRows || vec.Active() != "generic") &&
 			len(lhs) >= batch*m*k && len(rhs) >= batch*k*n && len(out) >= batch*m*n {
 			gemm(lhs, rhs, out, batch, m, n, k)
 			return []reflect.Value{nilErr}
@@ -89,6 +89,13 @@ func installGEMM() error {
 	packgemm.DTypeToGEMM[pair] = append([]packgemm.GEMMRegistration{reg}, regs...)
 	return nil
 }
+
+// genericMaxRows: with the plain-Go kernels, products of more rows go to
+// the kernel registered before (packgemm's own, which packs panels and
+// blocks for the cache): vec's generic strip kernel is 2.5× faster for a
+// 12-token query (no packing per call) but 1.5× slower at 8 × 256 tokens
+// (docs/perf.md, round 3). Weights are not packed for it (PackWeight).
+const genericMaxRows = 32
 
 // Packed weights, by the address of their first element. The map is
 // replaced, never changed, so a lookup (every product) takes no lock.
@@ -128,7 +135,7 @@ func packedWeightOf(rhs []float32) (packedInfo, bool) {
 // returned release before the buffer is freed or reused: a registered
 // address read by another product as row-major would be wrong.
 func PackWeight(w []float32, k, n int) (release func(), ok bool) {
-	if !state.gemm.Load() || k <= 0 || n <= 0 || n%vec.StripWidth() != 0 || len(w) != k*n {
+	if !state.gemm.Load() || vec.Active() == "generic" || k <= 0 || n <= 0 || n%vec.StripWidth() != 0 || len(w) != k*n {
 		return func() {}, false
 	}
 	// One scratch copy for all of a model's weights: a clone per weight

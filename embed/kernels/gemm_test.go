@@ -14,6 +14,7 @@ import (
 
 	"github.com/gomlx/gomlx/backends/simplego/packgemm"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/mnemo-mcp/mnemo/embed/kernels/vec"
 )
 
 func TestGEMM(t *testing.T) {
@@ -117,6 +118,12 @@ func testPackedWeightGEMM(t *testing.T) {
 		want := make([]float32, m*n)
 		gemm(lhs, w, want, 1, m, n, k)
 		release, ok := PackWeight(w, k, n)
+		if vec.Active() == "generic" {
+			if ok {
+				t.Fatalf("%v: packed for the generic kernels (they leave large products to packgemm's, which reads row-major)", c)
+			}
+			continue
+		}
 		if !ok {
 			t.Fatalf("%v: not packed", c)
 		}
