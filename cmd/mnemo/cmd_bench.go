@@ -19,7 +19,12 @@ func init() {
 		name:    "bench",
 		summary: "measure the embedding engine on this machine (q12, s40, l256, stream scenarios)",
 		usage:   "[--model M] [--json]",
-		run:     runBench,
+		examples: []string{
+			"mnemo bench                       # the four scenarios with the configured model",
+			"mnemo bench --json > bench.json    # the same, for scripts",
+			"MNEMO_BENCH_SCALE=0.2 mnemo bench   # fewer timed calls, a quick look",
+		},
+		run: runBench,
 	})
 }
 

@@ -21,7 +21,12 @@ func init() {
 		name:    "embed",
 		summary: "embed texts (arguments, or one per stdin line) and print vectors or a summary",
 		usage:   "[--model M] [--json] [--query | --document] [TEXT…]",
-		run:     runEmbed,
+		examples: []string{
+			`mnemo embed "first text" "second text"    # dims, norms and pairwise cosine`,
+			"mnemo embed --json < lines.txt            # one JSON vector per input line",
+			`mnemo embed --query --json "how do I deploy?"`,
+		},
+		run: runEmbed,
 	})
 }
 

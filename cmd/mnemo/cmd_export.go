@@ -18,7 +18,12 @@ func init() {
 		name:    "export",
 		summary: "write memories as JSON lines (stdout or --out FILE)",
 		usage:   "[--out FILE] [--vectors] [--project P | --all]",
-		run:     runExport,
+		examples: []string{
+			"mnemo export --out memories.jsonl          # this project's memories",
+			"mnemo export --all --vectors > all.jsonl   # every project, with vectors",
+			"mnemo export --project ~/src/app | jq .content",
+		},
+		run: runExport,
 	})
 }
 

@@ -17,7 +17,12 @@ func init() {
 		name:    "import",
 		summary: "add memories from a JSON lines file (as export writes); safe to repeat",
 		usage:   "FILE | - [--project P] [--json]",
-		run:     runImport,
+		examples: []string{
+			"mnemo import memories.jsonl                 # as export wrote it; safe to repeat",
+			"mnemo export --all | ssh host mnemo import -   # copy to another machine",
+			"mnemo import notes.jsonl --project global --json",
+		},
+		run: runImport,
 	})
 }
 

@@ -16,13 +16,23 @@ func init() {
 		name:    "install",
 		summary: "register mnemo with Claude Code: MCP server (claude mcp add) and memory hooks in settings.json",
 		usage:   "[--scope user|project] [--capture] [--dry-run]",
-		run:     func(ctx context.Context, env *runEnv, args []string) error { return runInstall(ctx, env, args, true) },
+		examples: []string{
+			"mnemo install                    # MCP server and memory hooks, for every project",
+			"mnemo install --dry-run          # show what would change, change nothing",
+			"mnemo install --scope project --capture",
+		},
+		run: func(ctx context.Context, env *runEnv, args []string) error { return runInstall(ctx, env, args, true) },
 	})
 	register(&command{
 		name:    "uninstall",
 		summary: "remove mnemo's hooks and MCP registration from Claude Code (other settings stay)",
 		usage:   "[--scope user|project] [--dry-run]",
-		run:     func(ctx context.Context, env *runEnv, args []string) error { return runInstall(ctx, env, args, false) },
+		examples: []string{
+			"mnemo uninstall                  # remove the MCP server and hooks (user scope)",
+			"mnemo uninstall --dry-run",
+			"mnemo uninstall --scope project",
+		},
+		run: func(ctx context.Context, env *runEnv, args []string) error { return runInstall(ctx, env, args, false) },
 	})
 }
 

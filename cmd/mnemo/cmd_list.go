@@ -16,7 +16,12 @@ func init() {
 		name:    "list",
 		summary: "show recent memories, newest first",
 		usage:   "[--project P | --all] [--limit N] [--offset N] [--tags a,b] [--pinned] [--include-superseded] [--json]",
-		run:     runList,
+		examples: []string{
+			"mnemo list                       # this project's newest memories",
+			"mnemo list --all --limit 50      # every project",
+			"mnemo list --tags db --offset 20 --json",
+		},
+		run: runList,
 	})
 }
 

@@ -15,7 +15,12 @@ func init() {
 		name:    "pull",
 		summary: "download (or re-verify) a model into the cache and print its folder",
 		usage:   "[MODEL]",
-		run:     runPull,
+		examples: []string{
+			"mnemo pull                                         # the configured model (MNEMO_MODEL)",
+			"mnemo pull sentence-transformers/all-MiniLM-L6-v2   # a Hugging Face repo, into MNEMO_CACHE",
+			"MNEMO_MODEL=$(mnemo pull) mnemo doctor",
+		},
+		run: runPull,
 	})
 }
 

@@ -17,7 +17,12 @@ func init() {
 		name:    "recall",
 		summary: "search memories by meaning and keywords",
 		usage:   "QUERY [--k N] [--mode hybrid|semantic|keyword] [--tags a,b [--all-tags]] [--project P | --all] [--since 7d] [--until DATE] [--include-superseded] [--why] [--json]",
-		run:     runRecall,
+		examples: []string{
+			`mnemo recall "which port does staging use"`,
+			"mnemo recall deploy --k 3 --tags ops --since 7d",
+			`mnemo recall "postgres pool" --mode keyword --all --json`,
+		},
+		run: runRecall,
 	})
 }
 

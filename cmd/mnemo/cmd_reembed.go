@@ -16,7 +16,11 @@ func init() {
 		name:    "reembed",
 		summary: "embed memories that have no vector from the current model (resumable)",
 		usage:   "[--model M]",
-		run:     runReembed,
+		examples: []string{
+			"mnemo reembed                          # after switching MNEMO_MODEL",
+			"mnemo reembed --model ./models/e5-small   # with another model folder",
+		},
+		run: runReembed,
 	})
 }
 

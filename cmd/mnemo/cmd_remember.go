@@ -18,7 +18,12 @@ func init() {
 		name:    "remember",
 		summary: "store a memory (TEXT, or stdin when TEXT is - or absent)",
 		usage:   "[TEXT | -] [--tags a,b] [--project P] [--supersedes ID[,ID…]] [--model M] [--json]",
-		run:     runRemember,
+		examples: []string{
+			`mnemo remember "The staging DB is on port 5433" --tags infra,db`,
+			"git log -1 --format=%B | mnemo remember --tags decision",
+			`mnemo remember "use UTC everywhere" --project global --json`,
+		},
+		run: runRemember,
 	})
 }
 

@@ -29,7 +29,11 @@ func init() {
 		name:    "version",
 		summary: "print version, Go version, build settings and the default model",
 		usage:   "",
-		run:     runVersion,
+		examples: []string{
+			"mnemo version",
+			"mnemo --version",
+		},
+		run: runVersion,
 	})
 }
 
