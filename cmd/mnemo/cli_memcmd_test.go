@@ -282,7 +282,14 @@ func TestMemCmdWithoutModel(t *testing.T) {
 	if !strings.Contains(r.stderr, "stored without a vector") || !strings.Contains(r.stderr, "mnemo reembed") {
 		t.Fatalf("no warning about the missing vector: %s", r)
 	}
-	r = mnemoCLI(t, "", "recall", "kept")
+	// Hybrid (the default) answers by keyword and says so in one line;
+	// semantic, which a keyword answer is not, fails with the way out.
+	r = mustCLI(t, "", "recall", "kept")
+	if !strings.Contains(r.stdout, "kept even without a model") || !strings.Contains(r.stderr, "answered by keyword only") ||
+		strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+		t.Fatalf("hybrid recall without a model must answer by keyword with a one-line note: %s", r)
+	}
+	r = mnemoCLI(t, "", "recall", "kept", "--mode", "semantic")
 	if r.code != 1 || !strings.Contains(r.stderr, "--mode keyword") {
 		t.Fatalf("semantic recall without a model must fail with a hint: %s", r)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/mnemo-mcp/mnemo/embed"
@@ -46,6 +47,9 @@ func runPull(ctx context.Context, env *runEnv, args []string) error {
 	o.Progress = env.stderr
 	dir, err := embed.Pull(ctx, o)
 	if err != nil {
+		if ctx.Err() == nil && app.IsUnreachable(err) {
+			return errors.New(app.ModelHelp(cfg, err))
+		}
 		return err
 	}
 	// Prove the files load (offline: nothing more to fetch).

@@ -85,7 +85,7 @@ func runRecall(ctx context.Context, env *runEnv, args []string) error {
 		load = app.ModelNone
 	}
 	a, err := app.Open(ctx, app.Options{Stderr: env.stderr, Process: "recall", ReadOnlyOK: true, Source: memory.SourceCLI, Model: load,
-		ModelName: f.model, StderrLevel: "warn", Progress: env.stderr})
+		ModelName: f.model, StderrLevel: "warn", Progress: env.stderr, QuietModel: true})
 	if err != nil {
 		return err
 	}
@@ -98,15 +98,20 @@ func runRecall(ctx context.Context, env *runEnv, args []string) error {
 		return err
 	}
 	if m != memory.ModeKeyword && !res.Semantic {
-		// The CLI waits for the model and never degrades: say what failed
-		// and how to go on.
-		reason := res.Note
+		why := res.Note
 		if err := a.ModelErr(); err != nil {
-			reason = err.Error()
+			why = app.ModelReason(a.Cfg, err)
 		}
-		return fmt.Errorf("model %s unavailable: %s (use --mode keyword to search without it)", a.Cfg.Model, reason)
-	}
-	if res.Note != "" {
+		if m == memory.ModeSemantic {
+			// Asked for meaning only: a keyword answer would not be one.
+			if err := a.ModelErr(); err != nil {
+				return fmt.Errorf("%s\n  or search by keyword: mnemo recall --mode keyword", app.ModelHelp(a.Cfg, err))
+			}
+			return fmt.Errorf("model %s unavailable: %s (use --mode keyword to search without it)", a.Cfg.Model, why)
+		}
+		// Hybrid: answer by keyword, as the MCP server does, and say so.
+		fmt.Fprintf(env.stderr, "mnemo: answered by keyword only: model %s is not available: %s (mnemo doctor says more)\n", a.Cfg.Model, why)
+	} else if res.Note != "" {
 		fmt.Fprintf(env.stderr, "mnemo: %s\n", res.Note)
 	}
 	if f.json {

@@ -37,13 +37,13 @@ func runReembed(ctx context.Context, env *runEnv, args []string) error {
 		return usageErr(env, "reembed takes no arguments")
 	}
 	a, err := app.Open(ctx, app.Options{Stderr: env.stderr, Process: "reembed", Writes: true, Source: memory.SourceCLI, Model: app.ModelSync,
-		ModelName: f.model, StderrLevel: "warn", Progress: env.stderr})
+		ModelName: f.model, StderrLevel: "warn", Progress: env.stderr, QuietModel: true})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
 	if err := a.ModelErr(); err != nil {
-		return fmt.Errorf("model %s failed to load: %v", a.Cfg.Model, err)
+		return fmt.Errorf("model failed to load, nothing re-embedded: %s", app.ModelHelp(a.Cfg, err))
 	}
 	bar := newProgressBar(env.stderr, "re-embedding")
 	n, err := a.Svc.Reembed(ctx, bar.update)

@@ -197,11 +197,13 @@ func (r *Report) checkModel(ctx context.Context, o Options) {
 	e, err := embed.Load(lctx, eo)
 	if err != nil {
 		m.Error = err.Error()
-		fix := "run: mnemo pull   (downloads " + m.Configured + " into " + o.Config.CacheDir + ")"
+		fix := "run: mnemo pull   (downloads " + m.Configured + " into " + o.Config.CacheDir + " when online); or MNEMO_MODEL=/path/to/folder; or MNEMO_OFFLINE=1 for keyword search only"
 		if st, serr := os.Stat(m.Configured); serr == nil && st.IsDir() {
 			fix = "check the model folder " + m.Configured + " (model.onnx, tokenizer.json) or set MNEMO_MODEL"
 		}
-		r.add("model", Fail, fix, "%s: cannot load: %v", m.Configured, err)
+		// The reason as the user's configuration has it: doctor itself
+		// loads offline, which is no reason to blame MNEMO_OFFLINE.
+		r.add("model", Fail, fix, "%s: cannot load: %s", m.Configured, app.ModelReason(o.Config, err))
 		return
 	}
 	defer e.Close()

@@ -29,6 +29,9 @@ type Config struct {
 	CacheDir string
 	// Offline forbids any network access (MNEMO_OFFLINE=1).
 	Offline bool
+	// HubURL is where models are downloaded from (MNEMO_HUB_URL, default
+	// https://huggingface.co).
+	HubURL string
 	// Store is a store URL; empty means the SQLite file in Home (MNEMO_STORE).
 	Store string
 	// MaxContentBytes bounds one memory's content (MNEMO_MAX_CONTENT, default 64 KiB).

@@ -44,6 +44,14 @@ var Vars = []Var{
 	{"MNEMO_CACHE", "~/.cache/mnemo", "downloaded models",
 		func(c *Config, v string) error { c.CacheDir = v; return nil }, true},
 	{"MNEMO_OFFLINE", "0", "`1` never touches the network", boolVar(func(c *Config) *bool { return &c.Offline }), false},
+	{"MNEMO_HUB_URL", "https://huggingface.co", "where models are downloaded from: a Hugging Face mirror or proxy",
+		func(c *Config, v string) error {
+			if !strings.HasPrefix(v, "https://") && !strings.HasPrefix(v, "http://") {
+				return errors.New("want an http:// or https:// URL")
+			}
+			c.HubURL = v
+			return nil
+		}, false},
 	{"MNEMO_STORE", "", "`postgres://…` for a shared team store (PostgreSQL + pgvector); unset: SQLite in `MNEMO_HOME`",
 		func(c *Config, v string) error { c.Store = v; return nil }, false},
 	{"MNEMO_MAX_CONTENT", "65536", "largest memory, in bytes",
