@@ -149,7 +149,8 @@ func TestMemCmdRoundTrip(t *testing.T) {
 		t.Fatalf("list --all (newest first): %s", r)
 	}
 	r = mustCLI(t, "", "list", "--all", "--limit", "2")
-	if lines := strings.Split(strings.TrimSpace(r.stdout), "\n"); len(lines) != 3 || !strings.HasPrefix(lines[0], "ID") {
+	if lines := strings.Split(strings.TrimSpace(r.stdout), "\n"); len(lines) != 4 || !strings.HasPrefix(lines[0], "ID") ||
+		!strings.HasPrefix(lines[3], "more… mnemo list --offset 2") {
 		t.Fatalf("list human output: %s", r)
 	}
 

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/mnemo-mcp/mnemo/internal/app"
@@ -66,7 +67,18 @@ func runList(ctx context.Context, env *runEnv, args []string) error {
 		return nil
 	}
 	if len(ms) == 0 {
-		fmt.Fprintln(env.stdout, "no memories yet (add one with 'mnemo remember TEXT')")
+		switch note := elsewhereNote(ctx, a, scope, "list them"); {
+		case *offset > 0:
+			fmt.Fprintf(env.stdout, "no memories past the first %d\n", *offset)
+		case note != "" && f.tags != "":
+			fmt.Fprintf(env.stdout, "no memories with these tags in this project; %s (unfiltered)\n", note)
+		case note != "":
+			fmt.Fprintf(env.stdout, "no memories in this project; %s\n", note)
+		case f.tags != "":
+			fmt.Fprintln(env.stdout, "no memories with these tags")
+		default:
+			fmt.Fprintln(env.stdout, "no memories yet (add one with 'mnemo remember TEXT')")
+		}
 		return nil
 	}
 	now := time.Now()
@@ -83,5 +95,33 @@ func runList(ctx context.Context, env *runEnv, args []string) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.ID, humantime.Ago(now, m.CreatedAt), shortenLeft(m.Project, 24),
 			shorten(tagString(m.Tags), 24), shorten(content, 72))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	// A full page: say whether there is more, and how to see it.
+	if len(ms) == *limit {
+		next, err := a.Svc.List(ctx, service.ListRequest{Project: scope, Tags: f.tagList(), Limit: 1, Offset: *offset + *limit})
+		if err == nil && len(next) > 0 {
+			fmt.Fprintf(env.stdout, "more… mnemo list --offset %d%s\n", *offset+*limit, listFlagsAgain(f, *limit))
+		}
+	}
+	return nil
+}
+
+// listFlagsAgain repeats the flags of this listing for the "more…" line.
+func listFlagsAgain(f commonFlags, limit int) string {
+	var b strings.Builder
+	if limit != service.DefaultListLimit {
+		fmt.Fprintf(&b, " --limit %d", limit)
+	}
+	if f.all {
+		b.WriteString(" --all")
+	}
+	if f.project != "" {
+		fmt.Fprintf(&b, " --project %q", f.project)
+	}
+	if f.tags != "" {
+		fmt.Fprintf(&b, " --tags %q", f.tags)
+	}
+	return b.String()
 }

@@ -22,14 +22,18 @@ func init() {
 			"mnemo recall deploy --k 3 --tags ops --since 7d",
 			`mnemo recall "postgres pool" --mode keyword --all --json`,
 		},
-		run: runRecall,
+		details: scoreHelp,
+		run:     runRecall,
 	})
 }
 
 // hitJSON is one recall result as `recall --json` prints it.
 type hitJSON struct {
 	memoryJSON
+	// Score is the recall score (docs/ranking.md, `mnemo help recall`);
+	// Match says which ranking found the memory.
 	Score        float64 `json:"score"`
+	Match        string  `json:"match"`
 	Similarity   float64 `json:"similarity,omitempty"`
 	KeywordRank  int     `json:"keyword_rank,omitempty"`
 	SemanticRank int     `json:"semantic_rank,omitempty"`
@@ -116,7 +120,7 @@ func runRecall(ctx context.Context, env *runEnv, args []string) error {
 	}
 	if f.json {
 		for _, h := range res.Results {
-			if err := writeJSONLine(env.stdout, hitJSON{memoryJSON: toMemoryJSON(h.Memory), Score: h.Score,
+			if err := writeJSONLine(env.stdout, hitJSON{memoryJSON: toMemoryJSON(h.Memory), Score: h.Score, Match: matchLabel(h),
 				Similarity: h.Similarity, KeywordRank: h.KeywordRank, SemanticRank: h.SemanticRank, Why: h.Why}); err != nil {
 				return err
 			}
@@ -124,14 +128,18 @@ func runRecall(ctx context.Context, env *runEnv, args []string) error {
 		return nil
 	}
 	if len(res.Results) == 0 {
-		fmt.Fprintf(env.stdout, "no memories match %q\n", shorten(query, 60))
+		if note := elsewhereNote(ctx, a, scope, "search them"); note != "" {
+			fmt.Fprintf(env.stdout, "no memories in this project match %q; %s\n", shorten(query, 60), note)
+		} else {
+			fmt.Fprintf(env.stdout, "no memories match %q\n", shorten(query, 60))
+		}
 		return nil
 	}
 	tw := newTable(env.stdout)
 	if *why {
 		fmt.Fprintln(tw, "#\tID\tSCORE\tRELEVANCE\tRECENCY\tUSE\tPIN\tAGE\tPROJECT\tCONTENT")
 	} else {
-		fmt.Fprintln(tw, "#\tID\tSCORE\tAGE\tPROJECT\tTAGS\tCONTENT")
+		fmt.Fprintln(tw, "#\tID\tSCORE\tMATCH\tAGE\tPROJECT\tTAGS\tCONTENT")
 	}
 	for i, h := range res.Results {
 		content := h.Memory.Content
@@ -150,8 +158,29 @@ func runRecall(ctx context.Context, env *runEnv, args []string) error {
 				humantime.Ago(now, h.Memory.CreatedAt), shortenLeft(h.Memory.Project, 24), shorten(content, 60))
 			continue
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%.4f\t%s\t%s\t%s\t%s\n", i+1, h.Memory.ID, h.Score, humantime.Ago(now, h.Memory.CreatedAt),
+		fmt.Fprintf(tw, "%d\t%s\t%.4f\t%s\t%s\t%s\t%s\t%s\n", i+1, h.Memory.ID, h.Score, matchLabel(h), humantime.Ago(now, h.Memory.CreatedAt),
 			shortenLeft(h.Memory.Project, 24), shorten(tagString(h.Memory.Tags), 24), shorten(content, 72))
 	}
 	return tw.Flush()
+}
+
+// scoreHelp documents the SCORE column (recall's help prints it).
+const scoreHelp = `SCORE is one number with the same meaning in every mode (docs/ranking.md):
+  relevance (0 to 1: 1 = first in every ranking the mode ran, keyword and/or
+  meaning) times a small boost for recent and often-recalled memories, so
+  0 to 1; a pinned memory gets +1 and stays on top. --why shows the parts.
+MATCH says which ranking found it: words, meaning, or both.
+--json keeps the raw components: score, why, similarity (cosine),
+keyword_rank, semantic_rank.`
+
+// matchLabel says which ranking found the hit.
+func matchLabel(h memory.Hit) string {
+	switch {
+	case h.KeywordRank > 0 && h.SemanticRank > 0:
+		return "both"
+	case h.SemanticRank > 0:
+		return "meaning"
+	default:
+		return "words"
+	}
 }

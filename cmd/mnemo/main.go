@@ -25,6 +25,9 @@ type command struct {
 	name    string
 	summary string // one line for `mnemo help`
 	usage   string // argument synopsis, e.g. "[--json] [TEXT…]"
+	// details, when set, follow the summary in `mnemo help CMD`: what the
+	// output means.
+	details string
 	// examples are shown by `mnemo help CMD`: each a command line,
 	// optionally followed by "  # what it does".
 	examples []string
@@ -210,6 +213,9 @@ func printCommandUsage(w io.Writer, c *command) {
 // summary, every flag in its --long form, examples.
 func printCommandHelp(w io.Writer, c *command) {
 	fmt.Fprintf(w, "Usage: mnemo %s\n\n%s\n", strings.TrimSpace(c.name+" "+c.usage), c.summary)
+	if c.details != "" {
+		fmt.Fprintf(w, "\n%s\n", strings.TrimRight(c.details, "\n"))
+	}
 	if c.flags != nil {
 		var b strings.Builder
 		printFlags(&b, c.flags)
