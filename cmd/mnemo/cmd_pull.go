@@ -15,11 +15,11 @@ func init() {
 	register(&command{
 		name:    "pull",
 		summary: "download (or re-verify) a model into the cache and print its folder",
-		usage:   "[MODEL]",
+		usage:   "[MODEL] [--json]",
 		examples: []string{
 			"mnemo pull                                         # the configured model (MNEMO_MODEL)",
 			"mnemo pull sentence-transformers/all-MiniLM-L6-v2   # a Hugging Face repo, into MNEMO_CACHE",
-			"MNEMO_MODEL=$(mnemo pull) mnemo doctor",
+			"mnemo pull --json | jq -r .dir",
 		},
 		run: runPull,
 	})
@@ -27,6 +27,7 @@ func init() {
 
 func runPull(ctx context.Context, env *runEnv, args []string) error {
 	fs := newFlagSet(env, commands["pull"])
+	asJSON := fs.Bool("json", false, "print one JSON object (model, folder, dims, max_tokens, sha256)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -60,6 +61,15 @@ func runPull(ctx context.Context, env *runEnv, args []string) error {
 	}
 	in := eng.Info()
 	_ = eng.Close()
+	if *asJSON {
+		return writeJSONLine(env.stdout, struct {
+			Model     string `json:"model"`
+			Dir       string `json:"dir"`
+			Dims      int    `json:"dims"`
+			MaxTokens int    `json:"max_tokens"`
+			SHA256    string `json:"sha256"`
+		}{in.ModelID, dir, in.Dims, in.MaxTokens, in.SHA256})
+	}
 	fmt.Fprintf(env.stderr, "mnemo: %s: %d dims, max %d tokens, sha256 %s\n", in.ModelID, in.Dims, in.MaxTokens, in.SHA256)
 	fmt.Fprintln(env.stdout, dir)
 	return nil

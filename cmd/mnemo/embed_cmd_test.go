@@ -134,7 +134,7 @@ func TestVersionAndPullCommands(t *testing.T) {
 	}
 	// Offline and not cached: a clear error, nothing downloaded.
 	code, _, errOut = runCLI("", "pull", "some-org/some-model")
-	if code != 1 || !strings.Contains(errOut, "offline") {
+	if code != 1 || !strings.Contains(errOut, "MNEMO_OFFLINE=1 forbids downloading it") || !strings.Contains(errOut, "unset MNEMO_OFFLINE") {
 		t.Errorf("pull offline: exit %d, %q", code, errOut)
 	}
 }

@@ -78,6 +78,12 @@ func ModelHelp(cfg config.Config, err error) string {
 	}
 	b.WriteString("\n  ways out:")
 	b.WriteString("\n    MNEMO_MODEL=/path/to/folder   use a model folder you have (model.onnx, tokenizer.json)")
+	if cfg.Offline {
+		// Keyword-only is already what the user chose.
+		b.WriteString("\n    mnemo pull                    download it once: unset MNEMO_OFFLINE on a machine that is online")
+		b.WriteString("\n  until then, MNEMO_OFFLINE=1 searches by keyword only")
+		return b.String()
+	}
 	b.WriteString("\n    mnemo pull                    download it once, when this machine is online (or set MNEMO_HUB_URL to a mirror)")
 	b.WriteString("\n    MNEMO_OFFLINE=1               search by keyword only, without a model")
 	return b.String()
