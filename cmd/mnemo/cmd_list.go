@@ -44,6 +44,12 @@ func runList(ctx context.Context, env *runEnv, args []string) error {
 	if len(pos) > 0 {
 		return usageErr(env, "list takes no arguments (got %q); filter with --tags or --project", pos[0])
 	}
+	if *limit < 1 || *limit > service.MaxListLimit {
+		return usageErr(env, "--limit %d: want a number of memories from 1 to %d", *limit, service.MaxListLimit)
+	}
+	if *offset < 0 || *offset > service.MaxListOffset {
+		return usageErr(env, "--offset %d: want 0 or more", *offset)
+	}
 	scope, err := f.scope(env)
 	if err != nil {
 		return err

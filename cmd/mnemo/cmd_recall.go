@@ -64,6 +64,9 @@ func runRecall(ctx context.Context, env *runEnv, args []string) error {
 	if query == "" {
 		return usageErr(env, "recall needs a QUERY")
 	}
+	if *k < 1 || *k > service.MaxRecallK {
+		return usageErr(env, "--k %d: want a number of results from 1 to %d", *k, service.MaxRecallK)
+	}
 	scope, err := f.scope(env)
 	if err != nil {
 		return err
