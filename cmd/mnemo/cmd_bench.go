@@ -110,11 +110,16 @@ func runBench(ctx context.Context, env *runEnv, args []string) error {
 		fmt.Fprintf(env.stdout, "%-8s %9s %10s %10s %12s %10s\n", "scenario", "shape", "median ms", "p90 ms", "tokens/s", "peak RSS")
 	}
 	tb := &benchTexts{eng: eng}
-	for _, sc := range benchScenarios(scale) {
+	scenarios := benchScenarios(scale)
+	status := newStatusLine(env.stderr)
+	status.delay = 0 // each scenario takes seconds: show it from the start
+	for i, sc := range scenarios {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		status.set("bench: scenario %s (%d of %d), %d calls…", sc.name, i+1, len(scenarios), sc.calls)
 		r, err := runScenario(ctx, eng, tb, sc)
+		status.clear()
 		if err != nil {
 			return fmt.Errorf("scenario %s: %w", sc.name, err)
 		}

@@ -71,7 +71,7 @@ func runDoctor(ctx context.Context, env *runEnv, args []string) error {
 			return err
 		}
 	} else {
-		r.WriteText(env.stdout)
+		r.WriteTextColor(env.stdout, useColor(env.stdout))
 	}
 	if !r.OK {
 		return exitError{code: 1}

@@ -620,14 +620,25 @@ func tailFile(path string, max int64) ([]byte, error) {
 
 // WriteText renders the report for people: one ✔/✘/! line per check, with
 // the fix under each problem.
-func (r Report) WriteText(w io.Writer) {
+func (r Report) WriteText(w io.Writer) { r.WriteTextColor(w, false) }
+
+// WriteTextColor is WriteText with the marks coloured (green, yellow, red)
+// when color is set: for a terminal, and never with NO_COLOR (the caller
+// decides).
+func (r Report) WriteTextColor(w io.Writer, color bool) {
+	paint := func(code, s string) string {
+		if !color {
+			return s
+		}
+		return "\033[" + code + "m" + s + "\033[0m"
+	}
 	for _, c := range r.Checks {
-		mark := "✔"
+		mark := paint("32", "✔")
 		switch c.Status {
 		case Warn:
-			mark = "!"
+			mark = paint("33", "!")
 		case Fail:
-			mark = "✘"
+			mark = paint("31", "✘")
 		}
 		fmt.Fprintf(w, "%s %-13s %s\n", mark, c.Name, c.Summary)
 		if c.Fix != "" && c.Status != OK {
