@@ -119,4 +119,3 @@ func TestProgressOnTerminalOnly(t *testing.T) {
 		t.Errorf("bench with stderr a pipe shows progress: %q", errPipe)
 	}
 }
-
