@@ -52,13 +52,13 @@ hub_url = "https://mirror.example/hf"
 // A bad file is an error naming the file, the line and the setting.
 func TestConfigFileErrors(t *testing.T) {
 	for text, want := range map[string]string{
-		"model = \"x\"\nmodle = \"y\"\n":   ":2: unknown setting \"modle\"",
-		"[mnemo]\nmodel = \"x\"\n":         ":1: sections are not supported",
-		"offline = maybe\n":                ":1: MNEMO_OFFLINE=\"maybe\": want 1/0/true/false",
-		"model = \"x\nother":               ":1: model: unterminated string",
+		"model = \"x\"\nmodle = \"y\"\n":     ":2: unknown setting \"modle\"",
+		"[mnemo]\nmodel = \"x\"\n":           ":1: sections are not supported",
+		"offline = maybe\n":                  ":1: MNEMO_OFFLINE=\"maybe\": want 1/0/true/false",
+		"model = \"x\nother":                 ":1: model: unterminated string",
 		"model = \"a\"\nMNEMO_MODEL = \"b\"": ":2: MNEMO_MODEL is already set on line 1",
-		"just words\n":                     ":1: want `key = value`",
-		"test_models = \"/x\"\n":           "unknown setting",
+		"just words\n":                       ":1: want `key = value`",
+		"test_models = \"/x\"\n":             "unknown setting",
 	} {
 		p := writeConfig(t, text)
 		_, err := fromLookup(lookup(map[string]string{"MNEMO_CONFIG": p, "MNEMO_HOME": "/h"}))
