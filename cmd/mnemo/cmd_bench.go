@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -98,6 +99,9 @@ func runBench(ctx context.Context, env *runEnv, args []string) error {
 	eo.Progress, eo.CacheEntries = env.stderr, -1
 	eng, err := embed.Load(ctx, eo)
 	if err != nil {
+		if ctx.Err() == nil && app.IsUnreachable(err) {
+			return errors.New(app.ModelHelp(cfg, err))
+		}
 		return err
 	}
 	defer eng.Close()
