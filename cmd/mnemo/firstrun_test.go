@@ -77,6 +77,13 @@ func TestFirstRunWithoutReachableModel(t *testing.T) {
 	noNoise("pull", r)
 	waysOut("pull", r)
 
+	r = mnemoExec(t, "", "embed", "hello")
+	if r.code != 1 {
+		t.Errorf("embed: exit %d, want 1", r.code)
+	}
+	noNoise("embed", r)
+	waysOut("embed", r)
+
 	r = mnemoExec(t, "", "doctor")
 	if strings.Contains(r.stdout, "offline mode (MNEMO_OFFLINE) is on") || !strings.Contains(r.stdout, "has not been downloaded yet") ||
 		!strings.Contains(r.stdout, "MNEMO_OFFLINE=1 for keyword search only") {
