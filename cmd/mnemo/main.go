@@ -18,6 +18,7 @@ import (
 	"syscall"
 
 	"github.com/mnemo-mcp/mnemo/pkg/config"
+	"github.com/mnemo-mcp/mnemo/pkg/service"
 )
 
 // command is one subcommand of the binary.
@@ -72,7 +73,7 @@ func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code)
 const (
 	exitOK      = 0 // done
 	exitFailure = 1 // the command could not do its work (store, model, input data)
-	exitUsage   = 2 // the command line is wrong: unknown command or flag, bad or missing argument
+	exitUsage   = 2 // the command line is wrong: unknown command or flag, bad or missing argument or value
 )
 
 func main() {
@@ -128,6 +129,11 @@ func run(args []string, env *runEnv) int {
 		return exitUsage
 	case errors.As(err, &ee):
 		return ee.code
+	case errors.Is(err, service.ErrInvalidInput):
+		// The service refused what was typed (an id that is not one, an
+		// empty text): a usage mistake, said in one line.
+		fmt.Fprintf(env.stderr, "mnemo %s: %v\n", c.name, err)
+		return exitUsage
 	default:
 		fmt.Fprintf(env.stderr, "mnemo %s: %v\n", c.name, err)
 		return exitFailure
@@ -201,7 +207,7 @@ func printExitCodes(w io.Writer) {
 	fmt.Fprintln(w, "Exit status:")
 	fmt.Fprintf(w, "  %d  success\n", exitOK)
 	fmt.Fprintf(w, "  %d  failure: the command could not do its work (store, model, input data)\n", exitFailure)
-	fmt.Fprintf(w, "  %d  usage: unknown command or flag, bad or missing argument\n", exitUsage)
+	fmt.Fprintf(w, "  %d  usage: unknown command or flag, a bad or missing argument or value (nothing was done)\n", exitUsage)
 }
 
 // printCommandUsage is the short form for a usage error, on stderr.
