@@ -164,7 +164,7 @@ func runEmbed(ctx context.Context, env *runEnv, args []string) error {
 		return err
 	}
 	if skipped > 0 {
-		fmt.Fprintf(env.stderr, "mnemo: skipped %d empty %s (--skip-empty)\n", skipped, plural(skipped, "line", "lines"))
+		fmt.Fprintf(env.stderr, "mnemo: skipped %d empty %s (--skip-empty)\n", skipped, pluralWord(skipped, "line", "lines"))
 	}
 	return p.finish()
 }

@@ -266,29 +266,38 @@ func newFlagSet(env *runEnv, c *command) *flag.FlagSet {
 	return fs
 }
 
-// suggest returns the candidate nearest to s by edit distance, if it is
-// near enough to be a typo ("remeber" → "remember"), or a prefix of one.
+// suggest returns the candidate nearest to s by edit distance when it is
+// near enough to be a typo ("remeber" → "remember": one edit for a short
+// word, two or three for longer ones), else the one candidate s begins
+// ("mig" → "migrate"); "" when there is none.
 func suggest(s string, candidates []string) string {
-	best, bestD := "", 1<<30
+	s = strings.ToLower(s)
+	limit := 1
+	switch n := len([]rune(s)); {
+	case n > 8:
+		limit = 3
+	case n > 4:
+		limit = 2
+	}
+	best, bestD := "", limit+1
 	for _, c := range candidates {
-		d := editDistance(strings.ToLower(s), c)
-		if d < bestD {
+		if d := editDistance(s, c); d < bestD {
 			best, bestD = c, d
 		}
 	}
-	limit := 2
-	if len(s) > 6 {
-		limit = 3
-	}
-	if bestD <= limit {
+	if best != "" {
 		return best
 	}
+	prefixed := ""
 	for _, c := range candidates {
-		if len(s) >= 2 && strings.HasPrefix(c, strings.ToLower(s)) {
-			return c
+		if len(s) >= 2 && strings.HasPrefix(c, s) {
+			if prefixed != "" {
+				return "" // ambiguous
+			}
+			prefixed = c
 		}
 	}
-	return ""
+	return prefixed
 }
 
 // editDistance is the Levenshtein distance between a and b (runes), with an
