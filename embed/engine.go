@@ -20,6 +20,8 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"net"
+	"net/url"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -230,6 +232,13 @@ func (e *Engine) load(ctx context.Context) {
 	r, err := e.resolve(ctx)
 	if err != nil {
 		e.err = err
+		if ctx.Err() == nil && unreachable(err) {
+			// Offline, or the hub cannot be reached: the machine's state,
+			// not mnemo's fault. The command says so (and doctor's model
+			// check), so the log does not count it as an error.
+			e.log.Warn("embedding model not available: cannot fetch it", "model", e.ref.ID, "err", err)
+			return
+		}
 		e.logFailure("embedding model unavailable", ctx, "model", e.ref.ID, "err", err)
 		return
 	}
@@ -272,6 +281,15 @@ func (e *Engine) load(ctx context.Context) {
 }
 
 // logFailure logs a failed load, quietly when Close cancelled it.
+// unreachable reports whether err says the model could not be fetched:
+// not in the cache while offline, or the hub could not be reached.
+func unreachable(err error) bool {
+	var op *net.OpError
+	var dns *net.DNSError
+	var ue *url.Error
+	return errors.Is(err, ErrNotCached) || errors.As(err, &op) || errors.As(err, &dns) || errors.As(err, &ue)
+}
+
 func (e *Engine) logFailure(msg string, ctx context.Context, args ...any) {
 	if ctx.Err() != nil {
 		e.log.Info("embedding model load cancelled", args...)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/mnemo-mcp/mnemo/internal/app"
 	"github.com/mnemo-mcp/mnemo/pkg/humantime"
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
 )
@@ -168,4 +170,43 @@ func newTable(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 
 func isTerminal(w any) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// elsewhereNote says how many memories exist outside the projects a
+// command searched, and how to see them, for a list or recall that found
+// nothing here ("" when there are none, or the search was --all).
+func elsewhereNote(ctx context.Context, a *app.App, scope, verb string) string {
+	if scope == "*" {
+		return ""
+	}
+	st, err := a.Svc.Stats(ctx)
+	if err != nil {
+		return ""
+	}
+	here := scope
+	if here == "" {
+		here = a.Svc.Project()
+	}
+	n := st.Total - st.ByProject[here]
+	if here != memory.GlobalProject {
+		n -= st.ByProject[memory.GlobalProject]
+	}
+	if n <= 0 {
+		return ""
+	}
+	others := 0
+	for p, c := range st.ByProject {
+		if p != here && p != memory.GlobalProject && c > 0 {
+			others++
+		}
+	}
+	return fmt.Sprintf("%d %s in %d other %s: %s with --all, or --project PROJECT for one (mnemo stats lists them)",
+		n, pluralWord(n, "memory", "memories"), others, pluralWord(others, "project", "projects"), verb)
+}
+
+func pluralWord(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

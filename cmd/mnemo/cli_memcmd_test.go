@@ -149,7 +149,8 @@ func TestMemCmdRoundTrip(t *testing.T) {
 		t.Fatalf("list --all (newest first): %s", r)
 	}
 	r = mustCLI(t, "", "list", "--all", "--limit", "2")
-	if lines := strings.Split(strings.TrimSpace(r.stdout), "\n"); len(lines) != 3 || !strings.HasPrefix(lines[0], "ID") {
+	if lines := strings.Split(strings.TrimSpace(r.stdout), "\n"); len(lines) != 4 || !strings.HasPrefix(lines[0], "ID") ||
+		!strings.HasPrefix(lines[3], "more… mnemo list --offset 2") {
 		t.Fatalf("list human output: %s", r)
 	}
 
@@ -247,14 +248,18 @@ func TestMemCmdErrors(t *testing.T) {
 		{[]string{"recall", "x", "--mode", "fuzzy"}, 2, `--mode "fuzzy"`},
 		{[]string{"recall", "x", "--since", "someday"}, 2, "--since"},
 		{[]string{"recall", "x", "--all", "--project", "p"}, 2, "Usage: mnemo recall"},
-		{[]string{"recall", "x", "--mode", "keyword", "--k", "99"}, 1, "k is 99; it must be between 1 and 50"},
-		{[]string{"remember", "--tags", "a,b", "  "}, 1, "content is empty"},
-		{[]string{"remember", "x", "--project", "*"}, 1, "project:"},
-		{[]string{"remember", "caf\xe9 au lait"}, 1, "content is not valid UTF-8 (byte 3 is 0xe9)"},
-		{[]string{"remember", "caf\ufffd au lait"}, 1, "content holds U+FFFD"},
+		{[]string{"recall", "x", "--mode", "keyword", "--k", "99"}, 2, "--k 99: want a number of results from 1 to 50"},
+		{[]string{"recall", "x", "--k", "0"}, 2, "--k 0: want a number of results from 1 to 50"},
+		{[]string{"recall", "x", "--k", "-3"}, 2, "--k -3"},
+		{[]string{"list", "--limit", "0"}, 2, "--limit 0"},
+		{[]string{"list", "--offset", "-1"}, 2, "--offset -1"},
+		{[]string{"remember", "--tags", "a,b", "  "}, 2, "content is empty"},
+		{[]string{"remember", "x", "--project", "*"}, 2, "project:"},
+		{[]string{"remember", "caf\xe9 au lait"}, 2, "content is not valid UTF-8 (byte 3 is 0xe9)"},
+		{[]string{"remember", "caf\ufffd au lait"}, 2, "content holds U+FFFD"},
 		{[]string{"forget"}, 2, "forget needs at least one ID"},
-		{[]string{"forget", "bogus"}, 1, `"bogus" is not a memory id`},
-		{[]string{"list", "--limit", "500"}, 1, "limit is 500"},
+		{[]string{"forget", "bogus"}, 2, `"bogus" is not a memory id`},
+		{[]string{"list", "--limit", "500"}, 2, "--limit 500: want a number of memories from 1 to 200"},
 		{[]string{"list", "extra"}, 2, "list takes no arguments"},
 		{[]string{"import"}, 2, "import needs exactly one FILE"},
 		{[]string{"import", "/nonexistent/file.jsonl"}, 1, "no such file"},
@@ -265,7 +270,7 @@ func TestMemCmdErrors(t *testing.T) {
 		if r.code != c.code || !strings.Contains(r.stderr, c.want) {
 			t.Errorf("mnemo %s: want exit %d and %q, got %s", strings.Join(c.args, " "), c.code, c.want, r)
 		}
-		if c.code == 1 && strings.Count(strings.TrimSpace(r.stderr), "\n") > 0 && c.args[0] != "reembed" {
+		if (c.code == 1 || strings.Contains(r.stderr, "mnemo "+c.args[0]+": ")) && strings.Count(strings.TrimSpace(r.stderr), "\n") > 0 && c.args[0] != "reembed" {
 			t.Errorf("mnemo %s: error is not one line: %q", strings.Join(c.args, " "), r.stderr)
 		}
 	}
@@ -282,7 +287,14 @@ func TestMemCmdWithoutModel(t *testing.T) {
 	if !strings.Contains(r.stderr, "stored without a vector") || !strings.Contains(r.stderr, "mnemo reembed") {
 		t.Fatalf("no warning about the missing vector: %s", r)
 	}
-	r = mnemoCLI(t, "", "recall", "kept")
+	// Hybrid (the default) answers by keyword and says so in one line;
+	// semantic, which a keyword answer is not, fails with the way out.
+	r = mustCLI(t, "", "recall", "kept")
+	if !strings.Contains(r.stdout, "kept even without a model") || !strings.Contains(r.stderr, "answered by keyword only") ||
+		strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+		t.Fatalf("hybrid recall without a model must answer by keyword with a one-line note: %s", r)
+	}
+	r = mnemoCLI(t, "", "recall", "kept", "--mode", "semantic")
 	if r.code != 1 || !strings.Contains(r.stderr, "--mode keyword") {
 		t.Fatalf("semantic recall without a model must fail with a hint: %s", r)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -19,7 +20,12 @@ func init() {
 		name:    "bench",
 		summary: "measure the embedding engine on this machine (q12, s40, l256, stream scenarios)",
 		usage:   "[--model M] [--json]",
-		run:     runBench,
+		examples: []string{
+			"mnemo bench                       # the four scenarios with the configured model",
+			"mnemo bench --json > bench.json    # the same, for scripts",
+			"MNEMO_BENCH_SCALE=0.2 mnemo bench   # fewer timed calls, a quick look",
+		},
+		run: runBench,
 	})
 }
 
@@ -93,6 +99,9 @@ func runBench(ctx context.Context, env *runEnv, args []string) error {
 	eo.Progress, eo.CacheEntries = env.stderr, -1
 	eng, err := embed.Load(ctx, eo)
 	if err != nil {
+		if ctx.Err() == nil && app.IsUnreachable(err) {
+			return errors.New(app.ModelHelp(cfg, err))
+		}
 		return err
 	}
 	defer eng.Close()
@@ -105,11 +114,16 @@ func runBench(ctx context.Context, env *runEnv, args []string) error {
 		fmt.Fprintf(env.stdout, "%-8s %9s %10s %10s %12s %10s\n", "scenario", "shape", "median ms", "p90 ms", "tokens/s", "peak RSS")
 	}
 	tb := &benchTexts{eng: eng}
-	for _, sc := range benchScenarios(scale) {
+	scenarios := benchScenarios(scale)
+	status := newStatusLine(env.stderr)
+	status.delay = 0 // each scenario takes seconds: show it from the start
+	for i, sc := range scenarios {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		status.set("bench: scenario %s (%d of %d), %d calls…", sc.name, i+1, len(scenarios), sc.calls)
 		r, err := runScenario(ctx, eng, tb, sc)
+		status.clear()
 		if err != nil {
 			return fmt.Errorf("scenario %s: %w", sc.name, err)
 		}

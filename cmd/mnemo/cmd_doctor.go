@@ -20,7 +20,12 @@ func init() {
 		name:    "doctor",
 		summary: "check the model, the store, running processes, the Claude Code set-up and the log; exit 1 when something needs you",
 		usage:   "[--json] [--skip-model]",
-		run:     runDoctor,
+		examples: []string{
+			"mnemo doctor                 # every check, with what to do about each",
+			"mnemo doctor --skip-model    # skip loading the model (faster)",
+			"mnemo doctor --json | jq .   # the checks as JSON",
+		},
+		run: runDoctor,
 	})
 }
 
@@ -66,7 +71,7 @@ func runDoctor(ctx context.Context, env *runEnv, args []string) error {
 			return err
 		}
 	} else {
-		r.WriteText(env.stdout)
+		r.WriteTextColor(env.stdout, useColor(env.stdout))
 	}
 	if !r.OK {
 		return exitError{code: 1}

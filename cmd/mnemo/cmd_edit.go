@@ -14,7 +14,12 @@ func init() {
 		name:    "edit",
 		summary: "correct a memory: store a new version that supersedes it (the old one is kept as history)",
 		usage:   "ID [TEXT | -] [--tags a,b] [--model M] [--json]",
-		run:     runEdit,
+		examples: []string{
+			`mnemo edit 01JD2ZQ8X4K7V3N5M8P9R0S1T2 "staging DB moved to port 6543"`,
+			"mnemo show ID --json | jq -r .content | sed s/5433/6543/ | mnemo edit ID -",
+			`mnemo edit ID "staging DB: port 6543" --tags infra,db --json`,
+		},
+		run: runEdit,
 	})
 }
 

@@ -21,7 +21,12 @@ func init() {
 		name:    "embed",
 		summary: "embed texts (arguments, or one per stdin line) and print vectors or a summary",
 		usage:   "[--model M] [--json] [--query | --document] [TEXT…]",
-		run:     runEmbed,
+		examples: []string{
+			`mnemo embed "first text" "second text"    # dims, norms and pairwise cosine`,
+			"mnemo embed --json --skip-empty < notes.txt   # one JSON vector per non-empty line",
+			`mnemo embed --query --json "how do I deploy?"`,
+		},
+		run: runEmbed,
 	})
 }
 
@@ -45,6 +50,7 @@ func runEmbed(ctx context.Context, env *runEnv, args []string) error {
 	asJSON := fs.Bool("json", false, `print one JSON object per line: {"text": …, "embedding": […]}`)
 	query := fs.Bool("query", false, "embed as search queries (adds the model's query prefix, if it has one)")
 	document := fs.Bool("document", false, "embed as documents (adds the model's document prefix, if it has one)")
+	skipEmpty := fs.Bool("skip-empty", false, "skip empty stdin lines (counted on stderr) instead of refusing the input")
 	texts, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -62,11 +68,19 @@ func runEmbed(ctx context.Context, env *runEnv, args []string) error {
 	log, closeLog := logging.New(logging.Options{Level: cfg.LogLevel, Path: cfg.LogPath(), Process: "embed"})
 	defer closeLog()
 
+	var embedBatch func([]string) ([][]float32, error)
 	// The model loads while stdin is read.
 	eng := app.NewEngine(cfg, log, env.stderr)
 	defer eng.Close()
 
 	run := func(batch []string) ([][]float32, error) {
+		vecs, err := embedBatch(batch)
+		if err != nil && ctx.Err() == nil && app.IsUnreachable(err) {
+			return nil, errors.New(app.ModelHelp(cfg, err))
+		}
+		return vecs, err
+	}
+	embedBatch = func(batch []string) ([][]float32, error) {
 		switch {
 		case *query:
 			out := make([][]float32, len(batch))
@@ -104,7 +118,7 @@ func runEmbed(ctx context.Context, env *runEnv, args []string) error {
 	sc := bufio.NewScanner(env.stdin)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	var batch []string
-	line := 0
+	line, batchStart, skipped := 0, 0, 0
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
@@ -121,12 +135,19 @@ func runEmbed(ctx context.Context, env *runEnv, args []string) error {
 		line++
 		t := strings.TrimSuffix(sc.Text(), "\r")
 		if strings.TrimSpace(t) == "" {
-			return fmt.Errorf("stdin line %d is empty: every line is one text, and mnemo skips nothing silently", line)
+			if *skipEmpty {
+				skipped++
+				continue
+			}
+			return fmt.Errorf("stdin line %d is empty: every line is one text, and mnemo skips nothing silently (--skip-empty skips empty lines)", line)
+		}
+		if len(batch) == 0 {
+			batchStart = line
 		}
 		batch = append(batch, t)
 		if len(batch) == embedChunk {
 			if err := flush(); err != nil {
-				return fmt.Errorf("lines %d-%d: %w", line-embedChunk+1, line, err)
+				return fmt.Errorf("lines %d-%d: %w", batchStart, line, err)
 			}
 		}
 	}
@@ -136,11 +157,14 @@ func runEmbed(ctx context.Context, env *runEnv, args []string) error {
 		}
 		return fmt.Errorf("read stdin: %w", err)
 	}
-	if line == 0 {
+	if line == skipped {
 		return usageErr(env, "no texts: give TEXT arguments or lines on stdin")
 	}
 	if err := flush(); err != nil {
 		return err
+	}
+	if skipped > 0 {
+		fmt.Fprintf(env.stderr, "mnemo: skipped %d empty %s (--skip-empty)\n", skipped, pluralWord(skipped, "line", "lines"))
 	}
 	return p.finish()
 }

@@ -18,7 +18,12 @@ func init() {
 		name:    "export",
 		summary: "write memories as JSON lines (stdout or --out FILE)",
 		usage:   "[--out FILE] [--vectors] [--project P | --all]",
-		run:     runExport,
+		examples: []string{
+			"mnemo export --out memories.jsonl          # this project's memories",
+			"mnemo export --all --vectors > all.jsonl   # every project, with vectors",
+			"mnemo export --project ~/src/app | jq .content",
+		},
+		run: runExport,
 	})
 }
 
@@ -62,16 +67,21 @@ func runExport(ctx context.Context, env *runEnv, args []string) error {
 		}
 		w = tmp
 	}
+	status := newStatusLine(env.stderr)
+	w = &lineCounter{w: w, onAdd: func(n int) { status.set("export: %d memories written", n) }}
 	bw := bufio.NewWriterSize(w, 256<<10)
 	var skipped []memory.SkippedRange
 	n, err := a.Svc.Export(ctx, bw, service.ExportOptions{Project: scope, Vectors: *vectors,
 		OnSkip: func(r memory.SkippedRange) { skipped = append(skipped, r) }})
 	if err != nil {
+		status.clear()
 		return fmt.Errorf("export stopped after %d memories: %w", n, err)
 	}
 	if err := bw.Flush(); err != nil {
+		status.clear()
 		return fmt.Errorf("write: %w", err)
 	}
+	status.clear()
 	if tmp != nil {
 		if err := tmp.Sync(); err != nil {
 			return fmt.Errorf("write %s: %w", *out, err)

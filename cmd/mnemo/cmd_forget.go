@@ -14,7 +14,12 @@ func init() {
 		name:    "forget",
 		summary: "delete memories by id",
 		usage:   "ID… [--json]",
-		run:     runForget,
+		examples: []string{
+			"mnemo forget 01JD2ZQ8X4K7V3N5M8P9R0S1T2",
+			"mnemo forget ID1 ID2 --json",
+			"mnemo list --json | jq -r .id | head -3 | xargs mnemo forget",
+		},
+		run: runForget,
 	})
 }
 

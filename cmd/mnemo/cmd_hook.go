@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -24,7 +25,11 @@ func init() {
 		name:    "hook",
 		summary: "run as a Claude Code hook: reads the hook JSON on stdin, prints context to inject",
 		usage:   "[--capture] EVENT   (user-prompt-submit | session-start | session-end | pre-compact, or Claude Code's names)",
-		run:     runHook,
+		examples: []string{
+			`echo '{"prompt":"how do we deploy?","cwd":"."}' | mnemo hook user-prompt-submit`,
+			"mnemo hook --capture session-end < hook.json   # what `mnemo install --capture` registers",
+		},
+		run: runHook,
 	})
 }
 
@@ -33,9 +38,11 @@ func init() {
 // nothing on stdout. Logs go to the log file; stderr only with
 // MNEMO_LOG_LEVEL=debug.
 func runHook(ctx context.Context, env *runEnv, args []string) error {
-	if len(args) == 1 && (args[0] == "-h" || args[0] == "--help") {
-		printCommandUsage(env.stderr, commands["hook"])
-		return nil
+	if len(args) == 1 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		// Only for help: the hook reads its one flag itself, never failing.
+		fs := newFlagSet(env, commands["hook"])
+		fs.Bool("capture", false, "store the transcript's \"remember: …\" lines (session-end, pre-compact; default $MNEMO_HOOK_CAPTURE)")
+		return flag.ErrHelp
 	}
 	start := time.Now()
 	cfg, cfgErr := config.FromEnv()

@@ -17,7 +17,12 @@ func init() {
 		name:    "import",
 		summary: "add memories from a JSON lines file (as export writes); safe to repeat",
 		usage:   "FILE | - [--project P] [--json]",
-		run:     runImport,
+		examples: []string{
+			"mnemo import memories.jsonl                 # as export wrote it; safe to repeat",
+			"mnemo export --all | ssh host mnemo import -   # copy to another machine",
+			"mnemo import notes.jsonl --project global --json",
+		},
+		run: runImport,
 	})
 }
 
@@ -53,7 +58,23 @@ func runImport(ctx context.Context, env *runEnv, args []string) error {
 		return err
 	}
 	defer a.Close()
+	// Progress on a terminal: bytes read of the file's size.
+	status := newStatusLine(env.stderr)
+	var size int64
+	if fh, ok := r.(*os.File); ok {
+		if fi, err := fh.Stat(); err == nil && fi.Mode().IsRegular() {
+			size = fi.Size()
+		}
+	}
+	r = &byteCounter{r: r, onAdd: func(n int64) {
+		if size > 0 {
+			status.set("import: %d%% of %s read", min(100, n*100/size), pos[0])
+		} else {
+			status.set("import: %d KiB read", n>>10)
+		}
+	}}
 	res, err := a.Svc.Import(ctx, r, service.ImportOptions{Project: f.project})
+	status.clear()
 	if f.json {
 		if jerr := writeJSONLine(env.stdout, res); jerr != nil {
 			return jerr

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 
 	"github.com/mnemo-mcp/mnemo/internal/claudecode"
 	"github.com/mnemo-mcp/mnemo/pkg/config"
@@ -16,13 +17,23 @@ func init() {
 		name:    "install",
 		summary: "register mnemo with Claude Code: MCP server (claude mcp add) and memory hooks in settings.json",
 		usage:   "[--scope user|project] [--capture] [--dry-run]",
-		run:     func(ctx context.Context, env *runEnv, args []string) error { return runInstall(ctx, env, args, true) },
+		examples: []string{
+			"mnemo install                    # MCP server and memory hooks, for every project",
+			"mnemo install --dry-run          # show what would change, change nothing",
+			"mnemo install --scope project --capture",
+		},
+		run: func(ctx context.Context, env *runEnv, args []string) error { return runInstall(ctx, env, args, true) },
 	})
 	register(&command{
 		name:    "uninstall",
 		summary: "remove mnemo's hooks and MCP registration from Claude Code (other settings stay)",
 		usage:   "[--scope user|project] [--dry-run]",
-		run:     func(ctx context.Context, env *runEnv, args []string) error { return runInstall(ctx, env, args, false) },
+		examples: []string{
+			"mnemo uninstall                  # remove the MCP server and hooks (user scope)",
+			"mnemo uninstall --dry-run",
+			"mnemo uninstall --scope project",
+		},
+		run: func(ctx context.Context, env *runEnv, args []string) error { return runInstall(ctx, env, args, false) },
 	})
 }
 
@@ -71,6 +82,7 @@ func runInstall(ctx context.Context, env *runEnv, args []string, install bool) e
 		ProjectDir: claudecode.ProjectRoot(os.Getenv, cwd),
 		Exe:        exe,
 		Capture:    capture,
+		Env:        installEnvVars(os.LookupEnv),
 	}
 	o := claudecode.Options{DryRun: *dryRun, Out: env.stdout}
 	if p, err := exec.LookPath("claude"); err == nil {
@@ -86,4 +98,23 @@ func runInstall(ctx context.Context, env *runEnv, args []string, install bool) e
 		return nil
 	}
 	return claudecode.Uninstall(ctx, s, o)
+}
+
+// installEnvVars are the MNEMO_* settings set now, which the registered
+// server gets too: a MNEMO_MODEL or MNEMO_HOME set at install time is what
+// the user means the server to use.
+func installEnvVars(lookup func(string) (string, bool)) map[string]string {
+	env := map[string]string{}
+	for _, v := range config.Vars {
+		if v.TestOnly() {
+			continue
+		}
+		if val, ok := lookup(v.Name); ok && strings.TrimSpace(val) != "" {
+			env[v.Name] = val
+		}
+	}
+	if len(env) == 0 {
+		return nil
+	}
+	return env
 }

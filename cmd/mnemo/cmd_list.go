@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/mnemo-mcp/mnemo/internal/app"
@@ -16,7 +17,12 @@ func init() {
 		name:    "list",
 		summary: "show recent memories, newest first",
 		usage:   "[--project P | --all] [--limit N] [--offset N] [--tags a,b] [--pinned] [--include-superseded] [--json]",
-		run:     runList,
+		examples: []string{
+			"mnemo list                       # this project's newest memories",
+			"mnemo list --all --limit 50      # every project",
+			"mnemo list --tags db --offset 20 --json",
+		},
+		run: runList,
 	})
 }
 
@@ -37,6 +43,12 @@ func runList(ctx context.Context, env *runEnv, args []string) error {
 	}
 	if len(pos) > 0 {
 		return usageErr(env, "list takes no arguments (got %q); filter with --tags or --project", pos[0])
+	}
+	if *limit < 1 || *limit > service.MaxListLimit {
+		return usageErr(env, "--limit %d: want a number of memories from 1 to %d", *limit, service.MaxListLimit)
+	}
+	if *offset < 0 || *offset > service.MaxListOffset {
+		return usageErr(env, "--offset %d: want 0 or more", *offset)
 	}
 	scope, err := f.scope(env)
 	if err != nil {
@@ -61,7 +73,18 @@ func runList(ctx context.Context, env *runEnv, args []string) error {
 		return nil
 	}
 	if len(ms) == 0 {
-		fmt.Fprintln(env.stdout, "no memories yet (add one with 'mnemo remember TEXT')")
+		switch note := elsewhereNote(ctx, a, scope, "list them"); {
+		case *offset > 0:
+			fmt.Fprintf(env.stdout, "no memories past the first %d\n", *offset)
+		case note != "" && f.tags != "":
+			fmt.Fprintf(env.stdout, "no memories with these tags in this project; %s (unfiltered)\n", note)
+		case note != "":
+			fmt.Fprintf(env.stdout, "no memories in this project; %s\n", note)
+		case f.tags != "":
+			fmt.Fprintln(env.stdout, "no memories with these tags")
+		default:
+			fmt.Fprintln(env.stdout, "no memories yet (add one with 'mnemo remember TEXT')")
+		}
 		return nil
 	}
 	now := time.Now()
@@ -78,5 +101,33 @@ func runList(ctx context.Context, env *runEnv, args []string) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.ID, humantime.Ago(now, m.CreatedAt), shortenLeft(m.Project, 24),
 			shorten(tagString(m.Tags), 24), shorten(content, 72))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	// A full page: say whether there is more, and how to see it.
+	if len(ms) == *limit {
+		next, err := a.Svc.List(ctx, service.ListRequest{Project: scope, Tags: f.tagList(), Limit: 1, Offset: *offset + *limit})
+		if err == nil && len(next) > 0 {
+			fmt.Fprintf(env.stdout, "more… mnemo list --offset %d%s\n", *offset+*limit, listFlagsAgain(f, *limit))
+		}
+	}
+	return nil
+}
+
+// listFlagsAgain repeats the flags of this listing for the "more…" line.
+func listFlagsAgain(f commonFlags, limit int) string {
+	var b strings.Builder
+	if limit != service.DefaultListLimit {
+		fmt.Fprintf(&b, " --limit %d", limit)
+	}
+	if f.all {
+		b.WriteString(" --all")
+	}
+	if f.project != "" {
+		fmt.Fprintf(&b, " --project %q", f.project)
+	}
+	if f.tags != "" {
+		fmt.Fprintf(&b, " --tags %q", f.tags)
+	}
+	return b.String()
 }

@@ -16,7 +16,12 @@ func init() {
 		name:    "migrate",
 		summary: "copy every memory from one store into another (e.g. local SQLite → team PostgreSQL); safe to repeat",
 		usage:   "--to postgres://… [--from sqlite[:PATH] | --from postgres://…] [--batch N] [--workers N] [--json]",
-		run:     runMigrate,
+		examples: []string{
+			"mnemo migrate --to postgres://user@db/mnemo          # local SQLite → team PostgreSQL",
+			"mnemo migrate --from sqlite:old.db --to postgres://db/mnemo --json",
+			"mnemo migrate --from postgres://old/mnemo --to postgres://new/mnemo --batch 500",
+		},
+		run: runMigrate,
 	})
 }
 

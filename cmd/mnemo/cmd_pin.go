@@ -14,13 +14,21 @@ func init() {
 		name:    "pin",
 		summary: "pin memories: always in recall results and injected at session start",
 		usage:   "ID… [--json]",
-		run:     func(ctx context.Context, env *runEnv, args []string) error { return runPin(ctx, env, args, "pin") },
+		examples: []string{
+			"mnemo pin 01JD2ZQ8X4K7V3N5M8P9R0S1T2     # always recalled, injected at session start",
+			"mnemo pin ID1 ID2 --json",
+		},
+		run: func(ctx context.Context, env *runEnv, args []string) error { return runPin(ctx, env, args, "pin") },
 	})
 	register(&command{
 		name:    "unpin",
 		summary: "unpin memories",
 		usage:   "ID… [--json]",
-		run:     func(ctx context.Context, env *runEnv, args []string) error { return runPin(ctx, env, args, "unpin") },
+		examples: []string{
+			"mnemo unpin 01JD2ZQ8X4K7V3N5M8P9R0S1T2",
+			"mnemo unpin ID1 ID2 --json",
+		},
+		run: func(ctx context.Context, env *runEnv, args []string) error { return runPin(ctx, env, args, "unpin") },
 	})
 }
 

@@ -17,6 +17,12 @@ func init() {
 		name:    "recall",
 		summary: "search memories by meaning and keywords",
 		usage:   "QUERY [--k N] [--mode hybrid|semantic|keyword] [--tags a,b [--all-tags]] [--project P | --all] [--since 7d] [--until DATE] [--include-superseded] [--why] [--json]",
+		examples: []string{
+			`mnemo recall "which port does staging use"`,
+			"mnemo recall deploy --k 3 --tags ops --since 7d",
+			`mnemo recall "postgres pool" --mode keyword --all --json`,
+		},
+		details: scoreHelp,
 		run:     runRecall,
 	})
 }
@@ -24,7 +30,10 @@ func init() {
 // hitJSON is one recall result as `recall --json` prints it.
 type hitJSON struct {
 	memoryJSON
+	// Score is the recall score (docs/ranking.md, `mnemo help recall`);
+	// Match says which ranking found the memory.
 	Score        float64 `json:"score"`
+	Match        string  `json:"match"`
 	Similarity   float64 `json:"similarity,omitempty"`
 	KeywordRank  int     `json:"keyword_rank,omitempty"`
 	SemanticRank int     `json:"semantic_rank,omitempty"`
@@ -55,6 +64,9 @@ func runRecall(ctx context.Context, env *runEnv, args []string) error {
 	if query == "" {
 		return usageErr(env, "recall needs a QUERY")
 	}
+	if *k < 1 || *k > service.MaxRecallK {
+		return usageErr(env, "--k %d: want a number of results from 1 to %d", *k, service.MaxRecallK)
+	}
 	scope, err := f.scope(env)
 	if err != nil {
 		return err
@@ -80,7 +92,7 @@ func runRecall(ctx context.Context, env *runEnv, args []string) error {
 		load = app.ModelNone
 	}
 	a, err := app.Open(ctx, app.Options{Stderr: env.stderr, Process: "recall", ReadOnlyOK: true, Source: memory.SourceCLI, Model: load,
-		ModelName: f.model, StderrLevel: "warn", Progress: env.stderr})
+		ModelName: f.model, StderrLevel: "warn", Progress: env.stderr, QuietModel: true})
 	if err != nil {
 		return err
 	}
@@ -93,20 +105,25 @@ func runRecall(ctx context.Context, env *runEnv, args []string) error {
 		return err
 	}
 	if m != memory.ModeKeyword && !res.Semantic {
-		// The CLI waits for the model and never degrades: say what failed
-		// and how to go on.
-		reason := res.Note
+		why := res.Note
 		if err := a.ModelErr(); err != nil {
-			reason = err.Error()
+			why = app.ModelReason(a.Cfg, err)
 		}
-		return fmt.Errorf("model %s unavailable: %s (use --mode keyword to search without it)", a.Cfg.Model, reason)
-	}
-	if res.Note != "" {
+		if m == memory.ModeSemantic {
+			// Asked for meaning only: a keyword answer would not be one.
+			if err := a.ModelErr(); err != nil {
+				return fmt.Errorf("%s\n  or search by keyword: mnemo recall --mode keyword", app.ModelHelp(a.Cfg, err))
+			}
+			return fmt.Errorf("model %s unavailable: %s (use --mode keyword to search without it)", a.Cfg.Model, why)
+		}
+		// Hybrid: answer by keyword, as the MCP server does, and say so.
+		fmt.Fprintf(env.stderr, "mnemo: answered by keyword only: model %s is not available: %s (mnemo doctor says more)\n", a.Cfg.Model, why)
+	} else if res.Note != "" {
 		fmt.Fprintf(env.stderr, "mnemo: %s\n", res.Note)
 	}
 	if f.json {
 		for _, h := range res.Results {
-			if err := writeJSONLine(env.stdout, hitJSON{memoryJSON: toMemoryJSON(h.Memory), Score: h.Score,
+			if err := writeJSONLine(env.stdout, hitJSON{memoryJSON: toMemoryJSON(h.Memory), Score: h.Score, Match: matchLabel(h),
 				Similarity: h.Similarity, KeywordRank: h.KeywordRank, SemanticRank: h.SemanticRank, Why: h.Why}); err != nil {
 				return err
 			}
@@ -114,14 +131,18 @@ func runRecall(ctx context.Context, env *runEnv, args []string) error {
 		return nil
 	}
 	if len(res.Results) == 0 {
-		fmt.Fprintf(env.stdout, "no memories match %q\n", shorten(query, 60))
+		if note := elsewhereNote(ctx, a, scope, "search them"); note != "" {
+			fmt.Fprintf(env.stdout, "no memories in this project match %q; %s\n", shorten(query, 60), note)
+		} else {
+			fmt.Fprintf(env.stdout, "no memories match %q\n", shorten(query, 60))
+		}
 		return nil
 	}
 	tw := newTable(env.stdout)
 	if *why {
 		fmt.Fprintln(tw, "#\tID\tSCORE\tRELEVANCE\tRECENCY\tUSE\tPIN\tAGE\tPROJECT\tCONTENT")
 	} else {
-		fmt.Fprintln(tw, "#\tID\tSCORE\tAGE\tPROJECT\tTAGS\tCONTENT")
+		fmt.Fprintln(tw, "#\tID\tSCORE\tMATCH\tAGE\tPROJECT\tTAGS\tCONTENT")
 	}
 	for i, h := range res.Results {
 		content := h.Memory.Content
@@ -140,8 +161,29 @@ func runRecall(ctx context.Context, env *runEnv, args []string) error {
 				humantime.Ago(now, h.Memory.CreatedAt), shortenLeft(h.Memory.Project, 24), shorten(content, 60))
 			continue
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%.4f\t%s\t%s\t%s\t%s\n", i+1, h.Memory.ID, h.Score, humantime.Ago(now, h.Memory.CreatedAt),
+		fmt.Fprintf(tw, "%d\t%s\t%.4f\t%s\t%s\t%s\t%s\t%s\n", i+1, h.Memory.ID, h.Score, matchLabel(h), humantime.Ago(now, h.Memory.CreatedAt),
 			shortenLeft(h.Memory.Project, 24), shorten(tagString(h.Memory.Tags), 24), shorten(content, 72))
 	}
 	return tw.Flush()
+}
+
+// scoreHelp documents the SCORE column (recall's help prints it).
+const scoreHelp = `SCORE is one number with the same meaning in every mode (docs/ranking.md):
+  relevance (0 to 1: 1 = first in every ranking the mode ran, keyword and/or
+  meaning) times a small boost for recent and often-recalled memories, so
+  0 to 1; a pinned memory gets +1 and stays on top. --why shows the parts.
+MATCH says which ranking found it: words, meaning, or both.
+--json keeps the raw components: score, why, similarity (cosine),
+keyword_rank, semantic_rank.`
+
+// matchLabel says which ranking found the hit.
+func matchLabel(h memory.Hit) string {
+	switch {
+	case h.KeywordRank > 0 && h.SemanticRank > 0:
+		return "both"
+	case h.SemanticRank > 0:
+		return "meaning"
+	default:
+		return "words"
+	}
 }

@@ -15,8 +15,13 @@ func init() {
 	register(&command{
 		name:    "reembed",
 		summary: "embed memories that have no vector from the current model (resumable)",
-		usage:   "[--model M]",
-		run:     runReembed,
+		usage:   "[--model M] [--json]",
+		examples: []string{
+			"mnemo reembed                          # after switching MNEMO_MODEL",
+			"mnemo reembed --model ./models/e5-small   # with another model folder",
+			"mnemo reembed --json",
+		},
+		run: runReembed,
 	})
 }
 
@@ -25,6 +30,7 @@ func runReembed(ctx context.Context, env *runEnv, args []string) error {
 	fs := newFlagSet(env, c)
 	var f commonFlags
 	f.addModel(fs)
+	f.addJSON(fs)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -33,13 +39,13 @@ func runReembed(ctx context.Context, env *runEnv, args []string) error {
 		return usageErr(env, "reembed takes no arguments")
 	}
 	a, err := app.Open(ctx, app.Options{Stderr: env.stderr, Process: "reembed", Writes: true, Source: memory.SourceCLI, Model: app.ModelSync,
-		ModelName: f.model, StderrLevel: "warn", Progress: env.stderr})
+		ModelName: f.model, StderrLevel: "warn", Progress: env.stderr, QuietModel: true})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
 	if err := a.ModelErr(); err != nil {
-		return fmt.Errorf("model %s failed to load: %v", a.Cfg.Model, err)
+		return fmt.Errorf("model failed to load, nothing re-embedded: %s", app.ModelHelp(a.Cfg, err))
 	}
 	bar := newProgressBar(env.stderr, "re-embedding")
 	n, err := a.Svc.Reembed(ctx, bar.update)
@@ -49,6 +55,12 @@ func runReembed(ctx context.Context, env *runEnv, args []string) error {
 			return fmt.Errorf("interrupted after %d memories; run 'mnemo reembed' again to continue", n)
 		}
 		return fmt.Errorf("stopped after %d memories: %w (run 'mnemo reembed' again to continue)", n, err)
+	}
+	if f.json {
+		return writeJSONLine(env.stdout, struct {
+			Reembedded int    `json:"reembedded"`
+			Model      string `json:"model"`
+		}{n, a.Svc.ModelStatus().Model})
 	}
 	fmt.Fprintf(env.stdout, "re-embedded %d memories with %s\n", n, a.Svc.ModelStatus().Model)
 	return nil

@@ -18,7 +18,12 @@ func init() {
 		name:    "remember",
 		summary: "store a memory (TEXT, or stdin when TEXT is - or absent)",
 		usage:   "[TEXT | -] [--tags a,b] [--project P] [--supersedes ID[,ID…]] [--model M] [--json]",
-		run:     runRemember,
+		examples: []string{
+			`mnemo remember "The staging DB is on port 5433" --tags infra,db`,
+			"git log -1 --format=%B | mnemo remember --tags decision",
+			`mnemo remember "use UTC everywhere" --project global --json`,
+		},
+		run: runRemember,
 	})
 }
 
@@ -46,7 +51,7 @@ func runRemember(ctx context.Context, env *runEnv, args []string) error {
 	// The model loads in the background while the input is read and
 	// validated; Remember then waits for it (ModelWait) before storing.
 	a, err := app.Open(ctx, app.Options{Stderr: env.stderr, Process: "remember", Writes: true, Source: memory.SourceCLI, Model: app.ModelBackground,
-		ModelName: f.model, StderrLevel: "warn", Progress: env.stderr})
+		ModelName: f.model, StderrLevel: "warn", Progress: env.stderr, QuietModel: true})
 	if err != nil {
 		return err
 	}
@@ -75,11 +80,8 @@ func runRemember(ctx context.Context, env *runEnv, args []string) error {
 // printRemembered prints the answer of remember and edit.
 func printRemembered(env *runEnv, a *app.App, asJSON bool, res service.RememberResult) error {
 	if !res.Embedded {
-		why := "it did not load"
-		if err := a.ModelErr(); err != nil {
-			why = err.Error()
-		}
-		fmt.Fprintf(env.stderr, "mnemo: warning: model %s unavailable (%s); stored without a vector — run 'mnemo reembed' once the model loads\n", a.Cfg.Model, why)
+		// One message: stored, by keyword only, and the ways out.
+		fmt.Fprintf(env.stderr, "mnemo: stored without a vector (found by keyword until 'mnemo reembed' runs with a model): %s\n", app.ModelHelp(a.Cfg, a.ModelErr()))
 	}
 	if asJSON {
 		return writeJSONLine(env.stdout, res)

@@ -12,7 +12,12 @@ func init() {
 		name:    "serve",
 		summary: "run the MCP server on stdin/stdout (for Claude Code and other MCP clients)",
 		usage:   "[--model M]",
-		run:     runServe,
+		examples: []string{
+			"mnemo serve                      # what Claude Code runs (stdin/stdout MCP)",
+			`claude mcp add --scope user mnemo -- "$(which mnemo)" serve`,
+			"npx @modelcontextprotocol/inspector mnemo serve",
+		},
+		run: runServe,
 	})
 }
 

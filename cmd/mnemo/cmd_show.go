@@ -18,7 +18,11 @@ func init() {
 		name:    "show",
 		summary: "print one memory whole: content, versions, provenance, vector status",
 		usage:   "ID [--json]",
-		run:     runShow,
+		examples: []string{
+			"mnemo show 01JD2ZQ8X4K7V3N5M8P9R0S1T2           # content, versions, provenance",
+			"mnemo show 01JD2ZQ8X4K7V3N5M8P9R0S1T2 --json | jq .content",
+		},
+		run: runShow,
 	})
 }
 

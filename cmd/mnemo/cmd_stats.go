@@ -14,7 +14,11 @@ func init() {
 		name:    "stats",
 		summary: "summarise the memory store",
 		usage:   "[--json]",
-		run:     runStats,
+		examples: []string{
+			"mnemo stats",
+			"mnemo stats --json | jq .total",
+		},
+		run: runStats,
 	})
 }
 

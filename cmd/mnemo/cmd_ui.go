@@ -17,7 +17,11 @@ func init() {
 		name:    "ui",
 		summary: "browse, search and curate memories in the browser (local web viewer on 127.0.0.1)",
 		usage:   "[--port N] [--no-open]",
-		run:     runUI,
+		examples: []string{
+			"mnemo ui                        # opens the viewer in the browser",
+			"mnemo ui --port 8765 --no-open  # a fixed port; print the URL only (e.g. over ssh -L 8765:127.0.0.1:8765)",
+		},
+		run: runUI,
 	})
 }
 

@@ -28,13 +28,36 @@ func init() {
 	register(&command{
 		name:    "version",
 		summary: "print version, Go version, build settings and the default model",
-		usage:   "",
-		run:     runVersion,
+		usage:   "[--json]",
+		examples: []string{
+			"mnemo version",
+			"mnemo --version",
+			"mnemo version --json | jq -r .kernels",
+		},
+		run: runVersion,
 	})
+}
+
+// versionJSON is `mnemo version --json`.
+type versionJSON struct {
+	Version       string            `json:"version"`
+	Commit        string            `json:"commit,omitempty"`
+	Date          string            `json:"date,omitempty"`
+	Go            string            `json:"go"`
+	OS            string            `json:"os"`
+	Arch          string            `json:"arch"`
+	Kernels       string            `json:"kernels"`
+	KernelsBuilt  []string          `json:"kernels_built"`
+	GoMLX         string            `json:"gomlx,omitempty"`
+	GoMLXVerified bool              `json:"gomlx_verified"`
+	Build         map[string]string `json:"build"`
+	DefaultModel  string            `json:"default_model"`
+	Model         string            `json:"model,omitempty"`
 }
 
 func runVersion(_ context.Context, env *runEnv, args []string) error {
 	fs := newFlagSet(env, commands["version"])
+	asJSON := fs.Bool("json", false, "print one JSON object")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -58,6 +81,28 @@ func runVersion(_ context.Context, env *runEnv, args []string) error {
 	if d == "" {
 		d = settings["vcs.time"]
 	}
+	cfg, cfgErr := config.FromEnv() // version reports what it can even then
+	gomlx := moduleVersion("github.com/gomlx/gomlx")
+	cgo := settings["CGO_ENABLED"]
+	if cgo == "" {
+		cgo = "(unknown)"
+	}
+	buildKeys := []string{"-tags", "GOEXPERIMENT", "GOAMD64", "GOARM64", "vcs.modified"}
+	model := ""
+	if cfgErr == nil && cfg.Model != config.DefaultModel {
+		model = cfg.Model
+	}
+	if *asJSON {
+		build := map[string]string{"CGO_ENABLED": cgo}
+		for _, k := range buildKeys {
+			if s := settings[k]; s != "" {
+				build[k] = s
+			}
+		}
+		return writeJSONLine(env.stdout, versionJSON{Version: v, Commit: c, Date: d, Go: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH,
+			Kernels: kernelLine(cfg.Kernels), KernelsBuilt: vec.Built(), GoMLX: gomlx, GoMLXVerified: gomlx == kernels.VerifiedGoMLX,
+			Build: build, DefaultModel: config.DefaultModel, Model: model})
+	}
 	w := env.stdout
 	fmt.Fprintf(w, "mnemo %s\n", v)
 	if c != "" {
@@ -67,28 +112,23 @@ func runVersion(_ context.Context, env *runEnv, args []string) error {
 		fmt.Fprintf(w, "date          %s\n", d)
 	}
 	fmt.Fprintf(w, "go            %s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
-	cfg, cfgErr := config.FromEnv() // version reports what it can even then
 	fmt.Fprintf(w, "kernels       %s (built: %s)\n", kernelLine(cfg.Kernels), strings.Join(vec.Built(), ", "))
-	if gomlx := moduleVersion("github.com/gomlx/gomlx"); gomlx != "" {
+	if gomlx != "" {
 		ok := "verified"
 		if gomlx != kernels.VerifiedGoMLX {
 			ok = "NOT verified (" + kernels.VerifiedGoMLX + " is): simplego's own kernels"
 		}
 		fmt.Fprintf(w, "GoMLX         %s, %s\n", gomlx, ok)
 	}
-	cgo := settings["CGO_ENABLED"]
-	if cgo == "" {
-		cgo = "(unknown)"
-	}
 	fmt.Fprintf(w, "CGO_ENABLED   %s\n", cgo)
-	for _, k := range []string{"-tags", "GOEXPERIMENT", "GOAMD64", "GOARM64", "vcs.modified"} {
+	for _, k := range buildKeys {
 		if s, ok := settings[k]; ok && s != "" {
 			fmt.Fprintf(w, "%-13s %s\n", k, s)
 		}
 	}
 	fmt.Fprintf(w, "default model %s\n", config.DefaultModel)
-	if cfgErr == nil && cfg.Model != config.DefaultModel {
-		fmt.Fprintf(w, "MNEMO_MODEL   %s\n", cfg.Model)
+	if model != "" {
+		fmt.Fprintf(w, "MNEMO_MODEL   %s\n", model)
 	}
 	return nil
 }

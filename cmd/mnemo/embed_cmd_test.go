@@ -85,8 +85,17 @@ func TestEmbedCommandJSON(t *testing.T) {
 func TestEmbedCommandErrors(t *testing.T) {
 	embedEnv(t)
 	code, _, errOut := runCLI("one\ntwo\n\nfour\n", "embed", "--json")
-	if code != 1 || !strings.Contains(errOut, "line 3 is empty") {
+	if code != 1 || !strings.Contains(errOut, "line 3 is empty") || !strings.Contains(errOut, "--skip-empty") {
 		t.Errorf("empty stdin line: exit %d, %q", code, errOut)
+	}
+	// --skip-empty: the other lines are embedded, the skip is counted.
+	code, out, errOut := runCLI("one\ntwo\n\n  \nfour\n", "embed", "--json", "--skip-empty")
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); code != 0 || len(lines) != 3 || !strings.Contains(lines[2], `"four"`) ||
+		!strings.Contains(errOut, "skipped 2 empty lines") {
+		t.Errorf("--skip-empty: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if code, _, errOut = runCLI("\n\n", "embed", "--json", "--skip-empty"); code != 2 || !strings.Contains(errOut, "no texts") {
+		t.Errorf("--skip-empty of only empty lines: exit %d, %q", code, errOut)
 	}
 	code, _, errOut = runCLI("", "embed")
 	if code != 2 || !strings.Contains(errOut, "no texts") {
@@ -134,7 +143,7 @@ func TestVersionAndPullCommands(t *testing.T) {
 	}
 	// Offline and not cached: a clear error, nothing downloaded.
 	code, _, errOut = runCLI("", "pull", "some-org/some-model")
-	if code != 1 || !strings.Contains(errOut, "offline") {
+	if code != 1 || !strings.Contains(errOut, "MNEMO_OFFLINE=1 forbids downloading it") || !strings.Contains(errOut, "unset MNEMO_OFFLINE") {
 		t.Errorf("pull offline: exit %d, %q", code, errOut)
 	}
 }

@@ -27,7 +27,13 @@ const userSettings = `{
 const fakeClaudeScript = `#!/bin/sh
 echo "$*" >> "$HOME/claude-calls.log"
 case "$2" in
-add) printf '{"mcpServers":{"mnemo":{"type":"stdio","command":"%s","args":["serve"]}}}' "$7" > "$HOME/.claude.json" ;;
+add)
+	env=""
+	while [ "$1" != "--" ]; do
+		if [ "$1" = "-e" ]; then env="$env${env:+,}\"${2%%=*}\":\"${2#*=}\""; shift; fi
+		shift
+	done
+	printf '{"mcpServers":{"mnemo":{"type":"stdio","command":"%s","args":["serve"],"env":{%s}}}}' "$2" "$env" > "$HOME/.claude.json" ;;
 remove) printf '{"mcpServers":{}}' > "$HOME/.claude.json" ;;
 esac
 `
@@ -160,11 +166,13 @@ func TestInstallUninstallUserScope(t *testing.T) {
 	}
 }
 
+// Without the claude CLI, install writes the hooks, prints the command
+// that registers the server, and exits 1: the job is not done.
 func TestInstallWithoutClaudePrintsCommand(t *testing.T) {
 	home := installEnv(t, false)
-	r := mustCLI(t, "", "install", "--capture")
-	if !strings.Contains(r.stdout, "claude mcp add --scope user mnemo -- ") {
-		t.Fatalf("command not printed: %s", r)
+	r := mnemoCLI(t, "", "install", "--capture")
+	if r.code != 1 || !strings.Contains(r.stdout, "claude mcp add --scope user mnemo -- ") || !strings.Contains(r.stderr, "not on PATH") {
+		t.Fatalf("want the command printed and exit 1: %s", r)
 	}
 	hooks := readJSONFile(t, filepath.Join(home, ".claude", "settings.json"))["hooks"].(map[string]any)
 	for _, ev := range []string{"SessionEnd", "PreCompact"} {
@@ -206,4 +214,33 @@ func mustDecode(t *testing.T, s string) map[string]any {
 		t.Fatal(err)
 	}
 	return m
+}
+
+// The MNEMO_* settings in effect at install time go into the registration
+// (claude mcp add -e), so the server Claude Code starts uses them; a
+// change of them re-registers.
+func TestInstallRecordsMnemoEnv(t *testing.T) {
+	home := installEnv(t, true)
+	t.Setenv("MNEMO_MODEL", "/models/minilm")
+	t.Setenv("MNEMO_HOME", filepath.Join(home, "data"))
+	t.Setenv("MNEMO_OFFLINE", "")
+	r := mustCLI(t, "", "install")
+	calls, _ := os.ReadFile(filepath.Join(home, "claude-calls.log"))
+	if !strings.Contains(string(calls), "mcp add --scope user mnemo -e MNEMO_HOME="+filepath.Join(home, "data")+" -e MNEMO_MODEL=/models/minilm -- ") {
+		t.Fatalf("claude mcp add without the env: %s\n%s", calls, r)
+	}
+	reg := readJSONFile(t, filepath.Join(home, ".claude.json"))["mcpServers"].(map[string]any)["mnemo"].(map[string]any)
+	if env := reg["env"].(map[string]any); env["MNEMO_MODEL"] != "/models/minilm" || env["MNEMO_OFFLINE"] != nil {
+		t.Errorf("registered env: %v", env)
+	}
+	// Same settings: nothing to do. Another model: registered again.
+	if r := mustCLI(t, "", "install"); !strings.Contains(r.stdout, "already registered") {
+		t.Errorf("second install re-registered: %s", r)
+	}
+	t.Setenv("MNEMO_MODEL", "/models/other")
+	mustCLI(t, "", "install")
+	reg = readJSONFile(t, filepath.Join(home, ".claude.json"))["mcpServers"].(map[string]any)["mnemo"].(map[string]any)
+	if reg["env"].(map[string]any)["MNEMO_MODEL"] != "/models/other" {
+		t.Errorf("changed MNEMO_MODEL not registered: %v", reg)
+	}
 }

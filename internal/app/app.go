@@ -58,6 +58,10 @@ type Options struct {
 	StderrLevel string
 	// Progress receives model download/load progress lines (nil: none).
 	Progress io.Writer
+	// QuietModel: the command reports the model's state itself (ModelHelp),
+	// so the engine's retries and errors go to the log file only, not to
+	// Stderr as a burst of WARN/ERROR lines before the command's message.
+	QuietModel bool
 	// EmbedMissing starts a background job that, once the model is ready,
 	// embeds the memories without a vector of it: stored without one
 	// (written while a model loaded, by hooks, or imported), then those
@@ -116,7 +120,8 @@ func Open(ctx context.Context, o Options) (*App, error) {
 		return nil, err
 	}
 	a := &App{Cfg: cfg}
-	a.Log = newLogger(cfg, o, &a.closers)
+	var fileLog *slog.Logger
+	a.Log, fileLog = newLogger(cfg, o, &a.closers)
 
 	cwd, _ := os.Getwd()
 	a.Project = project.Detect(os.Getenv, cwd)
@@ -133,7 +138,11 @@ func Open(ctx context.Context, o Options) (*App, error) {
 	a.closers = append(a.closers, st.Close)
 
 	if o.Model != ModelNone {
-		eo := EngineOptions(cfg, a.Log)
+		engineLog := a.Log
+		if o.QuietModel {
+			engineLog = fileLog
+		}
+		eo := EngineOptions(cfg, engineLog)
 		// An idle server releases the model after MNEMO_KEEP_ALIVE and
 		// reloads it on the next call; short-lived commands never idle.
 		eo.KeepAlive = cfg.KeepAlive
@@ -291,20 +300,20 @@ func (a *App) Close() error {
 }
 
 // newLogger logs to the log file at the configured level and to stderr
-// at stderrLevel.
-func newLogger(cfg config.Config, o Options, closers *[]func() error) *slog.Logger {
+// at stderrLevel; it also returns the log file's logger alone.
+func newLogger(cfg config.Config, o Options, closers *[]func() error) (log, fileLog *slog.Logger) {
 	proc := o.Process
 	fileLog, closeFile := logging.New(logging.Options{Level: cfg.LogLevel, Path: cfg.LogPath(), Stderr: nil, Process: proc})
 	*closers = append(*closers, closeFile)
 	if o.StderrLevel == "off" || o.Stderr == nil {
-		return fileLog
+		return fileLog, fileLog
 	}
 	level := o.StderrLevel
 	if level == "" {
 		level = cfg.LogLevel
 	}
 	errLog, _ := logging.New(logging.Options{Level: level, Stderr: o.Stderr, Process: proc})
-	return slog.New(slog.NewMultiHandler(fileLog.Handler(), errLog.Handler()))
+	return slog.New(slog.NewMultiHandler(fileLog.Handler(), errLog.Handler())), fileLog
 }
 
 // Author is user@host, recorded on new memories.
@@ -444,7 +453,7 @@ func NewEngine(cfg config.Config, log *slog.Logger, progress io.Writer) *embed.E
 // environment itself.
 func EngineOptions(cfg config.Config, log *slog.Logger) embed.Options {
 	return embed.Options{
-		Model: cfg.Model, CacheDir: cfg.CacheDir, Offline: cfg.Offline, Logger: log,
+		Model: cfg.Model, CacheDir: cfg.CacheDir, Offline: cfg.Offline, HubURL: cfg.HubURL, Logger: log,
 		Kernels: cfg.Kernels, GoMLXConfig: cfg.GoMLXConfig, NoGraphRewrite: !cfg.GraphRewrite,
 	}
 }

@@ -124,6 +124,12 @@ func Serve(ctx context.Context, o ServeOptions) error {
 			DrainEvery: serveDrainEvery,
 		})
 		if err != nil {
+			if ctx.Err() != nil {
+				// Serving stopped while the runtime opened (stdin closed at
+				// once, as in `mnemo serve </dev/null`): nothing failed.
+				log.Debug("runtime open abandoned: serving has stopped", "err", err)
+				return nil, err
+			}
 			if !openLogged.Swap(true) {
 				log.Error("cannot open mnemo's runtime; retrying, and tool calls will report it until it opens", "err", err)
 			} else {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,6 +33,10 @@ type Setup struct {
 	Exe        string // absolute path of the mnemo binary
 	Capture    bool   // also install session-end/pre-compact capture hooks
 	Timeout    int    // hook timeout in seconds; 0 = DefaultHookTimeout
+	// Env is recorded in the MCP registration (`claude mcp add -e`): the
+	// MNEMO_* settings in effect at install time, so that the server
+	// Claude Code starts uses the same model and store.
+	Env map[string]string
 }
 
 // Validate checks the scope and paths.
@@ -90,9 +95,19 @@ func (s Setup) Hooks() []Hook {
 	return hs
 }
 
+// ErrNoClaude: the claude CLI is not on PATH, so the MCP registration was
+// printed for the user to run, not done (the hooks were written).
+var ErrNoClaude = errors.New("the claude CLI is not on PATH: the MCP server is not registered (run the command printed above)")
+
 // AddCommand is the claude CLI invocation that registers mnemo.
+// The -e options follow the name: claude's -e takes several values and
+// would swallow a name after it.
 func (s Setup) AddCommand() []string {
-	return []string{"claude", "mcp", "add", "--scope", s.Scope, ServerName, "--", s.Exe, "serve"}
+	argv := []string{"claude", "mcp", "add", "--scope", s.Scope, ServerName}
+	for _, k := range slices.Sorted(maps.Keys(s.Env)) {
+		argv = append(argv, "-e", k+"="+s.Env[k])
+	}
+	return append(argv, "--", s.Exe, "serve")
 }
 
 // RemoveCommand is the claude CLI invocation that unregisters mnemo.
@@ -105,10 +120,11 @@ func (s Setup) exeName() string { return filepath.Base(s.Exe) }
 
 // Registration is an MCP server entry found in a Claude Code config file.
 type Registration struct {
-	File    string   `json:"file"`
-	Scope   string   `json:"scope"`
-	Command string   `json:"command"`
-	Args    []string `json:"args"`
+	File    string            `json:"file"`
+	Scope   string            `json:"scope"`
+	Command string            `json:"command"`
+	Args    []string          `json:"args"`
+	Env     map[string]string `json:"env,omitempty"`
 }
 
 // ReadRegistration returns mnemo's entry in the mcpServers of a config
@@ -275,7 +291,7 @@ func (o *Options) register(ctx context.Context, s Setup) error {
 	if err != nil {
 		fmt.Fprintf(o.Out, "• MCP: cannot read %s (%v); registering anyway\n", s.MCPConfigPath(), err)
 	}
-	if ok && reg.Command == s.Exe && slices.Equal(reg.Args, []string{"serve"}) {
+	if ok && reg.Command == s.Exe && slices.Equal(reg.Args, []string{"serve"}) && maps.Equal(reg.Env, s.Env) {
 		fmt.Fprintf(o.Out, "✔ MCP: %s already registered in %s scope (%s)\n", ServerName, s.Scope, reg.File)
 		return nil
 	}
@@ -298,11 +314,17 @@ func (o *Options) unregister(ctx context.Context, s Setup) error {
 
 // runClaude runs the claude CLI commands, or prints them when claude is not
 // installed or this is a dry run.
-func (o *Options) runClaude(ctx context.Context, s Setup, cmds [][]string) error {
+func (o *Options) runClaude(ctx context.Context, s Setup, cmds [][]string) (err error) {
 	dir := s.Home
 	if s.Scope == "project" {
 		dir = s.ProjectDir // claude writes .mcp.json in its working directory
 	}
+	missing := false
+	defer func() {
+		if missing && err == nil {
+			err = ErrNoClaude
+		}
+	}()
 	for _, argv := range cmds {
 		line := shellLine(argv)
 		if o.DryRun {
@@ -311,6 +333,7 @@ func (o *Options) runClaude(ctx context.Context, s Setup, cmds [][]string) error
 		}
 		if o.Claude == "" {
 			fmt.Fprintf(o.Out, "✘ MCP: the claude CLI is not on PATH; run this yourself (in %s):\n    %s\n", dir, line)
+			missing = true
 			continue
 		}
 		run := append([]string{o.Claude}, argv[1:]...)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -266,11 +267,12 @@ func TestInstallUninstall(t *testing.T) {
 		t.Fatalf("uninstall did not run claude mcp remove: %v", fc.calls)
 	}
 
-	// Without claude on PATH the exact command is printed.
+	// Without claude on PATH the exact command is printed, and the
+	// install is not done.
 	out.Reset()
 	o.Claude = ""
-	if err := Install(context.Background(), s, o); err != nil {
-		t.Fatal(err)
+	if err := Install(context.Background(), s, o); !errors.Is(err, ErrNoClaude) {
+		t.Fatalf("install without claude: %v, want ErrNoClaude", err)
 	}
 	if !strings.Contains(out.String(), "claude mcp add --scope user mnemo -- /opt/mnemo/bin/mnemo serve") {
 		t.Errorf("no command printed:\n%s", out.String())

@@ -197,11 +197,13 @@ func (r *Report) checkModel(ctx context.Context, o Options) {
 	e, err := embed.Load(lctx, eo)
 	if err != nil {
 		m.Error = err.Error()
-		fix := "run: mnemo pull   (downloads " + m.Configured + " into " + o.Config.CacheDir + ")"
+		fix := "run: mnemo pull   (downloads " + m.Configured + " into " + o.Config.CacheDir + " when online); or MNEMO_MODEL=/path/to/folder; or MNEMO_OFFLINE=1 for keyword search only"
 		if st, serr := os.Stat(m.Configured); serr == nil && st.IsDir() {
 			fix = "check the model folder " + m.Configured + " (model.onnx, tokenizer.json) or set MNEMO_MODEL"
 		}
-		r.add("model", Fail, fix, "%s: cannot load: %v", m.Configured, err)
+		// The reason as the user's configuration has it: doctor itself
+		// loads offline, which is no reason to blame MNEMO_OFFLINE.
+		r.add("model", Fail, fix, "%s: cannot load: %s", m.Configured, app.ModelReason(o.Config, err))
 		return
 	}
 	defer e.Close()
@@ -618,14 +620,25 @@ func tailFile(path string, max int64) ([]byte, error) {
 
 // WriteText renders the report for people: one ✔/✘/! line per check, with
 // the fix under each problem.
-func (r Report) WriteText(w io.Writer) {
+func (r Report) WriteText(w io.Writer) { r.WriteTextColor(w, false) }
+
+// WriteTextColor is WriteText with the marks coloured (green, yellow, red)
+// when color is set: for a terminal, and never with NO_COLOR (the caller
+// decides).
+func (r Report) WriteTextColor(w io.Writer, color bool) {
+	paint := func(code, s string) string {
+		if !color {
+			return s
+		}
+		return "\033[" + code + "m" + s + "\033[0m"
+	}
 	for _, c := range r.Checks {
-		mark := "✔"
+		mark := paint("32", "✔")
 		switch c.Status {
 		case Warn:
-			mark = "!"
+			mark = paint("33", "!")
 		case Fail:
-			mark = "✘"
+			mark = paint("31", "✘")
 		}
 		fmt.Fprintf(w, "%s %-13s %s\n", mark, c.Name, c.Summary)
 		if c.Fix != "" && c.Status != OK {

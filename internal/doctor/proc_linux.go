@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -14,15 +15,16 @@ import (
 // every Linux architecture Go supports (reading it needs sysconf, i.e. cgo).
 const clockTicks = 100
 
-// scanProcesses lists processes (not this one) whose executable is exe or
-// whose command line is `…/mnemo …`, with their age.
+// scanProcesses lists this user's processes (not this one) whose executable
+// is exe or whose command line is `…/mnemo …`, with their age. Other users'
+// mnemo processes use their own data dirs: none of doctor's business.
 func scanProcesses(exe string, now time.Time) []Process {
 	ents, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil
 	}
 	boot := bootTime()
-	self := os.Getpid()
+	self, me := os.Getpid(), os.Geteuid()
 	var out []Process
 	for _, e := range ents {
 		pid, err := strconv.Atoi(e.Name())
@@ -30,6 +32,9 @@ func scanProcesses(exe string, now time.Time) []Process {
 			continue
 		}
 		dir := filepath.Join("/proc", e.Name())
+		if !ownedBy(dir, me) {
+			continue
+		}
 		raw, err := os.ReadFile(filepath.Join(dir, "cmdline"))
 		if err != nil || len(raw) == 0 {
 			continue
@@ -49,6 +54,17 @@ func scanProcesses(exe string, now time.Time) []Process {
 		out = append(out, p)
 	}
 	return out
+}
+
+// ownedBy reports whether /proc/<pid> (dir) belongs to uid: the process's
+// effective user.
+func ownedBy(dir string, uid int) bool {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return false
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && int(st.Uid) == uid
 }
 
 func bootTime() time.Time {

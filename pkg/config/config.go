@@ -21,6 +21,10 @@ const DefaultModel = "sentence-transformers/all-MiniLM-L6-v2"
 // Config is the resolved configuration of one mnemo process: one field per
 // variable of Vars (env.go), which documents each.
 type Config struct {
+	// ConfigFile is the configuration file read (MNEMO_CONFIG, default the
+	// platform's config folder); it need not exist.
+	ConfigFile string
+
 	// Home holds the store and logs (MNEMO_HOME; default: see defaultHome).
 	Home string
 	// Model is a local model folder or a Hugging Face repo id (MNEMO_MODEL).
@@ -29,6 +33,9 @@ type Config struct {
 	CacheDir string
 	// Offline forbids any network access (MNEMO_OFFLINE=1).
 	Offline bool
+	// HubURL is where models are downloaded from (MNEMO_HUB_URL, default
+	// https://huggingface.co).
+	HubURL string
 	// Store is a store URL; empty means the SQLite file in Home (MNEMO_STORE).
 	Store string
 	// MaxContentBytes bounds one memory's content (MNEMO_MAX_CONTENT, default 64 KiB).
@@ -83,9 +90,21 @@ type Config struct {
 // FromEnv reads the configuration from the process environment. A value a
 // variable does not accept is an error naming the variable and what it
 // wants, whichever command reads it.
+//
+// The configuration file (MNEMO_CONFIG, default the platform's config
+// folder: ~/.config/mnemo/config.toml) sets what the environment does not.
 func FromEnv() (Config, error) { return fromLookup(os.LookupEnv) }
 
+// Effective is the configuration with each setting's value and source
+// (environment, file, default), for `mnemo config`.
+func Effective() (Config, []Setting, error) { return resolve(os.LookupEnv) }
+
 func fromLookup(lookup func(string) (string, bool)) (Config, error) {
+	c, _, err := resolve(lookup)
+	return c, err
+}
+
+func resolve(lookup func(string) (string, bool)) (Config, []Setting, error) {
 	get := func(k string) string { v, _ := lookup(k); return strings.TrimSpace(v) }
 	var c Config
 	for _, v := range Vars {
@@ -99,20 +118,41 @@ func fromLookup(lookup func(string) (string, bool)) (Config, error) {
 	// The first bad value is the error; the rest is still resolved, so that
 	// a hook, which fails open, can log the error where its logs go.
 	var bad error
+	c.ConfigFile = get(configVar)
+	required := c.ConfigFile != ""
+	if !required {
+		c.ConfigFile = defaultConfigPath(runtime.GOOS, get)
+	}
+	file, err := readConfigFile(c.ConfigFile, required)
+	if err != nil {
+		bad = err
+	}
+	var settings []Setting
 	for _, v := range Vars {
-		if v.set == nil {
+		if v.set == nil || v.Name == configVar {
 			continue
 		}
-		if val := get(v.Name); val != "" {
-			if err := v.set(&c, val); err != nil && bad == nil {
-				bad = fmt.Errorf("%s=%q: %v", v.Name, val, err)
+		val, src := get(v.Name), SourceEnv
+		where := v.Name
+		if val == "" {
+			if fv, ok := file[v.Name]; ok {
+				val, src = fv.value, SourceFile
+				where = fmt.Sprintf("%s:%d: %s", c.ConfigFile, fv.line, v.Name)
 			}
 		}
+		if val != "" {
+			if err := v.set(&c, val); err != nil && bad == nil {
+				bad = fmt.Errorf("%s=%q: %v", where, val, err)
+			}
+			settings = append(settings, Setting{Name: v.Name, Value: val, Source: src})
+			continue
+		}
+		settings = append(settings, Setting{Name: v.Name, Value: v.Default, Source: SourceDefault})
 	}
 	if c.Home == "" {
 		h, err := defaultHome(runtime.GOOS, get, os.UserHomeDir, isDir)
 		if err != nil {
-			return c, err
+			return c, settings, err
 		}
 		c.Home = h
 	}
@@ -128,7 +168,19 @@ func fromLookup(lookup func(string) (string, bool)) (Config, error) {
 			c.CacheDir = filepath.Join(c.Home, "cache")
 		}
 	}
-	return c, bad
+	// The derived defaults as they were worked out.
+	for i, st := range settings {
+		if st.Source != SourceDefault {
+			continue
+		}
+		switch st.Name {
+		case "MNEMO_HOME":
+			settings[i].Value = c.Home
+		case "MNEMO_CACHE":
+			settings[i].Value = c.CacheDir
+		}
+	}
+	return c, settings, bad
 }
 
 // DBPath is the SQLite store's file.

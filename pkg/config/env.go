@@ -36,6 +36,9 @@ func (v Var) TestOnly() bool { return v.set == nil }
 // Vars lists every environment variable, the program's first, then those
 // only tests and benchmarks read.
 var Vars = []Var{
+	{configVar, "~/.config/mnemo/config.toml (macOS: ~/Library/Application Support/mnemo/config.toml, Windows: %AppData%\\mnemo\\config.toml)",
+		"a configuration file of `key = value` lines (`model = \"…\"`, `offline = 1`) for the variables below; a variable set in the environment overrides it; `mnemo config` shows each setting and where it came from",
+		func(c *Config, v string) error { return nil }, true},
 	{"MNEMO_HOME", `~/.local/share/mnemo (macOS: ~/Library/Application Support/mnemo, Windows: %LOCALAPPDATA%\mnemo)`,
 		"store (`mnemo.db`), logs (`logs/mnemo.log`), server sockets (`run/`); created 0700, and refused (with the `chmod`/`chown` that fixes it) when another user owns it or may write to it, or to the store or logs in it",
 		func(c *Config, v string) error { c.Home = v; return nil }, true},
@@ -44,6 +47,14 @@ var Vars = []Var{
 	{"MNEMO_CACHE", "~/.cache/mnemo", "downloaded models",
 		func(c *Config, v string) error { c.CacheDir = v; return nil }, true},
 	{"MNEMO_OFFLINE", "0", "`1` never touches the network", boolVar(func(c *Config) *bool { return &c.Offline }), false},
+	{"MNEMO_HUB_URL", "https://huggingface.co", "where models are downloaded from: a Hugging Face mirror or proxy",
+		func(c *Config, v string) error {
+			if !strings.HasPrefix(v, "https://") && !strings.HasPrefix(v, "http://") {
+				return errors.New("want an http:// or https:// URL")
+			}
+			c.HubURL = v
+			return nil
+		}, false},
 	{"MNEMO_STORE", "", "`postgres://…` for a shared team store (PostgreSQL + pgvector); unset: SQLite in `MNEMO_HOME`",
 		func(c *Config, v string) error { c.Store = v; return nil }, false},
 	{"MNEMO_MAX_CONTENT", "65536", "largest memory, in bytes",

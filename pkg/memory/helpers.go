@@ -28,10 +28,17 @@ func NewID(t time.Time) string {
 }
 
 // ValidID reports whether s is a well-formed memory id.
+//
+// Crockford base32 is case-insensitive, so a lowercase id is valid;
+// NormalizeID gives the stored (uppercase) form.
 func ValidID(s string) bool {
 	_, err := ulid.ParseStrict(s)
 	return err == nil
 }
+
+// NormalizeID is id as stored: trimmed and uppercase ("01jd…" → "01JD…"),
+// so that an id typed or copied in lowercase finds its memory.
+func NormalizeID(id string) string { return strings.ToUpper(strings.TrimSpace(id)) }
 
 // ContentHash is the hex sha256 of content, used for exact-duplicate detection.
 func ContentHash(content string) string {

@@ -610,13 +610,14 @@ func (s *Service) Forget(ctx context.Context, ids []string) (ForgetResult, error
 	}
 	seen := make(map[string]bool, len(ids))
 	var uniq []string
-	for i, id := range ids {
-		id = strings.TrimSpace(id)
+	for i, given := range ids {
+		given = strings.TrimSpace(given)
+		id := memory.NormalizeID(given)
 		if !memory.ValidID(id) {
 			if len(ids) == 1 {
-				return ForgetResult{}, invalidf("id %q is not a memory id (26-character ULID such as 01J9Z3M4Q8X1V2B3C4D5E6F7G8)", id)
+				return ForgetResult{}, invalidf("id %q is not a memory id (26-character ULID such as 01J9Z3M4Q8X1V2B3C4D5E6F7G8)", given)
 			}
-			return ForgetResult{}, invalidf("ids[%d] %q is not a memory id (26-character ULID)", i, id)
+			return ForgetResult{}, invalidf("ids[%d] %q is not a memory id (26-character ULID)", i, given)
 		}
 		if !seen[id] {
 			seen[id] = true
@@ -682,10 +683,10 @@ func (s *Service) List(ctx context.Context, req ListRequest) ([]memory.Memory, e
 }
 
 // Get returns one memory; the error wraps memory.ErrNotFound when unknown.
-func (s *Service) Get(ctx context.Context, id string) (memory.Memory, error) {
-	id = strings.TrimSpace(id)
+func (s *Service) Get(ctx context.Context, given string) (memory.Memory, error) {
+	id := memory.NormalizeID(given)
 	if !memory.ValidID(id) {
-		return memory.Memory{}, invalidf("id %q is not a memory id (26-character ULID)", id)
+		return memory.Memory{}, invalidf("id %q is not a memory id (26-character ULID)", strings.TrimSpace(given))
 	}
 	m, err := s.store.Get(ctx, id)
 	if err != nil {
