@@ -34,6 +34,9 @@ type view struct {
 	Age          string
 	// Search only: why it ranked.
 	Hit *memory.Hit
+	// One memory's page only: every version of it, oldest first (empty
+	// when it has no other version).
+	Versions []service.VersionRef
 }
 
 // page is what every template gets.
@@ -373,7 +376,11 @@ func (s *Server) handleMemory(w http.ResponseWriter, r *http.Request) {
 			p.UndoKey, p.UndoDrop = k, m.ID
 		}
 	}
-	p.Data = s.toView(m)
+	v := s.toView(m)
+	if shown, err := s.svc.Show(r.Context(), m.ID); err == nil && len(shown.Versions) > 1 {
+		v.Versions = shown.Versions
+	}
+	p.Data = v
 	s.render(w, "memory.html", p)
 }
 
@@ -512,15 +519,29 @@ func (s *Server) handleEdit(w http.ResponseWriter, r *http.Request) {
 // does; past it the memory is stored without one and embedded later.
 const editModelWait = 5 * time.Second
 
-// replace writes an edited memory as a new one with the old one's project,
-// metadata and source, and forgets the old one (until the service has
-// versions). The old one is forgotten first, so that unchanged text is not
-// taken for a duplicate of itself; if the new one cannot be stored the old
-// one is restored.
+// replace stores an edit. New text is a new version that supersedes the
+// old one (service.Edit: the old one is kept, hidden from recall and
+// lists, and shown in the version history); undo forgets the new version,
+// which makes the old one current again. A change of tags alone is stored
+// as a new memory with the old one's project, metadata and source, and
+// the old one forgotten (the store has no in-place update); unchanged text
+// is not taken for a duplicate of itself because the old one goes first,
+// and comes back if the new one cannot be stored.
 func (s *Server) replace(w http.ResponseWriter, r *http.Request, old memory.Memory, content string, tags []string) {
 	ctx := r.Context()
 	if content == old.Content && sameTags(tags, old.Tags) {
 		http.Redirect(w, r, "/memory/"+old.ID+"?msg="+url.QueryEscape("Nothing changed."), http.StatusSeeOther)
+		return
+	}
+	if content != old.Content {
+		res, err := s.svc.Edit(ctx, service.EditRequest{ID: old.ID, Content: content, Tags: tags, Source: old.Source, ModelWait: editModelWait})
+		if err != nil {
+			s.fail(w, err)
+			return
+		}
+		s.keepForUndo(sessionOf(r), old)
+		msg := "Saved as " + res.ID + ", a new version of " + old.ID + "."
+		http.Redirect(w, r, "/memory/"+res.ID+"?undo="+old.ID+"&msg="+url.QueryEscape(msg), http.StatusSeeOther)
 		return
 	}
 	if _, err := s.svc.Forget(ctx, []string{old.ID}); err != nil {

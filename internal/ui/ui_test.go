@@ -398,8 +398,14 @@ func TestEditAndTags(t *testing.T) {
 	if m.Content != "the build uses go 1.26" || m.Project != "other" || m.Source != memory.SourceHook || m.Metadata["session_id"] != "s-9" || strings.Join(m.Tags, ",") != "build" {
 		t.Fatalf("edited memory %+v", m)
 	}
-	if _, err := f.svc.Get(context.Background(), id); err == nil {
-		t.Fatal("old version still stored")
+	// The old text is kept as the previous version, replaced by the new.
+	old, err := f.svc.Get(context.Background(), id)
+	if err != nil || old.SupersededBy != newID {
+		t.Fatalf("old version: %+v %v, want superseded by %s", old, err, newID)
+	}
+	page := f.get("/memory/" + newID).Body.String()
+	if !strings.Contains(page, `id="versions"`) || !strings.Contains(page, id) || !strings.Contains(page, "replaced by "+newID) {
+		t.Fatalf("the new version's page does not show the history:\n%s", page)
 	}
 	rec = f.post("/memory/"+newID+"/tags", url.Values{"csrf": {csrf}, "tags": {"Build, toolchain"}}, self)
 	if rec.Code != http.StatusSeeOther {
