@@ -41,7 +41,7 @@ func Rerun(t *testing.T, test string, env []string, own ...string) (string, erro
 	t.Cleanup(func() { os.RemoveAll(binDir) })
 	os.Chmod(binDir, 0o755)
 	bin := filepath.Join(binDir, "test.bin")
-	copyFile(t, os.Args[0], bin)
+	CopyFile(t, os.Args[0], bin)
 	for _, p := range own {
 		filepath.Walk(p, func(path string, _ os.FileInfo, err error) error {
 			if err == nil {
@@ -63,7 +63,8 @@ func Rerun(t *testing.T, test string, env []string, own ...string) (string, erro
 	return string(out), err
 }
 
-func copyFile(t *testing.T, from, to string) {
+// CopyFile copies an executable (mode 0755), failing the test on error.
+func CopyFile(t *testing.T, from, to string) {
 	t.Helper()
 	in, err := os.Open(from)
 	if err != nil {

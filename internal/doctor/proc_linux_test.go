@@ -3,7 +3,6 @@
 package doctor
 
 import (
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,11 +30,7 @@ func TestScanProcessesOnlyThisUser(t *testing.T) {
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	os.Chmod(dir, 0o755)
 	fake := filepath.Join(dir, "mnemo") // a process whose command line is `…/mnemo 30`
-	in, _ := os.Open(sleep)
-	out, _ := os.OpenFile(fake, os.O_CREATE|os.O_WRONLY, 0o755)
-	io.Copy(out, in)
-	in.Close()
-	out.Close()
+	asuser.CopyFile(t, sleep, fake)
 
 	start := func(other bool) int {
 		cmd := exec.Command(fake, "30")
