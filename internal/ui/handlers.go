@@ -495,6 +495,26 @@ func (s *Server) handleTags(w http.ResponseWriter, r *http.Request) {
 	s.replace(w, r, m, m.Content, splitTags(r.PostForm.Get("tags")))
 }
 
+// handlePin pins (pinned=1) or unpins a memory: pinned memories always
+// compete in recall and the session-start hook always injects them.
+func (s *Server) handlePin(w http.ResponseWriter, r *http.Request) {
+	pinned := r.PostForm.Get("pinned") == "1"
+	res, err := s.svc.Pin(r.Context(), []string{r.PathValue("id")}, pinned)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	if len(res.Missing) > 0 {
+		http.Error(w, "no memory "+res.Missing[0], http.StatusNotFound)
+		return
+	}
+	msg := "Unpinned."
+	if pinned {
+		msg = "Pinned: it always competes in recall and every session starts with it."
+	}
+	http.Redirect(w, r, "/memory/"+r.PathValue("id")+"?msg="+url.QueryEscape(msg), http.StatusSeeOther)
+}
+
 // handleEdit replaces a memory's text.
 func (s *Server) handleEdit(w http.ResponseWriter, r *http.Request) {
 	m, err := s.svc.Get(r.Context(), r.PathValue("id"))

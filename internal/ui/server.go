@@ -316,6 +316,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /memory/{id}/forget", s.handleForget)
 	m.HandleFunc("POST /memory/{id}/tags", s.handleTags)
 	m.HandleFunc("POST /memory/{id}/edit", s.handleEdit)
+	m.HandleFunc("POST /memory/{id}/pin", s.handlePin)
 	m.HandleFunc("POST /undo", s.handleUndo)
 	m.HandleFunc("GET /health", s.handleHealth)
 	m.HandleFunc("GET /events", s.handleEvents)

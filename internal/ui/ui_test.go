@@ -572,3 +572,33 @@ func TestUndoEdit(t *testing.T) {
 		t.Fatalf("old version %+v %v", m, err)
 	}
 }
+
+func TestPinAndUnpin(t *testing.T) {
+	f := newFixture(t)
+	id := f.remember("deploys need two approvals", nil, "", nil, memory.SourceMCP)
+	csrf := f.token()
+	if body := f.get("/memory/" + id).Body.String(); !strings.Contains(body, `name="pinned" value="1"`) {
+		t.Fatalf("an unpinned memory's page offers no Pin button:\n%s", body)
+	}
+	rec := f.post("/memory/"+id+"/pin", url.Values{"csrf": {csrf}, "pinned": {"1"}}, self)
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("pin: %d %s", rec.Code, rec.Body)
+	}
+	if m, err := f.svc.Get(context.Background(), id); err != nil || !m.Pinned {
+		t.Fatalf("not pinned: %+v %v", m, err)
+	}
+	if body := f.get("/memory/" + id).Body.String(); !strings.Contains(body, "Unpin") {
+		t.Fatal("a pinned memory's page offers no Unpin button")
+	}
+	// Without the CSRF token nothing changes.
+	if rec := f.post("/memory/"+id+"/pin", url.Values{"pinned": {"0"}}, self); rec.Code != http.StatusForbidden {
+		t.Fatalf("pin without csrf: %d", rec.Code)
+	}
+	f.post("/memory/"+id+"/pin", url.Values{"csrf": {csrf}, "pinned": {"0"}}, self)
+	if m, _ := f.svc.Get(context.Background(), id); m.Pinned {
+		t.Fatal("still pinned after unpin")
+	}
+	if rec := f.post("/memory/01J9Z3M4Q8X1V2B3C4D5E6F7G8/pin", url.Values{"csrf": {csrf}, "pinned": {"1"}}, self); rec.Code != http.StatusNotFound {
+		t.Fatalf("unknown id: %d", rec.Code)
+	}
+}
