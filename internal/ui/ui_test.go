@@ -431,7 +431,7 @@ func TestMemoryPageAndErrors(t *testing.T) {
 	f := newFixture(t)
 	id := f.remember("provenance please", nil, "", map[string]any{"session_id": "abc"}, memory.SourceHook)
 	body := f.get("/memory/" + id).Body.String()
-	for _, w := range []string{"ann@host", "hook", "abc", "vector", "none", "last recalled"} {
+	for _, w := range []string{"ann@host", "hook", "abc", "vector", "none", "last recalled", `id="recall-count">0 times`} {
 		if !strings.Contains(body, w) {
 			t.Errorf("memory page lacks %q", w)
 		}
