@@ -67,7 +67,9 @@ test("claude -p connects mnemo and runs its SessionStart and UserPromptSubmit ho
 
   let r = run(BIN, ["install", "--scope", "user"], env, proj);
   assert.equal(r.status, 0, `install failed:\n${r.stdout}\n${r.stderr}`);
-  assert.match(r.stdout, /ran claude mcp add --scope user mnemo -- \S+ serve/);
+  // The MNEMO_* settings in effect at install time are recorded with -e.
+  assert.match(r.stdout, /ran claude mcp add --scope user mnemo (-e MNEMO_[A-Z_]+=\S+ )*-- \S+ serve/);
+  assert.match(r.stdout, /-e MNEMO_HOME=\S+/);
   const settings = JSON.parse(readFileSync(path.join(home, ".claude", "settings.json"), "utf8"));
   const cmdOf = (ev) => settings.hooks[ev]?.[0]?.hooks?.[0]?.command;
   assert.equal(cmdOf("UserPromptSubmit"), `${bin} hook user-prompt-submit`);
