@@ -37,18 +37,17 @@ test: lint check-generated build
 	$(MAKE) --no-print-directory test-ui
 
 # Every kernel path this CPU can run, end to end: the kernels' own tests
-# iterate every level in one run; here the engine (golden parity) and the
-# executors run with each level active. MNEMO_TEST_KERNELS caps the level;
-# GODEBUG=cpu.avx512f=off is how a user's AVX2-only CPU looks (x/sys/cpu
-# honours it). With CI=true a level this CPU should run but that did not
-# build or install fails TestExpectedLevels.
+# (vec's and the executors') iterate every level in one run, in `go test
+# ./...`; here the engine (golden parity) runs with each level active.
+# MNEMO_TEST_KERNELS caps the level; GODEBUG=cpu.avx512f=off is how a
+# user's AVX2-only CPU looks (x/sys/cpu honours it). A level this CPU
+# should run but that did not build or install fails TestExpectedLevels.
 KERNEL_LEVELS = $(shell go run ./embed/kernels/vec/levels)
 test-kernels:
 	@echo "kernel levels on this CPU: $(KERNEL_LEVELS)"
 	@for l in $(KERNEL_LEVELS); do \
 	  echo "== kernels $$l"; \
 	  MNEMO_TEST_KERNELS=$$l go test -count=1 -run 'TestGoldenParity|TestModelWeightsPacked|TestBatchAsParallelPasses' ./embed/ || exit 1; \
-	  MNEMO_TEST_KERNELS=$$l go test -count=1 ./embed/kernels/ || exit 1; \
 	done
 	GODEBUG=cpu.avx512f=off go test -count=1 ./embed/kernels/...
 

@@ -125,9 +125,20 @@ func Installed() (Report, bool) {
 	return state.report, state.done
 }
 
-// GEMMInstalled reports whether products go to mnemo's GEMM (PackWeight
-// packs only then).
-func GEMMInstalled() bool { return state.gemm.Load() }
+// GoMLX returns the GoMLX version this binary holds ("" when its build
+// information does not say) and the version guard's verdict on it: nil
+// when Install would put the kernels in place.
+func GoMLX() (version string, err error) {
+	bi := buildInfo()
+	if bi != nil {
+		for _, d := range bi.Deps {
+			if d.Path == gomlxModule {
+				version = d.Version
+			}
+		}
+	}
+	return version, checkGoMLX(bi)
+}
 
 func buildInfo() *debug.BuildInfo {
 	bi, _ := debug.ReadBuildInfo()
