@@ -74,6 +74,9 @@ func reportRate(b *testing.B, tokensPerCall int) {
 	if rss := peakRSSMB(); rss > 0 {
 		b.ReportMetric(rss, "peak-RSS-MB")
 	}
+	helped, stood := kernels.CrewStats()
+	b.ReportMetric(float64(helped)/float64(b.N), "helper-pieces/call")
+	b.ReportMetric(float64(stood), "stand-downs")
 }
 
 // BenchmarkQuery is one 12-token query (the recall path).

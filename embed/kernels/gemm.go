@@ -221,13 +221,15 @@ func gemm(lhs, rhs, out []float32, batch, m, n, k int) {
 }
 
 // gemmOne computes one product, its column strips shared out among the
-// cores (Split) when it is worth it. Below splitMinRows rows a product is
-// bound by reading the weights from memory, which one core does as fast
-// as two, and the hand-off to a second goroutine is pure cost: a
-// 12-token query took 5.0–5.8 ms split, 4.3–4.8 ms not (docs/perf.md).
+// cores (Split) when it is worth it. A product of fewer than splitMinRows
+// rows is bound by streaming the weights from memory; shared out, each
+// core streams its own strips, but only a helper already spinning (a
+// single pass running, HelpersHot) takes its share soon enough to gain:
+// a goroutine woken per product made a 12-token query slower, 5.0–5.8 ms
+// against 4.3–4.8 on one core (docs/perf.md).
 func gemmOne(lhs, rhs, out []float32, m, n, k, packed int) {
 	strips := vec.Strips(n)
-	if m*n*k < 1<<18 || strips < 2 || m < splitMinRows {
+	if m*n*k < 1<<18 || strips < 2 || (m < splitMinRows && !HelpersHot()) {
 		vec.GemmStrips(lhs, rhs, out, m, n, k, 0, strips, packed)
 		return
 	}

@@ -4,13 +4,14 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gomlx/gomlx/backends"
 )
 
 // minParallel is the fewest elements an op splits across cores for: below
-// it a goroutine hand-off costs more than it saves (a 12-token query's
-// activations are 4.6K elements per op, an 8 × 256 batch's 786K).
+// it a hand-off costs more than it saves (a 12-token query's activations
+// are 4.6K elements per op, an 8 × 256 batch's 786K).
 const minParallel = 1 << 15
 
 // hits counts, per op, the calls the fast executors took (tests check
@@ -31,34 +32,268 @@ func parallel(n, elements int, fn func(from, to int)) {
 	Split(n, max(1, n/(4*runtime.GOMAXPROCS(0))), fn)
 }
 
-// Split runs fn over [0, n) in pieces of grain items on up to GOMAXPROCS
-// goroutines, the caller's included, each taking the next piece when it
-// is done with the last. Fixed halves waited for the slower core: with a
-// third process busy on the machine, one half of every op ran late.
+// Split runs fn over [0, n) in pieces of grain items, on the caller's
+// goroutine and the helper workers (the crew) that are free, each taking
+// the next piece when it is done with the last. Pieces are taken, not
+// assigned: with a third process busy on the machine, fixed halves waited
+// for the slower core, and a helper that is not running yet simply finds
+// no piece left.
 func Split(n, grain int, fn func(from, to int)) {
 	grain = max(grain, 1)
 	pieces := (n + grain - 1) / grain
-	workers := min(runtime.GOMAXPROCS(0)/max(1, int(passes.Load())), pieces)
-	if workers < 2 {
+	if pieces < 2 || runtime.GOMAXPROCS(0)/max(1, int(passes.Load())) < 2 {
 		fn(0, n)
 		return
 	}
-	var next atomic.Int64
-	work := func() {
-		for {
-			i := int(next.Add(1) - 1)
-			if i >= pieces {
-				return
-			}
-			fn(i*grain, min((i+1)*grain, n))
+	j := &job{fn: fn, n: n, grain: grain, pieces: int64(pieces)}
+	if !crew.post(j) {
+		fn(0, n)
+		return
+	}
+	j.work()
+	crew.finish(j)
+}
+
+// HelpersHot reports whether a helper is spinning, ready to take a piece
+// of a Split at once. Products too small to be worth waking a parked
+// helper for split only then (gemmOne).
+func HelpersHot() bool { return crew.spinning.Load() > 0 }
+
+// A job is one Split's work, shared by its caller and the crew.
+type job struct {
+	fn     func(from, to int)
+	n      int
+	grain  int
+	pieces int64
+	next   atomic.Int64 // the next piece to take
+	done   atomic.Int64 // pieces finished
+}
+
+// work takes and runs pieces until none is left, and says how many it ran.
+func (j *job) work() (ran int) {
+	for {
+		i := j.next.Add(1) - 1
+		if i >= j.pieces {
+			return ran
+		}
+		from := int(i) * j.grain
+		j.fn(from, min(from+j.grain, j.n))
+		j.done.Add(1)
+		ran++
+	}
+}
+
+// helped counts the pieces helpers ran (tests check the crew works).
+var helped atomic.Int64
+
+// The crew: GOMAXPROCS-1 helper goroutines, started on first use, which
+// spin (up to maxSpinners of them) while a single forward pass runs and
+// park otherwise. A goroutine
+// started per Split (as before) cost a futex wake-up of an idle core for
+// every op, tens of microseconds on a VM: a 12-token query's 36 products
+// ran slower split than on one core (docs/perf.md, round 4). A spinning
+// helper takes a piece within a fraction of a microsecond, so the
+// products of a short query can be shared out: it is bound by streaming
+// the weights from memory, and each core streams its own half.
+//
+// Spinning costs a core while it lasts, so it lasts only while exactly
+// one pass runs (BeginPass) and for spinGrace after a piece or a pass
+// ends; several passes at once each keep to one core (Split runs them
+// inline) and the helpers park.
+type workerCrew struct {
+	startOnce sync.Once
+	size      int
+	spinWake  chan struct{} // wakes a helper that may spin (index < maxSpinners)
+	jobWake   chan struct{} // wakes any helper, for a posted job
+	current   atomic.Pointer[job]
+	spinning  atomic.Int32
+	lastBusy  atomic.Int64 // nanotime of the last job posted or pass begun
+	// stalledUntil: no spinning before this nanotime; standDown: the
+	// length of the last stand-down (stall).
+	stalledUntil atomic.Int64
+	standDown    atomic.Int64
+}
+
+var crew workerCrew
+
+// maxSpinners caps the helpers that spin: a short query's products are
+// bound by memory bandwidth, which a few cores saturate, and more
+// spinning helpers would only burn a laptop's cores. The others (on
+// machines with more than four cores) wake for a posted job only, and
+// park as soon as it is done.
+const maxSpinners = 3
+
+// spinGrace is how long a helper keeps spinning with no job and no single
+// pass running: long enough to span the gap between two queries of a
+// stream (tokenising, pooling), short enough not to be noticed.
+const spinGrace = 2 * time.Millisecond
+
+var epoch = time.Now()
+
+func nanotime() int64 { return int64(time.Since(epoch)) }
+
+func (c *workerCrew) start() {
+	c.startOnce.Do(func() {
+		c.size = max(0, runtime.GOMAXPROCS(0)-1)
+		c.spinWake = make(chan struct{}, maxSpinners)
+		c.jobWake = make(chan struct{}, max(1, c.size))
+		for i := range c.size {
+			go c.helper(i < maxSpinners)
+		}
+	})
+}
+
+// rouse makes sure the helpers that may spin are spinning; unless forced,
+// not during a stand-down (stall). A posted job forces it, and also wakes
+// the helpers that may not spin: the job is either large (worth a wake-up
+// even when the helpers park again soon after) or was split only because
+// helpers were spinning already.
+func (c *workerCrew) rouse(force bool) {
+	c.start()
+	now := nanotime()
+	c.lastBusy.Store(now)
+	if !force && c.stalled(now) {
+		return
+	}
+	for range min(c.size, maxSpinners) - int(c.spinning.Load()) {
+		select {
+		case c.spinWake <- struct{}{}:
+		default:
 		}
 	}
-	var wg sync.WaitGroup
-	for range workers - 1 {
-		wg.Go(work)
+	if force {
+		for range c.size - maxSpinners {
+			select {
+			case c.jobWake <- struct{}{}:
+			default:
+			}
+		}
 	}
-	work()
-	wg.Wait()
+}
+
+// post makes j the crew's current job; false when another Split holds the
+// crew (a concurrent pass, or a Split inside a piece).
+func (c *workerCrew) post(j *job) bool {
+	c.start()
+	if c.size == 0 || !c.current.CompareAndSwap(nil, j) {
+		return false
+	}
+	c.rouse(true)
+	return true
+}
+
+// finish waits for the pieces helpers took and releases the crew. A
+// piece is a few microseconds of work; a wait much longer than that means
+// the helper's thread lost its core to another process while it held the
+// piece, so the crew stands down for a while (stall) and the waiting
+// caller sleeps rather than spin on the core the helper needs.
+func (c *workerCrew) finish(j *job) {
+	start := int64(0)
+	for spins := 0; j.done.Load() < j.pieces; spins++ {
+		if spins&63 != 63 {
+			continue
+		}
+		now := nanotime()
+		if start == 0 {
+			start = now
+		} else if now-start > int64(stallAfter) {
+			c.stall(now)
+			time.Sleep(20 * time.Microsecond)
+			continue
+		}
+		runtime.Gosched()
+	}
+	c.current.CompareAndSwap(j, nil)
+}
+
+// stallAfter: a helper silent for this long, holding a piece or between
+// two looks for one, was descheduled: the machine has fewer free cores
+// than GOMAXPROCS says.
+const stallAfter = 200 * time.Microsecond
+
+// After a stall the crew stops spinning for a while: minStandDown at
+// first, doubling for each stall that follows soon after the last stand-
+// down ended, up to maxStandDown. A one-off (a timer interrupt, another
+// tenant's burst) costs a few queries; a busy machine (a build, a test
+// suite), where a spinning helper takes CPU time from the very caller it
+// is meant to help, soon keeps the crew down for a second at a time.
+const (
+	minStandDown = 10 * time.Millisecond
+	maxStandDown = time.Second
+)
+
+// stall records that a helper was descheduled: no spinning and no
+// small-product splits until the stand-down has passed.
+func (c *workerCrew) stall(now int64) {
+	stalls.Add(1)
+	d := c.standDown.Load()
+	if d == 0 || now-c.stalledUntil.Load() > 8*d {
+		d = int64(minStandDown)
+	} else {
+		d = min(2*d, int64(maxStandDown))
+	}
+	c.standDown.Store(d)
+	c.stalledUntil.Store(now + d)
+}
+
+// stalls counts stall calls (CrewStats).
+var stalls atomic.Int64
+
+// CrewStats reports how many Split pieces the helpers ran and how many
+// times the crew stood down, since the process started (benchmarks
+// report them).
+func CrewStats() (helperPieces, standDowns int64) { return helped.Load(), stalls.Load() }
+
+func (c *workerCrew) stalled(now int64) bool { return now < c.stalledUntil.Load() }
+
+func (c *workerCrew) helper(spinner bool) {
+	if !spinner {
+		for range c.jobWake {
+			c.spin(false)
+		}
+		return
+	}
+	for {
+		select {
+		case <-c.spinWake:
+		case <-c.jobWake:
+		}
+		c.spin(true)
+	}
+}
+
+// spin runs posted jobs until there has been nothing to do for spinGrace
+// outside a single pass (at once for a helper that may not spin).
+func (c *workerCrew) spin(spinner bool) {
+	if spinner {
+		c.spinning.Add(1)
+		defer c.spinning.Add(-1)
+	}
+	last := nanotime()
+	for spins := 0; ; spins++ {
+		if j := c.current.Load(); j != nil && j.next.Load() < j.pieces {
+			helped.Add(int64(j.work()))
+			last = nanotime()
+			c.lastBusy.Store(last)
+			continue
+		}
+		if !spinner {
+			return
+		}
+		if spins&63 == 63 {
+			now := nanotime()
+			if now-last > int64(stallAfter) {
+				c.stall(now) // 64 looks take well under a microsecond
+			}
+			last = now
+			if c.stalled(now) || passes.Load() != 1 && now-c.lastBusy.Load() > int64(spinGrace) {
+				return
+			}
+			// Let anything else that is runnable have this P (the
+			// runtime preempts a spinning loop only every 10 ms).
+			runtime.Gosched()
+		}
+	}
 }
 
 // passes counts the forward passes running; an op of one of several
@@ -66,8 +301,14 @@ func Split(n, grain int, fn func(from, to int)) {
 // share out the cores.
 var passes atomic.Int32
 
-// BeginPass marks a forward pass as running until end is called.
+// BeginPass marks a forward pass as running until end is called. A single
+// pass keeps the crew spinning, so its ops can be shared out at once.
 func BeginPass() (end func()) {
-	passes.Add(1)
-	return func() { passes.Add(-1) }
+	if passes.Add(1) == 1 && runtime.GOMAXPROCS(0) > 1 {
+		crew.rouse(false)
+	}
+	return func() {
+		crew.lastBusy.Store(nanotime())
+		passes.Add(-1)
+	}
 }
