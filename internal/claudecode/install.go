@@ -33,9 +33,10 @@ type Setup struct {
 	Exe        string // absolute path of the mnemo binary
 	Capture    bool   // also install session-end/pre-compact capture hooks
 	Timeout    int    // hook timeout in seconds; 0 = DefaultHookTimeout
-	// Env is recorded in the MCP registration (`claude mcp add -e`): the
-	// MNEMO_* settings in effect at install time, so that the server
-	// Claude Code starts uses the same model and store.
+	// Env is recorded in the MCP registration (`claude mcp add -e`) and
+	// put in front of each hook command (NAME=value): the MNEMO_* settings
+	// in effect at install time, so that the server and the hooks Claude
+	// Code starts use the same model and store.
 	Env map[string]string
 }
 
@@ -55,6 +56,11 @@ func (s Setup) Validate() error {
 	}
 	if !filepath.IsAbs(s.Exe) {
 		return fmt.Errorf("binary path %q is not absolute", s.Exe)
+	}
+	for k := range s.Env {
+		if !validEnvName(k) {
+			return fmt.Errorf("environment variable name %q: want letters, digits and _", k)
+		}
 	}
 	return nil
 }
@@ -83,13 +89,13 @@ func (s Setup) Hooks() []Hook {
 		t = DefaultHookTimeout
 	}
 	hs := []Hook{
-		{Event: "UserPromptSubmit", Command: HookCommand(s.Exe, "user-prompt-submit", false), Timeout: t},
-		{Event: "SessionStart", Command: HookCommand(s.Exe, "session-start", false), Timeout: t},
+		{Event: "UserPromptSubmit", Command: HookCommand(s.Exe, "user-prompt-submit", false, s.Env), Timeout: t},
+		{Event: "SessionStart", Command: HookCommand(s.Exe, "session-start", false, s.Env), Timeout: t},
 	}
 	if s.Capture {
 		hs = append(hs,
-			Hook{Event: "SessionEnd", Command: HookCommand(s.Exe, "session-end", true), Timeout: t},
-			Hook{Event: "PreCompact", Command: HookCommand(s.Exe, "pre-compact", true), Timeout: t},
+			Hook{Event: "SessionEnd", Command: HookCommand(s.Exe, "session-end", true, s.Env), Timeout: t},
+			Hook{Event: "PreCompact", Command: HookCommand(s.Exe, "pre-compact", true, s.Env), Timeout: t},
 		)
 	}
 	return hs

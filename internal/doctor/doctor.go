@@ -495,7 +495,7 @@ func (r *Report) checkClaude(o Options) {
 		for ev, cmds := range hooks {
 			events[ev] = true
 			for _, cmd := range cmds {
-				if bin := firstWord(cmd); bin != "" && !executable(bin) {
+				if bin := claudecode.HookExe(cmd); bin != "" && !executable(bin) {
 					missingBins = append(missingBins, bin)
 				}
 			}
@@ -535,21 +535,6 @@ func (r *Report) checkClaude(o Options) {
 	default:
 		r.add("claude-hooks", OK, "", "hooks installed: %s", strings.Join(have, ", "))
 	}
-}
-
-func firstWord(cmd string) string {
-	cmd = strings.TrimSpace(cmd)
-	if strings.HasPrefix(cmd, "'") || strings.HasPrefix(cmd, `"`) {
-		q := cmd[:1]
-		if i := strings.Index(cmd[1:], q); i >= 0 {
-			return cmd[1 : 1+i]
-		}
-		return ""
-	}
-	if f := strings.Fields(cmd); len(f) > 0 {
-		return f[0]
-	}
-	return ""
 }
 
 func executable(p string) bool {
