@@ -162,7 +162,7 @@ func TestInstallUninstallUserScope(t *testing.T) {
 		t.Fatalf("uninstall did not unregister: %s", c)
 	}
 	// Doctor now says the user must act, with exit status 1.
-	if dr := mnemoCLI(t, "", "doctor", "--skip-model"); dr.code != 1 || !strings.Contains(dr.stdout, "✘ claude-mcp") {
+	if dr := mnemoCLI(t, "", "doctor", "--skip-model"); dr.code != 1 || !strings.Contains(dr.stdout, "\nFAIL claude-mcp ") {
 		t.Errorf("doctor after uninstall: %s", dr)
 	}
 }
