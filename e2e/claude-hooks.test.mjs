@@ -72,8 +72,12 @@ test("claude -p connects mnemo and runs its SessionStart and UserPromptSubmit ho
   assert.match(r.stdout, /-e MNEMO_HOME=\S+/);
   const settings = JSON.parse(readFileSync(path.join(home, ".claude", "settings.json"), "utf8"));
   const cmdOf = (ev) => settings.hooks[ev]?.[0]?.hooks?.[0]?.command;
-  assert.equal(cmdOf("UserPromptSubmit"), `${bin} hook user-prompt-submit`);
-  assert.equal(cmdOf("SessionStart"), `${bin} hook session-start`);
+  // The hooks carry the same settings, as NAME=value in front of the binary.
+  const esc = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const withEnv = (ev) => new RegExp(`^(MNEMO_[A-Z_]+=\\S+ )*${esc(bin)} hook ${ev}$`);
+  assert.match(cmdOf("UserPromptSubmit"), withEnv("user-prompt-submit"));
+  assert.match(cmdOf("SessionStart"), withEnv("session-start"));
+  assert.ok(cmdOf("UserPromptSubmit").includes(`MNEMO_HOME=${data} `), cmdOf("UserPromptSubmit"));
   const claudeJSON = JSON.parse(readFileSync(path.join(home, ".claude.json"), "utf8"));
   assert.equal(claudeJSON.mcpServers?.mnemo?.command, bin);
 

@@ -145,6 +145,16 @@ _mnemo() {
         _describe 'command' cmds
         return
     fi
+    if (( CURRENT == 3 )) && [[ ${words[2]} == help ]]; then
+        cmds+=('environment:every MNEMO_* variable' 'exit-codes:what each exit status means')
+        _describe 'help topic' cmds
+        return
+    fi
+    if (( CURRENT == 3 )) && [[ ${words[2]} == completion ]]; then
+        local -a shells=(bash zsh fish)
+        _describe 'shell' shells
+        return
+    fi
     case ${words[2]} in
 {{- range .}}
     {{.Name}}) _arguments -s '*:file:_files'{{range .Flags}} '--{{.Name}}[{{quoteZsh .Usage}}]{{if not .Bool}}:value:{{end}}'{{end}} ;;
@@ -166,6 +176,7 @@ complete -c mnemo -n '__fish_seen_subcommand_from {{$c}}' -l {{.Name}}{{if not .
 {{- end}}
 {{- end}}
 complete -c mnemo -n '__fish_seen_subcommand_from completion' -a 'bash zsh fish'
+complete -c mnemo -n '__fish_seen_subcommand_from help' -a '{{range .}}{{.Name}} {{end}}environment exit-codes'
 `,
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/mnemo-mcp/mnemo/internal/app"
 	"github.com/mnemo-mcp/mnemo/internal/claudecode"
 	"github.com/mnemo-mcp/mnemo/internal/doctor"
+	"github.com/mnemo-mcp/mnemo/internal/marks"
 	"github.com/mnemo-mcp/mnemo/pkg/config"
 	"github.com/mnemo-mcp/mnemo/pkg/logging"
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
@@ -71,7 +72,7 @@ func runDoctor(ctx context.Context, env *runEnv, args []string) error {
 			return err
 		}
 	} else {
-		r.WriteTextColor(env.stdout, useColor(env.stdout))
+		r.WriteTextStyle(env.stdout, marks.For(env.stdout))
 	}
 	if !r.OK {
 		return exitError{code: 1}

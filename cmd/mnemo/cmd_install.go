@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/mnemo-mcp/mnemo/internal/claudecode"
+	"github.com/mnemo-mcp/mnemo/internal/marks"
 	"github.com/mnemo-mcp/mnemo/pkg/config"
 )
 
@@ -84,7 +85,7 @@ func runInstall(ctx context.Context, env *runEnv, args []string, install bool) e
 		Capture:    capture,
 		Env:        installEnvVars(os.LookupEnv),
 	}
-	o := claudecode.Options{DryRun: *dryRun, Out: env.stdout}
+	o := claudecode.Options{DryRun: *dryRun, Out: env.stdout, Marks: marks.For(env.stdout)}
 	if p, err := exec.LookPath("claude"); err == nil {
 		o.Claude = p
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -161,7 +162,7 @@ func TestInstallUninstallUserScope(t *testing.T) {
 		t.Fatalf("uninstall did not unregister: %s", c)
 	}
 	// Doctor now says the user must act, with exit status 1.
-	if dr := mnemoCLI(t, "", "doctor", "--skip-model"); dr.code != 1 || !strings.Contains(dr.stdout, "✘ claude-mcp") {
+	if dr := mnemoCLI(t, "", "doctor", "--skip-model"); dr.code != 1 || !strings.Contains(dr.stdout, "\nFAIL claude-mcp ") {
 		t.Errorf("doctor after uninstall: %s", dr)
 	}
 }
@@ -242,5 +243,107 @@ func TestInstallRecordsMnemoEnv(t *testing.T) {
 	reg = readJSONFile(t, filepath.Join(home, ".claude.json"))["mcpServers"].(map[string]any)["mnemo"].(map[string]any)
 	if reg["env"].(map[string]any)["MNEMO_MODEL"] != "/models/other" {
 		t.Errorf("changed MNEMO_MODEL not registered: %v", reg)
+	}
+}
+
+// The hooks install writes carry the install-time MNEMO_* settings: run
+// through sh exactly as Claude Code runs a hook command, with none of
+// those settings in its environment (and another MNEMO_HOME), the
+// UserPromptSubmit hook reads the store install was told about. Every path
+// has characters sh would expand or split on, which must neither break the
+// command nor run anything.
+func TestInstalledHooksCarrySettings(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh: Claude Code runs hook commands through a POSIX shell")
+	}
+	home := installEnv(t, true)
+	hookEnv(t)
+	root := t.TempDir()
+	odd := `it's "odd" $HOME ` + "`touch injected1`" + ` $(touch injected2); touch injected3 #`
+	data := filepath.Join(root, "data "+odd)
+	t.Setenv("MNEMO_HOME", data)
+	t.Setenv("MNEMO_CACHE", filepath.Join(root, "cache "+odd))
+	work := filepath.Join(root, "work")
+	os.MkdirAll(work, 0o700)
+	seedApp(t, work, memStock, memDoctor).Close() // sets MNEMO_MODEL to the test model
+	model := filepath.Join(root, "model "+odd)
+	if err := os.Symlink(os.Getenv("MNEMO_MODEL"), model); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("MNEMO_MODEL", model)
+	bin := mnemoBinary(t, filepath.Join(root, "bin "+odd))
+
+	mnemo := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(bin, args...)
+		cmd.Dir = work
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("mnemo %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	mnemo("install")
+	settings := filepath.Join(home, ".claude", "settings.json")
+	hooks := readJSONFile(t, settings)["hooks"].(map[string]any)
+	ups := hooks["UserPromptSubmit"].([]any)
+	if len(ups) != 1 {
+		t.Fatalf("UserPromptSubmit: %v", ups)
+	}
+	command := ups[0].(map[string]any)["hooks"].([]any)[0].(map[string]any)["command"].(string)
+	if !strings.Contains(command, "MNEMO_MODEL=") || !strings.Contains(command, "MNEMO_HOME=") {
+		t.Fatalf("hook command without the settings: %s", command)
+	}
+
+	// Claude Code's environment: no MNEMO_* settings but a MNEMO_HOME of
+	// its own, which the hook must not use.
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "MNEMO_") {
+			env = append(env, kv)
+		}
+	}
+	decoy := filepath.Join(root, "decoy")
+	env = append(env, "MNEMO_HOME="+decoy, "MNEMO_HOOK_WARM=0")
+	cmd := exec.Command(sh, "-c", command)
+	cmd.Dir = work
+	cmd.Env = env
+	cmd.Stdin = bytes.NewReader(promptInput(t, work, "Which antibiotics did the doctor prescribe?"))
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	code := 0
+	if err := cmd.Run(); err != nil {
+		code = -1
+		t.Logf("sh -c: %v", err)
+	}
+	ctxText := hookContext(t, cliResult{stdout: out.String(), stderr: errb.String(), code: code}, "UserPromptSubmit")
+	if !strings.Contains(ctxText, memDoctor) {
+		t.Errorf("the hook did not recall from %s:\n%s", data, ctxText)
+	}
+	if _, err := os.Stat(decoy); err == nil {
+		t.Errorf("the hook used Claude Code's MNEMO_HOME %s", decoy)
+	}
+	for _, dir := range []string{work, root, home} {
+		if m, _ := filepath.Glob(filepath.Join(dir, "injected*")); len(m) > 0 {
+			t.Errorf("a setting was run as a command: %v", m)
+		}
+	}
+
+	// Installing again with another model replaces mnemo's entries; the
+	// user's other hooks stay; uninstall finds them all.
+	t.Setenv("MNEMO_MODEL", filepath.Join(root, "other model"))
+	mnemo("install")
+	hooks = readJSONFile(t, settings)["hooks"].(map[string]any)
+	if ups := hooks["UserPromptSubmit"].([]any); len(ups) != 1 || len(hooks["SessionStart"].([]any)) != 2 {
+		t.Fatalf("re-install duplicated hooks: %v", hooks)
+	}
+	if c := hooks["UserPromptSubmit"].([]any)[0].(map[string]any)["hooks"].([]any)[0].(map[string]any)["command"].(string); !strings.Contains(c, "MNEMO_MODEL='"+filepath.Join(root, "other model")+"'") {
+		t.Errorf("re-install kept the old model: %s", c)
+	}
+	mnemo("uninstall")
+	if !reflect.DeepEqual(readJSONFile(t, settings), mustDecode(t, userSettings)) {
+		b, _ := os.ReadFile(settings)
+		t.Fatalf("uninstall did not restore the settings:\n%s", b)
 	}
 }

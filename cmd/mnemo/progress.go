@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -87,13 +86,4 @@ func (c *byteCounter) Read(b []byte) (int, error) {
 		c.onAdd(c.n)
 	}
 	return n, err
-}
-
-// useColor reports whether w gets colours: a terminal, NO_COLOR unset
-// (https://no-color.org) and TERM not "dumb".
-func useColor(w io.Writer) bool {
-	if _, set := os.LookupEnv("NO_COLOR"); set || os.Getenv("TERM") == "dumb" {
-		return false
-	}
-	return isTerminal(w)
 }

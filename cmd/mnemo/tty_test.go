@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"syscall"
@@ -82,23 +83,78 @@ func runOnTTY(t *testing.T, stdoutTTY bool, args ...string) (code int, ttyOut, o
 	return code, output(), buf.String()
 }
 
-// Colours on a terminal only, and never with NO_COLOR.
-func TestColoursOnTerminalOnly(t *testing.T) {
+// runBinary runs the real binary (mnemoBinary) with stdout on a
+// pseudo-terminal or into a pipe, and returns stdout; stderr goes to the
+// test log.
+func runBinary(t *testing.T, bin string, onTTY bool, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	var out func() string
+	if onTTY {
+		var tty *os.File
+		tty, out = openPTY(t)
+		cmd.Stdout = tty
+	} else {
+		var buf bytes.Buffer
+		cmd.Stdout = &buf
+		out = buf.String
+	}
+	if err := cmd.Run(); err != nil {
+		t.Logf("mnemo %s: %v\n%s", strings.Join(args, " "), err, errb.String())
+	}
+	return strings.ReplaceAll(out(), "\r\n", "\n")
+}
+
+// Status marks (doctor, install) are coloured symbols on a terminal,
+// symbols without colour under NO_COLOR, and plain words off a terminal —
+// run as the real binary, its stdout a pseudo-terminal or a pipe.
+func TestMarksOnTerminalOnly(t *testing.T) {
+	installEnv(t, true) // a fake claude CLI, a throwaway HOME
 	cliEnv(t, "")
-	t.Setenv("NO_COLOR", "")
 	os.Unsetenv("NO_COLOR")
 	t.Setenv("TERM", "xterm")
-	const green = "\x1b[32m✔"
-	_, out, _ := runOnTTY(t, true, "doctor", "--skip-model")
-	if !strings.Contains(out, green) {
-		t.Errorf("doctor on a terminal has no colour:\n%q", out)
+	bin := mnemoBinary(t, t.TempDir())
+	const (
+		green = "\x1b[32m✔\x1b[0m"
+		red   = "\x1b[31m✘\x1b[0m"
+	)
+
+	out := runBinary(t, bin, true, "doctor", "--skip-model")
+	if !strings.Contains(out, green+" home ") || !strings.Contains(out, red+" claude-mcp ") || !strings.Contains(out, "→ run: mnemo install") {
+		t.Errorf("doctor on a terminal: no coloured marks:\n%q", out)
 	}
-	if r := mnemoCLI(t, "", "doctor", "--skip-model"); strings.Contains(r.stdout, "\x1b[") || !strings.Contains(r.stdout, "✔") {
-		t.Errorf("doctor into a pipe has escape codes:\n%q", r.stdout)
+	if out := runBinary(t, bin, true, "install"); !strings.Contains(out, green+" hooks: ") || !strings.Contains(out, green+" MCP: ran claude mcp add") {
+		t.Errorf("install on a terminal: no coloured marks:\n%q", out)
 	}
+
+	// Off a terminal: words at the start of the line, no symbol, no escape.
+	plain := func(what, out string, want ...string) {
+		t.Helper()
+		if strings.ContainsAny(out, "✔✘→•\x1b") {
+			t.Errorf("%s into a pipe has symbols or escape codes:\n%s", what, out)
+		}
+		for _, w := range want {
+			if !strings.Contains("\n"+out, "\n"+w) {
+				t.Errorf("%s into a pipe lacks a line starting %q:\n%s", what, w, out)
+			}
+		}
+	}
+	plain("doctor", runBinary(t, bin, false, "doctor", "--skip-model"), "ok   home ", "ok   claude-mcp ", "warn model ")
+	plain("install", runBinary(t, bin, false, "install"), "ok   hooks: ", "ok   MCP: mnemo already registered")
+	plain("install --dry-run", runBinary(t, bin, false, "uninstall", "--dry-run"), "info dry run: would write ", "info dry run: would run ")
 	t.Setenv("NO_COLOR", "1")
-	if _, out, _ := runOnTTY(t, true, "doctor", "--skip-model"); strings.Contains(out, "\x1b[") {
-		t.Errorf("NO_COLOR: doctor still colours:\n%q", out)
+	plain("doctor with NO_COLOR", runBinary(t, bin, false, "doctor", "--skip-model"), "ok   home ")
+
+	// NO_COLOR on a terminal: the symbols, uncoloured. An empty NO_COLOR
+	// is not set (no-color.org).
+	if out := runBinary(t, bin, true, "doctor", "--skip-model"); strings.Contains(out, "\x1b[") || !strings.Contains(out, "\n✔ claude-mcp ") {
+		t.Errorf("NO_COLOR: doctor on a terminal:\n%q", out)
+	}
+	t.Setenv("NO_COLOR", "")
+	if out := runBinary(t, bin, true, "doctor", "--skip-model"); !strings.Contains(out, green+" claude-mcp ") {
+		t.Errorf("empty NO_COLOR turned colours off:\n%q", out)
 	}
 }
 

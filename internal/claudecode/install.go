@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mnemo-mcp/mnemo/internal/marks"
 	"github.com/mnemo-mcp/mnemo/pkg/project"
 )
 
@@ -33,9 +34,10 @@ type Setup struct {
 	Exe        string // absolute path of the mnemo binary
 	Capture    bool   // also install session-end/pre-compact capture hooks
 	Timeout    int    // hook timeout in seconds; 0 = DefaultHookTimeout
-	// Env is recorded in the MCP registration (`claude mcp add -e`): the
-	// MNEMO_* settings in effect at install time, so that the server
-	// Claude Code starts uses the same model and store.
+	// Env is recorded in the MCP registration (`claude mcp add -e`) and
+	// put in front of each hook command (NAME=value): the MNEMO_* settings
+	// in effect at install time, so that the server and the hooks Claude
+	// Code starts use the same model and store.
 	Env map[string]string
 }
 
@@ -55,6 +57,11 @@ func (s Setup) Validate() error {
 	}
 	if !filepath.IsAbs(s.Exe) {
 		return fmt.Errorf("binary path %q is not absolute", s.Exe)
+	}
+	for k := range s.Env {
+		if !validEnvName(k) {
+			return fmt.Errorf("environment variable name %q: want letters, digits and _", k)
+		}
 	}
 	return nil
 }
@@ -83,13 +90,13 @@ func (s Setup) Hooks() []Hook {
 		t = DefaultHookTimeout
 	}
 	hs := []Hook{
-		{Event: "UserPromptSubmit", Command: HookCommand(s.Exe, "user-prompt-submit", false), Timeout: t},
-		{Event: "SessionStart", Command: HookCommand(s.Exe, "session-start", false), Timeout: t},
+		{Event: "UserPromptSubmit", Command: HookCommand(s.Exe, "user-prompt-submit", false, s.Env), Timeout: t},
+		{Event: "SessionStart", Command: HookCommand(s.Exe, "session-start", false, s.Env), Timeout: t},
 	}
 	if s.Capture {
 		hs = append(hs,
-			Hook{Event: "SessionEnd", Command: HookCommand(s.Exe, "session-end", true), Timeout: t},
-			Hook{Event: "PreCompact", Command: HookCommand(s.Exe, "pre-compact", true), Timeout: t},
+			Hook{Event: "SessionEnd", Command: HookCommand(s.Exe, "session-end", true, s.Env), Timeout: t},
+			Hook{Event: "PreCompact", Command: HookCommand(s.Exe, "pre-compact", true, s.Env), Timeout: t},
 		)
 	}
 	return hs
@@ -188,7 +195,10 @@ type Options struct {
 	Claude string
 	Run    Runner // nil = ExecRunner
 	Out    io.Writer
-	Now    func() time.Time
+	// Marks is how the status marks of Out's lines are written (marks.For
+	// Out); the zero value is plain words.
+	Marks marks.Style
+	Now   func() time.Time
 }
 
 func (o *Options) defaults() {
@@ -242,7 +252,7 @@ func Uninstall(ctx context.Context, s Setup, o Options) error {
 		return err
 	}
 	if old == nil {
-		fmt.Fprintf(o.Out, "✔ hooks: %s does not exist; nothing to remove\n", path)
+		fmt.Fprintf(o.Out, "%s hooks: %s does not exist; nothing to remove\n", o.Marks.Mark(marks.OK), path)
 	} else {
 		out, changed, err := RemoveHooks(old, s.exeName())
 		if err != nil {
@@ -269,18 +279,18 @@ func readSettings(path string) ([]byte, error) {
 func (o *Options) apply(path string, out []byte, changed bool, what string) error {
 	switch {
 	case !changed:
-		fmt.Fprintf(o.Out, "✔ hooks: %s already up to date\n", path)
+		fmt.Fprintf(o.Out, "%s hooks: %s already up to date\n", o.Marks.Mark(marks.OK), path)
 	case o.DryRun:
-		fmt.Fprintf(o.Out, "• dry run: would write %s (%s):\n%s", path, what, out)
+		fmt.Fprintf(o.Out, "%s dry run: would write %s (%s):\n%s", o.Marks.Mark(marks.Info), path, what, out)
 	default:
 		backup, err := WriteSettings(path, out, o.Now())
 		if err != nil {
 			return fmt.Errorf("write %s: %w", path, err)
 		}
 		if backup != "" {
-			fmt.Fprintf(o.Out, "✔ hooks: %s in %s (backup: %s)\n", what, path, backup)
+			fmt.Fprintf(o.Out, "%s hooks: %s in %s (backup: %s)\n", o.Marks.Mark(marks.OK), what, path, backup)
 		} else {
-			fmt.Fprintf(o.Out, "✔ hooks: %s in %s (new file)\n", what, path)
+			fmt.Fprintf(o.Out, "%s hooks: %s in %s (new file)\n", o.Marks.Mark(marks.OK), what, path)
 		}
 	}
 	return nil
@@ -289,10 +299,10 @@ func (o *Options) apply(path string, out []byte, changed bool, what string) erro
 func (o *Options) register(ctx context.Context, s Setup) error {
 	reg, ok, err := ReadRegistration(s.MCPConfigPath(), "")
 	if err != nil {
-		fmt.Fprintf(o.Out, "• MCP: cannot read %s (%v); registering anyway\n", s.MCPConfigPath(), err)
+		fmt.Fprintf(o.Out, "%s MCP: cannot read %s (%v); registering anyway\n", o.Marks.Mark(marks.Warn), s.MCPConfigPath(), err)
 	}
 	if ok && reg.Command == s.Exe && slices.Equal(reg.Args, []string{"serve"}) && maps.Equal(reg.Env, s.Env) {
-		fmt.Fprintf(o.Out, "✔ MCP: %s already registered in %s scope (%s)\n", ServerName, s.Scope, reg.File)
+		fmt.Fprintf(o.Out, "%s MCP: %s already registered in %s scope (%s)\n", o.Marks.Mark(marks.OK), ServerName, s.Scope, reg.File)
 		return nil
 	}
 	var cmds [][]string
@@ -306,7 +316,7 @@ func (o *Options) register(ctx context.Context, s Setup) error {
 func (o *Options) unregister(ctx context.Context, s Setup) error {
 	_, ok, err := ReadRegistration(s.MCPConfigPath(), "")
 	if err == nil && !ok {
-		fmt.Fprintf(o.Out, "✔ MCP: %s is not registered in %s scope\n", ServerName, s.Scope)
+		fmt.Fprintf(o.Out, "%s MCP: %s is not registered in %s scope\n", o.Marks.Mark(marks.OK), ServerName, s.Scope)
 		return nil
 	}
 	return o.runClaude(ctx, s, [][]string{s.RemoveCommand()})
@@ -328,11 +338,11 @@ func (o *Options) runClaude(ctx context.Context, s Setup, cmds [][]string) (err 
 	for _, argv := range cmds {
 		line := shellLine(argv)
 		if o.DryRun {
-			fmt.Fprintf(o.Out, "• dry run: would run (in %s): %s\n", dir, line)
+			fmt.Fprintf(o.Out, "%s dry run: would run (in %s): %s\n", o.Marks.Mark(marks.Info), dir, line)
 			continue
 		}
 		if o.Claude == "" {
-			fmt.Fprintf(o.Out, "✘ MCP: the claude CLI is not on PATH; run this yourself (in %s):\n    %s\n", dir, line)
+			fmt.Fprintf(o.Out, "%s MCP: the claude CLI is not on PATH; run this yourself (in %s):\n    %s\n", o.Marks.Mark(marks.Fail), dir, line)
 			missing = true
 			continue
 		}
@@ -343,7 +353,7 @@ func (o *Options) runClaude(ctx context.Context, s Setup, cmds [][]string) (err 
 		if err != nil {
 			return fmt.Errorf("%s: %w\n%s", line, err, strings.TrimSpace(string(out)))
 		}
-		fmt.Fprintf(o.Out, "✔ MCP: ran %s\n", line)
+		fmt.Fprintf(o.Out, "%s MCP: ran %s\n", o.Marks.Mark(marks.OK), line)
 	}
 	return nil
 }

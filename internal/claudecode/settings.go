@@ -8,8 +8,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -32,10 +34,10 @@ var mnemoEvents = map[string]bool{
 }
 
 // IsMnemoHook reports whether a hook command line is one of mnemo's:
-// `<…/mnemo or …/exeName> hook [--flags] EVENT`. exeName is the base name of
-// the installing binary (it may not be called mnemo).
+// `[NAME=value …] <…/mnemo or …/exeName> hook [--flags] EVENT`. exeName is
+// the base name of the installing binary (it may not be called mnemo).
 func IsMnemoHook(command, exeName string) bool {
-	words := shellWords(command)
+	words := commandWords(command)
 	if len(words) < 3 {
 		return false
 	}
@@ -55,13 +57,59 @@ func IsMnemoHook(command, exeName string) bool {
 	return false
 }
 
-// HookCommand is the command line of `exe hook [--capture] event`.
-func HookCommand(exe, event string, capture bool) string {
-	cmd := ShellQuote(exe) + " hook "
-	if capture {
-		cmd += "--capture "
+// HookExe is the program a hook command line runs: its first word after
+// any NAME=value assignments ("" for an empty command).
+func HookExe(command string) string {
+	if words := commandWords(command); len(words) > 0 {
+		return words[0]
 	}
-	return cmd + event
+	return ""
+}
+
+// commandWords is the command line's words without the leading NAME=value
+// assignments that set its environment.
+func commandWords(command string) []string {
+	words := shellWords(command)
+	for len(words) > 0 && isAssignment(words[0]) {
+		words = words[1:]
+	}
+	return words
+}
+
+// isAssignment reports whether an (unquoted) word is NAME=value.
+func isAssignment(w string) bool {
+	name, _, ok := strings.Cut(w, "=")
+	return ok && validEnvName(name)
+}
+
+// validEnvName reports whether name can be assigned in sh: a letter or _,
+// then letters, digits and _.
+func validEnvName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i, r := range name {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// HookCommand is the sh command line of `exe hook [--capture] event`, with
+// env as NAME=value assignments in front (names sorted, values quoted), so
+// the hook runs with the settings mnemo was installed with whatever
+// Claude Code's own environment holds. Names must be valid (validEnvName).
+func HookCommand(exe, event string, capture bool, env map[string]string) string {
+	var b strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(env)) {
+		b.WriteString(k + "=" + ShellQuote(env[k]) + " ")
+	}
+	b.WriteString(ShellQuote(exe) + " hook ")
+	if capture {
+		b.WriteString("--capture ")
+	}
+	return b.String() + event
 }
 
 // ShellQuote quotes s for sh when it holds anything but safe characters.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -171,8 +172,113 @@ func TestIsMnemoHook(t *testing.T) {
 			t.Errorf("IsMnemoHook(%q) = %v", cmd, got)
 		}
 	}
-	if q := HookCommand("/my dir/it's/mnemo", "session-start", false); !IsMnemoHook(q, "") || shellWords(q)[0] != "/my dir/it's/mnemo" {
+	if q := HookCommand("/my dir/it's/mnemo", "session-start", false, nil); !IsMnemoHook(q, "") || shellWords(q)[0] != "/my dir/it's/mnemo" {
 		t.Errorf("quoted command %q does not round-trip", q)
+	}
+	// Settings in front of the binary are read past, not taken for it.
+	for cmd, want := range map[string]bool{
+		"MNEMO_HOME=/d /x/mnemo hook session-start":                     true,
+		"MNEMO_HOME='/a b' MNEMO_MODEL=m '/x y/mnemo' hook pre-compact": true,
+		"MNEMO_HOME=/d /x/other hook session-start":                     false,
+		"MNEMO_HOME=/d":                     false,
+		"1X=/d /x/mnemo hook session-start": false, // not an assignment: the program is 1X=/d
+	} {
+		if got := IsMnemoHook(cmd, ""); got != want {
+			t.Errorf("IsMnemoHook(%q) = %v", cmd, got)
+		}
+	}
+	if got := HookExe("MNEMO_HOME='/a b' '/x y/mnemo' hook pre-compact"); got != "/x y/mnemo" {
+		t.Errorf("HookExe = %q", got)
+	}
+}
+
+// nastyValues are settings that break or inject into a carelessly quoted
+// command line.
+var nastyValues = map[string]string{
+	"MNEMO_HOME":  "/tmp/my data/it's \"quoted\" $HOME `touch injected` $(touch injected2); touch injected3",
+	"MNEMO_MODEL": "a'b''c\\d\n$((1+1))",
+	"MNEMO_CACHE": "~/cache * ?",
+	"MNEMO_EMPTY": "",
+}
+
+// The hook command carries the settings through sh exactly: a stand-in
+// binary in a directory with an awkward name prints its environment and
+// arguments, run the way Claude Code runs hooks (sh -c).
+func TestHookCommandEnvThroughShell(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	dir := filepath.Join(t.TempDir(), "bin dir 'x' $PATH `y`")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	exe := filepath.Join(dir, "mnemo")
+	script := "#!/bin/sh\nfor k in MNEMO_HOME MNEMO_MODEL MNEMO_CACHE MNEMO_EMPTY; do eval \"printf '%s=[%s]\\n' \\\"\\$k\\\" \\\"\\${$k-unset}\\\"\"; done\nprintf 'args=[%s]\\n' \"$*\"\n"
+	if err := os.WriteFile(exe, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmdLine := HookCommand(exe, "session-end", true, nastyValues)
+	if !IsMnemoHook(cmdLine, "") || HookExe(cmdLine) != exe {
+		t.Fatalf("%q is not recognised as mnemo's hook", cmdLine)
+	}
+	work := t.TempDir()
+	cmd := exec.Command(sh, "-c", cmdLine)
+	cmd.Dir = work
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=/nonexistent", "MNEMO_HOME=/wrong"}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("sh -c %q: %v\n%s", cmdLine, err, out)
+	}
+	var want strings.Builder
+	for _, k := range []string{"MNEMO_HOME", "MNEMO_MODEL", "MNEMO_CACHE", "MNEMO_EMPTY"} {
+		want.WriteString(k + "=[" + nastyValues[k] + "]\n")
+	}
+	want.WriteString("args=[hook --capture session-end]\n")
+	if string(out) != want.String() {
+		t.Errorf("sh -c %q printed\n%s\nwant\n%s", cmdLine, out, want.String())
+	}
+	if m, _ := filepath.Glob(filepath.Join(work, "injected*")); len(m) > 0 {
+		t.Errorf("the command line ran injected commands: %v", m)
+	}
+}
+
+// Install with other settings replaces mnemo's entries (the settings are
+// part of the command, not a second hook); uninstall finds them whatever
+// the settings; other hooks stay.
+func TestMergeReplacesHooksWithOtherSettings(t *testing.T) {
+	s := setup(t)
+	s.Env = map[string]string{"MNEMO_HOME": "/data one"}
+	out, _, err := MergeHooks([]byte(existing), s.Hooks(), "mnemo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Env = map[string]string{"MNEMO_HOME": "/data two", "MNEMO_MODEL": "/m"}
+	out, changed, err := MergeHooks(out, s.Hooks(), "mnemo")
+	if err != nil || !changed {
+		t.Fatal(changed, err)
+	}
+	cmds, _ := InstalledHooks(out, "mnemo")
+	want := map[string][]string{
+		"UserPromptSubmit": {"MNEMO_HOME='/data two' MNEMO_MODEL=/m /opt/mnemo/bin/mnemo hook user-prompt-submit"},
+		"SessionStart":     {"MNEMO_HOME='/data two' MNEMO_MODEL=/m /opt/mnemo/bin/mnemo hook session-start"},
+	}
+	if !reflect.DeepEqual(cmds, want) {
+		t.Errorf("hooks after a re-install with other settings: %v", cmds)
+	}
+	if h := decode(t, out)["hooks"].(map[string]any); len(h["UserPromptSubmit"].([]any)) != 2 {
+		t.Errorf("UserPromptSubmit: want the user's group and mnemo's, got %v", h["UserPromptSubmit"])
+	}
+	removed, _, err := RemoveHooks(out, "mnemo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(decode(t, removed), decode(t, []byte(existing))) {
+		t.Errorf("uninstall left:\n%s", removed)
+	}
+	s.Env = map[string]string{"MNEMO HOME": "x"}
+	if err := s.Validate(); err == nil {
+		t.Error("an environment name sh cannot assign was accepted")
 	}
 }
 

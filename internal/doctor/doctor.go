@@ -19,6 +19,7 @@ import (
 	"github.com/mnemo-mcp/mnemo/embed"
 	"github.com/mnemo-mcp/mnemo/internal/app"
 	"github.com/mnemo-mcp/mnemo/internal/claudecode"
+	"github.com/mnemo-mcp/mnemo/internal/marks"
 	"github.com/mnemo-mcp/mnemo/internal/warm"
 	"github.com/mnemo-mcp/mnemo/pkg/config"
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
@@ -495,7 +496,7 @@ func (r *Report) checkClaude(o Options) {
 		for ev, cmds := range hooks {
 			events[ev] = true
 			for _, cmd := range cmds {
-				if bin := firstWord(cmd); bin != "" && !executable(bin) {
+				if bin := claudecode.HookExe(cmd); bin != "" && !executable(bin) {
 					missingBins = append(missingBins, bin)
 				}
 			}
@@ -535,21 +536,6 @@ func (r *Report) checkClaude(o Options) {
 	default:
 		r.add("claude-hooks", OK, "", "hooks installed: %s", strings.Join(have, ", "))
 	}
-}
-
-func firstWord(cmd string) string {
-	cmd = strings.TrimSpace(cmd)
-	if strings.HasPrefix(cmd, "'") || strings.HasPrefix(cmd, `"`) {
-		q := cmd[:1]
-		if i := strings.Index(cmd[1:], q); i >= 0 {
-			return cmd[1 : 1+i]
-		}
-		return ""
-	}
-	if f := strings.Fields(cmd); len(f) > 0 {
-		return f[0]
-	}
-	return ""
 }
 
 func executable(p string) bool {
@@ -618,31 +604,25 @@ func tailFile(path string, max int64) ([]byte, error) {
 	return tailfile.Read(f, max)
 }
 
-// WriteText renders the report for people: one ✔/✘/! line per check, with
-// the fix under each problem.
-func (r Report) WriteText(w io.Writer) { r.WriteTextColor(w, false) }
+// WriteText renders the report for people, plain (marks.Plain): one
+// "ok"/"warn"/"FAIL" line per check, with the fix under each problem.
+func (r Report) WriteText(w io.Writer) { r.WriteTextStyle(w, marks.Plain) }
 
-// WriteTextColor is WriteText with the marks coloured (green, yellow, red)
-// when color is set: for a terminal, and never with NO_COLOR (the caller
-// decides).
-func (r Report) WriteTextColor(w io.Writer, color bool) {
-	paint := func(code, s string) string {
-		if !color {
-			return s
-		}
-		return "\033[" + code + "m" + s + "\033[0m"
-	}
+// WriteTextStyle is WriteText with the marks in style st (✔ ! ✘ on a
+// terminal, coloured unless NO_COLOR; the caller decides with marks.For).
+func (r Report) WriteTextStyle(w io.Writer, st marks.Style) {
+	indent := strings.Repeat(" ", st.Width()+1)
 	for _, c := range r.Checks {
-		mark := paint("32", "✔")
+		mark := st.Mark(marks.OK)
 		switch c.Status {
 		case Warn:
-			mark = paint("33", "!")
+			mark = st.Mark(marks.Warn)
 		case Fail:
-			mark = paint("31", "✘")
+			mark = st.Mark(marks.Fail)
 		}
 		fmt.Fprintf(w, "%s %-13s %s\n", mark, c.Name, c.Summary)
 		if c.Fix != "" && c.Status != OK {
-			fmt.Fprintf(w, "  %-13s → %s\n", "", c.Fix)
+			fmt.Fprintf(w, "%s%-13s %s %s\n", indent, "", st.Arrow(), c.Fix)
 		}
 	}
 	if len(r.Store.ByProject) > 0 {
@@ -670,7 +650,7 @@ func (r Report) WriteTextColor(w io.Writer, color bool) {
 	if r.OK {
 		fmt.Fprintln(w, "\nAll good.")
 	} else {
-		fmt.Fprintln(w, "\nSomething needs your attention (✘ above).")
+		fmt.Fprintf(w, "\nSomething needs your attention (%s above).\n", st.Word(marks.Fail))
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mnemo-mcp/mnemo/internal/claudecode"
+	"github.com/mnemo-mcp/mnemo/internal/marks"
 	"github.com/mnemo-mcp/mnemo/internal/testmodels"
 	"github.com/mnemo-mcp/mnemo/internal/warm"
 	"github.com/mnemo-mcp/mnemo/pkg/config"
@@ -141,10 +142,23 @@ not json
 	}
 	var b bytes.Buffer
 	r.WriteText(&b)
-	for _, want := range []string{"✔ model", "✔ store", "✔ claude-mcp", "✔ claude-hooks", "! log", "All good."} {
-		if !strings.Contains(b.String(), want) {
+	for _, want := range []string{"\nok   model ", "\nok   store ", "\nok   claude-mcp ", "\nok   claude-hooks ", "\nwarn log ", "All good."} {
+		if !strings.Contains("\n"+b.String(), want) {
 			t.Errorf("text report lacks %q:\n%s", want, b.String())
 		}
+	}
+	// On a terminal: symbols, coloured unless NO_COLOR (marks.For decides).
+	b.Reset()
+	r.WriteTextStyle(&b, marks.Colour)
+	for _, want := range []string{"\x1b[32m✔\x1b[0m model ", "\x1b[33m!\x1b[0m log "} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("coloured report lacks %q:\n%s", want, b.String())
+		}
+	}
+	b.Reset()
+	r.WriteTextStyle(&b, marks.Symbols)
+	if !strings.Contains(b.String(), "✔ model ") || strings.Contains(b.String(), "\x1b") {
+		t.Errorf("report with symbols:\n%s", b.String())
 	}
 	if _, err := json.Marshal(r); err != nil {
 		t.Fatal(err)
@@ -169,8 +183,15 @@ func TestNeedsUser(t *testing.T) {
 	}
 	var b bytes.Buffer
 	r.WriteText(&b)
-	if !strings.Contains(b.String(), "✘ claude-mcp") || !strings.Contains(b.String(), "→ run: mnemo install") {
+	// Plain words, greppable, the fix aligned under the summary.
+	if !strings.Contains(b.String(), "\nFAIL claude-mcp    mnemo is not registered") || !strings.Contains(b.String(), "\n                   -> run: mnemo install\n") ||
+		!strings.Contains(b.String(), "(FAIL above)") || strings.ContainsAny(b.String(), "✔✘→\x1b") {
 		t.Errorf("text report:\n%s", b.String())
+	}
+	b.Reset()
+	r.WriteTextStyle(&b, marks.Symbols)
+	if !strings.Contains(b.String(), "\n✘ claude-mcp    mnemo is not registered") || !strings.Contains(b.String(), "\n                → run: mnemo install\n") || !strings.Contains(b.String(), "(✘ above)") {
+		t.Errorf("text report with symbols:\n%s", b.String())
 	}
 }
 
