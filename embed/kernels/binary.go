@@ -1,7 +1,9 @@
 package kernels
 
 import (
+	"math"
 	"slices"
+	"sync/atomic"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
@@ -45,6 +47,24 @@ func binaryExec(op backends.OpType, prev executor) executor {
 		} else if cols < 16 {
 			return prev(b, n, in, owned)
 		}
+		// x + (−0) is x for every x, so an Add of an all −0 operand to an
+		// input this op owns is that input. The attention mask of an
+		// unpadded batch is all −0 (0 × −10000 as BERT computes it), and
+		// adding it was 3% of an 8 × 256 pass.
+		if op == backends.OpTypeAdd {
+			for i, x := range [][]float32{lx, rx} {
+				other := 1 - i
+				if in[other] != nil && owned[other] && [2]bool{lFull, rFull}[other] && len(x)*16 <= os.Size() && allNegZero(x) {
+					// Handed over as output does it: the slot set to nil
+					// so the input is not freed.
+					out := in[other]
+					in[other] = nil
+					hit(op)
+					identityAdds.Add(1)
+					return out, nil
+				}
+			}
+		}
 		out, y, err := output(b, os, in, owned, 1, 0)
 		if err != nil {
 			return nil, err
@@ -81,6 +101,20 @@ func binaryExec(op backends.OpType, prev executor) executor {
 		})
 		return out, nil
 	}
+}
+
+// identityAdds counts the Adds of an all −0 operand answered with the
+// other operand (tests check the path is taken).
+var identityAdds atomic.Int64
+
+// allNegZero reports whether every value of x is −0.
+func allNegZero(x []float32) bool {
+	for _, v := range x {
+		if math.Float32bits(v) != 1<<31 {
+			return false
+		}
+	}
+	return true
 }
 
 // broadcastsTo reports whether s has o's rank and each of its dimensions

@@ -434,3 +434,69 @@ func TestSplit(t *testing.T) {
 		}
 	}
 }
+
+// Adding an all −0 mask (an unpadded batch's) to scores the op owns hands
+// the scores back untouched; bit-identical to simplego's Add for every
+// value, −0, +0, infinities and NaN included, in either operand order. A
+// mask with one +0 (or padding) is added as usual.
+func TestAddOfNegativeZeroMask(t *testing.T) {
+	b := installed(t)
+	forEachLevel(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(7, 8))
+		negZero := float32(math.Copysign(0, -1))
+		for _, c := range []struct {
+			name     string
+			fill     func(m []float32)
+			identity bool
+		}{
+			{"all -0", func(m []float32) {
+				for i := range m {
+					m[i] = negZero
+				}
+			}, true},
+			{"one +0", func(m []float32) {
+				for i := range m {
+					m[i] = negZero
+				}
+				m[len(m)/2] = 0
+			}, false},
+			{"padding", func(m []float32) {
+				for i := range m {
+					m[i] = negZero
+				}
+				m[len(m)-1] = -10000
+			}, false},
+		} {
+			for _, maskFirst := range []bool{false, true} {
+				for _, owned := range []bool{false, true} {
+					t.Run(fmt.Sprintf("%s/maskFirst=%v/owned=%v", c.name, maskFirst, owned), func(t *testing.T) {
+						scores := buffer(t, b, rng, 2, 3, 20, 20)
+						sd, _, _ := f32(b, scores)
+						sd[0], sd[1], sd[2], sd[3] = negZero, 0, float32(math.Inf(-1)), float32(math.NaN())
+						mask := buffer(t, b, rng, 2, 1, 1, 20)
+						md, _, _ := f32(b, mask)
+						c.fill(md)
+						ins := []*simplego.Buffer{scores, mask}
+						if maskFirst {
+							ins[0], ins[1] = mask, scores
+						}
+						before := identityAdds.Load()
+						n := node(backends.OpTypeAdd, shapes.Make(dtypes.Float32, 2, 3, 20, 20), nil)
+						want, got, fast := runBoth(t, b, backends.OpTypeAdd, n, owned, ins...)
+						if !fast {
+							t.Fatal("fast path not taken")
+						}
+						if took := identityAdds.Load() > before; took != (c.identity && owned) {
+							t.Fatalf("identity path taken: %v, want %v", took, c.identity && owned)
+						}
+						for i := range want {
+							if math.Float32bits(want[i]) != math.Float32bits(got[i]) && !(math.IsNaN(float64(want[i])) && math.IsNaN(float64(got[i]))) {
+								t.Fatalf("[%d] = %v (%#x), simplego %v (%#x)", i, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
+							}
+						}
+					})
+				}
+			}
+		}
+	})
+}

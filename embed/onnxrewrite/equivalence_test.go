@@ -105,7 +105,7 @@ func TestRewriteEquivalence(t *testing.T) {
 		{"external", 128, linearModel(128, 96, 2, true), 2, true, nil},
 		{"mask", 4, maskModel(2), 1, false, func(batch, seq int) map[string][]int {
 			return map[string][]int{"x": {batch, seq, 4}, "mask": {batch, 1, 1, seq},
-				"scores0": {batch, 2, seq, seq}, "scores1": {batch, 2, seq, seq}}
+				"q0": {batch, 2, seq, 3}, "kt0": {batch, 2, 3, seq}, "q1": {batch, 2, seq, 3}, "kt1": {batch, 2, 3, seq}}
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -70,9 +70,10 @@ func geluModel(k, h int, broken bool) []byte {
 	return m.bytes()
 }
 
-// maskModel has two attention layers' Softmax(scores + mask), the mask
-// computed once from the input mask as BERT exports it, and a linear
-// layer (without a MatMul the model is left as it is).
+// maskModel has attention layers' Softmax(Q·Kᵀ / c + mask) as BERT
+// exports them: the divisor a Constant node between the product and the
+// Div, the mask computed once from the input mask; and a linear layer
+// (without one the model is left as it is).
 func maskModel(layers int) []byte {
 	r := rand.New(rand.NewPCG(3, 4))
 	var m testModel
@@ -83,8 +84,13 @@ func maskModel(layers int) []byte {
 	m.node("Sub", []string{"one", "mask"}, []string{"inv"})
 	m.node("Mul", []string{"inv", "big"}, []string{"m"})
 	for i := range layers {
-		s, a, y := "scores"+string(rune('0'+i)), "a"+string(rune('0'+i)), "p"+string(rune('0'+i))
-		m.input(s, "batch", 2, "seq", "seq")
+		l := string(rune('0' + i))
+		q, kt, mm, c, s, a, y := "q"+l, "kt"+l, "mm"+l, "c"+l, "scores"+l, "a"+l, "p"+l
+		m.input(q, "batch", 2, "seq", 3)
+		m.input(kt, "batch", 2, 3, "seq")
+		m.node("MatMul", []string{q, kt}, []string{mm})
+		m.constant(c, 1.7320508) // √3, not a power of two
+		m.node("Div", []string{mm, c}, []string{s})
 		ins := []string{s, "m"}
 		if i%2 == 1 {
 			ins = []string{"m", s}
@@ -212,34 +218,63 @@ func TestRewriteLeavesBrokenGeluAlone(t *testing.T) {
 	}
 }
 
-func TestRewriteExpandsSharedMask(t *testing.T) {
+func TestRewriteMovesAttentionScale(t *testing.T) {
 	d := mustRewrite(t, maskModel(2), 1)
-	var expands []pbNode
-	var adds []pbNode
-	for _, n := range d.nodes {
-		switch n.opType {
-		case "Expand":
-			expands = append(expands, n)
-		case "Add":
-			adds = append(adds, n)
+	for i := range 2 {
+		l := string(rune('0' + i))
+		// The scores are now the product of the scaled query and Kᵀ …
+		mm := d.producer(t, "scores"+l)
+		if mm.opType != "MatMul" || mm.inputs[1] != "kt"+l {
+			t.Fatalf("layer %d: scores produced by %s%v", i, mm.opType, mm.inputs)
+		}
+		// … the query divided by the layer's constant, defined before use.
+		div := d.producer(t, mm.inputs[0])
+		if div.opType != "Div" || !slices.Equal(div.inputs, []string{"q" + l, "c" + l}) {
+			t.Fatalf("layer %d: the product's left operand is %s%v", i, div.opType, div.inputs)
+		}
+		pos := map[string]int{}
+		for j, n := range d.nodes {
+			for _, o := range n.outputs {
+				pos[o] = j
+			}
+		}
+		if pos["c"+l] > pos[div.outputs[0]] {
+			t.Fatalf("layer %d: the divisor is defined after its use", i)
+		}
+		// The mask is added as it is, not expanded.
+		if slices.Contains(d.ops(), "Expand") {
+			t.Fatalf("the mask was expanded: %v", d.ops())
 		}
 	}
-	if len(expands) != 1 || expands[0].inputs[0] != "m" || d.producer(t, expands[0].inputs[1]).inputs[0] != "scores0" {
-		t.Fatalf("want one Expand of m to scores0's shape; got %d: %v", len(expands), expands)
+	if n := strings.Count(strings.Join(d.ops(), " "), "Div"); n != 2 {
+		t.Fatalf("%d Divs after the rewrite, want 2: %v", n, d.ops())
 	}
-	if len(adds) != 2 {
-		t.Fatalf("%d Adds", len(adds))
-	}
-	for i, a := range adds {
-		if want := []string{"scores" + string(rune('0'+i)), expands[0].outputs[0]}; !slices.Equal(a.inputs, want) {
-			t.Errorf("layer %d adds %v, want %v", i, a.inputs, want)
-		}
-	}
+}
 
-	// One layer: nothing to share, the Add stays.
-	d = mustRewrite(t, maskModel(1), 1)
-	if slices.Contains(d.ops(), "Expand") {
-		t.Fatalf("expanded a mask used once: %v", d.ops())
+// A Div of a product that is not the attention pattern stays where it is.
+func TestRewriteLeavesOtherDivsAlone(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	var m testModel
+	m.input("x", "batch", "seq", 4)
+	m.input("a", "batch", 3, 3)
+	m.input("b", "batch", 3, 3)
+	m.input("v", 1)
+	m.node("MatMul", []string{"a", "b"}, []string{"ab"})
+	m.constant("c", 3)
+	m.node("Div", []string{"ab", "c"}, []string{"no_softmax"}) // feeds no Softmax
+	m.output("no_softmax", "batch", 3, 3)
+	m.node("MatMul", []string{"b", "a"}, []string{"ba"})
+	m.node("Div", []string{"ba", "v"}, []string{"by_input"}) // the divisor is an input
+	m.node("Softmax", []string{"by_input"}, []string{"p"}, encodeIntAttr("axis", -1))
+	m.output("p", "batch", 3, 3)
+	m.init("w", []int64{4, 3}, randFloats(r, 12))
+	m.node("MatMul", []string{"x", "w"}, []string{"y"})
+	m.output("y", "batch", "seq", 3)
+	d := mustRewrite(t, m.bytes(), 1)
+	for _, out := range []string{"no_softmax", "by_input"} {
+		if p := d.producer(t, out); p.opType != "Div" {
+			t.Errorf("%s produced by %s, want the Div left in place", out, p.opType)
+		}
 	}
 }
 
