@@ -57,6 +57,7 @@ func benchEngine(b *testing.B, o Options) *Engine {
 // MNEMO_OP_PROFILE=1, and prints the table when the benchmark ends
 // (docs/perf.md). Call it after the warm-up.
 func profileOps(b *testing.B) {
+	benchCPUStart = cpuSeconds()
 	if os.Getenv("MNEMO_OP_PROFILE") != "1" {
 		return
 	}
@@ -66,6 +67,10 @@ func profileOps(b *testing.B) {
 	b.Cleanup(func() { kernels.StopProfile(os.Stderr) })
 }
 
+// benchCPUStart is the process's CPU time when the timed calls began
+// (profileOps, called just before them).
+var benchCPUStart float64
+
 func reportRate(b *testing.B, tokensPerCall int) {
 	perCall := b.Elapsed().Seconds() / float64(b.N)
 	b.ReportMetric(perCall*1000, "ms/call")
@@ -73,6 +78,9 @@ func reportRate(b *testing.B, tokensPerCall int) {
 	b.ReportMetric(0, "ns/op")
 	if rss := peakRSSMB(); rss > 0 {
 		b.ReportMetric(rss, "peak-RSS-MB")
+	}
+	if cpu := cpuSeconds() - benchCPUStart; cpuSeconds() > 0 {
+		b.ReportMetric(cpu*1000/float64(b.N), "cpu-ms/call")
 	}
 	helped, stood := kernels.CrewStats()
 	b.ReportMetric(float64(helped)/float64(b.N), "helper-pieces/call")

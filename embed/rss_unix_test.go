@@ -38,3 +38,14 @@ func currentRSSMB() float64 {
 	}
 	return 0
 }
+
+// cpuSeconds is the CPU time (user + system) the process has used: a
+// benchmark's CPU time per call moves less with other processes' load
+// than its wall time.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+}

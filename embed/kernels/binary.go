@@ -42,11 +42,6 @@ func binaryExec(op backends.OpType, prev executor) executor {
 			cols = os.Dimensions[rank-1]
 		}
 		lFull, rFull := ls.Equal(os), rs.Equal(os)
-		if lFull && rFull {
-			cols = os.Size() // one flat row, split below
-		} else if cols < 16 {
-			return prev(b, n, in, owned)
-		}
 		// x + (−0) is x for every x, so an Add of an all −0 operand to an
 		// input this op owns is that input. The attention mask of an
 		// unpadded batch is all −0 (0 × −10000 as BERT computes it), and
@@ -64,6 +59,11 @@ func binaryExec(op backends.OpType, prev executor) executor {
 					return out, nil
 				}
 			}
+		}
+		if lFull && rFull {
+			cols = os.Size() // one flat row, split below
+		} else if cols < 16 {
+			return prev(b, n, in, owned)
 		}
 		out, y, err := output(b, os, in, owned, 1, 0)
 		if err != nil {

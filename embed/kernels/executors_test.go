@@ -467,34 +467,36 @@ func TestAddOfNegativeZeroMask(t *testing.T) {
 				m[len(m)-1] = -10000
 			}, false},
 		} {
-			for _, maskFirst := range []bool{false, true} {
-				for _, owned := range []bool{false, true} {
-					t.Run(fmt.Sprintf("%s/maskFirst=%v/owned=%v", c.name, maskFirst, owned), func(t *testing.T) {
-						scores := buffer(t, b, rng, 2, 3, 20, 20)
-						sd, _, _ := f32(b, scores)
-						sd[0], sd[1], sd[2], sd[3] = negZero, 0, float32(math.Inf(-1)), float32(math.NaN())
-						mask := buffer(t, b, rng, 2, 1, 1, 20)
-						md, _, _ := f32(b, mask)
-						c.fill(md)
-						ins := []*simplego.Buffer{scores, mask}
-						if maskFirst {
-							ins[0], ins[1] = mask, scores
-						}
-						before := identityAdds.Load()
-						n := node(backends.OpTypeAdd, shapes.Make(dtypes.Float32, 2, 3, 20, 20), nil)
-						want, got, fast := runBoth(t, b, backends.OpTypeAdd, n, owned, ins...)
-						if !fast {
-							t.Fatal("fast path not taken")
-						}
-						if took := identityAdds.Load() > before; took != (c.identity && owned) {
-							t.Fatalf("identity path taken: %v, want %v", took, c.identity && owned)
-						}
-						for i := range want {
-							if math.Float32bits(want[i]) != math.Float32bits(got[i]) && !(math.IsNaN(float64(want[i])) && math.IsNaN(float64(got[i]))) {
-								t.Fatalf("[%d] = %v (%#x), simplego %v (%#x)", i, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
+			for _, seq := range []int{20, 12} { // 12: rows shorter than the row-wise path takes
+				for _, maskFirst := range []bool{false, true} {
+					for _, owned := range []bool{false, true} {
+						t.Run(fmt.Sprintf("%s/seq=%d/maskFirst=%v/owned=%v", c.name, seq, maskFirst, owned), func(t *testing.T) {
+							scores := buffer(t, b, rng, 2, 3, seq, seq)
+							sd, _, _ := f32(b, scores)
+							sd[0], sd[1], sd[2], sd[3] = negZero, 0, float32(math.Inf(-1)), float32(math.NaN())
+							mask := buffer(t, b, rng, 2, 1, 1, seq)
+							md, _, _ := f32(b, mask)
+							c.fill(md)
+							ins := []*simplego.Buffer{scores, mask}
+							if maskFirst {
+								ins[0], ins[1] = mask, scores
 							}
-						}
-					})
+							before := identityAdds.Load()
+							n := node(backends.OpTypeAdd, shapes.Make(dtypes.Float32, 2, 3, seq, seq), nil)
+							want, got, fast := runBoth(t, b, backends.OpTypeAdd, n, owned, ins...)
+							if wantFast := seq >= 16 || c.identity && owned; fast != wantFast {
+								t.Fatalf("fast path taken: %v, want %v", fast, wantFast)
+							}
+							if took := identityAdds.Load() > before; took != (c.identity && owned) {
+								t.Fatalf("identity path taken: %v, want %v", took, c.identity && owned)
+							}
+							for i := range want {
+								if math.Float32bits(want[i]) != math.Float32bits(got[i]) && !(math.IsNaN(float64(want[i])) && math.IsNaN(float64(got[i]))) {
+									t.Fatalf("[%d] = %v (%#x), simplego %v (%#x)", i, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
+								}
+							}
+						})
+					}
 				}
 			}
 		}
