@@ -27,6 +27,15 @@ type Config struct {
 
 	// Home holds the store and logs (MNEMO_HOME; default: see defaultHome).
 	Home string
+	// PlatformHome is the platform's data dir (Home's default for a new
+	// install), LegacyHome ~/.local/share/mnemo when that is another folder
+	// (earlier versions kept the store there on every system). Both are
+	// worked out whether MNEMO_HOME is set or not, for doctor.
+	PlatformHome, LegacyHome string
+	// MoveTo is set when MNEMO_HOME is unset, the store is still in
+	// LegacyHome (= Home) and PlatformHome has none: the store is to move
+	// there (internal/app does it, package storemove, before opening it).
+	MoveTo string
 	// Model is a local model folder or a Hugging Face repo id (MNEMO_MODEL).
 	Model string
 	// CacheDir holds downloaded models (MNEMO_CACHE, default ~/.cache/mnemo).
@@ -149,12 +158,13 @@ func resolve(lookup func(string) (string, bool)) (Config, []Setting, error) {
 		}
 		settings = append(settings, Setting{Name: v.Name, Value: v.Default, Source: SourceDefault})
 	}
+	hs, herr := defaultHome(runtime.GOOS, get, os.UserHomeDir, HasStore)
+	c.PlatformHome, c.LegacyHome = hs.Platform, hs.Legacy
 	if c.Home == "" {
-		h, err := defaultHome(runtime.GOOS, get, os.UserHomeDir, isDir)
-		if err != nil {
-			return c, settings, err
+		if herr != nil {
+			return c, settings, herr
 		}
-		c.Home = h
+		c.Home, c.MoveTo = hs.Home, hs.MoveTo
 	}
 	if c.CacheDir == "" {
 		base, err := os.UserCacheDir()
@@ -164,8 +174,13 @@ func resolve(lookup func(string) (string, bool)) (Config, []Setting, error) {
 		c.CacheDir = filepath.Join(base, "mnemo")
 		// Windows's cache and data conventions are the same folder
 		// (%LOCALAPPDATA%): keep models apart from the store.
-		if filepath.Clean(c.CacheDir) == filepath.Clean(c.Home) {
-			c.CacheDir = filepath.Join(c.Home, "cache")
+		// (The data dir the store is moving to counts as the data dir.)
+		home := c.Home
+		if c.MoveTo != "" {
+			home = c.MoveTo
+		}
+		if filepath.Clean(c.CacheDir) == filepath.Clean(home) {
+			c.CacheDir = filepath.Join(home, "cache")
 		}
 	}
 	// The derived defaults as they were worked out.
