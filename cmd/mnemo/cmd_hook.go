@@ -46,6 +46,12 @@ func runHook(ctx context.Context, env *runEnv, args []string) error {
 	}
 	start := time.Now()
 	cfg, cfgErr := config.FromEnv()
+	var moved app.DataDir
+	if cfgErr == nil {
+		// A hook waits for another process's move of the store no longer
+		// than its budget, then fails open.
+		moved, cfgErr = app.SettleHome(ctx, &cfg, cfg.HookBudget)
+	}
 	var stderr io.Writer
 	if cfg.LogLevel == "debug" {
 		stderr = env.stderr
@@ -56,6 +62,7 @@ func runHook(ctx context.Context, env *runEnv, args []string) error {
 	}
 	log, closeLog := logging.New(logging.Options{Level: cfg.LogLevel, Path: logPath, Stderr: stderr, Process: "hook"})
 	defer closeLog()
+	moved.Log(log)
 
 	// --capture is how an installed capture hook enables capture without
 	// relying on Claude Code's environment.

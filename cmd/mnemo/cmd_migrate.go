@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/mnemo-mcp/mnemo/internal/app"
-	"github.com/mnemo-mcp/mnemo/pkg/config"
 	"github.com/mnemo-mcp/mnemo/pkg/postgres"
 )
 
@@ -45,7 +44,7 @@ func runMigrate(ctx context.Context, env *runEnv, args []string) error {
 	if len(pos) > 0 {
 		return usageErr(env, "migrate takes no arguments, only flags (got %q)", pos[0])
 	}
-	cfg, err := config.FromEnv()
+	cfg, _, err := app.LoadConfig(ctx, 0)
 	if err != nil {
 		return err
 	}

@@ -109,7 +109,7 @@ type App struct {
 // when done. The context bounds opening the store and a synchronous model
 // load, not the app's lifetime.
 func Open(ctx context.Context, o Options) (*App, error) {
-	cfg, err := config.FromEnv()
+	cfg, moved, err := LoadConfig(ctx, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -122,6 +122,7 @@ func Open(ctx context.Context, o Options) (*App, error) {
 	a := &App{Cfg: cfg}
 	var fileLog *slog.Logger
 	a.Log, fileLog = newLogger(cfg, o, &a.closers)
+	moved.Log(a.Log)
 
 	cwd, _ := os.Getwd()
 	a.Project = project.Detect(os.Getenv, cwd)

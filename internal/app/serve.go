@@ -13,7 +13,6 @@ import (
 
 	"github.com/mnemo-mcp/mnemo/internal/warm"
 	"github.com/mnemo-mcp/mnemo/mcpserver"
-	"github.com/mnemo-mcp/mnemo/pkg/config"
 	"github.com/mnemo-mcp/mnemo/pkg/logging"
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
 )
@@ -40,6 +39,10 @@ const openDelayMax = 100 * time.Millisecond
 // Close).
 const closeBound = time.Second
 
+// serveMoveWait bounds how long serve waits for another process moving
+// the store at start.
+const serveMoveWait = 20 * time.Second
+
 // serveDrainEvery is how often a server stores what hooks spooled.
 const serveDrainEvery = 30 * time.Second
 
@@ -51,7 +54,10 @@ var ErrParentGone = errors.New("parent process exited")
 // offers the warm socket to hooks once it is open; stops at stdin EOF, when
 // ctx is done or when the parent process goes; and closes within bounds.
 func Serve(ctx context.Context, o ServeOptions) error {
-	cfg, err := config.FromEnv()
+	// Settling the data dir (a move of the store from the legacy folder)
+	// comes before the handshake: a rename takes no time; waiting for
+	// another process's move is bounded well under clients' start timeouts.
+	cfg, moved, err := LoadConfig(ctx, serveMoveWait)
 	if err != nil {
 		return err
 	}
@@ -77,6 +83,7 @@ func Serve(ctx context.Context, o ServeOptions) error {
 	}
 	log, closeLog := logging.New(logging.Options{Level: cfg.LogLevel, Path: cfg.LogPath(), Stderr: o.Stderr, Process: "serve"})
 	defer closeLog()
+	moved.Log(log)
 
 	// The handshake must not wait for anything: the runtime (store, engine,
 	// service) opens in the background while initialize and tools/list are

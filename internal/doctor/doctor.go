@@ -20,6 +20,7 @@ import (
 	"github.com/mnemo-mcp/mnemo/internal/app"
 	"github.com/mnemo-mcp/mnemo/internal/claudecode"
 	"github.com/mnemo-mcp/mnemo/internal/marks"
+	"github.com/mnemo-mcp/mnemo/internal/storemove"
 	"github.com/mnemo-mcp/mnemo/internal/warm"
 	"github.com/mnemo-mcp/mnemo/pkg/config"
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
@@ -150,6 +151,7 @@ func Run(ctx context.Context, o Options) Report {
 	start := o.Now()
 	r := Report{Home: o.Config.Home, LogPath: o.Config.LogPath()}
 	r.checkHome(o)
+	r.checkLegacy(o)
 	r.checkModel(ctx, o)
 	r.checkStore(ctx, o)
 	r.checkProcesses(ctx, o)
@@ -180,6 +182,47 @@ func (r *Report) checkHome(o Options) {
 		return
 	}
 	r.add("home", OK, "", "%s: yours, not writable by others", o.Config.Home)
+}
+
+// checkLegacy reports a store in the folder every mnemo before the platform
+// folders used (~/.local/share/mnemo), and why it is there: not moved yet
+// (and what holds it), or not used.
+func (r *Report) checkLegacy(o Options) {
+	c := o.Config
+	legacy := c.LegacyHome
+	if legacy == "" {
+		return
+	}
+	if trash := storemove.TrashPath(legacy); storemove.HasStore(trash) {
+		r.add("legacy store", Warn, "the next mnemo start removes it if nothing wrote to it since; otherwise check what it holds (MNEMO_HOME="+trash+" mnemo list) before removing it",
+			"%s: the old folder of the store moved to %s, not removed yet", trash, c.PlatformHome)
+	}
+	if !storemove.HasStore(legacy) {
+		return
+	}
+	if c.MoveTo != "" {
+		if why := storemove.InUse(legacy); why != "" {
+			r.add("legacy store", Warn, "it moves at the first mnemo start when no other mnemo process has it open: quit the running mnemo processes (Claude Code sessions), then run any mnemo command",
+				"the store is still in the legacy folder %s, not yet moved to %s: %s", legacy, c.MoveTo, why)
+		} else {
+			r.add("legacy store", Warn, "the next mnemo command moves it (or run: mnemo stats)",
+				"the store is still in the legacy folder %s; the next mnemo start moves it to %s", legacy, c.MoveTo)
+		}
+		return
+	}
+	if filepath.Clean(legacy) == filepath.Clean(c.Home) {
+		return // MNEMO_HOME names it
+	}
+	exportFix := fmt.Sprintf("if it holds memories you want: MNEMO_HOME=%s mnemo export > old.jsonl && mnemo import old.jsonl; then remove %s", legacy, legacy)
+	switch to := storemove.MovedTo(legacy); {
+	case to != "":
+		r.add("legacy store", Warn, "the next mnemo start removes it if nothing wrote to it since; otherwise: "+exportFix,
+			"%s: a leftover copy of the store moved to %s, not removed yet", legacy, to)
+	case filepath.Clean(c.Home) != filepath.Clean(c.PlatformHome):
+		r.add("legacy store", Warn, exportFix, "%s holds a store that is not used: MNEMO_HOME is %s", legacy, c.Home)
+	default:
+		r.add("legacy store", Warn, exportFix, "%s holds a store that is not used: %s has its own store, which mnemo uses", legacy, c.Home)
+	}
 }
 
 func (r *Report) checkModel(ctx context.Context, o Options) {

@@ -298,3 +298,50 @@ func TestConfiguredStoreIsChecked(t *testing.T) {
 		t.Fatalf("store check, server down = %+v", c)
 	}
 }
+
+// Doctor says whether a store remains in the legacy ~/.local/share/mnemo and
+// why: not moved yet (in use, or at the next start), or not used.
+func TestLegacyStore(t *testing.T) {
+	w := newWorld(t, "")
+	w.o.SkipModel = true
+	legacy := filepath.Join(w.home, ".local", "share", "mnemo")
+	platform := filepath.Join(w.home, "xdg", "mnemo")
+	has := func(r Report) bool {
+		for _, c := range r.Checks {
+			if c.Name == "legacy store" {
+				return true
+			}
+		}
+		return false
+	}
+	w.o.Config.LegacyHome, w.o.Config.PlatformHome = legacy, platform
+	if r := Run(context.Background(), w.o); has(r) {
+		t.Fatalf("no legacy store: %+v", r.Checks)
+	}
+	st, err := sqlite.Open(context.Background(), filepath.Join(legacy, "mnemo.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Not moved yet, because a process has it open.
+	w.o.Config.Home, w.o.Config.MoveTo = legacy, platform
+	c := check(t, Run(context.Background(), w.o), "legacy store")
+	if c.Status != Warn || !strings.Contains(c.Summary, "not yet moved to "+platform) || !strings.Contains(c.Summary, "has the store open") {
+		t.Errorf("in use: %+v", c)
+	}
+	st.Close()
+	c = check(t, Run(context.Background(), w.o), "legacy store")
+	if !strings.Contains(c.Summary, "the next mnemo start moves it") {
+		t.Errorf("free: %+v", c)
+	}
+	// Not used: the platform's folder has its own store, or MNEMO_HOME.
+	w.o.Config.Home, w.o.Config.MoveTo = platform, ""
+	c = check(t, Run(context.Background(), w.o), "legacy store")
+	if !strings.Contains(c.Summary, "not used: "+platform+" has its own store") {
+		t.Errorf("both: %+v", c)
+	}
+	w.o.Config.Home = filepath.Join(w.home, "elsewhere")
+	c = check(t, Run(context.Background(), w.o), "legacy store")
+	if !strings.Contains(c.Summary, "MNEMO_HOME is "+w.o.Config.Home) {
+		t.Errorf("MNEMO_HOME: %+v", c)
+	}
+}

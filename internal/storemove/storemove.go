@@ -751,3 +751,16 @@ func InUse(from string) string {
 	p.close()
 	return ""
 }
+
+// MovedTo is where the note in dir says its store went ("" without a note).
+func MovedTo(dir string) string {
+	b, err := os.ReadFile(filepath.Join(dir, NoteName))
+	if err != nil {
+		return ""
+	}
+	var n note
+	if json.Unmarshal(b, &n) != nil {
+		return ""
+	}
+	return n.To
+}
