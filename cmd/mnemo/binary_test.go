@@ -16,6 +16,7 @@ func TestMainHelperProcess(t *testing.T) {
 	if os.Getenv("MNEMO_MAIN_HELPER") != "1" {
 		t.Skip("helper process for mnemoExec")
 	}
+	setMoveFault(os.Getenv("MNEMO_TEST_MOVE_FAULT"))
 	args := os.Args
 	for i, a := range args {
 		if a == "--" {

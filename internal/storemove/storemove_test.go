@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
@@ -236,6 +237,49 @@ func TestSettleFinishesAfterInterruption(t *testing.T) {
 				if exists(p) {
 					t.Errorf("%s is still there", p)
 				}
+			}
+		})
+	}
+}
+
+// A copy that does not check out (here: damaged after it was written) is
+// never put in place: the store stays where it is, whole.
+func TestSettleRejectsABadCopy(t *testing.T) {
+	for _, damage := range []string{"truncate", "drop rows"} {
+		t.Run(damage, func(t *testing.T) {
+			o := paths(t)
+			makeStore(t, o.From, 40)
+			TestForceCopy = true
+			TestStep = func(s string) {
+				if s != "synced" {
+					return
+				}
+				db := filepath.Join(stagePath(o.To), DBName)
+				switch damage {
+				case "truncate":
+					st, _ := os.Stat(db)
+					must(t, os.Truncate(db, st.Size()/2))
+				case "drop rows":
+					s, err := sqlite.Open(context.Background(), db)
+					must(t, err)
+					_, err = s.DB().Exec("DELETE FROM memories WHERE rowid IN (SELECT rowid FROM memories LIMIT 1)")
+					must(t, err)
+					s.Close()
+				}
+			}
+			t.Cleanup(func() { TestForceCopy, TestStep = false, nil })
+			r, err := Settle(context.Background(), o)
+			if err != nil || r.Home != o.From || r.Moved || !strings.Contains(r.Kept, "does not check out") {
+				t.Fatalf("Settle: %+v, %v", r, err)
+			}
+			t.Log(r.Kept)
+			r.Release()
+			if HasStore(o.To) || exists(stagePath(o.To)) || exists(filepath.Join(o.From, NoteName)) {
+				t.Error("a bad copy left something behind")
+			}
+			TestStep = nil
+			if n := count(t, o.From); n != 40 {
+				t.Errorf("%d memories in the old place, want 40", n)
 			}
 		})
 	}

@@ -150,6 +150,7 @@ var Vars = []Var{
 	{Name: "MNEMO_BENCH_DIR", Meaning: "keeps the SQLite benchmarks' store in this folder"},
 	{Name: "MNEMO_BENCH_BIN", Meaning: "a built mnemo binary for the hook latency benchmark"},
 	{Name: "MNEMO_UI_BIN", Meaning: "a built mnemo binary: `mnemo ui`'s browser test runs against it (`make test-ui`)"},
+	{Name: "MNEMO_TEST_MOVE_FAULT", Meaning: "cmd/mnemo's helper process: `copy` makes a move of the store copy, `kill:STEP` kills the process at that step of the move (internal/storemove)"},
 	{Name: "MNEMO_UI_SCREENSHOTS", Meaning: "folder for the browser test's screenshots (`make test-ui`: artifacts/ui)"},
 }
 

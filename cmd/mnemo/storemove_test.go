@@ -1,0 +1,282 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mnemo-mcp/mnemo/internal/storemove"
+	"github.com/mnemo-mcp/mnemo/internal/testmodels"
+	"github.com/mnemo-mcp/mnemo/pkg/memory"
+	"github.com/mnemo-mcp/mnemo/pkg/sqlite"
+)
+
+// setMoveFault arms the helper process (TestMainHelperProcess) with
+// MNEMO_TEST_MOVE_FAULT: "copy" makes a move copy (as between file
+// systems); "kill:STEP" (with copy) kills the process with SIGKILL at that
+// step of the move.
+func setMoveFault(v string) {
+	for _, f := range strings.Split(v, ",") {
+		switch {
+		case f == "copy":
+			storemove.TestForceCopy = true
+		case strings.HasPrefix(f, "kill:"):
+			at := strings.TrimPrefix(f, "kill:")
+			storemove.TestStep = func(step string) {
+				if step == at {
+					if p, err := os.FindProcess(os.Getpid()); err == nil {
+						p.Kill() // SIGKILL: no deferred clean-up runs
+					}
+					select {}
+				}
+			}
+		}
+	}
+}
+
+// moveWorld is a user whose store is still in the legacy folder
+// (~/.local/share/mnemo) while XDG_DATA_HOME names another: the platform's
+// data dir on Linux, as ~/Library/Application Support is on macOS.
+type moveWorld struct {
+	legacy, target string
+}
+
+func newMoveWorld(t *testing.T, n int) moveWorld {
+	t.Helper()
+	root := t.TempDir()
+	t.Setenv("HOME", root)
+	t.Setenv("XDG_DATA_HOME", filepath.Join(root, "xdg"))
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(root, "config"))
+	t.Setenv("MNEMO_HOME", "")
+	t.Setenv("MNEMO_CONFIG", "")
+	t.Setenv("MNEMO_STORE", "")
+	t.Setenv("MNEMO_CACHE", filepath.Join(root, "cache"))
+	t.Setenv("MNEMO_OFFLINE", "1")
+	t.Setenv("MNEMO_LOG_LEVEL", "info")
+	t.Setenv("MNEMO_TEST_MOVE_FAULT", "")
+	w := moveWorld{legacy: filepath.Join(root, ".local", "share", "mnemo"), target: filepath.Join(root, "xdg", "mnemo")}
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(w.legacy, "mnemo.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		m := memory.Memory{Content: fmt.Sprintf("legacy memory %d about zebra%d", i, i), Project: memory.GlobalProject, Source: memory.SourceCLI}
+		if _, err := st.Put(ctx, &m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(w.legacy, "logs"), 0o700)
+	os.WriteFile(filepath.Join(w.legacy, "logs", "mnemo.log"), []byte(`{"msg":"an earlier version's log"}`+"\n"), 0o600)
+	return w
+}
+
+// listAll is `mnemo list --all --json` through a separate process: the
+// contents of the memories it sees.
+func listAll(t *testing.T) []string {
+	t.Helper()
+	r := mnemoExec(t, "", "list", "--all", "--limit", "200", "--json")
+	if r.code != 0 {
+		t.Fatalf("mnemo list: %s", r)
+	}
+	var got []string
+	for _, m := range jsonLines[struct{ Content string }](t, r.stdout) {
+		got = append(got, m.Content)
+	}
+	return got
+}
+
+func (w moveWorld) logMentions(t *testing.T, dir, s string) int {
+	t.Helper()
+	b, _ := os.ReadFile(filepath.Join(dir, "logs", "mnemo.log"))
+	return strings.Count(string(b), s)
+}
+
+func exists(p string) bool { _, err := os.Lstat(p); return err == nil }
+
+// The store moves on the first start: list and recall through the real
+// binary see every memory, from the new place; the old folder is gone.
+func TestStoreMovesToPlatformFolder(t *testing.T) {
+	for _, fault := range []string{"", "copy"} {
+		t.Run("fault="+fault, func(t *testing.T) {
+			w := newMoveWorld(t, 40)
+			t.Setenv("MNEMO_TEST_MOVE_FAULT", fault)
+			if got := listAll(t); len(got) != 40 {
+				t.Fatalf("list after the move: %d memories, want 40", len(got))
+			}
+			if !storemove.HasStore(w.target) || exists(w.legacy) {
+				t.Fatalf("store in target: %v; legacy folder still there: %v", storemove.HasStore(w.target), exists(w.legacy))
+			}
+			if n := w.logMentions(t, w.target, "moved the store to this system's data folder"); n != 1 {
+				t.Errorf("the move is logged %d times, want once", n)
+			}
+			if w.logMentions(t, w.target, "an earlier version's log") != 1 {
+				t.Error("the earlier log did not move with the store")
+			}
+			t.Setenv("MNEMO_MODEL", testmodels.Dir(t, testmodels.BertTiny))
+			r := mnemoExec(t, "", "recall", "zebra17", "--mode", "keyword", "--all", "--json")
+			if r.code != 0 || !strings.Contains(r.stdout, "legacy memory 17 about zebra17") {
+				t.Fatalf("recall after the move: %s", r)
+			}
+			if n := w.logMentions(t, w.target, "moved the store"); n != 1 {
+				t.Errorf("after more starts the move is logged %d times, want once", n)
+			}
+		})
+	}
+}
+
+// Several processes start at once: exactly one moves the store, the others
+// wait for it and use the result; none loses a memory.
+func TestStoreMoveConcurrentStarts(t *testing.T) {
+	for _, fault := range []string{"", "copy"} {
+		t.Run("fault="+fault, func(t *testing.T) {
+			w := newMoveWorld(t, 30)
+			t.Setenv("MNEMO_TEST_MOVE_FAULT", fault)
+			// A big old log keeps a copying move busy while the others start.
+			big := make([]byte, 48<<20)
+			if err := os.WriteFile(filepath.Join(w.legacy, "logs", "mnemo.log.1"), big, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			const procs = 8
+			cmds := make([]*exec.Cmd, procs)
+			outs := make([]*strings.Builder, procs)
+			for i := range cmds {
+				cmds[i] = exec.Command(os.Args[0], "-test.run=^TestMainHelperProcess$", "--", "list", "--all", "--limit", "200", "--json")
+				cmds[i].Env = append(os.Environ(), "MNEMO_MAIN_HELPER=1")
+				outs[i] = &strings.Builder{}
+				cmds[i].Stdout, cmds[i].Stderr = outs[i], outs[i]
+			}
+			for _, c := range cmds {
+				if err := c.Start(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i, c := range cmds {
+				if err := c.Wait(); err != nil {
+					t.Fatalf("process %d: %v\n%s", i, err, outs[i])
+				}
+				if n := strings.Count(outs[i].String(), `"content"`); n != 30 {
+					t.Errorf("process %d listed %d memories, want 30:\n%s", i, n, outs[i])
+				}
+			}
+			if n := w.logMentions(t, w.target, "moved the store"); n != 1 {
+				t.Errorf("%d processes moved the store, want exactly 1", n)
+			}
+			if got := listAll(t); len(got) != 30 || exists(w.legacy) {
+				t.Errorf("after: %d memories, legacy folder there: %v", len(got), exists(w.legacy))
+			}
+		})
+	}
+}
+
+// A process killed at any step of a move (SIGKILL: no clean-up runs)
+// leaves a store with every memory, and the next start finishes or redoes
+// the move.
+func TestStoreMoveInterrupted(t *testing.T) {
+	steps := []string{"probed", "copying", "copied", "synced", "verified", "noted", "merged", "committed", "trashed", "removed"}
+	for _, at := range steps {
+		t.Run(at, func(t *testing.T) {
+			w := newMoveWorld(t, 20)
+			if at == "merged" {
+				// The platform folder exists without a store (logs of a
+				// command run there): the copy merges into it.
+				os.MkdirAll(filepath.Join(w.target, "logs"), 0o700)
+			}
+			t.Setenv("MNEMO_TEST_MOVE_FAULT", "copy,kill:"+at)
+			r := mnemoExec(t, "", "list", "--all", "--json")
+			if r.code == 0 {
+				t.Fatalf("the process was not killed at %s: %s", at, r)
+			}
+			// Right after the kill, the store opens with every memory in
+			// one of the two places.
+			where := w.legacy
+			if storemove.HasStore(w.target) {
+				where = w.target
+			}
+			if n := countIn(t, where); n != 20 {
+				t.Fatalf("killed at %s: %d memories in %s, want 20", at, n, where)
+			}
+			t.Setenv("MNEMO_TEST_MOVE_FAULT", "copy")
+			if got := listAll(t); len(got) != 20 {
+				t.Fatalf("killed at %s, next start: %d memories, want 20", at, len(got))
+			}
+			if !storemove.HasStore(w.target) {
+				t.Fatalf("killed at %s: the next start did not move the store", at)
+			}
+			for _, p := range []string{w.legacy, storemove.TrashPath(w.legacy), filepath.Join(filepath.Dir(w.target), ".mnemo.moving")} {
+				if exists(p) {
+					t.Errorf("killed at %s: %s is still there after the next start", at, p)
+				}
+			}
+		})
+	}
+}
+
+// countIn counts the memories of the store in dir, opened as mnemo opens it.
+func countIn(t *testing.T, dir string) int {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "mnemo.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ms, err := st.List(context.Background(), memory.ListOptions{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ms)
+}
+
+// While another process has the legacy store open (a running mnemo, of any
+// version: here this test process), nothing moves: the store is used where
+// it is, and moves at the first start once it is closed.
+func TestStoreMoveWaitsForOpenStore(t *testing.T) {
+	for _, fault := range []string{"", "copy"} {
+		t.Run("fault="+fault, func(t *testing.T) {
+			w := newMoveWorld(t, 10)
+			t.Setenv("MNEMO_TEST_MOVE_FAULT", fault)
+			st, err := sqlite.Open(context.Background(), filepath.Join(w.legacy, "mnemo.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := memory.Memory{Content: "written by the running process", Project: memory.GlobalProject, Source: memory.SourceMCP}
+			if _, err := st.Put(context.Background(), &m); err != nil {
+				t.Fatal(err)
+			}
+			if got := listAll(t); len(got) != 11 {
+				t.Fatalf("list with the store open elsewhere: %d memories, want 11", len(got))
+			}
+			if storemove.HasStore(w.target) || !storemove.HasStore(w.legacy) {
+				t.Fatal("the store moved while another process had it open")
+			}
+			if w.logMentions(t, w.legacy, "stays in the legacy data folder") != 1 {
+				t.Error("the log does not say why the store stayed")
+			}
+			r := mnemoExec(t, "", "doctor", "--json", "--skip-model")
+			var rep struct{ Checks []struct{ Name, Summary string } }
+			json.Unmarshal([]byte(r.stdout), &rep)
+			found := false
+			for _, c := range rep.Checks {
+				found = found || (c.Name == "legacy store" && strings.Contains(c.Summary, "has the store open"))
+			}
+			if !found {
+				t.Errorf("doctor does not say the legacy store is in use: %s", r)
+			}
+			st.Close()
+			if got := listAll(t); len(got) != 11 {
+				t.Fatalf("list once closed: %d memories, want 11", len(got))
+			}
+			if !storemove.HasStore(w.target) || exists(w.legacy) {
+				t.Fatal("the store did not move once closed")
+			}
+		})
+	}
+}
