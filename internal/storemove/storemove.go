@@ -141,12 +141,11 @@ func Settle(ctx context.Context, o Options) (Result, error) {
 		return Result{Home: o.To}, nil
 	}
 	lk := flock.New(LockPath(o.From))
-	// A process of this version using the store in place holds the lock
-	// shared for a moment (a hook) or its life (a server): retry a little.
-	lctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	got, err := lk.TryLockContext(lctx, 50*time.Millisecond)
-	cancel()
-	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+	// Not got: another process is moving the store (it holds the lock
+	// exclusively: wait for it), or processes use it in place (shared:
+	// join them at once; it moves at a start when none does).
+	got, err := lk.TryLock()
+	if err != nil {
 		return Result{Home: o.From, Kept: fmt.Sprintf("cannot lock %s: %v", lk.Path(), err)}, nil
 	}
 	if got {
