@@ -40,7 +40,7 @@ var Vars = []Var{
 		"a configuration file of `key = value` lines (`model = \"…\"`, `offline = 1`) for the variables below; a variable set in the environment overrides it; `mnemo config` shows each setting and where it came from",
 		func(c *Config, v string) error { return nil }, true},
 	{"MNEMO_HOME", `~/.local/share/mnemo (macOS: ~/Library/Application Support/mnemo, Windows: %LOCALAPPDATA%\mnemo)`,
-		"store (`mnemo.db`), logs (`logs/mnemo.log`), server sockets (`run/`); created 0700, and refused (with the `chmod`/`chown` that fixes it) when another user owns it or may write to it, or to the store or logs in it",
+		"store (`mnemo.db`), logs (`logs/mnemo.log`), server sockets (`run/`); created 0700, and refused (with the `chmod`/`chown` that fixes it) when another user owns it or may write to it, or to the store or logs in it; unset, a store still in `~/.local/share/mnemo` moves to the default on start (see [Platforms](#platforms))",
 		func(c *Config, v string) error { c.Home = v; return nil }, true},
 	{"MNEMO_MODEL", DefaultModel, "a local model folder or a Hugging Face repo id",
 		func(c *Config, v string) error { c.Model = v; return nil }, false},
