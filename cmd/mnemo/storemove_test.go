@@ -280,3 +280,50 @@ func TestStoreMoveWaitsForOpenStore(t *testing.T) {
 		})
 	}
 }
+
+// A running server that has the legacy store open (as an older mnemo serve
+// that knows no other place does: here MNEMO_HOME names the legacy folder,
+// and it takes no move lock) keeps it from moving; once it exits, the next
+// start moves the store with what the server wrote.
+func TestStoreMoveWaitsForRunningServer(t *testing.T) {
+	w := newMoveWorld(t, 10)
+	t.Setenv("MNEMO_MODEL", testmodels.Dir(t, testmodels.BertTiny))
+	t.Setenv("MNEMO_HOME", w.legacy)
+	cmd, stdin, stdout, stderr := startServeProcess(t)
+	t.Setenv("MNEMO_HOME", "")
+	call := func(id int, content string) {
+		t.Helper()
+		fmt.Fprintf(stdin, `{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"remember","arguments":{"content":%q}}}`+"\n", id, content)
+		for {
+			line, err := stdout.ReadBytes('\n')
+			if err != nil {
+				t.Fatalf("server stdout: %v\nstderr:\n%s", err, stderr)
+			}
+			if strings.Contains(string(line), fmt.Sprintf(`"id":%d`, id)) {
+				if strings.Contains(string(line), `"isError":true`) {
+					t.Fatalf("remember: %s", line)
+				}
+				return
+			}
+		}
+	}
+	if _, err := fmt.Fprint(stdin, serveInit); err != nil {
+		t.Fatal(err)
+	}
+	call(1, "remembered by the running server before")
+	if got := listAll(t); len(got) != 11 {
+		t.Fatalf("list while a server has the store open: %d memories, want 11", len(got))
+	}
+	if storemove.HasStore(w.target) || !storemove.HasStore(w.legacy) {
+		t.Fatal("the store moved while a running server had it open")
+	}
+	call(2, "remembered by the running server after")
+	stdin.Close()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("server exit: %v\n%s", err, stderr)
+	}
+	got := listAll(t)
+	if len(got) != 12 || !storemove.HasStore(w.target) || exists(w.legacy) {
+		t.Fatalf("after the server exited: %d memories (want 12), moved: %v", len(got), storemove.HasStore(w.target))
+	}
+}
