@@ -610,6 +610,7 @@ func openProbe(ctx context.Context, path string) (*probe, error) {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(0)")
 	q.Add("_pragma", "locking_mode(EXCLUSIVE)")
+	q.Set("mode", "rw") // never create a store
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, err

@@ -284,3 +284,14 @@ func TestSettleRejectsABadCopy(t *testing.T) {
 		})
 	}
 }
+
+// A probe never creates a store where there is none.
+func TestProbeCreatesNothing(t *testing.T) {
+	p := filepath.Join(t.TempDir(), DBName)
+	if _, err := openProbe(context.Background(), p); err == nil {
+		t.Error("probe of a missing store: no error")
+	}
+	if exists(p) {
+		t.Error("the probe created a store")
+	}
+}
