@@ -261,7 +261,9 @@ func TestStoreMoveWaitsForOpenStore(t *testing.T) {
 				t.Error("the log does not say why the store stayed")
 			}
 			r := mnemoExec(t, "", "doctor", "--json", "--skip-model")
-			var rep struct{ Checks []struct{ Name, Summary string } }
+			var rep struct {
+				Checks []struct{ Name, Summary string }
+			}
 			json.Unmarshal([]byte(r.stdout), &rep)
 			found := false
 			for _, c := range rep.Checks {
