@@ -181,16 +181,20 @@ func TestStoreMoveConcurrentStarts(t *testing.T) {
 // leaves a store with every memory, and the next start finishes or redoes
 // the move.
 func TestStoreMoveInterrupted(t *testing.T) {
-	steps := []string{"probed", "copying", "copied", "synced", "verified", "noted", "merged", "committed", "trashed", "removed"}
+	steps := []string{"rename:probed", "rename:renamed", "probed", "copying", "copied", "synced", "verified", "noted", "merged", "committed", "trashed", "removed"}
 	for _, at := range steps {
-		t.Run(at, func(t *testing.T) {
+		t.Run(strings.ReplaceAll(at, ":", "-"), func(t *testing.T) {
+			fault := "copy"
+			if a, ok := strings.CutPrefix(at, "rename:"); ok {
+				at, fault = a, ""
+			}
 			w := newMoveWorld(t, 20)
 			if at == "merged" {
 				// The platform folder exists without a store (logs of a
 				// command run there): the copy merges into it.
 				os.MkdirAll(filepath.Join(w.target, "logs"), 0o700)
 			}
-			t.Setenv("MNEMO_TEST_MOVE_FAULT", "copy,kill:"+at)
+			t.Setenv("MNEMO_TEST_MOVE_FAULT", fault+",kill:"+at)
 			r := mnemoExec(t, "", "list", "--all", "--json")
 			if r.code == 0 {
 				t.Fatalf("the process was not killed at %s: %s", at, r)
@@ -204,7 +208,7 @@ func TestStoreMoveInterrupted(t *testing.T) {
 			if n := countIn(t, where); n != 20 {
 				t.Fatalf("killed at %s: %d memories in %s, want 20", at, n, where)
 			}
-			t.Setenv("MNEMO_TEST_MOVE_FAULT", "copy")
+			t.Setenv("MNEMO_TEST_MOVE_FAULT", fault)
 			if got := listAll(t); len(got) != 20 {
 				t.Fatalf("killed at %s, next start: %d memories, want 20", at, len(got))
 			}

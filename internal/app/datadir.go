@@ -87,6 +87,8 @@ func (d DataDir) Log(log *slog.Logger) {
 	switch {
 	case d.Moved:
 		log.Info("moved the store to this system's data folder", "from", d.From, "to", d.To, "copied", d.Copied)
+	case d.Kept == storemove.KeptJoined:
+		log.Debug("the store stays in the legacy data folder for now", "dir", d.From, "why", d.Kept)
 	case d.Kept != "":
 		log.Info("the store stays in the legacy data folder for now; it moves at a later start", "dir", d.From, "to", d.To, "why", d.Kept)
 	}

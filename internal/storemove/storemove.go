@@ -12,15 +12,18 @@
 //     done) holds it shared for its whole life, so no move starts under it.
 //   - Processes of any version that have the store open hold SQLite's own
 //     lock on it: the mover opens the store in SQLite's exclusive locking
-//     mode, which fails while any other connection exists, and holds that
-//     lock (no one can open the store) until the old folder is gone. When
-//     that fails, nothing moves: the store is used where it is, and the next
-//     start tries again.
-//   - On one file system the folder is renamed (atomic). Otherwise its files
-//     are copied into a temporary sibling of the target, fsynced, verified
-//     (sizes; SQLite integrity check and the row count of every table), and
-//     the copy renamed into place; only then is the old folder removed.
-//     A note in the old folder (MOVED) says where the store went.
+//     mode, which fails while any other connection exists. When that fails,
+//     nothing moves: the store is used where it is, and a later start tries
+//     again. Otherwise the mover checkpoints the WAL into the store file.
+//   - On one file system the folder is renamed (atomic): a process that
+//     opened the store just before follows it, as its files are the same.
+//     Otherwise, holding the exclusive lock (no one can open the store), the
+//     mover copies the folder's files into a temporary sibling of the
+//     target, fsyncs them, verifies them (sizes; SQLite integrity check and
+//     the row count of every table) and renames the copy into place; only
+//     then is the old folder renamed aside and removed, unless someone
+//     opened its store meanwhile. A note in the old folder (MOVED) says
+//     where the store went.
 //
 // The commit point is the target's mnemo.db appearing, complete: before it
 // the legacy folder is the store and is untouched (but for a WAL
@@ -61,6 +64,10 @@ type Options struct {
 	// store (0: DefaultWait).
 	Wait time.Duration
 }
+
+// KeptJoined is Result.Kept for a process that found others of this version
+// using the store in place, and joined them.
+const KeptJoined = "another mnemo process is using it there"
 
 // DefaultWait is how long a process waits for another one's move by default.
 const DefaultWait = 2 * time.Minute
@@ -182,7 +189,7 @@ func waitShared(ctx context.Context, o Options, lk *flock.Flock) (Result, error)
 		lk.Unlock()
 		return Result{Home: o.To}, nil
 	case HasStore(o.From):
-		return Result{Home: o.From, Kept: "another mnemo process is using it there", held: lk}, nil
+		return Result{Home: o.From, Kept: KeptJoined, held: lk}, nil
 	}
 	lk.Unlock()
 	return Result{Home: o.To}, nil
