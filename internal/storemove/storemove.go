@@ -47,6 +47,8 @@ import (
 
 	"github.com/gofrs/flock"
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+
+	"github.com/mnemo-mcp/mnemo/pkg/spool"
 )
 
 // DBName is the store's file in a data dir.
@@ -560,12 +562,72 @@ func removeTrash(o Options) string {
 			return fmt.Sprintf("left %s: its store changed after it was copied to %s (an older mnemo wrote to it?); see what it holds before removing it", trash, o.To)
 		}
 	}
+	if err := rescueSpool(trash, o.To); err != nil {
+		return fmt.Sprintf("left %s: could not move its spooled writes to %s: %v", trash, o.To, err)
+	}
 	if err := os.RemoveAll(trash); err != nil {
 		return fmt.Sprintf("could not remove %s: %v", trash, err)
 	}
 	syncDir(filepath.Dir(trash))
 	step("removed")
 	return ""
+}
+
+// rescueSpool moves into to's spool the spooled writes of the old folder
+// dir that to's lacks: a hook of an older mnemo that found the store locked
+// during the copy spooled its notes there. One already applied in to is
+// applied again harmlessly (a spooled note has its id: a duplicate is seen).
+func rescueSpool(dir, to string) error {
+	files, err := spool.Pending(spool.Dir(dir))
+	if err != nil || len(files) == 0 {
+		return err
+	}
+	dst := spool.Dir(to)
+	if err := os.MkdirAll(dst, 0o700); err != nil {
+		return err
+	}
+	for _, f := range files {
+		target := filepath.Join(dst, filepath.Base(f))
+		if _, err := os.Lstat(target); err == nil {
+			continue
+		}
+		if os.Rename(f, target) == nil {
+			continue
+		}
+		// Another file system: copy under a name the spool ignores, then
+		// rename it complete.
+		tmp := filepath.Join(dst, "."+filepath.Base(f)+".tmp")
+		os.Remove(tmp)
+		if err := copyPlain(f, tmp); err != nil {
+			return err
+		}
+		if err := os.Rename(tmp, target); err != nil {
+			return err
+		}
+	}
+	syncDir(dst)
+	return nil
+}
+
+// copyPlain copies the file src to a new file dst, fsynced.
+func copyPlain(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(out, in)
+	if err == nil {
+		err = out.Sync()
+	}
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // finishLeftover finishes a move an interruption cut short after its

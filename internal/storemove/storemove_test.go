@@ -295,3 +295,26 @@ func TestProbeCreatesNothing(t *testing.T) {
 		t.Error("the probe created a store")
 	}
 }
+
+// A write spooled in the old folder during the copy (a hook of an older
+// mnemo found the store locked by the move) is not lost with the folder.
+func TestSettleRescuesLateSpool(t *testing.T) {
+	o := paths(t)
+	makeStore(t, o.From, 5)
+	TestForceCopy = true
+	TestStep = func(s string) {
+		if s == "verified" {
+			must(t, os.WriteFile(filepath.Join(o.From, "spool", "2-late.jsonl"), []byte("{}\n"), 0o600))
+		}
+	}
+	t.Cleanup(func() { TestForceCopy, TestStep = false, nil })
+	r, err := Settle(context.Background(), o)
+	if err != nil || !r.Moved || r.Leftover != "" {
+		t.Fatalf("Settle: %+v, %v", r, err)
+	}
+	for _, f := range []string{"1.jsonl", "2-late.jsonl"} {
+		if !exists(filepath.Join(o.To, "spool", f)) {
+			t.Errorf("spool file %s did not reach the new place", f)
+		}
+	}
+}
