@@ -218,6 +218,10 @@ var errInUse = errors.New("another process has the store open (a running mnemo, 
 // move moves the store, holding SQLite's exclusive lock on it throughout.
 // An error means nothing moved (To has no store).
 func move(ctx context.Context, o Options) (Result, error) {
+	if st, err := os.Lstat(o.From); err == nil && st.Mode()&os.ModeSymlink != 0 {
+		// The user put the store elsewhere on purpose: leave it there.
+		return Result{}, fmt.Errorf("%s is a symbolic link: mnemo does not move it (set MNEMO_HOME to where it points to keep it, or move it yourself)", o.From)
+	}
 	p, err := openProbe(ctx, filepath.Join(o.From, DBName))
 	if err != nil {
 		return Result{}, err
@@ -804,6 +808,9 @@ func verify(ctx context.Context, path string, want map[string]int64) error {
 // process of this version uses it in place, or a process of any version has
 // it open. For doctor; it takes no lock for longer than the check.
 func InUse(from string) string {
+	if st, err := os.Lstat(from); err == nil && st.Mode()&os.ModeSymlink != 0 {
+		return from + " is a symbolic link: mnemo does not move it"
+	}
 	lk := flock.New(LockPath(from))
 	ok, err := lk.TryLock()
 	if err != nil {

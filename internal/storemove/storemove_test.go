@@ -318,3 +318,26 @@ func TestSettleRescuesLateSpool(t *testing.T) {
 		}
 	}
 }
+
+// A legacy folder that is a symbolic link (the user put the store elsewhere)
+// is left as it is.
+func TestSettleLeavesASymlink(t *testing.T) {
+	o := paths(t)
+	real := filepath.Join(filepath.Dir(o.To), "elsewhere")
+	makeStore(t, real, 2)
+	must(t, os.MkdirAll(filepath.Dir(o.From), 0o700))
+	if err := os.Symlink(real, o.From); err != nil {
+		t.Skipf("symlink: %v", err)
+	}
+	r, err := Settle(context.Background(), o)
+	r.Release()
+	if err != nil || r.Home != o.From || r.Moved || !strings.Contains(r.Kept, "symbolic link") {
+		t.Fatalf("Settle: %+v, %v", r, err)
+	}
+	if HasStore(o.To) {
+		t.Error("the store moved")
+	}
+	if why := InUse(o.From); !strings.Contains(why, "symbolic link") {
+		t.Errorf("InUse: %q", why)
+	}
+}
