@@ -202,7 +202,11 @@ func (r *Report) checkLegacy(o Options) {
 	}
 	if c.MoveTo != "" {
 		if why := storemove.InUse(legacy); why != "" {
-			r.add("legacy store", Warn, "it moves at the first mnemo start when no other mnemo process has it open: quit the running mnemo processes (Claude Code sessions), then run any mnemo command",
+			fix := "it moves at the first mnemo start when no other mnemo process has it open: quit the running mnemo processes (Claude Code sessions), then run any mnemo command"
+			if strings.Contains(why, "symbolic link") {
+				fix = "set MNEMO_HOME to the folder it points to, to keep the store there; or move that folder to " + c.MoveTo + " yourself, with no mnemo running"
+			}
+			r.add("legacy store", Warn, fix,
 				"the store is still in the legacy folder %s, not yet moved to %s: %s", legacy, c.MoveTo, why)
 		} else {
 			r.add("legacy store", Warn, "the next mnemo command moves it (or run: mnemo stats)",
