@@ -81,7 +81,7 @@ func runBench(ctx context.Context, env *runEnv, args []string) error {
 	if fs.NArg() > 0 {
 		return usageErr(env, "bench takes no arguments")
 	}
-	cfg, err := config.FromEnv()
+	cfg, moved, err := app.LoadConfig(ctx, 0) // it logs in the data dir: settle it first
 	if err != nil {
 		return err
 	}
@@ -93,6 +93,7 @@ func runBench(ctx context.Context, env *runEnv, args []string) error {
 	}
 	log, closeLog := logging.New(logging.Options{Level: cfg.LogLevel, Path: cfg.LogPath(), Process: "bench"})
 	defer closeLog()
+	moved.Log(log)
 
 	// The cache is off: every call must run the model.
 	eo := app.EngineOptions(cfg, log)

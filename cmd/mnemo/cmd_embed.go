@@ -58,7 +58,7 @@ func runEmbed(ctx context.Context, env *runEnv, args []string) error {
 	if *query && *document {
 		return usageErr(env, "--query and --document exclude each other")
 	}
-	cfg, err := config.FromEnv()
+	cfg, moved, err := app.LoadConfig(ctx, 0) // it logs in the data dir: settle it first
 	if err != nil {
 		return err
 	}
@@ -67,6 +67,7 @@ func runEmbed(ctx context.Context, env *runEnv, args []string) error {
 	}
 	log, closeLog := logging.New(logging.Options{Level: cfg.LogLevel, Path: cfg.LogPath(), Process: "embed"})
 	defer closeLog()
+	moved.Log(log)
 
 	var embedBatch func([]string) ([][]float32, error)
 	// The model loads while stdin is read.

@@ -7,7 +7,6 @@ import (
 
 	"github.com/mnemo-mcp/mnemo/embed"
 	"github.com/mnemo-mcp/mnemo/internal/app"
-	"github.com/mnemo-mcp/mnemo/pkg/config"
 	"github.com/mnemo-mcp/mnemo/pkg/logging"
 )
 
@@ -35,7 +34,7 @@ func runPull(ctx context.Context, env *runEnv, args []string) error {
 	if len(pos) > 1 {
 		return usageErr(env, "pull takes one MODEL")
 	}
-	cfg, err := config.FromEnv()
+	cfg, moved, err := app.LoadConfig(ctx, 0) // it logs in the data dir: settle it first
 	if err != nil {
 		return err
 	}
@@ -44,6 +43,7 @@ func runPull(ctx context.Context, env *runEnv, args []string) error {
 	}
 	log, closeLog := logging.New(logging.Options{Level: cfg.LogLevel, Path: cfg.LogPath(), Process: "pull"})
 	defer closeLog()
+	moved.Log(log)
 	o := app.EngineOptions(cfg, log)
 	o.Progress = env.stderr
 	dir, err := embed.Pull(ctx, o)
