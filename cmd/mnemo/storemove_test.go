@@ -333,3 +333,26 @@ func TestStoreMoveWaitsForRunningServer(t *testing.T) {
 		t.Fatalf("after the server exited: %d memories (want 12), moved: %v", len(got), storemove.HasStore(w.target))
 	}
 }
+
+// A hook is a start like any other: the first one moves the store, and
+// answers from the new place.
+func TestStoreMoveByHook(t *testing.T) {
+	w := newMoveWorld(t, 10)
+	proj := t.TempDir()
+	r := mnemoExec(t, `{"prompt":"what about zebra3?","cwd":"`+proj+`","hook_event_name":"UserPromptSubmit"}`, "hook", "user-prompt-submit")
+	if r.code != 0 {
+		t.Fatalf("hook: %s", r)
+	}
+	if !storemove.HasStore(w.target) || exists(w.legacy) {
+		t.Fatalf("the hook did not move the store: %s", r)
+	}
+	if w.logMentions(t, w.target, "moved the store") != 1 {
+		t.Error("the hook did not log the move")
+	}
+	if !strings.Contains(r.stdout, "legacy memory 3 about zebra3") {
+		t.Errorf("the hook did not inject the moved memory: %s", r)
+	}
+	if got := listAll(t); len(got) != 10 {
+		t.Errorf("%d memories after the hook's move, want 10", len(got))
+	}
+}
