@@ -356,3 +356,33 @@ func TestStoreMoveByHook(t *testing.T) {
 		t.Errorf("%d memories after the hook's move, want 10", len(got))
 	}
 }
+
+// mnemo serve moves the store at its start, before it answers, and writes
+// to the new place.
+func TestStoreMoveByServe(t *testing.T) {
+	w := newMoveWorld(t, 10)
+	t.Setenv("MNEMO_MODEL", testmodels.Dir(t, testmodels.BertTiny))
+	cmd, stdin, stdout, stderr := startServeProcess(t)
+	fmt.Fprint(stdin, serveInit)
+	fmt.Fprintf(stdin, `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"remember","arguments":{"content":"remembered by the new server"}}}`+"\n")
+	for {
+		line, err := stdout.ReadBytes('\n')
+		if err != nil {
+			t.Fatalf("server stdout: %v\nstderr:\n%s", err, stderr)
+		}
+		if strings.Contains(string(line), `"id":1`) {
+			break
+		}
+	}
+	if !storemove.HasStore(w.target) || exists(w.legacy) {
+		t.Fatalf("serve did not move the store\n%s", stderr)
+	}
+	if !strings.Contains(stderr.String(), "moved the store to this system's data folder") {
+		t.Errorf("serve's log on stderr does not tell of the move:\n%s", stderr)
+	}
+	stdin.Close()
+	cmd.Wait()
+	if n := countIn(t, w.target); n != 11 {
+		t.Errorf("%d memories in the new place, want 11", n)
+	}
+}
