@@ -296,7 +296,7 @@ func copyMove(ctx context.Context, o Options, p *probe, counts map[string]int64)
 		return fail(err)
 	}
 	step("verified")
-	if err := writeNote(o, p); err != nil {
+	if err := writeNote(o); err != nil {
 		return fail(err)
 	}
 	step("noted")
@@ -474,7 +474,7 @@ type note struct {
 	Text    string    `json:"note"`
 }
 
-func writeNote(o Options, p *probe) error {
+func writeNote(o Options) error {
 	st, err := os.Stat(filepath.Join(o.From, DBName))
 	if err != nil {
 		return err
