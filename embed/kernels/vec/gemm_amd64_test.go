@@ -170,9 +170,8 @@ func BenchmarkGemmCold(b *testing.B) {
 			continue
 		}
 		Use(name)
-		const m, n, k, pool = 12, 384, 384, 128
+		const n, k, pool = 384, 384, 128
 		r := rand.New(rand.NewPCG(1, 2))
-		l, o := randSlice(r, m*k, 1), make([]float32, m*n)
 		ws := make([][]float32, pool)
 		sw := 0
 		for i := range ws {
@@ -180,13 +179,19 @@ func BenchmarkGemmCold(b *testing.B) {
 			ws[i] = make([]float32, k*n)
 			sw = Pack(ws[i], w, k, n)
 		}
-		b.Run(fmt.Sprintf("%s/%dx%dx%d", name, m, n, k), func(b *testing.B) {
-			i := 0
-			gemmTimed(b, float64(2*m*n*k), float64(4*k*n), func() {
-				GemmStrips(l, ws[i%pool], o, m, n, k, 0, Strips(n), sw)
-				i++
+		// 12 rows: one tile, bound by the weights' stream; 16 and 24: two
+		// tiles, the second computing from cache after the stream (queries
+		// of 16–30 tokens; docs/perf.md, round 4).
+		for _, m := range []int{12, 16, 24} {
+			l, o := randSlice(r, m*k, 1), make([]float32, m*n)
+			b.Run(fmt.Sprintf("%s/%dx%dx%d", name, m, n, k), func(b *testing.B) {
+				i := 0
+				gemmTimed(b, float64(2*m*n*k), float64(4*k*n), func() {
+					GemmStrips(l, ws[i%pool], o, m, n, k, 0, Strips(n), sw)
+					i++
+				})
 			})
-		})
+		}
 	}
 }
 
