@@ -150,12 +150,15 @@ func TestBinaryOpsMatchSimplego(t *testing.T) {
 			{[]int{8, 25, 384}, []int{8, 25, 1}, []int{8, 25, 384}, true},  // broadcast lhs (Sub, Div order)
 			{[]int{8, 25, 384}, []int{1, 1, 384}, []int{8, 25, 384}, true}, // gamma · x
 			{[]int{2, 3, 20, 20}, []int{2, 3, 20, 20}, []int{2, 1, 1, 20}, true},
-			{[]int{2, 3, 20, 20}, []int{2, 3, 20, 20}, []int{}, true}, // rank-0 constant
-			{[]int{2, 3, 20, 20}, []int{}, []int{2, 3, 20, 20}, true}, // rank-0 lhs
-			{[]int{5, 40000}, []int{5, 40000}, []int{5, 40000}, true}, // parallel flat
-			{[]int{300, 384}, []int{300, 1}, []int{1, 384}, true},     // outer product
-			{[]int{64, 8}, []int{64, 8}, []int{1, 8}, false},          // rows too short: simplego's
-			{[]int{3, 4}, []int{3, 4}, []int{3, 4}, true},             // tiny same-shape
+			{[]int{2, 3, 20, 20}, []int{2, 3, 20, 20}, []int{}, true},               // rank-0 constant
+			{[]int{2, 3, 20, 20}, []int{}, []int{2, 3, 20, 20}, true},               // rank-0 lhs
+			{[]int{5, 40000}, []int{5, 40000}, []int{5, 40000}, true},               // parallel flat
+			{[]int{300, 384}, []int{300, 1}, []int{1, 384}, true},                   // outer product
+			{[]int{64, 8}, []int{64, 8}, []int{1, 8}, false},                        // rows too short: simplego's
+			{[]int{3, 4}, []int{3, 4}, []int{3, 4}, true},                           // tiny same-shape
+			{[]int{64, 8}, []int{64, 8}, []int{}, true},                             // short rows, scalar: one flat row
+			{[]int{2, 12, 256, 32}, []int{2, 12, 256, 32}, []int{1, 1, 1, 1}, true}, // the attention scale
+			{[]int{5, 7}, []int{1, 1}, []int{5, 7}, true},                           // one-element lhs
 		}
 		for _, op := range []backends.OpType{backends.OpTypeAdd, backends.OpTypeSub, backends.OpTypeMul, backends.OpTypeDiv} {
 			for _, c := range cases {

@@ -1,6 +1,8 @@
 package kernels
 
 import (
+	"unsafe"
+
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
 )
@@ -49,13 +51,27 @@ func transposeExec(prev executor) executor {
 			hit(backends.OpTypeTranspose)
 			rows := len(y) / run
 			parallel(rows, len(y), func(from, to int) {
+				// The input offset of row from, then stepped like an
+				// odometer: a division per axis and row cost more than
+				// the copy of a 32-float row.
+				idx := make([]int, last)
+				off, rr := 0, from
+				for j := last - 1; j >= 0; j-- {
+					idx[j] = rr % outDims[j]
+					rr /= outDims[j]
+					off += idx[j] * src[j]
+				}
 				for r := from; r < to; r++ {
-					off, rr := 0, r
-					for j := last - 1; j >= 0; j-- {
-						off += (rr % outDims[j]) * src[j]
-						rr /= outDims[j]
-					}
 					copy(y[r*run:(r+1)*run], x[off:off+run])
+					for j := last - 1; j >= 0; j-- {
+						idx[j]++
+						off += src[j]
+						if idx[j] < outDims[j] {
+							break
+						}
+						off -= idx[j] * src[j]
+						idx[j] = 0
+					}
 				}
 			})
 			return out, nil
@@ -106,17 +122,29 @@ func transposeExec(prev executor) executor {
 }
 
 // tile copies an a × c block: y[i·ys + k] = x[i + k·xs] (i < a, k < c),
-// 16 × 16 at a time.
+// 16 × 16 at a time. The strided reads go through a pointer: with a
+// bounds check each, the keys' transpose of an 8 × 256 batch ran at
+// under 1 G values/s.
 func tile(y, x []float32, a, c, ys, xs int) {
 	const t = 16
+	if a <= 0 || c <= 0 {
+		return
+	}
+	_ = x[(a-1)+(c-1)*xs] // the block's last element: every read below is in x
+	base := unsafe.Pointer(unsafe.SliceData(x))
+	stride := uintptr(xs) * 4
 	for i0 := 0; i0 < a; i0 += t {
 		i1 := min(i0+t, a)
 		for k0 := 0; k0 < c; k0 += t {
 			k1 := min(k0+t, c)
 			for i := i0; i < i1; i++ {
-				row := y[i*ys : i*ys+k1]
-				for k := k0; k < k1; k++ {
-					row[k] = x[i+k*xs]
+				row := y[i*ys+k0 : i*ys+k1]
+				off := uintptr(i+k0*xs) * 4
+				for k := range row {
+					// Never a pointer past x's last element (stepping
+					// p itself would make one at the row's end).
+					row[k] = *(*float32)(unsafe.Add(base, off))
+					off += stride
 				}
 			}
 		}
