@@ -84,6 +84,7 @@ func runInstall(ctx context.Context, env *runEnv, args []string, install bool) e
 		Exe:        exe,
 		Capture:    capture,
 		Env:        installEnvVars(os.LookupEnv),
+		ConfigFile: cfg.ConfigFile,
 	}
 	o := claudecode.Options{DryRun: *dryRun, Out: env.stdout, Marks: marks.For(env.stdout)}
 	if p, err := exec.LookPath("claude"); err == nil {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mnemo-mcp/mnemo/internal/marks"
+	"github.com/mnemo-mcp/mnemo/pkg/config"
 	"github.com/mnemo-mcp/mnemo/pkg/project"
 )
 
@@ -39,6 +40,9 @@ type Setup struct {
 	// in effect at install time, so that the server and the hooks Claude
 	// Code starts use the same model and store.
 	Env map[string]string
+	// ConfigFile is the user's mnemo config file (config.toml), named in
+	// the messages that say where a setting belongs instead.
+	ConfigFile string
 }
 
 // Validate checks the scope and paths.
@@ -220,6 +224,9 @@ func Install(ctx context.Context, s Setup, o Options) error {
 	if err := s.Validate(); err != nil {
 		return err
 	}
+	if err := o.checkCommitted(s); err != nil {
+		return err
+	}
 	path := s.SettingsPath()
 	old, err := readSettings(path)
 	if err != nil {
@@ -232,6 +239,13 @@ func Install(ctx context.Context, s Setup, o Options) error {
 	events := make([]string, 0, 4)
 	for _, h := range s.Hooks() {
 		events = append(events, h.Event)
+	}
+	if o.DryRun {
+		// What is printed shows credentials masked: the same settings
+		// with the masked values.
+		if shown, _, err := MergeHooks(old, s.masked().Hooks(), s.exeName()); err == nil {
+			out = shown
+		}
 	}
 	if err := o.apply(path, out, changed, "hooks "+strings.Join(events, ", ")); err != nil {
 		return err
@@ -336,7 +350,7 @@ func (o *Options) runClaude(ctx context.Context, s Setup, cmds [][]string) (err 
 		}
 	}()
 	for _, argv := range cmds {
-		line := shellLine(argv)
+		line := s.displayLine(argv)
 		if o.DryRun {
 			fmt.Fprintf(o.Out, "%s dry run: would run (in %s): %s\n", o.Marks.Mark(marks.Info), dir, line)
 			continue
@@ -351,17 +365,39 @@ func (o *Options) runClaude(ctx context.Context, s Setup, cmds [][]string) (err 
 		out, err := o.Run(cctx, dir, run)
 		cancel()
 		if err != nil {
-			return fmt.Errorf("%s: %w\n%s", line, err, strings.TrimSpace(string(out)))
+			return fmt.Errorf("%s: %w\n%s", line, err, s.hideCredentials(strings.TrimSpace(string(out))))
 		}
 		fmt.Fprintf(o.Out, "%s MCP: ran %s\n", o.Marks.Mark(marks.OK), line)
 	}
 	return nil
 }
 
-func shellLine(argv []string) string {
+// hideCredentials masks the settings' credentials wherever text repeats
+// them (claude's output on an error, say).
+func (s Setup) hideCredentials(text string) string {
+	for k, v := range s.Env {
+		if _, ok := config.Credential(k, v); ok {
+			text = strings.ReplaceAll(text, v, config.MaskCredential(k, v))
+		}
+	}
+	return text
+}
+
+// displayLine is argv for people: a credential in a -e NAME=value is
+// shown as NAME="$NAME", which a shell holding the setting expands, so
+// the line can still be run but never shows the secret.
+func (s Setup) displayLine(argv []string) string {
 	q := make([]string, len(argv))
 	for i, a := range argv {
 		q[i] = ShellQuote(a)
+		if i == 0 || argv[i-1] != "-e" {
+			continue
+		}
+		if name, val, ok := strings.Cut(a, "="); ok && validEnvName(name) {
+			if _, secret := config.Credential(name, val); secret {
+				q[i] = name + `="$` + name + `"`
+			}
+		}
 	}
 	return strings.Join(q, " ")
 }
