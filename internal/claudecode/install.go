@@ -180,6 +180,54 @@ func ReadRegistration(path, projectDir string) (reg Registration, ok bool, err e
 	return reg, false, nil
 }
 
+// ReadRegistrations returns every entry of mnemo in a config file: the
+// user-scope one (mcpServers), and with projectDir set the local-scope one
+// of that project in ~/.claude.json (projects[dir].mcpServers).
+func ReadRegistrations(path, projectDir string) ([]Registration, error) {
+	var out []Registration
+	reg, ok, err := ReadRegistration(path, "")
+	if err != nil || !ok && projectDir == "" {
+		return nil, err
+	}
+	if ok {
+		out = append(out, reg)
+	}
+	if projectDir != "" && filepath.Base(path) != ".mcp.json" {
+		// Without a user-scope entry, ReadRegistration looks the local one
+		// up; with one, it stops there: look again without it.
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return out, nil
+		}
+		var doc struct {
+			Projects map[string]struct {
+				MCPServers map[string]Registration `json:"mcpServers"`
+			} `json:"projects"`
+		}
+		if json.Unmarshal(data, &doc) == nil {
+			if r, ok := doc.Projects[projectDir].MCPServers[ServerName]; ok {
+				r.File, r.Scope = path, "local"
+				out = append(out, r)
+			}
+		}
+	}
+	return out, nil
+}
+
+// Effective is the registration Claude Code uses of several: local scope
+// over project over user, as Claude Code resolves one name registered in
+// several scopes. ok is false for none.
+func Effective(regs []Registration) (Registration, bool) {
+	for _, scope := range []string{"local", "project", "user"} {
+		for _, r := range regs {
+			if r.Scope == scope {
+				return r, true
+			}
+		}
+	}
+	return Registration{}, false
+}
+
 // Runner runs a command in dir and returns its combined output.
 type Runner func(ctx context.Context, dir string, argv []string) ([]byte, error)
 
