@@ -44,7 +44,11 @@ func runInstall(ctx context.Context, env *runEnv, args []string, install bool) e
 		name = "install"
 	}
 	fs := newFlagSet(env, commands[name])
-	scope := fs.String("scope", "user", "user (~/.claude/settings.json, all projects) or project (<project>/.claude/settings.json, .mcp.json)")
+	scopeHelp := "user (~/.claude/settings.json, all projects) or project (<project>/.claude/settings.json, .mcp.json)"
+	if install {
+		scopeHelp = "user (~/.claude/settings.json, ~/.claude.json: all projects) or project (<project>/.claude/settings.json, .mcp.json: files to commit, so MNEMO_* settings that hold a credential are refused)"
+	}
+	scope := fs.String("scope", "user", scopeHelp)
 	dryRun := fs.Bool("dry-run", false, "print what would change; change nothing")
 	cfg, err := config.FromEnv()
 	if err != nil {
