@@ -12,12 +12,13 @@ import (
 )
 
 func TestCommittedEnvIssues(t *testing.T) {
-	home := filepath.FromSlash("/home/ann")
+	base := t.TempDir() // absolute on every system
+	home := filepath.Join(base, "ann")
 	got := CommittedEnvIssues(map[string]string{
 		"MNEMO_STORE":     "postgres://ann:pw-123456@db/mnemo",
 		"MNEMO_HOME":      filepath.Join(home, "mnemo"),
 		"MNEMO_MODEL":     "sentence-transformers/all-MiniLM-L6-v2",
-		"MNEMO_CACHE":     filepath.FromSlash("/var/cache/mnemo"),
+		"MNEMO_CACHE":     filepath.Join(base, "cache", "mnemo"),
 		"MNEMO_LOG_LEVEL": "debug",
 	}, home)
 	if len(got) != 2 || got[0].Name != "MNEMO_HOME" || got[0].Credential || got[1].Name != "MNEMO_STORE" || !got[1].Credential {

@@ -57,19 +57,20 @@ func TestCredential(t *testing.T) {
 }
 
 func TestUnderHome(t *testing.T) {
-	home := filepath.FromSlash("/home/ann")
+	base := t.TempDir() // absolute on every system
+	home := filepath.Join(base, "ann")
 	for _, c := range []struct {
 		name, value string
 		want        bool
 	}{
-		{"MNEMO_HOME", "/home/ann/.local/share/mnemo", true},
-		{"MNEMO_MODEL", "/home/ann/models/minilm", true},
+		{"MNEMO_HOME", filepath.Join(home, ".local", "share", "mnemo"), true},
+		{"MNEMO_MODEL", filepath.Join(home, "models", "minilm"), true},
 		{"MNEMO_MODEL", "sentence-transformers/all-MiniLM-L6-v2", false},
-		{"MNEMO_MODEL", "/opt/models/minilm", false},
-		{"MNEMO_HOME", "/home/annie/data", false},
-		{"MNEMO_LOG_LEVEL", "/home/ann/x", false}, // not a path variable
+		{"MNEMO_MODEL", filepath.Join(base, "opt", "models", "minilm"), false},
+		{"MNEMO_HOME", filepath.Join(base, "annie", "data"), false},
+		{"MNEMO_LOG_LEVEL", filepath.Join(home, "x"), false}, // not a path variable
 	} {
-		if got := UnderHome(c.name, filepath.FromSlash(c.value), home); got != c.want {
+		if got := UnderHome(c.name, c.value, home); got != c.want {
 			t.Errorf("UnderHome(%s, %q) = %v, want %v", c.name, c.value, got, c.want)
 		}
 	}
