@@ -583,6 +583,7 @@ func (r *Report) checkClaude(o Options) {
 		r.add("claude-hooks", OK, "", "hooks installed: %s", strings.Join(have, ", "))
 	}
 	r.checkClaudeEnv(o, hookFiles)
+	r.checkCommittedCredentials(o)
 	// The report is printed (--json): credentials in the recorded
 	// settings are shown masked.
 	for i, reg := range c.Registrations {
@@ -667,6 +668,56 @@ func (r *Report) checkClaudeEnv(o Options, hookFiles []string) {
 	}
 	r.add("claude-env", Warn, strings.Join(fixes, "; "),
 		"the hooks run with other MNEMO_* settings than the MCP server: %s", strings.Join(problems, "; "))
+}
+
+// checkCommittedCredentials warns when the project's files meant to be
+// committed (.mcp.json, .claude/settings.json) record a MNEMO_* setting
+// that holds a credential: written by hand, or by an install from before
+// project-scope installs refused them.
+func (r *Report) checkCommittedCredentials(o Options) {
+	if o.ProjectDir == "" {
+		return
+	}
+	found := map[string]map[string]bool{} // file → variables
+	note := func(file string, env map[string]string) {
+		for _, is := range claudecode.CommittedEnvIssues(env, "") {
+			if is.Credential {
+				if found[file] == nil {
+					found[file] = map[string]bool{}
+				}
+				found[file][is.Name] = true
+			}
+		}
+	}
+	for _, reg := range r.Claude.Registrations {
+		if reg.Scope == "project" {
+			note(reg.File, reg.Env)
+		}
+	}
+	settings := filepath.Join(o.ProjectDir, ".claude", "settings.json")
+	for _, cmds := range r.Claude.Hooks[settings] {
+		for _, cmd := range cmds {
+			note(settings, claudecode.HookEnv(cmd))
+		}
+	}
+	if len(found) == 0 {
+		return
+	}
+	var parts []string
+	var names []string
+	for _, f := range sortedKeys(found) {
+		vars := sortedKeys(found[f])
+		parts = append(parts, fmt.Sprintf("%s in %s", strings.Join(vars, ", "), f))
+		for _, v := range vars {
+			if !slices.Contains(names, v) {
+				names = append(names, v)
+			}
+		}
+	}
+	unset := strings.Join(names, "= ") + "="
+	r.add("claude-secrets", Warn,
+		fmt.Sprintf("move the setting to your config.toml (or the password to ~/.pgpass), run: %s mnemo install --scope project   (which rewrites both files without it), delete the .claude/settings.json.bak-* backups that keep it, and if a file with it was ever committed, change the credential", unset),
+		"a credential is recorded in files meant to be committed: %s", strings.Join(parts, "; "))
 }
 
 // hookScope is the scope of a settings file: user (~/.claude), project

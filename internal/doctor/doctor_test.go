@@ -419,3 +419,37 @@ func TestClaudeEnvMismatch(t *testing.T) {
 		t.Errorf("local registration: %+v", c)
 	}
 }
+
+// A credential in the project's files meant to be committed (written by
+// hand, or by an older install) is warned about, without showing it.
+func TestCommittedCredentials(t *testing.T) {
+	const pw = "hunter2-Pa55"
+	w := newWorld(t, filepath.Join(os.TempDir(), "no-such-model-dir"))
+	w.o.SkipModel = true
+	w.install(t)
+	r := Run(context.Background(), w.o)
+	for _, c := range r.Checks {
+		if c.Name == "claude-secrets" {
+			t.Fatalf("no project files, yet %+v", c)
+		}
+	}
+	os.MkdirAll(w.o.ProjectDir, 0o700)
+	mcp := filepath.Join(w.o.ProjectDir, ".mcp.json")
+	b, _ := json.Marshal(map[string]any{"mcpServers": map[string]any{"mnemo": map[string]any{"command": w.o.Exe, "args": []string{"serve"},
+		"env": map[string]string{"MNEMO_STORE": "postgres://ann:" + pw + "@db/mnemo", "MNEMO_MODEL": "/m"}}}})
+	if err := os.WriteFile(mcp, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = Run(context.Background(), w.o)
+	c := check(t, r, "claude-secrets")
+	if c.Status != Warn || !strings.Contains(c.Summary, "MNEMO_STORE in "+mcp) || strings.Contains(c.Summary, "MNEMO_MODEL") ||
+		!strings.Contains(c.Fix, "MNEMO_STORE= mnemo install --scope project") {
+		t.Errorf("claude-secrets = %+v", c)
+	}
+	var text bytes.Buffer
+	r.WriteText(&text)
+	js, _ := json.Marshal(r)
+	if strings.Contains(text.String()+string(js), pw) {
+		t.Errorf("the report shows the password:\n%s\n%s", text.String(), js)
+	}
+}
