@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"io/fs"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mnemo-mcp/mnemo/internal/claudecode"
 )
 
 // The real binary (a copy of this test binary named mnemo, see TestMain)
@@ -223,4 +226,67 @@ func TestDoctorWarnsWhenHooksAndServerDiffer(t *testing.T) {
 	if r := doctor(); strings.Contains(r.stdout, "warn claude-env") || !strings.Contains(r.stdout, "\nok   claude-env ") {
 		t.Fatalf("doctor after re-install: %s", r)
 	}
+}
+
+// What the refusal advises for a store works: MNEMO_STORE without the
+// password goes into the project's files, and mnemo reads the password
+// from ~/.pgpass (the PostgreSQL driver's password file). Runs against
+// MNEMO_TEST_POSTGRES (a fresh schema), as the other store tests do.
+func TestProjectInstallStorePasswordInPgpass(t *testing.T) {
+	full := migratePGURL(t)
+	u, err := url.Parse(full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw, ok := u.User.Password()
+	if !ok || pw == "" {
+		t.Skip("MNEMO_TEST_POSTGRES has no password: nothing to move to ~/.pgpass")
+	}
+	u.User = url.User(u.User.Username())
+	bare := u.String()
+	home, proj, bin := secretsProject(t)
+	// The test's own PGPASSWORD or PGPASSFILE, if any, emptied (unset).
+	env := []string{"MNEMO_HOME=" + filepath.Join(home, "data"), "MNEMO_OFFLINE=1", "MNEMO_MODEL=" + filepath.Join(home, "no-model"),
+		"PGPASSWORD=", "PGPASSFILE=", "MNEMO_STORE=" + bare}
+
+	if r := runMnemo(t, bin, proj, []string{"MNEMO_STORE=" + full}, "install", "--scope", "project"); r.code != 1 || !strings.Contains(r.stderr, "~/.pgpass") {
+		t.Fatalf("install with the password in MNEMO_STORE: %s", r)
+	}
+	if r := runMnemo(t, bin, proj, []string{"MNEMO_STORE=" + bare}, "install", "--scope", "project"); r.code != 0 {
+		t.Fatalf("install with MNEMO_STORE without the password: %s", r)
+	}
+	if hits := filesHolding(t, home, pw); len(hits) > 0 {
+		t.Fatalf("the password was written to %v", hits)
+	}
+	hooks := readJSONFile(t, filepath.Join(proj, ".claude", "settings.json"))["hooks"].(map[string]any)
+	command := hooks["SessionStart"].([]any)[0].(map[string]any)["hooks"].([]any)[0].(map[string]any)["command"].(string)
+	if got := claudecode.HookEnv(command)["MNEMO_STORE"]; got != bare {
+		t.Fatalf("the hooks' MNEMO_STORE = %q, want %q", got, bare)
+	}
+
+	// Without the password anywhere, the store refuses mnemo.
+	if r := runMnemo(t, bin, proj, env, "remember", "The staging DB is on port 5433"); r.code == 0 {
+		t.Fatalf("remember without a password succeeded: %s", r)
+	}
+	// With it in ~/.pgpass (host:port:database:user:password, mode 0600).
+	host, port := u.Hostname(), u.Port()
+	if port == "" {
+		port = "5432"
+	}
+	line := strings.Join([]string{host, port, strings.TrimPrefix(u.Path, "/"), u.User.Username(), pgpassEscape(pw)}, ":") + "\n"
+	if err := os.WriteFile(filepath.Join(home, ".pgpass"), []byte(line), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// (PGPASSFILE is empty, so unset: the driver reads the default ~/.pgpass.)
+	if r := runMnemo(t, bin, proj, env, "remember", "The staging DB is on port 5433"); r.code != 0 {
+		t.Fatalf("remember with the password in ~/.pgpass: %s", r)
+	}
+	if r := runMnemo(t, bin, proj, env, "list", "--all", "--json"); r.code != 0 || !strings.Contains(r.stdout, "port 5433") {
+		t.Fatalf("list with the password in ~/.pgpass: %s", r)
+	}
+}
+
+// pgpassEscape escapes : and \ as a .pgpass field needs.
+func pgpassEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `:`, `\:`).Replace(s)
 }
