@@ -3,6 +3,7 @@ package claudecode
 import (
 	"fmt"
 	"maps"
+	"runtime"
 	"slices"
 	"strings"
 
@@ -83,7 +84,7 @@ func (e *CredentialError) Error() string {
 	fmt.Fprintf(&b, "  - put it in your own config file, which the server and the hooks read (each teammate their own): %s in %s, then install without it: %s %s\n",
 		strings.Join(keys, ", "), cfg, strings.Join(unset, " "), again)
 	if slices.Contains(names, "MNEMO_STORE") {
-		b.WriteString("  - or keep the password out of MNEMO_STORE: put it in ~/.pgpass (a line host:port:database:user:password, mode 0600; PGPASSFILE names another file), which mnemo's PostgreSQL driver reads (as it reads PGPASSWORD from the environment Claude Code runs in), and set MNEMO_STORE to the URL without it\n")
+		fmt.Fprintf(&b, "  - or keep the password out of MNEMO_STORE: put it in %s (a line host:port:database:user:password, mode 0600; PGPASSFILE names another file), which mnemo's PostgreSQL driver reads (as it reads PGPASSWORD from the environment Claude Code runs in), and set MNEMO_STORE to the URL without it\n", pgpassFile())
 	}
 	b.WriteString("  - or install for yourself only, in files that are not shared: mnemo install --scope user")
 	return b.String()
@@ -136,4 +137,13 @@ func (s Setup) masked() Setup {
 		s.Env = env
 	}
 	return s
+}
+
+// pgpassFile is where the PostgreSQL driver (pgx, as libpq) looks for
+// passwords by default.
+func pgpassFile() string {
+	if runtime.GOOS == "windows" {
+		return `%APPDATA%\postgresql\pgpass.conf`
+	}
+	return "~/.pgpass"
 }

@@ -51,7 +51,7 @@ func TestInstallProjectRefusesCredential(t *testing.T) {
 		}
 		msg := err.Error()
 		for _, want := range []string{"MNEMO_STORE holds a password in the URL", s.MCPConfigPath(), s.SettingsPath(), `store = "…" in ` + s.ConfigFile,
-			"MNEMO_STORE= mnemo install --scope project", ".pgpass", "mnemo install --scope user"} {
+			"MNEMO_STORE= mnemo install --scope project", "pgpass", "mnemo install --scope user"} {
 			if !strings.Contains(msg, want) {
 				t.Errorf("message lacks %q:\n%s", want, msg)
 			}
