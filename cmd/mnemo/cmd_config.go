@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"os"
-	"strings"
 
 	"github.com/mnemo-mcp/mnemo/pkg/config"
 )
@@ -61,7 +59,7 @@ func runConfig(_ context.Context, env *runEnv, args []string) error {
 		}
 	}
 	for i, s := range settings {
-		settings[i].Value = redactURL(s.Value)
+		settings[i].Value = config.MaskCredential(s.Name, s.Value)
 	}
 	if *asJSON {
 		return writeJSONLine(env.stdout, configJSON{File: cfg.ConfigFile, FileExists: exists, Settings: settings})
@@ -85,17 +83,4 @@ func runConfig(_ context.Context, env *runEnv, args []string) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Name, v, s.Source)
 	}
 	return tw.Flush()
-}
-
-// redactURL hides the password of a URL value (MNEMO_STORE's
-// postgres://user:password@…): the settings are printed.
-func redactURL(v string) string {
-	if !strings.Contains(v, "://") {
-		return v
-	}
-	u, err := url.Parse(v)
-	if err != nil {
-		return v
-	}
-	return u.Redacted()
 }

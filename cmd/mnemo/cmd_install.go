@@ -44,7 +44,11 @@ func runInstall(ctx context.Context, env *runEnv, args []string, install bool) e
 		name = "install"
 	}
 	fs := newFlagSet(env, commands[name])
-	scope := fs.String("scope", "user", "user (~/.claude/settings.json, all projects) or project (<project>/.claude/settings.json, .mcp.json)")
+	scopeHelp := "user (~/.claude/settings.json, all projects) or project (<project>/.claude/settings.json, .mcp.json)"
+	if install {
+		scopeHelp = "user (~/.claude/settings.json, ~/.claude.json: all projects) or project (<project>/.claude/settings.json, .mcp.json: files to commit, so MNEMO_* settings that hold a credential are refused)"
+	}
+	scope := fs.String("scope", "user", scopeHelp)
 	dryRun := fs.Bool("dry-run", false, "print what would change; change nothing")
 	cfg, err := config.FromEnv()
 	if err != nil {
@@ -84,6 +88,7 @@ func runInstall(ctx context.Context, env *runEnv, args []string, install bool) e
 		Exe:        exe,
 		Capture:    capture,
 		Env:        installEnvVars(os.LookupEnv),
+		ConfigFile: cfg.ConfigFile,
 	}
 	o := claudecode.Options{DryRun: *dryRun, Out: env.stdout, Marks: marks.For(env.stdout)}
 	if p, err := exec.LookPath("claude"); err == nil {

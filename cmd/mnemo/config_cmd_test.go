@@ -41,6 +41,15 @@ func TestConfigFileCommand(t *testing.T) {
 	if strings.Contains(r.stdout, "s3cret") || !strings.Contains(src["MNEMO_STORE"].Value, "db.internal") {
 		t.Errorf("the store password is printed or the store is missing: %s", r.stdout)
 	}
+	// A password given as a parameter, or in a keyword/value string, is
+	// hidden too.
+	for _, store := range []string{"postgres://me@db.internal/mnemo?password=s3cret", "host=db.internal user=me password=s3cret"} {
+		t.Setenv("MNEMO_STORE", store)
+		if r := mnemoExec(t, "", "config"); r.code != 0 || strings.Contains(r.stdout, "s3cret") || !strings.Contains(r.stdout, "db.internal") {
+			t.Errorf("config with MNEMO_STORE=%s: %s", strings.ReplaceAll(store, "s3cret", "…"), r)
+		}
+	}
+	t.Setenv("MNEMO_STORE", "")
 	r = mnemoExec(t, "", "config")
 	if r.code != 0 || !strings.Contains(r.stdout, "config file: "+cfgPath) || !strings.Contains(r.stdout, "MNEMO_HOME") ||
 		!strings.Contains(r.stdout, " file") || !strings.Contains(r.stdout, " env") || strings.Contains(r.stdout, "s3cret") {

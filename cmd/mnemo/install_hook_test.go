@@ -24,9 +24,12 @@ const userSettings = `{
 `
 
 // fakeClaudeScript stands in for the claude CLI: it logs its arguments and
-// edits ~/.claude.json the way `claude mcp add/remove --scope user` does.
+// edits ~/.claude.json the way `claude mcp add/remove --scope user` does,
+// or .mcp.json in its working directory for --scope project.
 const fakeClaudeScript = `#!/bin/sh
 echo "$*" >> "$HOME/claude-calls.log"
+file="$HOME/.claude.json"
+if [ "$3 $4" = "--scope project" ]; then file=.mcp.json; fi
 case "$2" in
 add)
 	env=""
@@ -34,8 +37,8 @@ add)
 		if [ "$1" = "-e" ]; then env="$env${env:+,}\"${2%%=*}\":\"${2#*=}\""; shift; fi
 		shift
 	done
-	printf '{"mcpServers":{"mnemo":{"type":"stdio","command":"%s","args":["serve"],"env":{%s}}}}' "$2" "$env" > "$HOME/.claude.json" ;;
-remove) printf '{"mcpServers":{}}' > "$HOME/.claude.json" ;;
+	printf '{"mcpServers":{"mnemo":{"type":"stdio","command":"%s","args":["serve"],"env":{%s}}}}' "$2" "$env" > "$file" ;;
+remove) printf '{"mcpServers":{}}' > "$file" ;;
 esac
 `
 

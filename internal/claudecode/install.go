@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mnemo-mcp/mnemo/internal/marks"
+	"github.com/mnemo-mcp/mnemo/pkg/config"
 	"github.com/mnemo-mcp/mnemo/pkg/project"
 )
 
@@ -39,6 +40,9 @@ type Setup struct {
 	// in effect at install time, so that the server and the hooks Claude
 	// Code starts use the same model and store.
 	Env map[string]string
+	// ConfigFile is the user's mnemo config file (config.toml), named in
+	// the messages that say where a setting belongs instead.
+	ConfigFile string
 }
 
 // Validate checks the scope and paths.
@@ -176,6 +180,54 @@ func ReadRegistration(path, projectDir string) (reg Registration, ok bool, err e
 	return reg, false, nil
 }
 
+// ReadRegistrations returns every entry of mnemo in a config file: the
+// user-scope one (mcpServers), and with projectDir set the local-scope one
+// of that project in ~/.claude.json (projects[dir].mcpServers).
+func ReadRegistrations(path, projectDir string) ([]Registration, error) {
+	var out []Registration
+	reg, ok, err := ReadRegistration(path, "")
+	if err != nil || !ok && projectDir == "" {
+		return nil, err
+	}
+	if ok {
+		out = append(out, reg)
+	}
+	if projectDir != "" && filepath.Base(path) != ".mcp.json" {
+		// Without a user-scope entry, ReadRegistration looks the local one
+		// up; with one, it stops there: look again without it.
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return out, nil
+		}
+		var doc struct {
+			Projects map[string]struct {
+				MCPServers map[string]Registration `json:"mcpServers"`
+			} `json:"projects"`
+		}
+		if json.Unmarshal(data, &doc) == nil {
+			if r, ok := doc.Projects[projectDir].MCPServers[ServerName]; ok {
+				r.File, r.Scope = path, "local"
+				out = append(out, r)
+			}
+		}
+	}
+	return out, nil
+}
+
+// Effective is the registration Claude Code uses of several: local scope
+// over project over user, as Claude Code resolves one name registered in
+// several scopes. ok is false for none.
+func Effective(regs []Registration) (Registration, bool) {
+	for _, scope := range []string{"local", "project", "user"} {
+		for _, r := range regs {
+			if r.Scope == scope {
+				return r, true
+			}
+		}
+	}
+	return Registration{}, false
+}
+
 // Runner runs a command in dir and returns its combined output.
 type Runner func(ctx context.Context, dir string, argv []string) ([]byte, error)
 
@@ -220,6 +272,9 @@ func Install(ctx context.Context, s Setup, o Options) error {
 	if err := s.Validate(); err != nil {
 		return err
 	}
+	if err := o.checkCommitted(s); err != nil {
+		return err
+	}
 	path := s.SettingsPath()
 	old, err := readSettings(path)
 	if err != nil {
@@ -232,6 +287,13 @@ func Install(ctx context.Context, s Setup, o Options) error {
 	events := make([]string, 0, 4)
 	for _, h := range s.Hooks() {
 		events = append(events, h.Event)
+	}
+	if o.DryRun {
+		// What is printed shows credentials masked: the same settings
+		// with the masked values.
+		if shown, _, err := MergeHooks(old, s.masked().Hooks(), s.exeName()); err == nil {
+			out = shown
+		}
 	}
 	if err := o.apply(path, out, changed, "hooks "+strings.Join(events, ", ")); err != nil {
 		return err
@@ -336,7 +398,7 @@ func (o *Options) runClaude(ctx context.Context, s Setup, cmds [][]string) (err 
 		}
 	}()
 	for _, argv := range cmds {
-		line := shellLine(argv)
+		line := s.displayLine(argv)
 		if o.DryRun {
 			fmt.Fprintf(o.Out, "%s dry run: would run (in %s): %s\n", o.Marks.Mark(marks.Info), dir, line)
 			continue
@@ -351,17 +413,39 @@ func (o *Options) runClaude(ctx context.Context, s Setup, cmds [][]string) (err 
 		out, err := o.Run(cctx, dir, run)
 		cancel()
 		if err != nil {
-			return fmt.Errorf("%s: %w\n%s", line, err, strings.TrimSpace(string(out)))
+			return fmt.Errorf("%s: %w\n%s", line, err, s.hideCredentials(strings.TrimSpace(string(out))))
 		}
 		fmt.Fprintf(o.Out, "%s MCP: ran %s\n", o.Marks.Mark(marks.OK), line)
 	}
 	return nil
 }
 
-func shellLine(argv []string) string {
+// hideCredentials masks the settings' credentials wherever text repeats
+// them (claude's output on an error, say).
+func (s Setup) hideCredentials(text string) string {
+	for k, v := range s.Env {
+		if _, ok := config.Credential(k, v); ok {
+			text = strings.ReplaceAll(text, v, config.MaskCredential(k, v))
+		}
+	}
+	return text
+}
+
+// displayLine is argv for people: a credential in a -e NAME=value is
+// shown as NAME="$NAME", which a shell holding the setting expands, so
+// the line can still be run but never shows the secret.
+func (s Setup) displayLine(argv []string) string {
 	q := make([]string, len(argv))
 	for i, a := range argv {
 		q[i] = ShellQuote(a)
+		if i == 0 || argv[i-1] != "-e" {
+			continue
+		}
+		if name, val, ok := strings.Cut(a, "="); ok && validEnvName(name) {
+			if _, secret := config.Credential(name, val); secret {
+				q[i] = name + `="$` + name + `"`
+			}
+		}
 	}
 	return strings.Join(q, " ")
 }

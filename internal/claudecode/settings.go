@@ -14,6 +14,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/mnemo-mcp/mnemo/pkg/config"
 )
 
 // Hook is one hook command mnemo wants under a Claude Code event.
@@ -64,6 +66,34 @@ func HookExe(command string) string {
 		return words[0]
 	}
 	return ""
+}
+
+// HookEnv is the environment a hook command line sets for mnemo: its
+// leading NAME=value assignments (nil when there are none).
+func HookEnv(command string) map[string]string {
+	var env map[string]string
+	for _, w := range shellWords(command) {
+		if !isAssignment(w) {
+			break
+		}
+		if env == nil {
+			env = map[string]string{}
+		}
+		name, val, _ := strings.Cut(w, "=")
+		env[name] = val
+	}
+	return env
+}
+
+// MaskHookCommand is a hook command line with the credentials of its
+// settings masked (config.MaskCredential), for printing.
+func MaskHookCommand(command string) string {
+	for k, v := range HookEnv(command) {
+		if m := config.MaskCredential(k, v); m != v {
+			command = strings.ReplaceAll(command, k+"="+ShellQuote(v), k+"="+ShellQuote(m))
+		}
+	}
+	return command
 }
 
 // commandWords is the command line's words without the leading NAME=value

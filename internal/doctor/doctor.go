@@ -509,14 +509,12 @@ func (r *Report) checkClaude(o Options) {
 		files = append(files, filepath.Join(o.ProjectDir, ".mcp.json"))
 	}
 	for _, f := range files {
-		reg, ok, err := claudecode.ReadRegistration(f, o.ProjectDir)
+		regs, err := claudecode.ReadRegistrations(f, o.ProjectDir)
 		if err != nil {
 			r.add("claude-mcp", Warn, "", "cannot read %s: %v", f, err)
 			continue
 		}
-		if ok {
-			c.Registrations = append(c.Registrations, reg)
-		}
+		c.Registrations = append(c.Registrations, regs...)
 	}
 	exeName := filepath.Base(o.Exe)
 	settings := []string{filepath.Join(o.UserHome, ".claude", "settings.json")}
@@ -526,7 +524,7 @@ func (r *Report) checkClaude(o Options) {
 			filepath.Join(o.ProjectDir, ".claude", "settings.local.json"))
 	}
 	events := map[string]bool{}
-	var missingBins []string
+	var missingBins, hookFiles []string
 	for _, f := range settings {
 		data, err := os.ReadFile(f)
 		if err != nil {
@@ -539,6 +537,7 @@ func (r *Report) checkClaude(o Options) {
 		}
 		if len(hooks) > 0 {
 			c.Hooks[f] = hooks
+			hookFiles = append(hookFiles, f)
 		}
 		for ev, cmds := range hooks {
 			events[ev] = true
@@ -583,6 +582,187 @@ func (r *Report) checkClaude(o Options) {
 	default:
 		r.add("claude-hooks", OK, "", "hooks installed: %s", strings.Join(have, ", "))
 	}
+	r.checkClaudeEnv(o, hookFiles)
+	r.checkCommittedCredentials(o)
+	// The report is printed (--json): credentials in the recorded
+	// settings are shown masked.
+	for i, reg := range c.Registrations {
+		c.Registrations[i].Env = maskEnv(reg.Env)
+	}
+	for _, hooks := range c.Hooks {
+		for ev, cmds := range hooks {
+			for i, cmd := range cmds {
+				hooks[ev][i] = claudecode.MaskHookCommand(cmd)
+			}
+		}
+	}
+}
+
+// checkClaudeEnv warns when mnemo's hooks run with other MNEMO_* settings
+// than the MCP server (the hooks and the registration were changed apart:
+// one re-registered by hand, or edited), so that the hooks read another
+// store or model than the server writes. Each settings file's hooks are
+// compared with the registration of the same scope (install records the
+// same settings in both, so running it again is the fix), or, when that
+// scope has none, with the one Claude Code starts for this project; hooks
+// of another scope that also run here with other settings are named too.
+func (r *Report) checkClaudeEnv(o Options, hookFiles []string) {
+	regs := r.Claude.Registrations
+	eff, ok := claudecode.Effective(regs)
+	if !ok || len(hookFiles) == 0 {
+		return
+	}
+	var problems, fixes []string
+	fixed := map[string]bool{}
+	for _, f := range hookFiles {
+		scope := r.hookScope(o, f)
+		want, same := eff, false
+		for _, reg := range regs {
+			if reg.Scope == scope {
+				want, same = reg, true
+			}
+		}
+		var differ []string
+		for _, cmds := range r.Claude.Hooks[f] {
+			for _, cmd := range cmds {
+				differ = append(differ, envDiff(claudecode.HookEnv(cmd), want.Env)...)
+			}
+		}
+		if len(differ) == 0 && same && eff.Scope != scope {
+			// In step with its own scope's registration, but Claude Code
+			// starts another scope's server here: compare with that too.
+			for _, cmds := range r.Claude.Hooks[f] {
+				for _, cmd := range cmds {
+					differ = append(differ, envDiff(claudecode.HookEnv(cmd), eff.Env)...)
+				}
+			}
+			if len(differ) > 0 {
+				slices.Sort(differ)
+				problems = append(problems, fmt.Sprintf("hooks in %s also run in this project, whose server is the one in %s (%s scope): %s",
+					f, eff.File, eff.Scope, strings.Join(slices.Compact(differ), ", ")))
+				if !fixed["cross"] {
+					fixed["cross"] = true
+					fixes = append(fixes, "install both scopes with the same MNEMO_* settings, or take one out (mnemo uninstall --scope user|project)")
+				}
+			}
+			continue
+		}
+		if len(differ) == 0 {
+			continue
+		}
+		slices.Sort(differ)
+		problems = append(problems, fmt.Sprintf("hooks in %s vs server in %s (%s scope): %s",
+			f, want.File, want.Scope, strings.Join(slices.Compact(differ), ", ")))
+		fix := "run: mnemo install"
+		if scope == "project" {
+			fix += " --scope project"
+		}
+		if !fixed[fix] {
+			fixed[fix] = true
+			fixes = append(fixes, fix+"   (from a shell with the MNEMO_* settings you want: it records the same ones in the hooks and the registration)")
+		}
+	}
+	if len(problems) == 0 {
+		r.add("claude-env", OK, "", "the hooks and the MCP server run with the same MNEMO_* settings")
+		return
+	}
+	r.add("claude-env", Warn, strings.Join(fixes, "; "),
+		"the hooks run with other MNEMO_* settings than the MCP server: %s", strings.Join(problems, "; "))
+}
+
+// checkCommittedCredentials warns when the project's files meant to be
+// committed (.mcp.json, .claude/settings.json) record a MNEMO_* setting
+// that holds a credential: written by hand, or by an install from before
+// project-scope installs refused them.
+func (r *Report) checkCommittedCredentials(o Options) {
+	if o.ProjectDir == "" {
+		return
+	}
+	found := map[string]map[string]bool{} // file → variables
+	note := func(file string, env map[string]string) {
+		for _, is := range claudecode.CommittedEnvIssues(env, "") {
+			if is.Credential {
+				if found[file] == nil {
+					found[file] = map[string]bool{}
+				}
+				found[file][is.Name] = true
+			}
+		}
+	}
+	for _, reg := range r.Claude.Registrations {
+		if reg.Scope == "project" {
+			note(reg.File, reg.Env)
+		}
+	}
+	settings := filepath.Join(o.ProjectDir, ".claude", "settings.json")
+	for _, cmds := range r.Claude.Hooks[settings] {
+		for _, cmd := range cmds {
+			note(settings, claudecode.HookEnv(cmd))
+		}
+	}
+	if len(found) == 0 {
+		return
+	}
+	var parts []string
+	var names []string
+	for _, f := range sortedKeys(found) {
+		vars := sortedKeys(found[f])
+		parts = append(parts, fmt.Sprintf("%s in %s", strings.Join(vars, ", "), f))
+		for _, v := range vars {
+			if !slices.Contains(names, v) {
+				names = append(names, v)
+			}
+		}
+	}
+	unset := strings.Join(names, "= ") + "="
+	r.add("claude-secrets", Warn,
+		fmt.Sprintf("move the setting to your config.toml (or the password to ~/.pgpass), run: %s mnemo install --scope project   (which rewrites both files without it), delete the .claude/settings.json.bak-* backups that keep it, and if a file with it was ever committed, change the credential", unset),
+		"a credential is recorded in files meant to be committed: %s", strings.Join(parts, "; "))
+}
+
+// hookScope is the scope of a settings file: user (~/.claude), project
+// (<project>/.claude/settings.json) or local (settings.local.json).
+func (r *Report) hookScope(o Options, file string) string {
+	switch {
+	case filepath.Base(file) == "settings.local.json":
+		return "local"
+	case o.ProjectDir != "" && file == filepath.Join(o.ProjectDir, ".claude", "settings.json"):
+		return "project"
+	}
+	return "user"
+}
+
+// envDiff names the variables set differently in a and b (never the
+// values: they may be credentials).
+func envDiff(hook, server map[string]string) []string {
+	var out []string
+	for k, v := range hook {
+		sv, ok := server[k]
+		switch {
+		case !ok:
+			out = append(out, k+" set only in the hooks")
+		case sv != v:
+			out = append(out, k+" differs")
+		}
+	}
+	for k := range server {
+		if _, ok := hook[k]; !ok {
+			out = append(out, k+" set only for the server")
+		}
+	}
+	return out
+}
+
+// maskEnv is env with credentials masked (config.MaskCredential).
+func maskEnv(env map[string]string) map[string]string {
+	if len(env) == 0 {
+		return env
+	}
+	out := make(map[string]string, len(env))
+	for k, v := range env {
+		out[k] = config.MaskCredential(k, v)
+	}
+	return out
 }
 
 func executable(p string) bool {

@@ -345,3 +345,111 @@ func TestLegacyStore(t *testing.T) {
 		t.Errorf("MNEMO_HOME: %+v", c)
 	}
 }
+
+// writeRegistration writes ~/.claude.json with mnemo registered at user
+// scope with env, and, when local is non-nil, at local scope of the
+// project with local.
+func (w world) writeRegistration(t *testing.T, env, local map[string]string) {
+	t.Helper()
+	doc := map[string]any{"mcpServers": map[string]any{"mnemo": map[string]any{"command": w.o.Exe, "args": []string{"serve"}, "env": env}}}
+	if local != nil {
+		doc["projects"] = map[string]any{w.o.ProjectDir: map[string]any{"mcpServers": map[string]any{"mnemo": map[string]any{"command": w.o.Exe, "args": []string{"serve"}, "env": local}}}}
+	}
+	b, _ := json.Marshal(doc)
+	if err := os.WriteFile(filepath.Join(w.home, ".claude.json"), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (w world) writeHooks(t *testing.T, env map[string]string) {
+	t.Helper()
+	s := claudecode.Setup{Scope: "user", Home: w.home, Exe: w.o.Exe, Env: env}
+	out, _, err := claudecode.MergeHooks(nil, s.Hooks(), filepath.Base(w.o.Exe))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(w.home, ".claude"), 0o700)
+	if err := os.WriteFile(s.SettingsPath(), out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The hooks and the MCP registration carry the same MNEMO_* settings
+// after an install; when one of them is changed apart, doctor warns with
+// the fix, names the variables and never prints a credential.
+func TestClaudeEnvMismatch(t *testing.T) {
+	const pw = "hunter2-Pa55"
+	w := newWorld(t, filepath.Join(os.TempDir(), "no-such-model-dir"))
+	w.o.SkipModel = true
+	store := "postgres://ann:" + pw + "@db.example.com/mnemo"
+	env := map[string]string{"MNEMO_MODEL": "/models/a", "MNEMO_STORE": store}
+	w.writeHooks(t, env)
+	w.writeRegistration(t, env, nil)
+	r := Run(context.Background(), w.o)
+	if c := check(t, r, "claude-env"); c.Status != OK {
+		t.Fatalf("same settings: %+v", c)
+	}
+
+	// The server re-registered by hand with another model.
+	w.writeRegistration(t, map[string]string{"MNEMO_MODEL": "/models/b", "MNEMO_STORE": store, "MNEMO_OFFLINE": "1"}, nil)
+	r = Run(context.Background(), w.o)
+	c := check(t, r, "claude-env")
+	if c.Status != Warn || !strings.Contains(c.Summary, "MNEMO_MODEL differs") || !strings.Contains(c.Summary, "MNEMO_OFFLINE set only for the server") ||
+		strings.Contains(c.Summary, "MNEMO_STORE") || !strings.HasPrefix(c.Fix, "run: mnemo install ") {
+		t.Errorf("mismatch: %+v", c)
+	}
+	var b bytes.Buffer
+	r.WriteText(&b)
+	js, _ := json.Marshal(r)
+	if !strings.Contains(b.String(), "\nwarn claude-env ") {
+		t.Errorf("text report without the warning:\n%s", b.String())
+	}
+	for what, out := range map[string]string{"text": b.String(), "json": string(js)} {
+		if strings.Contains(out, pw) {
+			t.Errorf("the %s report shows the store's password:\n%s", what, out)
+		}
+	}
+
+	// A local-scope registration of the project wins over the user one:
+	// hooks that match it but not the user's are compared with the user's
+	// own scope first, then with what runs here.
+	w.writeRegistration(t, env, map[string]string{"MNEMO_MODEL": "/models/c"})
+	r = Run(context.Background(), w.o)
+	if c := check(t, r, "claude-env"); c.Status != Warn || !strings.Contains(c.Summary, "local scope") || !strings.Contains(c.Summary, "MNEMO_MODEL differs") {
+		t.Errorf("local registration: %+v", c)
+	}
+}
+
+// A credential in the project's files meant to be committed (written by
+// hand, or by an older install) is warned about, without showing it.
+func TestCommittedCredentials(t *testing.T) {
+	const pw = "hunter2-Pa55"
+	w := newWorld(t, filepath.Join(os.TempDir(), "no-such-model-dir"))
+	w.o.SkipModel = true
+	w.install(t)
+	r := Run(context.Background(), w.o)
+	for _, c := range r.Checks {
+		if c.Name == "claude-secrets" {
+			t.Fatalf("no project files, yet %+v", c)
+		}
+	}
+	os.MkdirAll(w.o.ProjectDir, 0o700)
+	mcp := filepath.Join(w.o.ProjectDir, ".mcp.json")
+	b, _ := json.Marshal(map[string]any{"mcpServers": map[string]any{"mnemo": map[string]any{"command": w.o.Exe, "args": []string{"serve"},
+		"env": map[string]string{"MNEMO_STORE": "postgres://ann:" + pw + "@db/mnemo", "MNEMO_MODEL": "/m"}}}})
+	if err := os.WriteFile(mcp, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = Run(context.Background(), w.o)
+	c := check(t, r, "claude-secrets")
+	if c.Status != Warn || !strings.Contains(c.Summary, "MNEMO_STORE in "+mcp) || strings.Contains(c.Summary, "MNEMO_MODEL") ||
+		!strings.Contains(c.Fix, "MNEMO_STORE= mnemo install --scope project") {
+		t.Errorf("claude-secrets = %+v", c)
+	}
+	var text bytes.Buffer
+	r.WriteText(&text)
+	js, _ := json.Marshal(r)
+	if strings.Contains(text.String()+string(js), pw) {
+		t.Errorf("the report shows the password:\n%s\n%s", text.String(), js)
+	}
+}
