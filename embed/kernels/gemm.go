@@ -190,6 +190,13 @@ func gemmPacked(lhs, w, out []float32, m, n, k int, alpha, beta float32, strip i
 	}
 }
 
+// wakeMinFMAs: a product this large is worth waking a parked helper for
+// (a futex wake-up and a park, tens of microseconds of the helper's
+// thread); a smaller one splits only when a helper is spinning. Woken for
+// every product of a 24-token query during a stand-down, the helpers'
+// wake-ups and parks took a fifth of its CPU time.
+const wakeMinFMAs = 1 << 22
+
 // splitMinRows: a product of fewer rows than this runs on one core.
 // At 384 × 384 one core computes 24 rows in about the time the weights
 // take to arrive from memory.
@@ -229,7 +236,8 @@ func gemm(lhs, rhs, out []float32, batch, m, n, k int) {
 // against 4.3–4.8 on one core (docs/perf.md).
 func gemmOne(lhs, rhs, out []float32, m, n, k, packed int) {
 	strips := vec.Strips(n)
-	if m*n*k < 1<<18 || strips < 2 || (m < splitMinRows && !HelpersHot()) {
+	hot := HelpersHot()
+	if m*n*k < 1<<18 || strips < 2 || !hot && (m < splitMinRows || m*n*k < wakeMinFMAs) {
 		vec.GemmStrips(lhs, rhs, out, m, n, k, 0, strips, packed)
 		return
 	}
