@@ -112,6 +112,7 @@ type workerCrew struct {
 	// length of the last stand-down (stall).
 	stalledUntil atomic.Int64
 	standDown    atomic.Int64
+	lastStrike   atomic.Int64 // nanotime of the last strike
 }
 
 var crew workerCrew
@@ -186,12 +187,12 @@ func (c *workerCrew) post(j *job) bool {
 }
 
 // finish waits for the pieces helpers took and releases the crew. A
-// piece is a few microseconds of work; a wait much longer than that means
+// piece is a few microseconds of work; a wait past waitStallAfter means
 // the helper's thread lost its core to another process while it held the
 // piece, so the crew stands down for a while (stall) and the waiting
 // caller sleeps rather than spin on the core the helper needs.
 func (c *workerCrew) finish(j *job) {
-	start := int64(0)
+	start, struck := int64(0), false
 	for spins := 0; j.done.Load() < j.pieces; spins++ {
 		if spins&63 != 63 {
 			continue
@@ -199,18 +200,30 @@ func (c *workerCrew) finish(j *job) {
 		now := nanotime()
 		if start == 0 {
 			start = now
-		} else if now-start > int64(stallAfter) {
-			c.stall(now)
+		} else if now-start > int64(waitStallAfter) {
+			if !struck {
+				c.stall(now)
+				struck = true
+			}
 			time.Sleep(20 * time.Microsecond)
 		}
 	}
 	c.current.CompareAndSwap(j, nil)
 }
 
+// waitStallAfter: a caller waiting this long for a piece a helper took
+// stalls the crew at once. A piece is microseconds of assembly, which the
+// Go runtime does not preempt: only the operating system, handing the
+// helper's core to another process, makes it late.
+const waitStallAfter = 200 * time.Microsecond
+
 // stallAfter: a helper silent for this long, holding a piece or between
-// two looks for one, was descheduled: the machine has fewer free cores
-// than GOMAXPROCS says.
-const stallAfter = 200 * time.Microsecond
+// two looks for one, was descheduled (a strike): the machine may have
+// fewer free cores than GOMAXPROCS says. The operating system takes a
+// core away for a time slice, milliseconds; the Go runtime's own pauses
+// (a garbage collection's mark worker on the helper's P) are a few
+// hundred microseconds and are not counted.
+const stallAfter = time.Millisecond
 
 // After a stall the crew stops spinning for a while: minStandDown at
 // first, doubling for each stall that follows soon after the last stand-
@@ -222,6 +235,23 @@ const (
 	minStandDown = 10 * time.Millisecond
 	maxStandDown = time.Second
 )
+
+// strikeWindow: a helper silent for longer than stallAfter is a strike;
+// two strikes within strikeWindow are a stall. One alone is most often
+// the Go runtime's, not the machine's: a garbage collection's mark worker
+// took the helper's P for a few hundred microseconds, every few dozen
+// queries, and standing down for each left 16-token queries on one core
+// four fifths of the time. A machine short of cores strikes every few
+// milliseconds.
+const strikeWindow = 50 * time.Millisecond
+
+// strike records a helper's silence; the second within strikeWindow
+// stalls the crew.
+func (c *workerCrew) strike(now int64) {
+	if prev := c.lastStrike.Swap(now); prev != 0 && now-prev < int64(strikeWindow) {
+		c.stall(now)
+	}
+}
 
 // stall records that a helper was descheduled: no spinning and no
 // small-product splits until the stand-down has passed.
@@ -285,7 +315,7 @@ func (c *workerCrew) spin(spinner bool) {
 		if spins&63 == 63 {
 			now := nanotime()
 			if now-last > int64(stallAfter) {
-				c.stall(now) // 64 looks take well under a microsecond
+				c.strike(now) // 64 looks take well under a microsecond
 			}
 			last = now
 			if c.stalled(now) || passes.Load() != 1 && now-c.lastBusy.Load() > int64(spinGrace) {

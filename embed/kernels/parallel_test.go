@@ -151,3 +151,24 @@ func TestCrewStandDownBacksOff(t *testing.T) {
 		t.Fatalf("after a quiet minute the stand-down is %v, want %v", got, minStandDown)
 	}
 }
+
+// One silent spell of a helper (a strike: a garbage collection can cause
+// one) does not stand the crew down; two within strikeWindow do.
+func TestCrewStrikes(t *testing.T) {
+	var c workerCrew
+	now := int64(time.Hour)
+	c.strike(now)
+	if c.stalled(now) {
+		t.Fatal("one strike stood the crew down")
+	}
+	now += int64(strikeWindow) + 1
+	c.strike(now)
+	if c.stalled(now) {
+		t.Fatal("two strikes further apart than strikeWindow stood the crew down")
+	}
+	now += int64(strikeWindow) / 2
+	c.strike(now)
+	if !c.stalled(now) {
+		t.Fatal("two strikes within strikeWindow did not stand the crew down")
+	}
+}
