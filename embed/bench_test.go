@@ -251,3 +251,34 @@ func BenchmarkKeepAliveRSS(b *testing.B) {
 		_ = e.Close()
 	}
 }
+
+// BenchmarkQueryLengths: one query of 8 to 32 tokens (the stream
+// scenario's range), per length, with the share of the products' pieces
+// the crew's helpers ran (kernels.CrewStats).
+func BenchmarkQueryLengths(b *testing.B) {
+	e := benchEngine(b, Options{})
+	ctx := context.Background()
+	for _, n := range []int{8, 12, 16, 20, 24, 28, 32} {
+		texts := make([]string, 64)
+		for i := range texts {
+			texts[i] = textOfTokens(b, e, n, i)
+		}
+		if _, err := e.EmbedQuery(ctx, texts[63]); err != nil { // compile the shape
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("tokens=%d", n), func(b *testing.B) {
+			profileOps(b)
+			helped, _ := kernels.CrewStats()
+			for i := 0; b.Loop(); i++ {
+				if _, err := e.EmbedQuery(ctx, texts[i%63]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			after, stood := kernels.CrewStats()
+			b.ReportMetric(b.Elapsed().Seconds()*1000/float64(b.N), "ms/call")
+			b.ReportMetric(float64(after-helped)/float64(b.N), "helper-pieces/call")
+			b.ReportMetric(float64(stood), "stand-downs")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}
