@@ -1,7 +1,7 @@
 package main
 
 import (
-	"io"
+	"github.com/mnemo-mcp/mnemo/internal/testfs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -33,20 +33,6 @@ func mnemoBinary(t *testing.T, dir string) string {
 	if err := os.Link(self, bin); err == nil {
 		return bin
 	}
-	in, err := os.Open(self)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	out, err := os.OpenFile(bin, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o755)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		t.Fatal(err)
-	}
-	if err := out.Close(); err != nil {
-		t.Fatal(err)
-	}
+	testfs.CopyExecutable(t, self, bin)
 	return bin
 }

@@ -6,7 +6,7 @@
 package asuser
 
 import (
-	"io"
+	"github.com/mnemo-mcp/mnemo/internal/testfs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -41,7 +41,7 @@ func Rerun(t *testing.T, test string, env []string, own ...string) (string, erro
 	t.Cleanup(func() { os.RemoveAll(binDir) })
 	os.Chmod(binDir, 0o755)
 	bin := filepath.Join(binDir, "test.bin")
-	CopyFile(t, os.Args[0], bin)
+	testfs.CopyExecutable(t, os.Args[0], bin)
 	for _, p := range own {
 		filepath.Walk(p, func(path string, _ os.FileInfo, err error) error {
 			if err == nil {
@@ -61,24 +61,4 @@ func Rerun(t *testing.T, test string, env []string, own ...string) (string, erro
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: Nobody, Gid: Nobody}}
 	out, err := cmd.CombinedOutput()
 	return string(out), err
-}
-
-// CopyFile copies an executable (mode 0755), failing the test on error.
-func CopyFile(t *testing.T, from, to string) {
-	t.Helper()
-	in, err := os.Open(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	out, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o755)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		t.Fatal(err)
-	}
-	if err := out.Close(); err != nil {
-		t.Fatal(err)
-	}
 }

@@ -3,6 +3,7 @@
 package doctor
 
 import (
+	"github.com/mnemo-mcp/mnemo/internal/testfs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,7 +31,7 @@ func TestScanProcessesOnlyThisUser(t *testing.T) {
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	os.Chmod(dir, 0o755)
 	fake := filepath.Join(dir, "mnemo") // a process whose command line is `…/mnemo 30`
-	asuser.CopyFile(t, sleep, fake)
+	testfs.CopyExecutable(t, sleep, fake)
 
 	start := func(other bool) int {
 		cmd := exec.Command(fake, "30")

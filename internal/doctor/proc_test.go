@@ -1,7 +1,7 @@
 package doctor
 
 import (
-	"io"
+	"github.com/mnemo-mcp/mnemo/internal/testfs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,7 +32,7 @@ func TestScanProcessesFindsMnemo(t *testing.T) {
 		name += ".exe"
 	}
 	bin := filepath.Join(t.TempDir(), name)
-	copyFile(t, os.Args[0], bin)
+	testfs.CopyExecutable(t, os.Args[0], bin)
 	cmd := exec.Command(bin, "-test.run=^TestScanHelperProcess$")
 	cmd.Env = append(os.Environ(), "MNEMO_DOCTOR_SCAN_HELPER=1")
 	before := time.Now().Add(-2 * time.Second)
@@ -66,24 +66,5 @@ func TestScanProcessesFindsMnemo(t *testing.T) {
 		if p.PID == os.Getpid() {
 			t.Errorf("the scan lists the calling process")
 		}
-	}
-}
-
-func copyFile(t *testing.T, from, to string) {
-	t.Helper()
-	in, err := os.Open(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	out, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o755)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		t.Fatal(err)
-	}
-	if err := out.Close(); err != nil {
-		t.Fatal(err)
 	}
 }
