@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/mnemo-mcp/mnemo/embed/onnxrewrite"
@@ -45,10 +46,13 @@ func rewrittenModel(cacheRoot, dir, onnxRel, sha string, rewrite bool) (rdir str
 	}
 	root := filepath.Join(cacheRoot, "graphs")
 	rdir = filepath.Join(root, filepath.Base(dir)+"-"+hex.EncodeToString(h.Sum(nil)[:8]))
+	defer func() { pruneGraphs(root, rdir, time.Now()) }()
 	if _, err := os.Stat(filepath.Join(rdir, "model.onnx")); err == nil {
+		touch(rdir)
 		return rdir, true, nil
 	}
 	if _, err := os.Stat(filepath.Join(rdir, "no-rewrite")); err == nil {
+		touch(rdir)
 		return "", false, nil
 	}
 	if err := os.MkdirAll(root, 0o755); err != nil {
@@ -114,6 +118,59 @@ func rewrittenModel(cacheRoot, dir, onnxRel, sha string, rewrite bool) (rdir str
 		return "", false, err
 	}
 	return rdir, true, nil
+}
+
+// touch marks a rewritten model's folder as used now (its modification
+// time), which is what pruneGraphs keeps by.
+func touch(dir string) {
+	now := time.Now()
+	_ = os.Chtimes(dir, now, now)
+}
+
+// Rewritten models are ~90 MB each (MiniLM) and a new one is made for
+// every rewrite version (onnxrewrite.Version), every change to the model
+// folder's files and every model folder: without pruning, a machine that
+// upgraded mnemo a few times keeps them all.
+const (
+	// graphSupersededAfter: another entry of the same model folder, unused
+	// this long, was made by an older mnemo or for the folder's older
+	// files. Not at once: an older mnemo running beside this one may still
+	// load its own (it would rewrite again, ~1 s, if this one removed it).
+	graphSupersededAfter = 24 * time.Hour
+	// graphUnusedAfter: any entry unused this long (a model no longer in
+	// use, a test's temporary folder).
+	graphUnusedAfter = 30 * 24 * time.Hour
+)
+
+// pruneGraphs removes the rewritten models under root that have not been
+// used for a while: those of the same model folder as keep (named
+// base-hash) unused for graphSupersededAfter, any unused for
+// graphUnusedAfter. Folders being written (.tmp-*) are left alone; errors
+// are ignored (another process may be pruning or loading too).
+func pruneGraphs(root, keep string, now time.Time) {
+	ents, err := os.ReadDir(root)
+	if err != nil {
+		return
+	}
+	base := filepath.Base(keep)
+	if i := strings.LastIndexByte(base, '-'); i > 0 {
+		base = base[:i+1]
+	}
+	for _, e := range ents {
+		name := e.Name()
+		if !e.IsDir() || strings.HasPrefix(name, ".") || filepath.Join(root, name) == keep {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			continue
+		}
+		idle := now.Sub(info.ModTime())
+		sameModel := strings.HasPrefix(name, base) && !strings.Contains(name[len(base):], "-")
+		if idle > graphUnusedAfter || sameModel && idle > graphSupersededAfter {
+			_ = os.RemoveAll(filepath.Join(root, name))
+		}
+	}
 }
 
 // dropONNXWeights frees the raw bytes of the large initializers in the
