@@ -8,7 +8,12 @@ package vec
 // embed/kernels/asm/gemm (whose comment explains the register tiles):
 // AVX-512 computes strips of 32 columns (two zmm per row, 14-row tiles),
 // AVX2+FMA strips of 16 (two ymm per row, 6-row tiles).
+// Both accumulate (acc) and prefetch the rows pfn names, so products of
+// two row tiles go by k chunks: 64 steps are 8 KiB of a 32-column strip,
+// 128 steps of a 16-column one.
 func init() {
 	avx512.stripW, avx512.gemm = 32, gemmAVX512
+	avx512.kchunk, avx512.tileRows = 64, 14
 	avx2.stripW, avx2.gemm = 16, gemmAVX2
+	avx2.kchunk, avx2.tileRows = 128, 6
 }

@@ -51,6 +51,7 @@ func TestGemmTiles(t *testing.T) {
 			for _, k := range []int{1, 2, 3, 8, 17} {
 				for m := 1; m <= maxM; m++ {
 					for w := 1; w <= sw; w++ {
+						acc := (m+w+k)%3 == 0 // accumulating into the output's values
 						ldl, ldr, ldo := k+1+rng.IntN(3), w+rng.IntN(5), w+1+rng.IntN(3)
 						if w == sw && m%2 == 0 {
 							ldr = sw // the packed layout
@@ -73,8 +74,22 @@ func TestGemmTiles(t *testing.T) {
 								R[p*ldr+j] = rng.Float32()*2 - 1
 							}
 						}
+						prior := make([]float32, m*w)
+						if acc {
+							for i := range m {
+								for j := range w {
+									prior[i*w+j] = rng.Float32()*2 - 1
+									O[(i+1)*ldo+j] = prior[i*w+j]
+								}
+							}
+						}
 						out := O[ldo:] // one padding row before
-						im.gemm(&L[0], &R[0], &out[0], m, k, w, ldl, ldr, ldo)
+						accFlag := 0
+						if acc {
+							accFlag = 1
+						}
+						// pfn: somewhere in R or past it (a hint, never read).
+						im.gemm(&L[0], &R[0], &out[0], m, k, w, ldl, ldr, ldo, accFlag, rng.IntN(4096))
 						for i := -1; i < m+1; i++ {
 							for j := range ldo {
 								got := O[(i+1)*ldo+j]
@@ -84,7 +99,7 @@ func TestGemmTiles(t *testing.T) {
 									}
 									continue
 								}
-								var want float64
+								want := float64(prior[i*w+j])
 								for p := range k {
 									want += float64(L[i*ldl+p]) * float64(R[p*ldr+j])
 								}

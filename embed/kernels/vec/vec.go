@@ -19,8 +19,16 @@ type impl struct {
 	// call computes, and the width of a packed weight's strips (Pack).
 	stripW int
 	// gemm: o[i·ldo+j] = Σ_p l[i·ldl+p] · r[p·ldr+j], for i < m, j < w,
-	// overwriting o. m ≥ 1, k ≥ 1, 1 ≤ w ≤ stripW.
-	gemm func(l, r, o *float32, m, k, w, ldl, ldr, ldo int)
+	// overwriting o, or adding to it when acc ≠ 0 (only for an impl with
+	// kchunk > 0). m ≥ 1, k ≥ 1, 1 ≤ w ≤ stripW. pfn: where the rows to
+	// prefetch next are, in bytes from r (0: none; a hint, never
+	// dereferenced).
+	gemm func(l, r, o *float32, m, k, w, ldl, ldr, ldo, acc, pfn int)
+	// kchunk, when > 0: a product of more rows than one tile's (tileRows)
+	// and at most two tiles' is computed kchunk steps of k at a time
+	// (GemmStrips), each chunk's weights in L1 for both tiles while the
+	// next chunk streams in.
+	kchunk, tileRows int
 
 	// vl is the element kernels' step: they are called only with n > 0 a
 	// multiple of vl; the wrappers do the rest in scalar Go.
@@ -100,7 +108,7 @@ func resolve(i *impl) *resolved {
 	r := &resolved{*i}
 	g := genericImpl
 	if r.gemm == nil {
-		r.gemm, r.stripW = g.gemm, g.stripW
+		r.gemm, r.stripW, r.kchunk, r.tileRows = g.gemm, g.stripW, 0, 0
 	}
 	if r.maxf == nil || r.expSub == nil || r.scale == nil || r.sum == nil || r.gelu == nil || r.biasGelu == nil || r.vl == 0 {
 		// The element kernels come as a set: one vl for all.
@@ -391,13 +399,53 @@ func GemmStrips(l, r, o []float32, m, n, k, from, to, packed int) {
 	if packed != 0 {
 		ldr = w
 	}
+	if kr.kchunk > 0 && m > kr.tileRows && m <= 2*kr.tileRows && k > kr.kchunk {
+		gemmChunked(kr, l, r, o, m, n, k, from, to, packed, ldr)
+		return
+	}
 	for s := from; s < to; s++ {
 		col := s * w
 		roff := col
 		if packed != 0 {
 			roff = s * k * w
 		}
-		kr.gemm(ptr(l), &r[roff], &o[col], m, k, min(w, n-col), k, ldr, n)
+		kr.gemm(ptr(l), &r[roff], &o[col], m, k, min(w, n-col), k, ldr, n, 0, 0)
+	}
+}
+
+// gemmChunked is GemmStrips for products of two row tiles (a query of
+// 16–28 tokens on AVX-512, 7–12 on AVX2): each strip kchunk steps of k at
+// a time, the kernel accumulating, and told where the next chunk's
+// weights are (the next rows of this strip, or the next strip's first
+// ones) so that its second tile prefetches them. Without the chunks the
+// second tile's arithmetic followed the strip's stream from memory
+// (docs/perf.md, round 4).
+func gemmChunked(kr *resolved, l, r, o []float32, m, n, k, from, to, packed, ldr int) {
+	w, kc := kr.stripW, kr.kchunk
+	for s := from; s < to; s++ {
+		col := s * w
+		roff := col
+		if packed != 0 {
+			roff = s * k * w
+		}
+		ws := min(w, n-col)
+		for c := 0; c < k; c += kc {
+			pfn := kc * ldr * 4 // the next chunk of this strip
+			switch {
+			case c+kc < k:
+			case s+1 < to && packed != 0:
+				pfn = (k*w - c*ldr) * 4 // the next strip's first rows
+			case s+1 < to:
+				pfn = (w - c*ldr) * 4
+			default:
+				pfn = 0
+			}
+			acc := 0
+			if c > 0 {
+				acc = 1
+			}
+			kr.gemm(&l[c], &r[roff+c*ldr], &o[col], m, min(kc, k-c), ws, k, ldr, n, acc, pfn)
+		}
 	}
 }
 

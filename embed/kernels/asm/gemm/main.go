@@ -8,7 +8,9 @@
 //	o[i·ldo+j] = Σ_p l[i·ldl+p] · r[p·ldr+j]   for i < m, j < w
 //
 // overwriting o, with m ≥ 1, k ≥ 1, 1 ≤ w ≤ the strip width, strides in
-// elements. It reads and writes nothing outside those rows and columns.
+// elements, or with acc ≠ 0 adding to o (o[i·ldo+j] += …). It reads and
+// writes nothing outside those rows and columns; pfn is a prefetch hint
+// (see the tile modes), never dereferenced.
 //
 // # Design
 //
@@ -89,7 +91,7 @@ import (
 // packed strip); 16 was less, 64 no better beyond the noise.
 const pfDist = 32
 
-const sig = "func(l, r, o *float32, m, k, w, ldl, ldr, ldo int)"
+const sig = "func(l, r, o *float32, m, k, w, ldl, ldr, ldo, acc, pfn int)"
 
 // General-purpose register roles, fixed across the kernels.
 var (
@@ -126,10 +128,25 @@ type variant struct {
 	// 3% on 512 rows with it and gained nothing on 2048: off there.
 	pfL bool
 
-	// pfFirst: only the first tile of a call prefetches weights.
+	// pfFirst: only the first tile of a call prefetches its own weight
+	// rows; the second prefetches the rows pfn bytes on (the caller's
+	// next k chunk), the rest none.
 	pfFirst bool
-	first   bool // emitting the first tile's code
+	mode    int // emitting the code of: modeFirst, modeNext or modeRest tiles
 }
+
+// Tile modes (with pfFirst). A caller that cuts k into chunks (vec's
+// GemmStrips, for products of two tiles' rows: queries of 16–28 tokens)
+// calls the kernel once per chunk, accumulating (acc): the first tile
+// streams the chunk's weights into L1, prefetching pf steps ahead; the
+// second computes from L1 and meanwhile prefetches the next chunk (pfn
+// bytes on; 0: its own rows again, a no-op), so that chunk's stream runs
+// under this one's arithmetic instead of after it.
+const (
+	modeFirst = iota
+	modeNext
+	modeRest
+)
 
 func (v *variant) vbytes() int {
 	if v.zmm {
@@ -141,16 +158,30 @@ func (v *variant) vbytes() int {
 func (v *variant) top() string { return v.name + "_top" }
 
 // pfW: the tile being emitted prefetches weights.
-func (v *variant) pfW() bool { return v.pf > 0 && (v.first || !v.pfFirst) }
+func (v *variant) pfW() bool { return v.pf > 0 && (v.mode != modeRest || !v.pfFirst) }
 
 // entry is where a call starts: the dispatch of the first tile.
 func (v *variant) entry() string { return v.name + "_first" }
 
+// nextTop is the dispatch of the second tile.
+func (v *variant) nextTop() string { return v.name + "_next" }
+
+// after is where a tile of the current mode goes when it is done.
+func (v *variant) after() string {
+	if v.pfFirst && v.mode == modeFirst {
+		return v.nextTop()
+	}
+	return v.top()
+}
+
 func (v *variant) tileLabel(h int) string {
-	if v.first {
+	switch {
+	case !v.pfFirst || v.mode == modeRest:
+		return fmt.Sprintf("%s_h%d", v.name, h)
+	case v.mode == modeFirst:
 		return fmt.Sprintf("%s_first_h%d", v.name, h)
 	}
-	return fmt.Sprintf("%s_h%d", v.name, h)
+	return fmt.Sprintf("%s_next_h%d", v.name, h)
 }
 
 // lrow addresses lhs row i (< 15) of the tile, d bytes along k.
@@ -204,6 +235,19 @@ func (v *variant) store(src VecPhysical, m Mem, j int) {
 	}
 }
 
+// loadAcc loads an accumulator from the output (columns beyond w read as
+// zero and never touched in memory).
+func (v *variant) loadAcc(m Mem, j int, dst VecPhysical) {
+	switch mk := v.masks[j]; {
+	case mk == nil:
+		VMOVUPS(m, dst)
+	case v.zmm:
+		VMOVUPS_Z(m, mk, dst)
+	default:
+		VMASKMOVPS(m, mk, dst)
+	}
+}
+
 // step emits one k step of an h-row tile into accumulator set s: the
 // weight row at w, the lhs values d bytes from the row pointers.
 func (v *variant) step(h, s, d int, w Mem) {
@@ -254,11 +298,29 @@ func (v *variant) tile(h int) {
 			}
 		}
 	}
+	// acc: start from the output's values (the caller's earlier k
+	// chunks) rather than zero.
+	Load(Param("acc"), rT)
+	TESTQ(rT, rT)
+	JZ(LabelRef(lb + "_zeroed"))
+	MOVQ(rO, rT)
+	for i := range h {
+		for j := range v.nv {
+			v.loadAcc(Mem{Base: rT, Disp: j * v.vbytes()}, j, v.accReg(h, 0, i, j))
+		}
+		if i < h-1 {
+			ADDQ(rLDO, rT)
+		}
+	}
+	Label(lb + "_zeroed")
 	if v.pfL {
 		IMUL3Q(U32(h), rX, rT)
 		ADDQ(rL, rT)
 	}
-	if v.pfW() {
+	if v.pfW() && v.pfFirst && v.mode == modeNext {
+		Load(Param("pfn"), rPF)
+		ADDQ(rW, rPF)
+	} else if v.pfW() {
 		IMUL3Q(U32(v.pf), rLDR, rPF)
 		ADDQ(rW, rPF)
 	}
@@ -316,23 +378,26 @@ func (v *variant) tile(h int) {
 	IMUL3Q(U32(h), rLDO, rT)
 	ADDQ(rT, rO)
 	SUBQ(U32(h), rM)
-	JMP(LabelRef(v.top()))
+	JMP(LabelRef(v.after()))
 }
 
 // body emits the tile loop: pick the next tile's height, run it, repeat.
-// With pfFirst its code is there twice: the first tile of a call
-// prefetches the weights, the later ones do not, since the first has
-// brought the strip into L1/L2 and a prefetch there only takes a load
-// slot. Measured (fastest call of 300, noisy shared machine): AVX2 on 512
+// With pfFirst its code is there three times (the modes): the first tile
+// of a call prefetches its weights, the second the next chunk's (pfn), the
+// later ones nothing, since the first has brought the strip into L1/L2
+// and a prefetch there only takes a load slot. Measured (fastest call of 300, noisy shared machine): AVX2 on 512
 // rows 91 GFLOPS against 88 when every tile prefetches; AVX-512 164.5
 // against 162.7 on 512 rows, 2048 rows tied (~150).
 func (v *variant) body() {
 	Label(v.entry())
 	if v.pfFirst && v.pf > 0 {
-		v.first = true
+		v.mode = modeFirst
 		v.dispatch()
-		v.first = false
+		Label(v.nextTop())
+		v.mode = modeNext
+		v.dispatch()
 	}
+	v.mode = modeRest
 	Label(v.top())
 	v.dispatch()
 }
