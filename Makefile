@@ -109,6 +109,7 @@ fuzz-short:
 	go test -run '^$$' -fuzz '^FuzzFormatContext$$' -fuzztime $(FUZZTIME) ./internal/hooks/
 	go test -run '^$$' -fuzz '^FuzzParseLine$$' -fuzztime $(FUZZTIME) ./pkg/jsonl/
 	go test -run '^$$' -fuzz '^FuzzFTSQuery$$' -fuzztime $(FUZZTIME) ./pkg/sqlite/
+	go test -run '^$$' -fuzz '^FuzzTokenize$$' -fuzztime $(FUZZTIME) ./pkg/sqlite/
 	go test -run '^$$' -fuzz '^FuzzRewrite$$' -fuzztime $(FUZZTIME) ./embed/onnxrewrite/
 	go test -run '^$$' -fuzz '^FuzzString$$' -fuzztime $(FUZZTIME) ./pkg/redact/
 
