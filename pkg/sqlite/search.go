@@ -24,6 +24,13 @@ const maxQueryTerms = 64
 // parentheses) are never interpreted. It returns "" when the text has no
 // words.
 func FTSQuery(text string) string {
+	return strings.Join(ftsPhrases(queryWords(text)), " OR ")
+}
+
+// queryWords returns the distinct lower-case words of text that a keyword
+// search looks for (stop words dropped unless nothing else is left), at
+// most maxQueryTerms.
+func queryWords(text string) []string {
 	words := strings.FieldsFunc(text, func(r rune) bool {
 		return !(unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsNumber(r) || unicode.IsMark(r))
 	})
@@ -39,21 +46,31 @@ func FTSQuery(text string) string {
 		words = content
 	}
 	seen := map[string]bool{}
-	var terms []string
+	var out []string
 	for _, w := range words {
 		w = strings.ToLower(w)
 		if seen[w] {
 			continue
 		}
 		seen[w] = true
-		// Words hold no quote character, but double any anyway: the
-		// quoting must stay correct if the word rule ever changes.
-		terms = append(terms, `"`+strings.ReplaceAll(w, `"`, `""`)+`"`)
-		if len(terms) == maxQueryTerms {
+		out = append(out, w)
+		if len(out) == maxQueryTerms {
 			break
 		}
 	}
-	return strings.Join(terms, " OR ")
+	return out
+}
+
+// ftsPhrases quotes each word as an FTS5 string: operators and punctuation
+// are never interpreted.
+func ftsPhrases(words []string) []string {
+	terms := make([]string, len(words))
+	for i, w := range words {
+		// Words hold no quote character, but double any anyway: the
+		// quoting must stay correct if the word rule ever changes.
+		terms[i] = `"` + strings.ReplaceAll(w, `"`, `""`) + `"`
+	}
+	return terms
 }
 
 // Search ranks memories for q; see memory.Store. Behaviour by mode:
@@ -125,13 +142,14 @@ func (s *Store) Search(ctx context.Context, q memory.Query) ([]memory.Hit, error
 	return s.fill(ctx, hits)
 }
 
-// keywordRank returns up to limit ids matching text, best bm25 first (ties:
-// later insertion first), with Score = -bm25.
+// keywordExact returns up to limit ids matching the FTS query fq, best
+// bm25 first (ties: later insertion first), with Score = -bm25, ranked by
+// FTS5 itself: exact, but FTS5's bm25 visits every row that matches any
+// term (keywordRank uses it only when that is few rows).
 //
 // FTS5 ranks on its own table first; the filters, when there are any, join
 // the narrow covering index memories_filter rather than the wide rows.
-func (s *Store) keywordRank(ctx context.Context, text string, f memory.Filter, limit int) ([]memory.Ranked, error) {
-	fq := FTSQuery(text)
+func (s *Store) keywordExact(ctx context.Context, fq string, f memory.Filter, limit int) ([]memory.Ranked, error) {
 	if fq == "" {
 		return nil, nil
 	}

@@ -115,6 +115,8 @@ type Store struct {
 	// testHookWriteStarted, when set by a test, runs once a write is past
 	// its cancellation check.
 	testHookWriteStarted func()
+	// kwTuning, when set by a test, replaces the keyword search's bounds.
+	kwTuning kwTuning
 }
 
 var _ memory.Store = (*Store)(nil)

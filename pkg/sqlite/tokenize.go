@@ -22,6 +22,12 @@ import (
 
 // tokenize calls fn with each token of text, in order.
 func tokenize(text string, buf []byte, fn func(tok []byte)) []byte {
+	return foldTokens(text, buf, func(tok []byte) { fn(porterStem(tok)) })
+}
+
+// foldTokens calls fn with each token of text folded but not yet stemmed;
+// fn may modify tok.
+func foldTokens(text string, buf []byte, fn func(tok []byte)) []byte {
 	i := 0
 	for i < len(text) {
 		// Skip separators.
@@ -60,7 +66,7 @@ func tokenize(text string, buf []byte, fn func(tok []byte)) []byte {
 			buf = appendFolded(buf, r)
 			i += n
 		}
-		fn(porterStem(buf))
+		fn(buf)
 	}
 	return buf
 }
