@@ -114,7 +114,7 @@ ON CONFLICT (project, content_hash) DO NOTHING`,
 			return memory.PutResult{}, err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO changes (id, op) VALUES (?, 'put')`, p.ID); err != nil {
+	if err := logChange(ctx, tx, p.ID, "put"); err != nil {
 		return memory.PutResult{}, err
 	}
 	if err := supersedeTx(ctx, tx, p.ID, p.Supersedes); err != nil {
@@ -147,7 +147,7 @@ func restoreTx(ctx context.Context, tx *sql.Tx, deleted string) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE memories SET superseded_by = '' WHERE id = ?`, id); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO changes (id, op) VALUES (?, 'vector')`, id); err != nil {
+		if err := logChange(ctx, tx, id, "vector"); err != nil {
 			return err
 		}
 	}
@@ -178,7 +178,7 @@ func supersedeTx(ctx context.Context, tx *sql.Tx, newID string, ids []string) er
 		}
 		// 'vector': the row's index entry is read again (the change log's
 		// CHECK allows no new op, and older processes must read it too).
-		if _, err := tx.ExecContext(ctx, `INSERT INTO changes (id, op) VALUES (?, 'vector')`, id); err != nil {
+		if err := logChange(ctx, tx, id, "vector"); err != nil {
 			return err
 		}
 	}
@@ -285,7 +285,7 @@ func (s *Store) Delete(ctx context.Context, ids []string) ([]string, error) {
 				missing = append(missing, id)
 				continue
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO changes (id, op) VALUES (?, 'delete')`, id); err != nil {
+			if err := logChange(ctx, tx, id, "delete"); err != nil {
 				return err
 			}
 			// The versions it replaced are current again.
@@ -426,8 +426,7 @@ func (s *Store) SetVector(ctx context.Context, id string, vec []float32, model s
 		if n, _ := r.RowsAffected(); n == 0 {
 			return fmt.Errorf("%w: %s", memory.ErrNotFound, id)
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO changes (id, op) VALUES (?, 'vector')`, id)
-		return err
+		return logChange(ctx, tx, id, "vector")
 	})
 }
 
@@ -492,7 +491,7 @@ func (s *Store) SetPinned(ctx context.Context, ids []string, pinned bool) ([]str
 				missing = append(missing, id)
 				continue
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO changes (id, op) VALUES (?, 'vector')`, id); err != nil {
+			if err := logChange(ctx, tx, id, "vector"); err != nil {
 				return err
 			}
 		}

@@ -188,11 +188,18 @@ func (s *Store) catchUp(ctx context.Context) error {
 	seq := s.lastSeq
 	var ids []string
 	seen := map[string]bool{}
+	gap := false
 	for rows.Next() {
 		var id string
+		prev := seq
 		if err := rows.Scan(&seq, &id); err != nil {
 			rows.Close()
 			return err
+		}
+		if prev == s.lastSeq && seq != prev+1 {
+			// The rows right after lastSeq were pruned (logChange):
+			// this process fell too far behind to catch up by the log.
+			gap = true
 		}
 		if !seen[id] {
 			seen[id] = true
@@ -206,7 +213,7 @@ func (s *Store) catchUp(ctx context.Context) error {
 	if len(ids) == 0 {
 		return nil // e.g. a Touch: nothing the index holds changed
 	}
-	if len(ids) > reloadThreshold {
+	if gap || len(ids) > reloadThreshold {
 		tx.Rollback()
 		return s.loadAll(ctx)
 	}
@@ -227,5 +234,35 @@ func (s *Store) catchUp(ctx context.Context) error {
 		}
 	}
 	s.lastSeq = seq
+	return nil
+}
+
+// The change log is read only by processes catching up (catchUp reads the
+// rows after the last sequence number it applied; loadAll and mnemo ui's
+// watcher read its highest sequence number), so only its newest rows are
+// needed. Every changeLogPruneEvery sequence numbers, the writer that takes
+// the number deletes the rows more than changeLogKeep behind it, in the
+// same transaction. A reader that finds a gap after its last sequence
+// number (it fell further behind than that) reloads its index instead.
+const (
+	changeLogKeep       = 10000
+	changeLogPruneEvery = 1000
+)
+
+// logChange appends one change to the log, pruning old rows now and then.
+func logChange(ctx context.Context, tx *sql.Tx, id, op string) error {
+	r, err := tx.ExecContext(ctx, `INSERT INTO changes (id, op) VALUES (?, ?)`, id, op)
+	if err != nil {
+		return err
+	}
+	seq, err := r.LastInsertId()
+	if err != nil {
+		return err
+	}
+	if seq%changeLogPruneEvery == 0 && seq > changeLogKeep {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM changes WHERE seq <= ?`, seq-changeLogKeep); err != nil {
+			return err
+		}
+	}
 	return nil
 }
