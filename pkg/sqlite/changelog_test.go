@@ -85,3 +85,50 @@ func TestChangeLogPruned(t *testing.T) {
 	}
 	count(110 + n - 2)
 }
+
+// CountUnembedded answers from the vector index and FTS5's row count; it
+// must agree with counting the rows, also after another process's writes.
+func TestCountUnembedded(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "mnemo.db")
+	ctx := context.Background()
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	other, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if m, o, err := s.CountUnembedded(ctx, "a"); err != nil || m != 0 || o != 0 {
+		t.Fatalf("empty store: %d, %d, %v", m, o, err)
+	}
+	put := func(st *Store, content, model string) string {
+		m := memory.Memory{Content: content, Project: "p", Source: memory.SourceCLI}
+		if model != "" {
+			m.Vector, m.Model = []float32{1, 0}, model
+		}
+		if _, err := st.Put(ctx, &m); err != nil {
+			t.Fatal(err)
+		}
+		return m.ID
+	}
+	put(s, "none 1", "")
+	put(s, "none 2", "")
+	put(s, "a 1", "a")
+	put(other, "b 1", "b")
+	id := put(other, "b 2", "b")
+	check := func(wantMissing, wantOther int) {
+		t.Helper()
+		m, o, err := s.CountUnembedded(ctx, "a")
+		if err != nil || m != wantMissing || o != wantOther {
+			t.Fatalf("CountUnembedded(a) = %d, %d, %v; want %d, %d", m, o, err, wantMissing, wantOther)
+		}
+	}
+	check(2, 2)
+	if _, err := other.Delete(ctx, []string{id}); err != nil {
+		t.Fatal(err)
+	}
+	check(2, 1)
+}

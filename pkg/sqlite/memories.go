@@ -469,8 +469,27 @@ func touchTx(ctx context.Context, tx *sql.Tx, ids []string, now int64) error {
 }
 
 // CountUnembedded counts memories without a vector (empty model) and with
-// another model's (memory.VectorCounter), on the narrow model index only.
+// another model's (memory.VectorCounter).
+//
+// It runs after every semantic recall (cached for seconds by the service),
+// so it answers from this process's vector index, which the search has
+// just brought up to date, and the row count FTS5 keeps: counting in SQL
+// reads an index entry per memory.
 func (s *Store) CountUnembedded(ctx context.Context, model string) (missing, other int, err error) {
+	idx, err := s.index(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	if st, ok, err := s.ftsStats(ctx); err == nil && ok {
+		byModel := idx.CountByModel()
+		vectors := 0
+		for _, n := range byModel {
+			vectors += n
+		}
+		if vectors <= int(st.rows) {
+			return int(st.rows) - vectors, vectors - byModel[model], nil
+		}
+	}
 	err = s.db.QueryRowContext(ctx, `SELECT COUNT(*) FILTER (WHERE model = ''), COUNT(*) FILTER (WHERE model <> '' AND model <> ?)
 		FROM memories INDEXED BY memories_model`, model).Scan(&missing, &other)
 	return missing, other, err

@@ -92,14 +92,22 @@ func (s *Store) Search(ctx context.Context, q memory.Query) ([]memory.Hit, error
 	useKw, useSem, depth := q.Rankings()
 
 	var kw, sem []memory.Ranked
+	// The two rankings are independent: in a hybrid search the keyword
+	// one runs beside the vector scan.
+	var kwErr error
+	kwDone := make(chan struct{})
 	if useKw {
-		if kw, err = s.keywordRank(ctx, q.Text, q.Filter, depth); err != nil {
-			return nil, err
-		}
+		go func() {
+			defer close(kwDone)
+			kw, kwErr = s.keywordRank(ctx, q.Text, q.Filter, depth)
+		}()
+	} else {
+		close(kwDone)
 	}
 	var idx *vecindex.Index
 	if useSem {
 		if idx, err = s.index(ctx); err != nil {
+			<-kwDone
 			return nil, err
 		}
 		f := q.Filter
@@ -108,6 +116,10 @@ func (s *Store) Search(ctx context.Context, q memory.Query) ([]memory.Hit, error
 		}) {
 			sem = append(sem, memory.Ranked{ID: r.ID, Score: float64(r.Score)})
 		}
+	}
+	<-kwDone
+	if kwErr != nil {
+		return nil, kwErr
 	}
 
 	var hits []memory.Hit

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"sort"
 	"testing"
 )
@@ -106,5 +107,32 @@ func TestSearchMatchesBruteForce(t *testing.T) {
 	x.Upsert("other", Meta{ID: all[0].id}, q)
 	if got := x.Search("m", q, 1, -2, nil); got[0].ID == all[0].id {
 		t.Error("vector still in its old model after moving")
+	}
+}
+
+// A partition large enough to be scanned in parallel slices returns
+// exactly what one scan of everything returns, filter and floor included.
+func TestParallelScanMatchesSerial(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	r := rand.New(rand.NewPCG(3, 4))
+	x := New()
+	n := 3*parallelScanMin + 17
+	for i := range n {
+		x.Upsert("m", Meta{ID: fmt.Sprintf("%08d", i), Project: fmt.Sprint(i % 3)}, unit(r, 8))
+	}
+	for _, k := range []int{1, 10, 200} {
+		q := unit(r, 8)
+		keep := func(m *Meta) bool { return m.Project != "1" }
+		got := x.Search("m", q, k, -0.5, keep)
+		p := x.parts[key{"m", 8}]
+		want := sorted(p.scan(q, k, -0.5, keep, 0, len(p.metas)))
+		if len(got) != len(want) {
+			t.Fatalf("k=%d: %d results, want %d", k, len(got), len(want))
+		}
+		for i := range want {
+			if got[i].ID != want[i].ID || got[i].Score != want[i].Score {
+				t.Fatalf("k=%d result %d: %s %v, want %s %v", k, i, got[i].ID, got[i].Score, want[i].ID, want[i].Score)
+			}
+		}
 	}
 }
