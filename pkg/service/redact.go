@@ -33,6 +33,32 @@ func (s *Service) prepareForStore(content string, md map[string]any) (string, ma
 	return out, md, found, nil
 }
 
+// redactTags redacts each tag (unless secrets are kept), copying the list
+// only when one changes.
+func (s *Service) redactTags(tags []string) ([]string, []redact.Finding) {
+	if s.keepSecrets {
+		return tags, nil
+	}
+	var all []redact.Finding
+	var out []string
+	for i, t := range tags {
+		r, f := redact.String(t)
+		if len(f) == 0 {
+			continue
+		}
+		if out == nil {
+			out = append([]string(nil), tags...)
+		}
+		out[i] = r
+		all = redact.Merge(all, f)
+	}
+	if out == nil {
+		return tags, nil
+	}
+	s.log.Info("redacted tags before storing", "redacted", redact.Summary(all))
+	return out, all
+}
+
 // redactMetadata redacts every string value (and key) in a JSON object,
 // copying only what changes.
 func redactMetadata(md map[string]any) (map[string]any, []redact.Finding) {
@@ -93,11 +119,20 @@ func redactValue(v any) (any, []redact.Finding) {
 // the memory is embedded again; the content hash follows the new content.
 func (s *Service) redactImported(m *memory.Memory) ([]redact.Finding, error) {
 	content, md, found, err := s.prepareForStore(m.Content, m.Metadata)
-	if err != nil || len(found) == 0 {
+	if err != nil {
 		return nil, err
 	}
-	m.Content, m.Metadata = content, md
-	m.ContentHash = memory.ContentHash(content)
-	m.Vector, m.Model, m.Dims = nil, "", 0
-	return found, nil
+	// Tags are not embedded: a redacted tag keeps the vector.
+	tags, tagsFound := s.redactTags(m.Tags)
+	if len(tagsFound) > 0 {
+		if m.Tags, err = memory.NormalizeTags(tags); err != nil {
+			return nil, invalidFrom("tags", err)
+		}
+	}
+	if len(found) > 0 {
+		m.Content, m.Metadata = content, md
+		m.ContentHash = memory.ContentHash(content)
+		m.Vector, m.Model, m.Dims = nil, "", 0
+	}
+	return redact.Merge(found, tagsFound), nil
 }

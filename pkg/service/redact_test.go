@@ -131,3 +131,45 @@ func TestNothingButSecretsIsRefused(t *testing.T) {
 		t.Fatalf("stored %d memories", st.Total)
 	}
 }
+
+// Tags are redacted too, before lower-casing (which would hide AKIA… keys),
+// in Remember and in Import; a tag-only redaction keeps an imported vector.
+func TestTagsAreRedacted(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newStore func() memory.Store) {
+		ctx := context.Background()
+		emb := newFakeEmbedder("m", true)
+		s := newSvc(t, newStore(), emb, "p")
+		r, err := s.Remember(ctx, RememberRequest{Content: "deploy notes", Tags: []string{"infra", fakeAWSKey, fakeGHP}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := redact.Summary(r.Redacted); got != "aws-access-token ×1, github-pat ×1" {
+			t.Fatalf("Redacted = %q", got)
+		}
+		m, err := s.Get(ctx, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tags := strings.ToLower(strings.Join(m.Tags, " "))
+		for _, secret := range []string{fakeAWSKey, fakeGHP} {
+			if strings.Contains(tags, strings.ToLower(secret)) {
+				t.Fatalf("stored tags hold a secret: %q", m.Tags)
+			}
+		}
+		if !strings.Contains(tags, "infra") {
+			t.Fatalf("plain tag lost: %q", m.Tags)
+		}
+		line := `{"content":"imported note","tags":["ops","` + fakeGHP + `"],"vector":[1,0,0,0],"model":"m","dims":4}` + "\n"
+		res, err := s.Import(ctx, strings.NewReader(line), ImportOptions{})
+		if err != nil || res.Imported != 1 || redact.Summary(res.Redacted) != "github-pat ×1" {
+			t.Fatalf("import: %+v %v", res, err)
+		}
+		var out bytes.Buffer
+		if _, err := s.Export(ctx, &out, ExportOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(strings.ToLower(out.String()), strings.ToLower(fakeGHP)) {
+			t.Fatalf("export holds the token: %s", out.String())
+		}
+	})
+}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mnemo-mcp/mnemo/pkg/logging"
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
+	"github.com/mnemo-mcp/mnemo/pkg/redact"
 )
 
 // Embedder is the part of the embedding engine the service uses. The
@@ -293,7 +294,10 @@ func (s *Service) Remember(ctx context.Context, req RememberRequest) (RememberRe
 	if err := s.validateContent("content", req.Content); err != nil {
 		return RememberResult{}, err
 	}
-	tags, err := memory.NormalizeTags(req.Tags)
+	// Tags are redacted before they are normalised: lower-casing would
+	// hide case-sensitive credentials (AKIA…) from the rules.
+	rawTags, tagsFound := s.redactTags(req.Tags)
+	tags, err := memory.NormalizeTags(rawTags)
 	if err != nil {
 		return RememberResult{}, invalidFrom("tags", err)
 	}
@@ -321,6 +325,7 @@ func (s *Service) Remember(ctx context.Context, req RememberRequest) (RememberRe
 	if err != nil {
 		return RememberResult{}, err
 	}
+	redacted = redact.Merge(redacted, tagsFound)
 	m := &memory.Memory{
 		Content:    content,
 		Project:    project,
