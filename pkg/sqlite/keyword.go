@@ -54,6 +54,9 @@ const (
 	keywordRareBudget = 1024
 	// keywordCommonCandidates: rows drawn for the common terms.
 	keywordCommonCandidates = 256
+	// keywordAndWindow: the newest rowids searched for memories holding
+	// every common term.
+	keywordAndWindow = 32768
 )
 
 // bm25 parameters of FTS5's bm25() (fts5_aux.c).
@@ -74,13 +77,13 @@ type kwTerm struct {
 
 // kwTuning lets tests shrink the bounds so small stores take the bounded
 // path.
-type kwTuning struct{ probe, rareBudget, common int }
+type kwTuning struct{ probe, rareBudget, common, andWindow int }
 
 func (s *Store) kwTune() kwTuning {
 	if s.kwTuning != (kwTuning{}) {
 		return s.kwTuning
 	}
-	return kwTuning{keywordProbe, keywordRareBudget, keywordCommonCandidates}
+	return kwTuning{keywordProbe, keywordRareBudget, keywordCommonCandidates, keywordAndWindow}
 }
 
 // keywordRank returns up to limit ids matching text, best bm25 first (ties:
@@ -189,15 +192,32 @@ func (s *Store) keywordRanked(ctx context.Context, text string, f memory.Filter,
 			cands[r] = struct{}{}
 		}
 	}
-	commonComplete := true
-	if len(common) > 0 {
-		conds, args := whereFilter(f, []string{"memories_fts MATCH ?"}, []any{strings.Join(common, " OR ")})
+	// Memories holding every common term first (they score highest
+	// unless a rare term decides), then the newest holding any.
+	draw := func(match string, from int64) ([]int64, error) {
+		conds, args := whereFilter(f, []string{"memories_fts MATCH ?", "memories_fts.rowid >= ?"}, []any{match, from})
 		q := `SELECT memories_fts.rowid FROM memories_fts JOIN memories m INDEXED BY memories_filter ON m.rid = memories_fts.rowid` +
 			where(conds) + ` ORDER BY memories_fts.rowid DESC LIMIT ?`
 		if f.PinnedOnly {
 			q = strings.Replace(q, "INDEXED BY memories_filter ", "", 1)
 		}
-		rows, err := queryRowidsQ(ctx, s.db, q, append(args, tune.common)...)
+		return queryRowidsQ(ctx, s.db, q, append(args, tune.common)...)
+	}
+	commonComplete, allComplete := true, false
+	if len(common) > 1 {
+		// Bounded too: only the newest andWindow rowids are searched.
+		from := max(st.minRid, st.maxRid-int64(tune.andWindow)+1)
+		rows, err := draw(strings.Join(common, " AND "), from)
+		if err != nil {
+			return nil, false, fmt.Errorf("keyword search: %w", err)
+		}
+		for _, r := range rows {
+			cands[r] = struct{}{}
+		}
+		allComplete = len(rows) < tune.common && from == st.minRid
+	}
+	if len(common) > 0 {
+		rows, err := draw(strings.Join(common, " OR "), st.minRid)
 		if err != nil {
 			return nil, false, fmt.Errorf("keyword search: %w", err)
 		}
@@ -221,12 +241,26 @@ func (s *Store) keywordRanked(ctx context.Context, text string, f memory.Filter,
 		scored = scored[:limit]
 	}
 	// MaxScore: a memory that is not a candidate holds no rare term, so
-	// it scores at most the common terms' idf × (k1 + 1).
-	var bound float64
+	// it scores at most the common terms' idf × (k1 + 1); when every
+	// memory holding all the drawn common terms is a candidate, it also
+	// lacks one of those.
+	var bound, least float64
+	least = math.Inf(1)
+	drawn := map[string]bool{}
+	for _, p := range common {
+		drawn[p] = true
+	}
 	for _, t := range terms {
 		if t.common {
-			bound += st.idf(t.df) * (bm25K1 + 1)
+			ub := st.idf(t.df) * (bm25K1 + 1)
+			bound += ub
+			if drawn[t.phrase] {
+				least = min(least, ub)
+			}
 		}
+	}
+	if allComplete {
+		bound -= least
 	}
 	exact = commonComplete || len(scored) == limit && scored[limit-1].score > bound
 	out = make([]memory.Ranked, len(scored))
