@@ -38,7 +38,9 @@ func putTexts(t *testing.T, s *Store, texts []string) []string {
 
 // tinyBounds makes a store of a few hundred memories take the bounded
 // keyword path.
-func tinyBounds(s *Store) { s.kwTuning = kwTuning{probe: 16, rareBudget: 64, common: 24, andWindow: 1 << 20} }
+func tinyBounds(s *Store) {
+	s.kwTuning = kwTuning{probe: 16, rareBudget: 64, common: 24, andWindow: 1 << 20}
+}
 
 // A memory holding a rare query word is found however common the query's
 // other words are, even when it is the oldest memory of the store.
