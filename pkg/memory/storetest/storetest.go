@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) memory.Store) {
 		{"ListFilters", testListFilters},
 		{"KeywordSearch", testKeyword},
 		{"KeywordSearchHostileText", testHostileText},
+		{"KeywordRareWordAmongCommonOnes", testKeywordRareAmongCommon},
 		{"SemanticSearch", testSemantic},
 		{"HybridIsRRF", testHybridRRF},
 		{"SearchWithoutVectorFallsBackToKeyword", testNoVector},
@@ -545,6 +546,27 @@ func testKeyword(t *testing.T, s memory.Store) {
 	got := ids(search(t, s, memory.Query{Text: "What is a good recipe for homemade bread?", Mode: memory.ModeKeyword}))
 	if len(got) == 0 || got[0] != bread {
 		t.Errorf("stop-word query ranked %q first, want the bread memory %s", got, bread)
+	}
+}
+
+// testKeywordRareAmongCommon: a memory holding a rare query word is found
+// first even when the query's other words are in every memory and it is the
+// oldest one (enough memories that a store bounding its keyword work must
+// take that path: SQLite's probes 128 rows per word).
+func testKeywordRareAmongCommon(t *testing.T, s memory.Store) {
+	zebra := put(t, s, memory.Memory{Content: "the zebra crossing near the build server deploy"})
+	for i := range 300 {
+		put(t, s, memory.Memory{Content: fmt.Sprintf("build server deploy pipeline step %d of the release", i)})
+	}
+	for _, mode := range []memory.Mode{memory.ModeKeyword, memory.ModeHybrid} {
+		hits := search(t, s, memory.Query{Text: "build server deploy zebra", Mode: mode, K: 5})
+		if len(hits) != 5 || hits[0].Memory.ID != zebra {
+			t.Errorf("%s: hits %q, want 5 with the zebra memory %s first", mode, ids(hits), zebra)
+		}
+	}
+	// Only common words: still k hits.
+	if hits := search(t, s, memory.Query{Text: "deploy pipeline release", Mode: memory.ModeKeyword, K: 7}); len(hits) != 7 {
+		t.Errorf("common words only: %d hits, want 7", len(hits))
 	}
 }
 
