@@ -244,6 +244,10 @@ func (s *Store) catchUp(ctx context.Context) error {
 // the number deletes the rows more than changeLogKeep behind it, in the
 // same transaction. A reader that finds a gap after its last sequence
 // number (it fell further behind than that) reloads its index instead.
+// The schema is unchanged, so older mnemo binaries still open the store;
+// one that falls 10,000 changes behind (an idle server during a large
+// import) does not see the gap and keeps a stale vector index until it
+// restarts: nothing stored is lost, its semantic results lag.
 const (
 	changeLogKeep       = 10000
 	changeLogPruneEvery = 1000
