@@ -106,6 +106,7 @@ func runHook(ctx context.Context, env *runEnv, args []string) error {
 		o.Warm = func(ctx context.Context, req service.RecallRequest) (service.RecallResult, error) {
 			return warm.Recall(ctx, dir, req)
 		}
+		o.WarmUse = func(ctx context.Context, ids []string) error { return warm.RecordUse(ctx, dir, ids) }
 	}
 	var engine *embed.Engine
 	if cfg.HookLocalModel {

@@ -39,6 +39,9 @@ type Options struct {
 	// Warm recalls through a running `mnemo serve` (warm model); nil when
 	// not wanted. It returns warm.ErrNoServer when none is running.
 	Warm func(ctx context.Context, req service.RecallRequest) (service.RecallResult, error)
+	// WarmUse records memories as used through a running server (those the
+	// prompt hook injected after a warm recall); nil when not wanted.
+	WarmUse func(ctx context.Context, ids []string) error
 	// Open opens the local store as a memory service for project. close
 	// releases it. The service normally has no model (keyword recall).
 	Open func(ctx context.Context, project string) (m Memories, close func() error, err error)
@@ -240,7 +243,12 @@ type answer struct {
 	res  service.RecallResult
 	path string
 	err  error
+	// use records the memories the hook injected, where the recall ran.
+	use func(ids []string)
 }
+
+// useRecorder is implemented by a local service (*service.Service).
+type useRecorder interface{ RecordUse(ids []string) }
 
 // promptSubmit recalls memories related to the prompt. It asks a running
 // server first (warm model, semantic); if there is none, or it errs, or it
@@ -260,6 +268,9 @@ func (o *Options) promptSubmit(ctx context.Context, in Input, res *Result) error
 		// Pinned memories came with the session start; here they would
 		// only take the slots of what the prompt is about.
 		IgnorePins: true,
+		// Only what is injected counts as used (recorded below), not
+		// everything the recall returned.
+		NoUse: true,
 	}
 	ans, err := o.recallWithin(ctx, req)
 	if err != nil {
@@ -282,6 +293,13 @@ func (o *Options) promptSubmit(ctx context.Context, in Input, res *Result) error
 	}
 	res.Injected = strings.Count(ctxText, "\n- [")
 	res.Output = encodeOutput(UserPromptSubmit, ctxText)
+	if ans.use != nil && res.Injected > 0 {
+		ids := make([]string, 0, res.Injected)
+		for _, m := range keep[:min(res.Injected, len(keep))] {
+			ids = append(ids, m.ID)
+		}
+		ans.use(ids)
+	}
 	return nil
 }
 
@@ -305,15 +323,15 @@ func (o *Options) recallWithin(ctx context.Context, req service.RecallRequest) (
 			}
 		}
 		go func() {
-			r, err := o.localRecall(ctx, lreq)
-			localCh <- answer{r, "local", err}
+			r, use, err := o.localRecall(ctx, lreq)
+			localCh <- answer{r, "local", err, use}
 		}()
 	}
 	warmPending := o.Warm != nil
 	if warmPending {
 		go func() {
 			r, err := o.Warm(ctx, req)
-			warmCh <- answer{r, "warm", err}
+			warmCh <- answer{r, "warm", err, o.warmUse}
 		}()
 	} else {
 		startLocal()
@@ -366,17 +384,39 @@ func (o *Options) recallWithin(ctx context.Context, req service.RecallRequest) (
 	}
 }
 
-func (o *Options) localRecall(ctx context.Context, req service.RecallRequest) (service.RecallResult, error) {
+func (o *Options) localRecall(ctx context.Context, req service.RecallRequest) (service.RecallResult, func([]string), error) {
 	if o.Open == nil {
-		return service.RecallResult{}, errors.New("no local store configured")
+		return service.RecallResult{}, nil, errors.New("no local store configured")
 	}
 	m, closeFn, err := o.Open(ctx, req.Project)
 	if err != nil {
-		return service.RecallResult{}, fmt.Errorf("open store: %w", err)
+		return service.RecallResult{}, nil, fmt.Errorf("open store: %w", err)
 	}
+	// Closing records the uses (after the answer is out).
 	o.afterAnswer(closeFn)
-	return m.Recall(ctx, req)
+	var use func([]string)
+	if ur, ok := m.(useRecorder); ok {
+		use = ur.RecordUse
+	}
+	r, err := m.Recall(ctx, req)
+	return r, use, err
 }
+
+// warmUse records uses through the server that answered, once the answer
+// is out (it is a second round trip the prompt must not wait for).
+func (o *Options) warmUse(ids []string) {
+	if o.WarmUse == nil {
+		return
+	}
+	o.afterAnswer(func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), warmUseTimeout)
+		defer cancel()
+		return o.WarmUse(ctx, ids)
+	})
+}
+
+// warmUseTimeout bounds recording uses through a server after the answer.
+const warmUseTimeout = 500 * time.Millisecond
 
 // sessionStart injects a digest: the project's pinned memories, always and
 // first, then its newest memories and the ones most recently recalled (used)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -28,7 +29,14 @@ type fakeMemories struct {
 	list     []memory.Memory
 	stored   []service.RememberRequest
 	recalls  []service.RecallRequest
+	used     []string
 	block    bool
+}
+
+func (f *fakeMemories) RecordUse(ids []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.used = append(f.used, ids...)
 }
 
 func (f *fakeMemories) Recall(ctx context.Context, req service.RecallRequest) (service.RecallResult, error) {
@@ -138,11 +146,22 @@ func TestPromptSubmitKeywordFallback(t *testing.T) {
 	if len(local.recalls) != 1 || local.recalls[0].Mode != memory.ModeKeyword || local.recalls[0].Project != "proj" || !local.recalls[0].IgnorePins {
 		t.Errorf("local recall = %+v, want keyword in proj, ignoring pins (session start injected them)", local.recalls)
 	}
+	// Only the injected memory counts as used, not every recalled one.
+	if !local.recalls[0].NoUse || !slices.Equal(local.used, []string{"01ARZ3NDEKTSV4RRFFQ69G5FA1"}) {
+		t.Errorf("recall NoUse=%v, uses recorded %v; want NoUse and the injected memory only", local.recalls[0].NoUse, local.used)
+	}
 }
 
 func TestPromptSubmitWarmSemanticThreshold(t *testing.T) {
 	o := opts(nil) // the store is "locked": only the server can answer
+	var noUse bool
+	var used []string
+	o.WarmUse = func(ctx context.Context, ids []string) error {
+		used = append(used, ids...)
+		return nil
+	}
 	o.Warm = func(ctx context.Context, req service.RecallRequest) (service.RecallResult, error) {
+		noUse = req.NoUse
 		return service.RecallResult{Semantic: true, Mode: memory.ModeHybrid, Results: []memory.Hit{
 			{Memory: mem("01ARZ3NDEKTSV4RRFFQ69G5FB1", "What is a good recipe for homemade bread?", time.Minute), SemanticRank: 1, Similarity: 0.72, Score: 1.0 / 61},
 			{Memory: mem("01ARZ3NDEKTSV4RRFFQ69G5FB2", "The spacecraft entered orbit around Mars.", time.Minute), SemanticRank: 2, Similarity: 0.10, KeywordRank: 1, Score: 2.0 / 62},
@@ -159,6 +178,11 @@ func TestPromptSubmitWarmSemanticThreshold(t *testing.T) {
 	}
 	if res.Path != "warm" {
 		t.Errorf("path = %q, want warm", res.Path)
+	}
+	// Recorded through the server once the answer is out (Run has
+	// returned): the injected memory only.
+	if !noUse || !slices.Equal(used, []string{"01ARZ3NDEKTSV4RRFFQ69G5FB1"}) {
+		t.Errorf("warm recall NoUse=%v, uses recorded %v; want NoUse and the injected memory only", noUse, used)
 	}
 }
 

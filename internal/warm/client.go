@@ -53,6 +53,13 @@ func (cl *Client) Recall(ctx context.Context, req service.RecallRequest) (servic
 	return *resp.Recall, nil
 }
 
+// RecordUse asks a running server to record the memories of ids as used
+// (see service.Service.RecordUse); ErrNoServer (wrapped) when none answered.
+func RecordUse(ctx context.Context, dir string, ids []string) error {
+	_, err := (&Client{Dir: dir}).do(ctx, Request{Op: "use", IDs: ids})
+	return err
+}
+
 // Servers pings every live server in dir (for doctor) and returns what each
 // says about itself. Stale sockets are removed on the way.
 func (cl *Client) Servers(ctx context.Context) []Info {

@@ -25,6 +25,12 @@ type Recaller interface {
 	Recall(ctx context.Context, req service.RecallRequest) (service.RecallResult, error)
 }
 
+// useRecorder is optionally implemented by the Recaller (*service.Service
+// does); "use" requests need it.
+type useRecorder interface {
+	RecordUse(ids []string)
+}
+
 // modelStatuser is optionally implemented by the Recaller (*service.Service
 // does); ping then reports the model's state.
 type modelStatuser interface {
@@ -36,6 +42,7 @@ const (
 	maxConns       = 16               // concurrent connections; more get "busy"
 	idleTimeout    = 30 * time.Second // a connection with no request is closed
 	maxRequestTime = 30 * time.Second // cap on a client's timeout_ms
+	maxUseIDs      = 100              // ids in one "use" request
 )
 
 // Server answers warm requests on $dir/<pid>.sock.
@@ -231,6 +238,16 @@ func (s *Server) answer(ctx context.Context, line []byte) Response {
 			info.Model = &st
 		}
 		return Response{OK: true, Info: info}
+	case "use":
+		ur, ok := s.Recaller.(useRecorder)
+		if !ok {
+			return Response{Error: "this server does not record uses"}
+		}
+		if len(req.IDs) > maxUseIDs {
+			return Response{Invalid: true, Error: fmt.Sprintf("%d ids; at most %d", len(req.IDs), maxUseIDs)}
+		}
+		ur.RecordUse(req.IDs)
+		return Response{OK: true}
 	case "recall":
 		if req.Recall == nil {
 			return Response{Invalid: true, Error: "recall request without a recall object"}

@@ -65,11 +65,13 @@ var maxSocketPath = func() int {
 // Request is one line a client sends.
 type Request struct {
 	V  int    `json:"v"`
-	Op string `json:"op"` // "recall" or "ping"
+	Op string `json:"op"` // "recall", "use" or "ping"
 	// TimeoutMS is how long the client will wait; the server stops working
 	// on the request after it.
 	TimeoutMS int64          `json:"timeout_ms,omitempty"`
 	Recall    *RecallRequest `json:"recall,omitempty"`
+	// IDs are the memories a "use" request records as used.
+	IDs []string `json:"ids,omitempty"`
 }
 
 // RecallRequest is service.RecallRequest on the wire.
@@ -84,12 +86,14 @@ type RecallRequest struct {
 	Until       time.Time   `json:"until,omitzero"`
 	ModelWaitMS int64       `json:"model_wait_ms,omitempty"`
 	IgnorePins  bool        `json:"ignore_pins,omitempty"`
+	NoUse       bool        `json:"no_use,omitempty"`
 }
 
 func toWire(r service.RecallRequest) *RecallRequest {
 	return &RecallRequest{
 		Query: r.Query, K: r.K, Tags: r.Tags, TagsAll: r.TagsAll, Project: r.Project,
 		Mode: r.Mode, Since: r.Since, Until: r.Until, ModelWaitMS: r.ModelWait.Milliseconds(), IgnorePins: r.IgnorePins,
+		NoUse: r.NoUse,
 	}
 }
 
@@ -97,7 +101,7 @@ func (r *RecallRequest) toService() service.RecallRequest {
 	return service.RecallRequest{
 		Query: r.Query, K: r.K, Tags: r.Tags, TagsAll: r.TagsAll, Project: r.Project,
 		Mode: r.Mode, Since: r.Since, Until: r.Until, ModelWait: time.Duration(r.ModelWaitMS) * time.Millisecond,
-		IgnorePins: r.IgnorePins,
+		IgnorePins: r.IgnorePins, NoUse: r.NoUse,
 	}
 }
 

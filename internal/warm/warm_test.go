@@ -7,7 +7,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -333,5 +335,48 @@ func TestDirFallsBackWhenSocketPathTooLong(t *testing.T) {
 	res, err := (&Client{Dir: d}).Recall(context.Background(), service.RecallRequest{Query: "deep"})
 	if err != nil || len(res.Results) != 1 {
 		t.Fatalf("recall through the fallback dir: %v %+v", err, res)
+	}
+}
+
+// usingRecaller also records uses (as *service.Service does).
+type usingRecaller struct {
+	fakeRecaller
+	mu   sync.Mutex
+	used []string
+}
+
+func (u *usingRecaller) RecordUse(ids []string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.used = append(u.used, ids...)
+}
+
+// NoUse crosses the socket, and a "use" request reaches the service; a
+// server whose recaller records no uses says so.
+func TestRecordUseThroughServer(t *testing.T) {
+	dir := shortDir(t)
+	u := &usingRecaller{}
+	startServer(t, &Server{Dir: dir, Recaller: u})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := Recall(ctx, dir, service.RecallRequest{Query: "q", NoUse: true}); err != nil {
+		t.Fatal(err)
+	}
+	if got := u.lastReq.Load(); !got.NoUse {
+		t.Errorf("server got request %+v, want NoUse", *got)
+	}
+	if err := RecordUse(ctx, dir, []string{"a", "b"}); err != nil {
+		t.Fatal(err)
+	}
+	u.mu.Lock()
+	if !slices.Equal(u.used, []string{"a", "b"}) {
+		t.Errorf("recorded %v, want [a b]", u.used)
+	}
+	u.mu.Unlock()
+
+	other := shortDir(t)
+	startServer(t, &Server{Dir: other, Recaller: &fakeRecaller{}})
+	if err := RecordUse(ctx, other, []string{"a"}); err == nil {
+		t.Error("a server that records no uses accepted a use request")
 	}
 }

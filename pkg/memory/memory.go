@@ -67,7 +67,8 @@ type Memory struct {
 	// Pinned memories always compete in a recall and are always injected
 	// at session start (Store.SetPinned).
 	Pinned bool `json:"pinned,omitempty"`
-	// RecallCount counts the recalls that returned this memory (Touch).
+	// RecallCount counts the uses of this memory (Touch): recalls that
+	// returned it, and prompt-hook injections.
 	RecallCount int `json:"recall_count,omitempty"`
 }
 

@@ -14,7 +14,8 @@ import (
 //	            divided by that sum at rank 1 (so 1 = first in every ranking)
 //	recency   = 2^(−age / half-life), age since the memory was written
 //	            (1 when the half-life is 0: recency off)
-//	use       = n / (n + UseSaturation), n = recalls that returned it
+//	use       = n / (n + UseSaturation), n = times it was used (returned
+//	            by a recall, or injected by the prompt hook)
 //	score     = relevance × (1 + RecencyWeight·recency + UseWeight·use)
 //	                      / (1 + RecencyWeight + UseWeight)
 //	            + PinBoost if pinned

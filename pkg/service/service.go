@@ -519,7 +519,7 @@ func (s *Service) Recall(ctx context.Context, req RecallRequest) (RecallResult, 
 		}
 	}
 	res.Results = hits
-	if len(hits) > 0 {
+	if len(hits) > 0 && !req.NoUse {
 		// Recorded in the background: the answer must not wait for the
 		// write lock (see uses.go).
 		ids := make([]string, len(hits))

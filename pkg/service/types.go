@@ -123,6 +123,10 @@ type RecallRequest struct {
 	// they compete only when a ranking finds them (the prompt hook, whose
 	// session already started with them).
 	IgnorePins bool
+	// NoUse records no use of the results: the caller records, with
+	// RecordUse, only the memories it actually puts in front of the model
+	// (the prompt hook injects some of what it recalls).
+	NoUse bool
 }
 
 // RecallResult is the answer to a recall.

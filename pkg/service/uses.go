@@ -38,6 +38,21 @@ type tryToucher interface {
 	TryTouch(ctx context.Context, ids []string, wait time.Duration) error
 }
 
+// RecordUse records that the memories of ids were used (put in front of
+// the model) without a recall doing it: for callers that recall with
+// NoUse. Like a recall's, the write happens in the background.
+func (s *Service) RecordUse(ids []string) {
+	var keep []string
+	for _, id := range ids {
+		if id != "" {
+			keep = append(keep, id)
+		}
+	}
+	if len(keep) > 0 {
+		s.uses.add(keep)
+	}
+}
+
 type useRecorder struct {
 	store memory.Store
 	log   *slog.Logger

@@ -96,3 +96,31 @@ func TestCloseSpillsUsesWhileLocked(t *testing.T) {
 		t.Fatalf("spilled %v, want %s", spilled, rem.ID)
 	}
 }
+
+// A recall with NoUse records nothing; RecordUse records exactly the ids
+// given (the prompt hook's injected memories).
+func TestNoUseAndRecordUse(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newStore func() memory.Store) {
+		ctx := context.Background()
+		st := newStore()
+		s, err := New(Options{Store: st, Project: "p"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, _ := s.Remember(ctx, RememberRequest{Content: "alpha beta"})
+		b, _ := s.Remember(ctx, RememberRequest{Content: "alpha gamma"})
+		res, err := s.Recall(ctx, RecallRequest{Query: "alpha", Mode: memory.ModeKeyword, NoUse: true})
+		if err != nil || len(res.Results) != 2 {
+			t.Fatalf("recall: %+v %v", res, err)
+		}
+		s.RecordUse([]string{b.ID, ""})
+		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		s.Close(cctx)
+		ma, _ := st.Get(ctx, a.ID)
+		mb, _ := st.Get(ctx, b.ID)
+		if ma.RecallCount != 0 || mb.RecallCount != 1 {
+			t.Fatalf("recall counts %d and %d, want 0 (recalled, not used) and 1 (used)", ma.RecallCount, mb.RecallCount)
+		}
+	})
+}
