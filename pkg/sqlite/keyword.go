@@ -22,8 +22,8 @@ import (
 //     first, which FTS5 returns without visiting older ones. A term with at
 //     most keywordProbe rows is rare: the probe holds all of them, and its
 //     document frequency is exact.
-//  2. When every term is rare, FTS5 ranks the few matching rows itself
-//     (keywordExact): exact, and cheap.
+//  2. When every term is rare, or the store is small (keywordExactRows),
+//     FTS5 ranks the matching rows itself (keywordExact): exact, and cheap.
 //  3. Otherwise the candidates are every row of the rare terms (all of
 //     them: a memory that holds a rare query word is always considered,
 //     however common the other words are) plus the newest
@@ -57,6 +57,11 @@ const (
 	// keywordAndWindow: the newest rowids searched for memories holding
 	// every common term.
 	keywordAndWindow = 32768
+	// keywordExactRows: a store of at most this many memories is ranked
+	// by FTS5 exactly whatever the words (its bm25 visits every matching
+	// row, a few ms at this size); the bounded, approximate ranking is for
+	// larger ones, where that visit grows with the store.
+	keywordExactRows = 2000
 )
 
 // bm25 parameters of FTS5's bm25() (fts5_aux.c).
@@ -77,13 +82,13 @@ type kwTerm struct {
 
 // kwTuning lets tests shrink the bounds so small stores take the bounded
 // path.
-type kwTuning struct{ probe, rareBudget, common, andWindow int }
+type kwTuning struct{ probe, rareBudget, common, andWindow, exactRows int }
 
 func (s *Store) kwTune() kwTuning {
 	if s.kwTuning != (kwTuning{}) {
 		return s.kwTuning
 	}
-	return kwTuning{keywordProbe, keywordRareBudget, keywordCommonCandidates, keywordAndWindow}
+	return kwTuning{keywordProbe, keywordRareBudget, keywordCommonCandidates, keywordAndWindow, keywordExactRows}
 }
 
 // keywordRank returns up to limit ids matching text, best bm25 first (ties:
@@ -144,7 +149,7 @@ func (s *Store) keywordRanked(ctx context.Context, text string, f memory.Filter,
 	if err != nil {
 		return nil, false, fmt.Errorf("keyword search: %w", err)
 	}
-	if !ok {
+	if !ok || st.rows <= float64(tune.exactRows) {
 		r, err := s.keywordExact(ctx, fq, f, limit)
 		return r, true, err
 	}

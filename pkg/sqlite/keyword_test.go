@@ -173,3 +173,38 @@ func TestKeywordBoundedFilters(t *testing.T) {
 		}
 	}
 }
+
+// A store of at most keywordExactRows memories is ranked by FTS5 exactly,
+// however common the words: the bounded path's approximation is only for
+// stores where FTS5's visit of every matching row grows costly.
+func TestKeywordStoreUnderExactRowsIsExact(t *testing.T) {
+	s := openTemp(t)
+	var texts []string
+	for i := range 300 {
+		texts = append(texts, fmt.Sprintf("build server deploy pipeline step %d of release %d", i, i%7))
+	}
+	putTexts(t, s, texts)
+	ctx := context.Background()
+	tinyBounds(s)
+	s.kwTuning.exactRows = 1000 // every word is common to the probe, but the store is small
+	got, exact, err := s.keywordRanked(ctx, "deploy release pipeline", memory.Filter{}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := s.keywordExact(ctx, FTSQuery("deploy release pipeline"), memory.Filter{}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !exact || len(got) != len(want) {
+		t.Fatalf("exact=%v, %d hits; want FTS5's %d", exact, len(got), len(want))
+	}
+	for i := range want {
+		if got[i].ID != want[i].ID {
+			t.Fatalf("hit %d is %s, FTS5 ranks %s", i, got[i].ID, want[i].ID)
+		}
+	}
+	s.kwTuning.exactRows = 100 // larger than that: the bounded path
+	if _, exact, err := s.keywordRanked(ctx, "deploy release pipeline", memory.Filter{}, 10); err != nil || exact {
+		t.Fatalf("a store over exactRows: exact=%v err=%v, want the bounded path", exact, err)
+	}
+}
