@@ -5,7 +5,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"sync/atomic"
 	"testing"
 	"unsafe"
 
@@ -412,31 +411,6 @@ func TestGatherMatchesSimplego(t *testing.T) {
 	})
 }
 
-// Split covers [0, n) exactly once, in pieces of at most grain.
-func TestSplit(t *testing.T) {
-	for _, c := range [][2]int{{0, 1}, {1, 1}, {7, 1}, {12, 1}, {100, 7}, {5, 100}, {1000, 0}} {
-		n, grain := c[0], c[1]
-		seen := make([]atomic.Int32, n)
-		var bad atomic.Bool
-		Split(n, grain, func(from, to int) {
-			if from < 0 || to > n || from > to || (grain > 0 && to-from > grain) {
-				bad.Store(true)
-				return
-			}
-			for i := from; i < to; i++ {
-				seen[i].Add(1)
-			}
-		})
-		if bad.Load() {
-			t.Fatalf("n=%d grain=%d: a piece out of range or larger than grain", n, grain)
-		}
-		for i := range seen {
-			if seen[i].Load() != 1 {
-				t.Fatalf("n=%d grain=%d: item %d covered %d times", n, grain, i, seen[i].Load())
-			}
-		}
-	}
-}
 
 // Adding an all −0 mask (an unpadded batch's) to scores the op owns hands
 // the scores back untouched; bit-identical to simplego's Add for every

@@ -54,6 +54,15 @@ func waitFor(cond func() bool) bool {
 	return false
 }
 
+// Split covers [0, n) exactly once, in pieces of at most grain or inline
+// as one call, with no pass running (no helper spinning) and at any
+// GOMAXPROCS.
+func TestSplit(t *testing.T) {
+	for _, c := range [][2]int{{0, 1}, {1, 1}, {7, 1}, {12, 1}, {100, 7}, {5, 100}, {1000, 0}} {
+		splitCovers(t, c[0], c[1], nil)
+	}
+}
+
 // With one pass running the crew spins and takes pieces; Splits from many
 // goroutines at once, and a Split inside a piece, still cover every item
 // once (only one holds the crew; the others run inline).
