@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -114,25 +113,7 @@ func buildBenchStore(b *testing.B, n int, path string) string {
 	r := rand.New(rand.NewPCG(uint64(n), 7))
 	g := newTextGen(r)
 	start := time.Now()
-	for done := 0; done < n; {
-		batch := min(1000, n-done)
-		err := s.write(ctx, "bench fill", func(ctx context.Context, tx *sql.Tx) error {
-			for i := range batch {
-				p, err := memory.Prepare(benchMemory(r, g, done+i), time.Now())
-				if err != nil {
-					return err
-				}
-				if _, err := putTx(ctx, tx, &p); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-		done += batch
-	}
+	fill(b, s, n, func(i int) memory.Memory { return benchMemory(r, g, i) })
 	b.Logf("built %d memories in %v", n, time.Since(start).Round(time.Millisecond))
 	benchStores[n] = path
 	return path

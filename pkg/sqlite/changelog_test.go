@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -10,25 +9,13 @@ import (
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
 )
 
-// putVectors stores n memories with a 4-d vector each, in one transaction.
+// putVectors stores n memories with a 4-d vector each.
 func putVectors(t *testing.T, s *Store, from, n int) {
 	t.Helper()
-	err := s.write(context.Background(), "test fill", func(ctx context.Context, tx *sql.Tx) error {
-		for i := from; i < from+n; i++ {
-			p, err := memory.Prepare(memory.Memory{Content: fmt.Sprintf("memory %d", i), Project: "p", Source: memory.SourceCLI,
-				Vector: []float32{1, float32(i%7) / 7, 0, 0}, Model: "m"}, s.o.now())
-			if err != nil {
-				return err
-			}
-			if _, err := putTx(ctx, tx, &p); err != nil {
-				return err
-			}
-		}
-		return nil
+	fill(t, s, n, func(i int) memory.Memory {
+		return memory.Memory{Content: fmt.Sprintf("memory %d", from+i), Project: "p", Source: memory.SourceCLI,
+			Vector: []float32{1, float32((from+i)%7) / 7, 0, 0}, Model: "m"}
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 // The change log keeps only its newest rows, and a process that fell

@@ -2,14 +2,12 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
 )
@@ -29,21 +27,7 @@ import (
 func BenchmarkKeyword(b *testing.B) {
 	for _, corpus := range []string{"zipf", "flat"} {
 		b.Run(corpus, func(b *testing.B) {
-			var path string
-			var queries []string
-			r := rand.New(rand.NewPCG(11, 12))
-			if corpus == "zipf" {
-				path = benchStore(b, 100_000)
-				g := newTextGen(r)
-				for range 40 {
-					queries = append(queries, g.words(3))
-				}
-			} else {
-				path = flatStore(b, 100_000)
-				for range 40 {
-					queries = append(queries, flatSentence(r)[:60])
-				}
-			}
+			path, queries := kwCorpus(b, corpus)
 			ctx := context.Background()
 			s, err := Open(ctx, path)
 			if err != nil {
@@ -89,21 +73,7 @@ func BenchmarkKeyword(b *testing.B) {
 func BenchmarkKeywordExact(b *testing.B) {
 	for _, corpus := range []string{"zipf", "flat"} {
 		b.Run(corpus, func(b *testing.B) {
-			r := rand.New(rand.NewPCG(11, 12))
-			var path string
-			var queries []string
-			if corpus == "zipf" {
-				path = benchStore(b, 100_000)
-				g := newTextGen(r)
-				for range 40 {
-					queries = append(queries, g.words(3))
-				}
-			} else {
-				path = flatStore(b, 100_000)
-				for range 40 {
-					queries = append(queries, flatSentence(r)[:60])
-				}
-			}
+			path, queries := kwCorpus(b, corpus)
 			ctx := context.Background()
 			s, err := Open(ctx, path)
 			if err != nil {
@@ -127,6 +97,24 @@ project config release branch commit review test bench kernel thread process sig
 schema migration user preference editor terminal shell script python golang rust docker cluster node pod secret key`)
 
 // flatSentence has e2e/bench.mjs's sentence shape (without its note number).
+// kwCorpus returns the 100k-memory store of a corpus ("zipf": the search
+// benchmarks' Zipf text; "flat": e2e/bench.mjs's 48 equally common
+// words) and 40 queries of its common words.
+func kwCorpus(b *testing.B, corpus string) (path string, queries []string) {
+	r := rand.New(rand.NewPCG(11, 12))
+	if corpus == "zipf" {
+		g := newTextGen(r)
+		for range 40 {
+			queries = append(queries, g.words(3))
+		}
+		return benchStore(b, 100_000), queries
+	}
+	for range 40 {
+		queries = append(queries, flatSentence(r)[:60])
+	}
+	return flatStore(b, 100_000), queries
+}
+
 func flatSentence(r *rand.Rand) string {
 	w := make([]string, 12)
 	for i := range w {
@@ -154,25 +142,9 @@ func flatStore(b *testing.B, n int) string {
 	}
 	defer s.Close()
 	r := rand.New(rand.NewPCG(uint64(n), 8))
-	for done := 0; done < n; {
-		batch := min(1000, n-done)
-		err := s.write(ctx, "bench fill", func(ctx context.Context, tx *sql.Tx) error {
-			for i := range batch {
-				p, err := memory.Prepare(memory.Memory{Content: fmt.Sprintf("Note %d:%s", done+i, flatSentence(r)), Project: "bench", Source: memory.SourceCLI}, time.Now())
-				if err != nil {
-					return err
-				}
-				if _, err := putTx(ctx, tx, &p); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-		done += batch
-	}
+	fill(b, s, n, func(i int) memory.Memory {
+		return memory.Memory{Content: fmt.Sprintf("Note %d:%s", i, flatSentence(r)), Project: "bench", Source: memory.SourceCLI}
+	})
 	return path
 }
 

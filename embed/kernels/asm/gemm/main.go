@@ -212,8 +212,12 @@ func (v *variant) accReg(h, set, i, j int) VecPhysical {
 	return v.acc[(set*h+i)*v.nv+j]
 }
 
-func (v *variant) loadW(m Mem, j int) {
-	dst := v.wregs[j]
+func (v *variant) loadW(m Mem, j int) { v.load(m, j, v.wregs[j]) }
+
+// load loads vector j of a row (a weight row, or an output row into an
+// accumulator): columns beyond w read as zero, and their memory is never
+// touched.
+func (v *variant) load(m Mem, j int, dst VecPhysical) {
 	switch mk := v.masks[j]; {
 	case mk == nil:
 		VMOVUPS(m, dst)
@@ -232,19 +236,6 @@ func (v *variant) store(src VecPhysical, m Mem, j int) {
 		VMOVUPS(src, mk, m)
 	default:
 		VMASKMOVPS(src, mk, m)
-	}
-}
-
-// loadAcc loads an accumulator from the output (columns beyond w read as
-// zero and never touched in memory).
-func (v *variant) loadAcc(m Mem, j int, dst VecPhysical) {
-	switch mk := v.masks[j]; {
-	case mk == nil:
-		VMOVUPS(m, dst)
-	case v.zmm:
-		VMOVUPS_Z(m, mk, dst)
-	default:
-		VMASKMOVPS(m, mk, dst)
 	}
 }
 
@@ -306,7 +297,7 @@ func (v *variant) tile(h int) {
 	MOVQ(rO, rT)
 	for i := range h {
 		for j := range v.nv {
-			v.loadAcc(Mem{Base: rT, Disp: j * v.vbytes()}, j, v.accReg(h, 0, i, j))
+			v.load(Mem{Base: rT, Disp: j * v.vbytes()}, j, v.accReg(h, 0, i, j))
 		}
 		if i < h-1 {
 			ADDQ(rLDO, rT)
