@@ -411,7 +411,6 @@ func TestGatherMatchesSimplego(t *testing.T) {
 	})
 }
 
-
 // Adding an all −0 mask (an unpadded batch's) to scores the op owns hands
 // the scores back untouched; bit-identical to simplego's Add for every
 // value, −0, +0, infinities and NaN included, in either operand order. A
