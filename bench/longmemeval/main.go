@@ -16,8 +16,8 @@
 // have no evidence and are skipped; a question whose evidence is not in
 // the kept turns (an assistant-only answer with -roles user) is counted
 // apart, not scored. Memories are written with no model (as the hooks
-// do) and embedded in batches by the service's EmbedMissing, which gives
-// the vectors Remember would have given, much faster.
+// do) and embedded in batches by the service's Reembed, which gives the
+// vectors Remember would have given, much faster.
 package main
 
 import (
@@ -299,7 +299,7 @@ func evalQuestion(ctx context.Context, q Question, o options, emb *app.Embedder,
 		return nil, err
 	}
 	if emb != nil {
-		if _, err := reader.EmbedMissing(ctx); err != nil {
+		if _, err := reader.Reembed(ctx, nil); err != nil {
 			return nil, fmt.Errorf("embed haystack: %w", err)
 		}
 	}

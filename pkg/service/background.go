@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -77,21 +76,10 @@ func (s *Service) EmbedBackground(ctx context.Context, progress func(BackgroundP
 			for len(batch) > 0 {
 				n := min(len(batch), BackgroundBatch)
 				start := time.Now()
-				vecs := s.embedEach(ctx, batch[:n])
-				if ctx.Err() != nil {
-					return p.Done, ctx.Err()
-				}
-				for i, m := range batch[:n] {
-					if vecs[i] == nil {
-						continue
-					}
-					if err := s.store.SetVector(ctx, m.ID, vecs[i], model); err != nil {
-						if errors.Is(err, memory.ErrNotFound) {
-							continue
-						}
-						return p.Done, fmt.Errorf("store vector of %s: %w", m.ID, err)
-					}
-					p.Done++
+				stored, err := s.storeVectors(ctx, batch[:n], model)
+				p.Done += stored
+				if err != nil {
+					return p.Done, err
 				}
 				p.Total = max(p.Total, p.Done)
 				batch = batch[n:]

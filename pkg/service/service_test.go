@@ -548,7 +548,10 @@ func TestReembedSkipsUnembeddableText(t *testing.T) {
 	}
 }
 
-func TestEmbedMissingLeavesOtherModelsAlone(t *testing.T) {
+// EmbedBackground waits for a model still loading, then embeds what was
+// written meanwhile; a cancelled wait ends with the context's error.
+// (Other models' vectors: TestRecallSaysWhatIsNotEmbeddedAndBackgroundFixesIt.)
+func TestEmbedBackgroundWaitsForTheModel(t *testing.T) {
 	forEachStore(t, func(t *testing.T, newStore func() memory.Store) {
 		ctx := context.Background()
 		st := newStore()
@@ -562,31 +565,25 @@ func TestEmbedMissingLeavesOtherModelsAlone(t *testing.T) {
 			}
 			pending = append(pending, r.ID)
 		}
-		other := newSvc(t, st, newFakeEmbedder("other", true), "p")
-		o, _ := other.Remember(ctx, RememberRequest{Content: "from another model"})
-
 		done := make(chan struct{})
 		var n int
 		var err error
-		go func() { n, err = s.EmbedMissing(ctx); close(done) }()
+		go func() { n, err = s.EmbedBackground(ctx, nil); close(done) }()
 		time.Sleep(20 * time.Millisecond)
 		emb.finish(nil)
 		<-done
 		if err != nil || n != 40 {
-			t.Fatalf("EmbedMissing: %d %v", n, err)
+			t.Fatalf("EmbedBackground: %d %v", n, err)
 		}
 		for _, id := range pending {
 			if m, _ := st.Get(ctx, id); m.Model != "cur" {
 				t.Fatalf("%s not embedded: %+v", id, m)
 			}
 		}
-		if m, _ := st.Get(ctx, o.ID); m.Model != "other" {
-			t.Fatalf("EmbedMissing replaced another model's vector: %q", m.Model)
-		}
 		cctx, cancel := context.WithCancel(ctx)
 		cancel()
 		s2 := newSvc(t, st, newFakeEmbedder("late", false), "p")
-		if _, err := s2.EmbedMissing(cctx); !errors.Is(err, context.Canceled) {
+		if _, err := s2.EmbedBackground(cctx, nil); !errors.Is(err, context.Canceled) {
 			t.Fatalf("cancelled wait: %v", err)
 		}
 	})

@@ -169,62 +169,6 @@ func (s *Service) storeVectors(ctx context.Context, batch []memory.Memory, model
 	return done, nil
 }
 
-// EmbedMissing waits (as long as ctx allows) for the model, then embeds the
-// memories that have no vector at all: those written while the model was
-// loading, by hooks, or imported without vectors. Vectors of other models
-// are left alone (that is Reembed's job, run on request). The MCP server
-// runs it in the background once per start, so "stored now, embedded
-// later" needs no user action.
-func (s *Service) EmbedMissing(ctx context.Context) (int, error) {
-	if s.emb == nil {
-		return 0, fmt.Errorf("%w: no embedding model configured", ErrModelUnavailable)
-	}
-	if err := s.emb.Wait(ctx); err != nil {
-		if ctx.Err() != nil {
-			return 0, ctx.Err()
-		}
-		return 0, fmt.Errorf("%w: %v", ErrModelUnavailable, err)
-	}
-	model := s.emb.Model().ID
-	done, after := 0, ""
-	for {
-		page, err := s.store.NeedEmbedding(ctx, model, after, 256)
-		if err != nil {
-			return done, fmt.Errorf("list memories to embed: %w", err)
-		}
-		if len(page) == 0 {
-			return done, nil
-		}
-		after = page[len(page)-1].ID
-		var batch []memory.Memory
-		for _, m := range page {
-			if len(m.Vector) == 0 && m.Model == "" {
-				batch = append(batch, m)
-			}
-		}
-		for len(batch) > 0 {
-			n := min(len(batch), ReembedBatch)
-			vecs := s.embedEach(ctx, batch[:n])
-			if ctx.Err() != nil {
-				return done, ctx.Err()
-			}
-			for i, m := range batch[:n] {
-				if vecs[i] == nil {
-					continue
-				}
-				if err := s.store.SetVector(ctx, m.ID, vecs[i], model); err != nil {
-					if errors.Is(err, memory.ErrNotFound) {
-						continue
-					}
-					return done, fmt.Errorf("store vector of %s: %w", m.ID, err)
-				}
-				done++
-			}
-			batch = batch[n:]
-		}
-	}
-}
-
 // embedEach embeds a batch, falling back to one text at a time (skipping
 // and logging the ones that fail) when the batch as a whole fails.
 func (s *Service) embedEach(ctx context.Context, batch []memory.Memory) [][]float32 {
