@@ -107,14 +107,3 @@ func (s *Service) notEmbedded(ctx context.Context, model string) (int, string) {
 	s.embedded = embeddedCount{model: model, at: now, n: n, why: why}
 	return n, why
 }
-
-// without returns ids less id.
-func without(ids []string, id string) []string {
-	var out []string
-	for _, x := range ids {
-		if x != id {
-			out = append(out, x)
-		}
-	}
-	return out
-}

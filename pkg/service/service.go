@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -366,7 +367,7 @@ func (s *Service) Remember(ctx context.Context, req RememberRequest) (RememberRe
 		return RememberResult{}, fmt.Errorf("store memory: %w", err)
 	}
 	res := RememberResult{ID: put.ID, Duplicate: put.Duplicate, Project: project, Embedded: m.Vector != nil, Redacted: redacted}
-	res.Supersedes = without(supersedes, put.ID)
+	res.Supersedes = slices.DeleteFunc(slices.Clone(supersedes), func(x string) bool { return x == put.ID })
 	if m.Vector == nil {
 		return res, nil
 	}

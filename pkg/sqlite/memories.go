@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -49,7 +50,7 @@ func putTx(ctx context.Context, tx *sql.Tx, p *memory.Memory) (memory.PutResult,
 	case err == nil:
 		// The same content again, naming versions it replaces: the
 		// existing memory becomes their successor.
-		if err := supersedeTx(ctx, tx, existing, without(p.Supersedes, existing)); err != nil {
+		if err := supersedeTx(ctx, tx, existing, slices.DeleteFunc(slices.Clone(p.Supersedes), func(x string) bool { return x == existing })); err != nil {
 			return memory.PutResult{}, err
 		}
 		return memory.PutResult{ID: existing, Duplicate: true}, nil
@@ -152,17 +153,6 @@ func restoreTx(ctx context.Context, tx *sql.Tx, deleted string) error {
 		}
 	}
 	return nil
-}
-
-// without returns ids less id.
-func without(ids []string, id string) []string {
-	var out []string
-	for _, x := range ids {
-		if x != id {
-			out = append(out, x)
-		}
-	}
-	return out
 }
 
 // supersedeTx marks the memories of ids that exist as superseded by newID,
