@@ -173,10 +173,10 @@ func BenchmarkGemmAMD64(b *testing.B) {
 
 var gemmBenchShapes = [][3]int{{12, 384, 384}, {2048, 384, 384}, {512, 384, 384}, {14, 384, 384}}
 
-// BenchmarkGemmCold: the 12-row product of a short query with weights
-// that are not in cache, as in a model pass (each layer's weights are
-// read once): a pool of 128 packed 384×384 weights (75 MB) used in turn.
-// wGB/s is the rate the weights stream at.
+// BenchmarkGemmCold: the products of a short query (12, 16 and 24 rows)
+// with weights that are not in cache, as in a model pass (each layer's
+// weights are read once): a pool of 128 packed 384×384 weights (75 MB)
+// used in turn. wGB/s is the rate the weights stream at.
 func BenchmarkGemmCold(b *testing.B) {
 	prev := Active()
 	defer Use(prev)
@@ -195,8 +195,7 @@ func BenchmarkGemmCold(b *testing.B) {
 			sw = Pack(ws[i], w, k, n)
 		}
 		// 12 rows: one tile, bound by the weights' stream; 16 and 24: two
-		// tiles, the second computing from cache after the stream (queries
-		// of 16–30 tokens; docs/perf.md, round 4).
+		// tiles, computed by k chunks (gemmChunked; docs/perf.md, round 4).
 		for _, m := range []int{12, 16, 24} {
 			l, o := randSlice(r, m*k, 1), make([]float32, m*n)
 			b.Run(fmt.Sprintf("%s/%dx%dx%d", name, m, n, k), func(b *testing.B) {
