@@ -231,12 +231,12 @@ func gemm(lhs, rhs, out []float32, batch, m, n, k int) {
 // cores (Split) when it is worth it. A product of fewer than splitMinRows
 // rows is bound by streaming the weights from memory; shared out, each
 // core streams its own strips, but only a helper already spinning (a
-// single pass running, HelpersHot) takes its share soon enough to gain:
+// single pass running, helpersHot) takes its share soon enough to gain:
 // a goroutine woken per product made a 12-token query slower, 5.0–5.8 ms
 // against 4.3–4.8 on one core (docs/perf.md).
 func gemmOne(lhs, rhs, out []float32, m, n, k, packed int) {
 	strips := vec.Strips(n)
-	hot := HelpersHot()
+	hot := helpersHot()
 	if m*n*k < 1<<18 || strips < 2 || !hot && (m < splitMinRows || m*n*k < wakeMinFMAs) {
 		vec.GemmStrips(lhs, rhs, out, m, n, k, 0, strips, packed)
 		return

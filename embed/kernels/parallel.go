@@ -54,10 +54,10 @@ func Split(n, grain int, fn func(from, to int)) {
 	crew.finish(j)
 }
 
-// HelpersHot reports whether a helper is spinning, ready to take a piece
+// helpersHot reports whether a helper is spinning, ready to take a piece
 // of a Split at once. Products too small to be worth waking a parked
 // helper for split only then (gemmOne).
-func HelpersHot() bool { return crew.spinning.Load() > 0 }
+func helpersHot() bool { return crew.spinning.Load() > 0 }
 
 // A job is one Split's work, shared by its caller and the crew.
 type job struct {
@@ -88,13 +88,13 @@ var helped atomic.Int64
 
 // The crew: GOMAXPROCS-1 helper goroutines, started on first use, which
 // spin (up to maxSpinners of them) while a single forward pass runs and
-// park otherwise. A goroutine
-// started per Split (as before) cost a futex wake-up of an idle core for
-// every op, tens of microseconds on a VM: a 12-token query's 36 products
-// ran slower split than on one core (docs/perf.md, round 4). A spinning
-// helper takes a piece within a fraction of a microsecond, so the
-// products of a short query can be shared out: it is bound by streaming
-// the weights from memory, and each core streams its own half.
+// park otherwise. A goroutine started per Split (as before) cost a futex
+// wake-up of an idle core for every op, tens of microseconds on a VM: a
+// 12-token query's 36 products ran slower split than on one core
+// (docs/perf.md, round 4). A spinning helper takes a piece within a
+// fraction of a microsecond, so the products of a short query can be
+// shared out: it is bound by streaming the weights from memory, and each
+// core streams its own half.
 //
 // Spinning costs a core while it lasts, so it lasts only while exactly
 // one pass runs (BeginPass) and for spinGrace after a piece or a pass

@@ -73,7 +73,7 @@ func TestSplitWithCrew(t *testing.T) {
 	crew.stalledUntil.Store(0)
 	end := BeginPass()
 	defer end()
-	if !waitFor(HelpersHot) {
+	if !waitFor(helpersHot) {
 		t.Fatal("no helper spinning during a pass")
 	}
 	// A helper takes pieces (retried: a helper that lost its core to
@@ -83,7 +83,7 @@ func TestSplitWithCrew(t *testing.T) {
 	for try := 0; try < 50 && helped.Load() == before; try++ {
 		crew.stalledUntil.Store(0)
 		crew.rouse(false)
-		waitFor(HelpersHot)
+		waitFor(helpersHot)
 		splitCovers(t, 64, 1, func() { time.Sleep(50 * time.Microsecond) })
 	}
 	if helped.Load() == before {
@@ -119,11 +119,11 @@ func TestCrewParksAndStandsDown(t *testing.T) {
 	}
 	crew.stalledUntil.Store(0)
 	end := BeginPass()
-	if !waitFor(HelpersHot) {
+	if !waitFor(helpersHot) {
 		t.Fatal("no helper spinning during a pass")
 	}
 	end()
-	if !waitFor(func() bool { return !HelpersHot() }) {
+	if !waitFor(func() bool { return !helpersHot() }) {
 		t.Fatal("helpers still spinning after the pass ended")
 	}
 	crew.stall(nanotime())
@@ -132,7 +132,7 @@ func TestCrewParksAndStandsDown(t *testing.T) {
 	end = BeginPass()
 	defer end()
 	time.Sleep(10 * time.Millisecond)
-	if HelpersHot() {
+	if helpersHot() {
 		t.Fatal("helpers spin although the crew stood down after a stall")
 	}
 	splitCovers(t, 100, 1, nil)
