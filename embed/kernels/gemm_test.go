@@ -204,3 +204,37 @@ func TestCheckGoMLX(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkGemmShared: a short query's products as the engine runs them
+// (gemmOne), 36 packed weights (21–85 MB) in turn so that they stream from
+// memory, on one core and shared with the crew (a pass running).
+func BenchmarkGemmShared(b *testing.B) {
+	for _, pass := range []bool{false, true} {
+		for _, m := range []int{12, 16, 24} {
+			for _, kn := range [][2]int{{384, 384}, {384, 1536}} {
+				k, n := kn[0], kn[1]
+				b.Run(fmt.Sprintf("pass=%v/m=%d/%dx%d", pass, m, k, n), func(b *testing.B) {
+					ws := make([][]float32, 36)
+					strip := 0
+					src := make([]float32, k*n)
+					for j := range src {
+						src[j] = float32(j%7) * 0.1
+					}
+					for i := range ws {
+						ws[i] = make([]float32, k*n)
+						strip = vec.Pack(ws[i], src, k, n)
+					}
+					lhs, out := make([]float32, m*k), make([]float32, m*n)
+					if pass {
+						defer BeginPass()()
+					}
+					i := 0
+					for b.Loop() {
+						gemmOne(lhs, ws[i%len(ws)], out, m, n, k, strip)
+						i++
+					}
+				})
+			}
+		}
+	}
+}
