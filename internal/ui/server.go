@@ -26,7 +26,6 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -321,15 +320,4 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /health", s.handleHealth)
 	m.HandleFunc("GET /events", s.handleEvents)
 	s.mux = m
-}
-
-// hasQuery reports whether the request's query names any of keys.
-func hasQuery(r *http.Request, keys ...string) bool {
-	q := r.URL.Query()
-	for _, k := range keys {
-		if strings.TrimSpace(q.Get(k)) != "" {
-			return true
-		}
-	}
-	return false
 }

@@ -112,9 +112,6 @@ func WithAuthor(a string) Option { return func(o *options) { o.author = a } }
 // WithLogger sets where the store logs index creation and retries.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 
-// withClock is for tests.
-func withClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
-
 // Store implements memory.Store on PostgreSQL + pgvector.
 type Store struct {
 	pool *pgxpool.Pool
