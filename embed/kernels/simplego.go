@@ -16,8 +16,8 @@ import (
 // unexported setNodeExecutor), and looks an executor up there each time a
 // node runs, so replacing an entry takes effect for every graph, compiled
 // or not. Nodes keep their output shape and op parameters in unexported
-// fields. Both are reached here, and only here: the table through
-// go:linkname, the fields through offsets that reflect finds and checks by
+// fields. Both are reached here, and only here: the table by a linkname
+// directive, the fields through offsets that reflect finds and checks by
 // name and type when the package is installed. A GoMLX version that moves
 // any of them makes Install fail, and the engine keeps simplego's own
 // executors (TestInstalled fails loudly so the upgrade is noticed).

@@ -16,6 +16,8 @@ var (
 	nan32  = float32(math.NaN())
 	inf32  = float32(math.Inf(1))
 	ninf32 = float32(math.Inf(-1))
+	// negZero32 is −0 (the literal -0.0 is +0 in Go).
+	negZero32 = float32(math.Copysign(0, -1))
 )
 
 func sameOrBothNaN(a, b float32) bool {
@@ -81,7 +83,7 @@ func TestExpSubRange(t *testing.T) {
 	for x := float32(-90); x <= 0; x += 0.0371 {
 		xs = append(xs, x)
 	}
-	xs = append(xs, -math.MaxFloat32, -1e30, ExpLo, ExpLo-1e-5, 0, -0.0, nan32, ninf32, -math.SmallestNonzeroFloat32)
+	xs = append(xs, -math.MaxFloat32, -1e30, ExpLo, ExpLo-1e-5, 0, negZero32, nan32, ninf32, -math.SmallestNonzeroFloat32)
 	// expSub's contract is softmax's: x − m ≤ 0 (m is the row's max). The
 	// NEON kernel builds 2ⁿ from exponent bits for n ≤ 0 only.
 	xs = slices.DeleteFunc(xs, func(v float32) bool { return v > 0 })
@@ -175,7 +177,7 @@ func TestSoftmaxSpecial(t *testing.T) {
 // 1 + erf exactly 0), of large positive ones x; NaN stays NaN; in place
 // equals out of place.
 func TestGeluFar(t *testing.T) {
-	xs := []float32{-math.MaxFloat32, -1e30, -1e6, -1000, -20, -6, -5.7, -4, 0, 4, 6, 20, 1000, 1e6, 1e30, nan32, -0.0}
+	xs := []float32{-math.MaxFloat32, -1e30, -1e6, -1000, -20, -6, -5.7, -4, 0, 4, 6, 20, 1000, 1e6, 1e30, nan32, negZero32}
 	forEachLevel(t, func(t *testing.T) {
 		for _, n := range []int{len(xs), 16, 8, 3} {
 			x := xs[:n]
