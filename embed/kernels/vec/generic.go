@@ -12,6 +12,7 @@ var genericImpl = &impl{
 	supported: func() bool { return true },
 	stripW:    16,
 	gemm:      gemmGeneric,
+	dotsI8:    dotsI8Generic,
 	vl:        1,
 	maxf: func(x *float32, n int) float32 {
 		m := float32(math.Inf(-1))

@@ -51,6 +51,10 @@ type impl struct {
 	binVV [numOps]func(a, c, y *float32, n int)
 	binVS [numOps]func(a *float32, s float32, y *float32, n int)
 	binSV [numOps]func(s float32, c, y *float32, n int)
+
+	// dotsI8: out[i] = Σ_j q[j]·c[i·d+j] for i < rows; d > 0 is a multiple
+	// of DotsI8Step (DotsI8).
+	dotsI8 func(q *float32, c *int8, d, rows int, out *float32)
 }
 
 // Op is an element-wise binary operation.
@@ -115,6 +119,9 @@ func resolve(i *impl) *resolved {
 		r.vl, r.maxf, r.expSub, r.scale, r.sum, r.gelu, r.biasGelu = g.vl, g.maxf, g.expSub, g.scale, g.sum, g.gelu, g.biasGelu
 		r.binVV, r.binVS, r.binSV = g.binVV, g.binVS, g.binSV
 	}
+	if r.dotsI8 == nil {
+		r.dotsI8 = g.dotsI8
+	}
 	for op := range numOps {
 		if r.binVV[op] == nil || r.binVS[op] == nil || r.binSV[op] == nil {
 			r.binVV[op], r.binVS[op], r.binSV[op] = g.binVV[op], g.binVS[op], g.binSV[op]
@@ -151,7 +158,7 @@ func (i *impl) usable() bool {
 	return i.supported() && (i == genericImpl || len(i.missing()) < numKernels)
 }
 
-const numKernels = 7 + 3*int(numOps)
+const numKernels = 8 + 3*int(numOps)
 
 // missing names the kernels the implementation leaves to generic.
 func (i *impl) missing() []string {
@@ -168,6 +175,7 @@ func (i *impl) missing() []string {
 	add(i.sum != nil, "sum")
 	add(i.gelu != nil, "gelu")
 	add(i.biasGelu != nil, "biasGelu")
+	add(i.dotsI8 != nil, "dotsI8")
 	for op := range numOps {
 		add(i.binVV[op] != nil, op.String()+"VV")
 		add(i.binVS[op] != nil, op.String()+"VS")
