@@ -1,11 +1,32 @@
-// Package vecindex is the in-memory exact vector index each mnemo process
-// keeps: one flat float32 slab per model, scanned with vek32 dot products.
-// Vectors are L2-normalised, so the dot product is the cosine similarity.
+// Package vecindex is the in-memory vector index each mnemo process keeps:
+// one flat slab of quantised vectors per model, scanned with the int8 dot
+// kernels of embed/kernels/vec. Vectors are L2-normalised, so the dot
+// product is the cosine similarity.
+//
+// # Storage: 16 bits per dimension, split in two bytes
+//
+// A vector v is stored as int16 codes c with one scale s per vector
+// (c = round(v/s), s = max|v|/32639), and each code as two int8 halves,
+// c = 256·hi + lo with lo in [−128, 127], kept in two slabs. 100k vectors
+// of 384 dimensions take 77 MB instead of float32's 154 MB, and the
+// stored vector is within s·√d/2 (about 6·10⁻⁵ for a 384-d embedding) of
+// the original, far below what separates two memories.
+//
+// # Search: exact over the stored vectors, reading one byte per dimension
+//
+// A search is bound by memory traffic (every vector is read), so it reads
+// only the hi slab: a = 256·s·(q·hi) approximates the score, and the part
+// it leaves out, s·(q·lo), is at most ‖q‖·s·‖lo‖ (Cauchy–Schwarz), a bound
+// kept per vector. Any vector whose upper bound falls below the k-th best
+// lower bound cannot be in the top k; the few that can are refined with
+// their lo bytes to the full score s·(q·c). The result is the exact top k
+// of the stored vectors (the same as scanning them whole), for a quarter of
+// float32's memory traffic. Ties are broken by id, newer (greater) first.
 //
 // An exact scan is the baseline on purpose: at the sizes a personal memory
-// store reaches (10⁴–10⁵ vectors) it answers in milliseconds, returns the true
-// nearest neighbours, and needs no build step, so every process can load it
-// lazily and keep it current from the store's change log.
+// store reaches (10⁴–10⁵ vectors) it answers in milliseconds, returns the
+// true nearest neighbours, and needs no build step, so every process can
+// load it lazily and keep it current from the store's change log.
 package vecindex
 
 import (
@@ -16,7 +37,7 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/viterin/vek/vek32"
+	"github.com/mnemo-mcp/mnemo/embed/kernels/vec"
 )
 
 // Meta is what a filter may look at without touching the store.
@@ -44,11 +65,19 @@ type key struct {
 	dims  int
 }
 
-// partition holds the vectors of one model and dimension.
+// codeMax is the largest |code|: 256·127 + 127, so that hi = ⌊(c+128)/256⌋
+// stays within int8 and lo = c − 256·hi within [−128, 127].
+const codeMax = 32639
+
+// partition holds the vectors of one model and dimension; row i of each
+// slab belongs to metas[i].
 type partition struct {
 	dims  int
 	metas []Meta
-	vecs  []float32 // len(metas)*dims, row i at [i*dims:(i+1)*dims]
+	hi    []int8    // len(metas)*dims: the high byte of each code
+	lo    []int8    // len(metas)*dims: the low byte
+	scale []float32 // s: vector ≈ s·(256·hi + lo)
+	slack []float32 // s·‖lo‖, rounded up: the most the lo bytes can add to a unit query's score
 	pos   map[string]int
 }
 
@@ -58,6 +87,7 @@ type Index struct {
 	parts map[key]*partition
 	where map[string]key // id → partition of its vector
 	hints map[string]int // model → expected number of vectors
+	tmp   []float32      // UpsertLE's decoding buffer (under mu)
 }
 
 // New returns an empty index.
@@ -92,65 +122,108 @@ func (x *Index) CountByModel() map[string]int {
 }
 
 // Upsert sets the vector of m.ID under model, replacing any vector it had
-// (under any model). vec must be normalised; it is copied.
-func (x *Index) Upsert(model string, m Meta, vec []float32) {
+// (under any model). vec must be normalised; it is not retained.
+func (x *Index) Upsert(model string, m Meta, v []float32) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	x.removeLocked(m.ID)
-	k := key{model, len(vec)}
-	p := x.parts[k]
-	if p == nil {
-		p = x.newPartition(k)
-	}
-	p.pos[m.ID] = len(p.metas)
-	p.metas = append(p.metas, m)
-	p.grow(len(vec))
-	p.vecs = append(p.vecs, vec...)
-	x.where[m.ID] = k
+	x.upsertLocked(model, m, v)
 }
 
-// UpsertLE is Upsert for a vector stored as little-endian float32 bytes,
-// decoded straight into the index (no intermediate slice). It panics if
-// len(le) is not a multiple of 4; callers check.
+// UpsertLE is Upsert for a vector stored as little-endian float32 bytes.
+// It panics if len(le) is not a multiple of 4; callers check.
 func (x *Index) UpsertLE(model string, m Meta, le []byte) {
 	n := len(le) / 4
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	if cap(x.tmp) < n {
+		x.tmp = make([]float32, n)
+	}
+	v := x.tmp[:n]
+	for i := range v {
+		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(le[4*i:]))
+	}
+	x.upsertLocked(model, m, v)
+}
+
+func (x *Index) upsertLocked(model string, m Meta, v []float32) {
 	x.removeLocked(m.ID)
-	k := key{model, n}
+	k := key{model, len(v)}
 	p := x.parts[k]
 	if p == nil {
-		p = x.newPartition(k)
+		n := x.hints[model]
+		p = &partition{dims: k.dims, pos: make(map[string]int, n), metas: make([]Meta, 0, n),
+			hi: make([]int8, 0, n*k.dims), lo: make([]int8, 0, n*k.dims),
+			scale: make([]float32, 0, n), slack: make([]float32, 0, n)}
+		x.parts[k] = p
 	}
 	p.pos[m.ID] = len(p.metas)
 	p.metas = append(p.metas, m)
-	p.grow(n)
-	start := len(p.vecs)
-	p.vecs = p.vecs[:start+n]
-	for i := range n {
-		p.vecs[start+i] = math.Float32frombits(binary.LittleEndian.Uint32(le[4*i:]))
-	}
+	d := len(v)
+	start := len(p.hi)
+	p.hi, p.lo = growCodes(p.hi, d), growCodes(p.lo, d)
+	s, slack := quantize(v, p.hi[start:start+d], p.lo[start:start+d])
+	p.scale = append(p.scale, s)
+	p.slack = append(p.slack, slack)
 	x.where[m.ID] = k
 }
 
-func (x *Index) newPartition(k key) *partition {
-	n := x.hints[k.model]
-	p := &partition{dims: k.dims, pos: make(map[string]int, n), metas: make([]Meta, 0, n), vecs: make([]float32, 0, n*k.dims)}
-	x.parts[k] = p
-	return p
+// growCodes extends b by n, doubling its capacity when full: append's
+// growth factor for large slices (1.25) would copy a 38 MB slab too many
+// times while a process loads 100k vectors.
+func growCodes(b []int8, n int) []int8 {
+	if len(b)+n > cap(b) {
+		c := make([]int8, len(b), max(2*cap(b), len(b)+n, 1024*n))
+		copy(c, b)
+		b = c
+	}
+	return b[:len(b)+n]
 }
 
-// grow makes room for n more floats, doubling the slab: append's growth
-// factor for large slices (1.25) copies a 150 MB slab too many times while
-// a process loads 100k vectors.
-func (p *partition) grow(n int) {
-	if len(p.vecs)+n <= cap(p.vecs) {
-		return
+// quantize writes v's codes into hi and lo and returns its scale and the
+// bound on what its lo bytes can contribute to a unit query's score.
+// Non-finite components (which a model never produces) are stored as 0.
+// It runs once per vector a process loads (100k at a first search), so the
+// loop is plain float32 arithmetic.
+func quantize(v []float32, hi, lo []int8) (scale, slack float32) {
+	var m float32
+	finite := true
+	for _, f := range v {
+		a := float32(math.Abs(float64(f)))
+		if a > math.MaxFloat32 || a != a {
+			finite = false
+			continue
+		}
+		if a > m { // not max(): Go's float max handles NaN and ±0 slowly
+			m = a
+		}
 	}
-	c := max(2*cap(p.vecs), len(p.vecs)+n, 1024*p.dims)
-	v := make([]float32, len(p.vecs), c)
-	copy(v, p.vecs)
-	p.vecs = v
+	if m == 0 {
+		clear(hi)
+		clear(lo)
+		return 0, 0
+	}
+	scale = m / codeMax
+	inv := 1 / scale
+	var lo2 int64
+	for j, f := range v {
+		if !finite && (f != f || f > math.MaxFloat32 || f < -math.MaxFloat32) {
+			f = 0
+		}
+		// Round to nearest (ties away from zero) and clamp: f·inv can
+		// exceed codeMax by an ulp.
+		// Branch-free (signs are random, a branch would mispredict half
+		// the time): add ±0.5 with c's sign, truncate.
+		c := f * inv
+		half := math.Float32frombits(math.Float32bits(c)&(1<<31) | math.Float32bits(0.5))
+		ci := max(-codeMax, min(codeMax, int32(c+half)))
+		h := (ci + 128) >> 8 // floor division: lo lands in [−128, 127]
+		l := ci - 256*h
+		hi[j], lo[j] = int8(h), int8(l)
+		lo2 += int64(l * l)
+	}
+	// Rounded up by a part in a million so float32 never rounds it below
+	// the true bound.
+	return scale, float32(float64(scale) * math.Sqrt(float64(lo2)) * (1 + 1e-6))
 }
 
 // Remove drops id's vector if it has one.
@@ -171,19 +244,32 @@ func (x *Index) removeLocked(id string) {
 	if !ok {
 		return
 	}
+	d := p.dims
 	last := len(p.metas) - 1
-	if i != last { // swap-remove keeps the slab dense
+	if i != last { // swap-remove keeps the slabs dense
 		p.metas[i] = p.metas[last]
-		copy(p.vecs[i*p.dims:(i+1)*p.dims], p.vecs[last*p.dims:])
+		copy(p.hi[i*d:(i+1)*d], p.hi[last*d:])
+		copy(p.lo[i*d:(i+1)*d], p.lo[last*d:])
+		p.scale[i], p.slack[i] = p.scale[last], p.slack[last]
 		p.pos[p.metas[i].ID] = i
 	}
 	p.metas[last] = Meta{}
 	p.metas = p.metas[:last]
-	p.vecs = p.vecs[:last*p.dims]
+	p.hi, p.lo = p.hi[:last*d], p.lo[:last*d]
+	p.scale, p.slack = p.scale[:last], p.slack[:last]
 	delete(p.pos, id)
 }
 
-// Similarity returns the cosine between q and id's vector of model.
+// score is the full score of row i, computed exactly as a search computes
+// it (bound, then refine), so Similarity and Search agree to the bit.
+func (p *partition) score(q []float32, i int) float32 {
+	d := p.dims
+	var h [1]float32
+	vec.DotsI8(q, p.hi[i*d:(i+1)*d], h[:])
+	return p.refine(q, candidate{row: i, approx: 256 * p.scale[i] * h[0]})
+}
+
+// Similarity returns the cosine between q and id's stored vector of model.
 func (x *Index) Similarity(model, id string, q []float32) (float32, bool) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
@@ -195,7 +281,7 @@ func (x *Index) Similarity(model, id string, q []float32) (float32, bool) {
 	if !ok {
 		return 0, false
 	}
-	return vek32.Dot(p.vecs[i*p.dims:(i+1)*p.dims], q), true
+	return p.score(q, i), true
 }
 
 // Search returns the k entries of model most similar to q (best first; ties
@@ -204,9 +290,10 @@ func (x *Index) Similarity(model, id string, q []float32) (float32, bool) {
 // dimensions are never compared. keep may be called from several
 // goroutines at once.
 //
-// The scan reads every vector of the partition (150 MB at 100k 384-d
-// vectors): it is bound by memory bandwidth, which one core does not
-// saturate, so a large partition is scanned in parallel slices.
+// The scan reads one byte per dimension of every vector of the partition
+// (38 MB at 100k 384-d vectors): it is bound by memory bandwidth, which
+// one core does not saturate, so a large partition is scanned in parallel
+// slices.
 func (x *Index) Search(model string, q []float32, k int, minScore float32, keep func(*Meta) bool) []Result {
 	if k <= 0 {
 		return nil
@@ -218,24 +305,45 @@ func (x *Index) Search(model string, q []float32, k int, minScore float32, keep 
 		return nil
 	}
 	n := len(p.metas)
+	qn := norm(q)
 	workers := max(1, min(runtime.GOMAXPROCS(0), n/parallelScanMin, maxScanWorkers))
+	scans := make([]bounds, workers)
 	if workers == 1 {
-		return sorted(p.scan(q, k, minScore, keep, 0, n))
+		scans[0] = p.bound(q, qn, k, minScore, keep, 0, n)
+	} else {
+		var wg sync.WaitGroup
+		for w := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				scans[w] = p.bound(q, qn, k, minScore, keep, w*n/workers, (w+1)*n/workers)
+			}()
+		}
+		wg.Wait()
 	}
-	parts := make([]minHeap, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			parts[w] = p.scan(q, k, minScore, keep, w*n/workers, (w+1)*n/workers)
-		}()
+	// The k-th best lower bound over every slice: nothing whose upper
+	// bound is below it can be among the best k.
+	floor := float32(math.Inf(-1))
+	var lows floatHeap
+	for _, s := range scans {
+		for _, l := range s.lows {
+			lows.offer(k, l)
+		}
 	}
-	wg.Wait()
-	h := parts[0]
-	for _, part := range parts[1:] {
-		for _, r := range part {
-			h.offer(k, r)
+	if len(lows) == k {
+		floor = lows[0]
+	}
+	h := make(minHeap, 0, k+1)
+	for _, s := range scans {
+		for _, c := range s.cands {
+			if c.upper < floor {
+				continue
+			}
+			sc := p.refine(q, c)
+			if sc < minScore || (len(h) == k && !better(sc, p.metas[c.row].ID, h[0].Score, h[0].ID)) {
+				continue
+			}
+			h.offer(k, Result{Meta: p.metas[c.row], Score: sc})
 		}
 	}
 	return sorted(h)
@@ -248,24 +356,113 @@ const (
 	maxScanWorkers  = 4
 )
 
-// scan returns the best k of entries [from, to) as a heap.
-func (p *partition) scan(q []float32, k int, minScore float32, keep func(*Meta) bool, from, to int) minHeap {
-	h := make(minHeap, 0, k+1)
+// scanBlock is how many rows one kernel call scores: its scores (16 KB)
+// stay in L1 while they are bounded.
+const scanBlock = 4096
+
+// candidate is a row that may be among the best: its approximate score a
+// (hi bytes only) and the most its lo bytes can add or take away.
+type candidate struct {
+	row          int
+	approx, slop float32
+	upper        float32
+}
+
+// bounds is one slice's scan: the best k lower bounds of rows that
+// certainly pass the filter and the floor, and every row that may make
+// the top k.
+type bounds struct {
+	lows  floatHeap
+	cands []candidate
+}
+
+// slopPerDim bounds float32 rounding in a dot product of unit vectors, per
+// dimension (a few ulps of 1): added to each row's slack so the bounds hold
+// for the computed scores, not just the exact ones.
+const slopPerDim = 4.0 / (1 << 24)
+
+// bound scans rows [from, to) on their hi bytes.
+func (p *partition) bound(q []float32, qn float32, k int, minScore float32, keep func(*Meta) bool, from, to int) bounds {
+	var b bounds
 	d := p.dims
-	for i := from; i < to; i++ {
-		s := vek32.Dot(p.vecs[i*d:(i+1)*d], q)
-		if s < minScore {
-			continue
+	round := qn * slopPerDim * float32(d)
+	var buf [scanBlock]float32
+	for start := from; start < to; start += scanBlock {
+		end := min(start+scanBlock, to)
+		dots := buf[:end-start]
+		vec.DotsI8(q, p.hi[start*d:end*d], dots)
+		for j, dt := range dots {
+			i := start + j
+			a := 256 * p.scale[i] * dt
+			slop := qn*p.slack[i] + round
+			upper := a + slop
+			if upper < minScore || (len(b.lows) == k && upper < b.lows[0]) {
+				continue
+			}
+			if keep != nil && !keep(&p.metas[i]) {
+				continue
+			}
+			if lower := a - slop; lower >= minScore {
+				b.lows.offer(k, lower)
+			}
+			b.cands = append(b.cands, candidate{row: i, approx: a, slop: slop, upper: upper})
 		}
-		if len(h) == k && !better(s, p.metas[i].ID, h[0].Score, h[0].ID) {
-			continue
-		}
-		if keep != nil && !keep(&p.metas[i]) {
-			continue
-		}
-		h.offer(k, Result{Meta: p.metas[i], Score: s})
 	}
-	return h
+	return b
+}
+
+// refine adds the lo bytes' part to a candidate's approximate score.
+func (p *partition) refine(q []float32, c candidate) float32 {
+	d := p.dims
+	var l [1]float32
+	vec.DotsI8(q, p.lo[c.row*d:(c.row+1)*d], l[:])
+	return c.approx + p.scale[c.row]*l[0]
+}
+
+func norm(q []float32) float32 {
+	var s float64
+	for _, v := range q {
+		s += float64(v) * float64(v)
+	}
+	return float32(math.Sqrt(s))
+}
+
+// floatHeap is a min-heap of the best k values so far.
+type floatHeap []float32
+
+func (h *floatHeap) offer(k int, v float32) {
+	s := *h
+	if len(s) < k {
+		s = append(s, v)
+		for i := len(s) - 1; i > 0; { // sift up
+			par := (i - 1) / 2
+			if s[par] <= s[i] {
+				break
+			}
+			s[par], s[i] = s[i], s[par]
+			i = par
+		}
+		*h = s
+		return
+	}
+	if v <= s[0] {
+		return
+	}
+	s[0] = v
+	for i := 0; ; { // sift down
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < len(s) && s[l] < s[m] {
+			m = l
+		}
+		if r < len(s) && s[r] < s[m] {
+			m = r
+		}
+		if m == i {
+			return
+		}
+		s[m], s[i] = s[i], s[m]
+		i = m
+	}
 }
 
 // offer adds r to a heap holding the best k so far.
