@@ -92,6 +92,7 @@ cross:
 generate:
 	cd embed/kernels/asm && go run ./gemm -out ../vec/gemm_amd64.s -stubs ../vec/gemm_amd64.go -pkg vec
 	cd embed/kernels/asm && go run ./elem -out ../vec/elem_amd64.s -stubs ../vec/elem_amd64.go -pkg vec
+	cd embed/kernels/asm && go run ./dot -out ../vec/dot_amd64.s -stubs ../vec/dot_amd64.go -pkg vec
 
 check-generated: generate
 	@git diff --exit-code -- embed/kernels/vec || (echo "generated assembly is stale: run make generate and commit"; exit 1)

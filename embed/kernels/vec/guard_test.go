@@ -13,8 +13,16 @@ import (
 // it.
 func pageGuarded(t *testing.T, n int) (s []float32, free func()) {
 	t.Helper()
+	return pageGuardedOf[float32](t, n)
+}
+
+// pageGuardedOf is pageGuarded for any element type.
+func pageGuardedOf[T any](t *testing.T, n int) (s []T, free func()) {
+	t.Helper()
+	var z T
+	size := int(unsafe.Sizeof(z))
 	pg := syscall.Getpagesize()
-	data := (n*4 + pg - 1) / pg * pg
+	data := (n*size + pg - 1) / pg * pg
 	mem, err := syscall.Mmap(-1, 0, data+pg, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
 	if err != nil {
 		t.Fatal(err)
@@ -22,6 +30,6 @@ func pageGuarded(t *testing.T, n int) (s []float32, free func()) {
 	if err := syscall.Mprotect(mem[data:], syscall.PROT_NONE); err != nil {
 		t.Fatal(err)
 	}
-	s = unsafe.Slice((*float32)(unsafe.Pointer(&mem[data-n*4])), n)
+	s = unsafe.Slice((*T)(unsafe.Pointer(&mem[data-n*size])), n)
 	return s, func() { syscall.Munmap(mem) }
 }
