@@ -9,7 +9,10 @@ import (
 // d = len(q): the dot products of a float32 query with len(out) rows of
 // int8 codes, the scan of a quantised vector index (pkg/vecindex), which
 // multiplies each by its row's scale. Summation order differs between
-// implementations, so results agree to float32 rounding, not bit for bit.
+// implementations, so results agree to float32 rounding, not bit for bit;
+// within one implementation a row's value depends only on q and the row,
+// not on the other rows of the call (how many, or the row's place among
+// them): a row scored alone is bit for bit the row scored in a scan.
 func DotsI8(q []float32, c []int8, out []float32) {
 	d, rows := len(q), len(out)
 	if d == 0 || rows == 0 {

@@ -13,6 +13,10 @@
 // load (16 accumulators V0–V15, the query V16–V19, temporaries V20–V31);
 // the last rows mod 4 one at a time (V0–V3). At the end of a block each
 // row's accumulators are added and the rows reduced together with FADDP.
+// Both blocks sum a row in the same order, ((a0+a1)+(a2+a3)) over the
+// lanes of (acc0+acc1)+(acc2+acc3), so a row's value does not depend on
+// which block computes it (DotsI8: a row scored alone equals the row in a
+// scan).
 //
 // Registers: R0–R10 and V0–V31 only (never R18, reserved on Apple
 // platforms, nor R26–R30). A leaf function without a frame.

@@ -154,6 +154,39 @@ func TestDotsI8Exact(t *testing.T) {
 	})
 }
 
+// TestDotsI8RowAlone: a row's value is bit for bit the same however the
+// rows are split into calls (alone, in blocks of 2–7 at any offset, among
+// 257): pkg/vecindex scores a row alone and expects what a scan gave it.
+func TestDotsI8RowAlone(t *testing.T) {
+	forEachLevel(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(31, 32))
+		const rows = 257
+		for _, d := range dotDims {
+			c := dotCodes(r, d, rows)
+			for _, kind := range []string{"unit", "mixed"} {
+				q := dotQuery(r, d, kind)
+				all := make([]float32, rows)
+				DotsI8(q, c, all)
+				for _, n := range []int{1, 2, 3, 4, 5, 6, 7} {
+					for _, first := range []int{0, 1, 2, 3} {
+						got := make([]float32, n)
+						for i := first; i < rows; i += n {
+							m := min(n, rows-i)
+							DotsI8(q, c[i*d:(i+m)*d], got[:m])
+							for j, v := range got[:m] {
+								if math.Float32bits(v) != math.Float32bits(all[i+j]) {
+									t.Fatalf("%s d=%d: row %d in a call of %d rows from %d = %v, in one of %d rows %v",
+										kind, d, i+j, m, i, v, rows, all[i+j])
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
 // TestDotsI8Fallback: widths that are not a multiple of DotsI8Step run
 // in plain Go on every level; no rows or no width is no work.
 func TestDotsI8Fallback(t *testing.T) {

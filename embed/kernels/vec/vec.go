@@ -53,7 +53,8 @@ type impl struct {
 	binSV [numOps]func(s float32, c, y *float32, n int)
 
 	// dotsI8: out[i] = Σ_j q[j]·c[i·d+j] for i < rows; d > 0 is a multiple
-	// of DotsI8Step (DotsI8).
+	// of DotsI8Step (DotsI8). Row i's value must not depend on rows or i:
+	// each row summed in the same order wherever it is.
 	dotsI8 func(q *float32, c *int8, d, rows int, out *float32)
 }
 

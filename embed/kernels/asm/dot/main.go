@@ -18,15 +18,22 @@
 // of a row: VPMOVSXBD straight from memory (16 int8 → int32 in a zmm, or
 // 8 → a ymm twice on AVX2), VCVTDQ2PS, and one VFMADD231PS with the
 // query's 16 floats into the row's accumulator. Rows go four at a time, so
-// each query vector is loaded once for four rows (the four rows'
-// codes are one contiguous 4·d-byte run: one stream for the prefetchers);
+// each query vector is loaded once for four rows (the four rows' codes
+// are one contiguous 4·d-byte run);
 // the last rows mod 4 go two and one at a time. The 4-row loop prefetches
-// the codes pfDist bytes ahead. Fewer rows take more
-// columns per iteration (2 or 4 chunks of 16), so every block keeps the
-// same number of independent accumulator chains (4 zmm, or 8 ymm), enough
-// to cover the FMA latency. A row's accumulators are added and reduced
-// horizontally at the end of the row block (VHADDPS, four rows into one
-// xmm), and its sums stored with one store.
+// the codes pfDist bytes ahead. Each row has its own accumulators: on
+// AVX-512 two zmm, for the even and the odd chunks (an iteration takes two
+// chunks), on AVX2 two ymm, a chunk's halves; a 4-row block thus has 8
+// independent FMA chains, a single row 2. At the end of a block each
+// row's accumulators are added and reduced horizontally (VHADDPS, four
+// rows into one xmm), and its sums stored with one store.
+//
+// A row's value is bit for bit the same whichever block computes it: every
+// block sums a row in the same order (the same accumulators, the same
+// reduction, fewer rows pairing with themselves in VHADDPS), so it does not
+// depend on the number of rows in the call or the row's place among them.
+// pkg/vecindex relies on it: a row scored alone equals the same row scored
+// in a scan.
 //
 // Registers are physical, not allocated: everything fits in the 16 VEX
 // registers (VHADDPS has no EVEX form, so the AVX-512 reduction too must
@@ -62,8 +69,8 @@ var (
 )
 
 // pfDist is how far ahead of the 4-row blocks the codes are prefetched
-// (PREFETCHT0, one line per iteration: the iteration reads 4 × 16 bytes,
-// so the pointer keeps pace with the reads, across blocks too).
+// (PREFETCHT0, one line for each 16 codes of the four rows, 64 bytes: the
+// pointer keeps pace with the reads, across blocks too).
 // BenchmarkDotsI8/stream (d = 384, 4096 rows a call walking 37 MiB) went
 // from ~12 GB/s without to ~17–19 with 2048–6144 bytes ahead (within the
 // noise of a shared machine); the hardware prefetchers alone keep too few
@@ -75,12 +82,16 @@ const pfDist = 4096
 type isa struct {
 	suffix string // of the function name: AVX512, AVX2
 	z      bool   // zmm: 16 lanes, one vector per chunk of 16 codes
-	regs   []VecPhysical
+	// u is the chunks of 16 codes a loop iteration takes, each row's
+	// vectors of a chunk its own accumulators: a row has u (zmm) or 2·u
+	// (ymm) accumulators, in every block.
+	u    int
+	regs []VecPhysical
 }
 
 var (
-	avx512 = &isa{"AVX512", true, []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15}}
-	avx2   = &isa{"AVX2", false, []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15}}
+	avx512 = &isa{"AVX512", true, 2, []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15}}
+	avx2   = &isa{"AVX2", false, 1, []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15}}
 )
 
 // nv is the number of vectors a chunk of 16 codes takes.
@@ -107,9 +118,12 @@ func codes(r, off int) Mem {
 
 // block emits the code of nr rows (4, 2 or 1) from rC into rO, u chunks
 // of 16 codes per loop iteration, then single chunks; it leaves rC and rO
-// at the next rows.
-func (s *isa) block(nr, u int) {
-	nv := s.nv()
+// at the next rows. Every block computes a row the same way (the same
+// accumulators, the same order of additions, the same reduction), so a
+// row's value does not depend on which block computes it: on how many
+// rows the call has or where in them the row is.
+func (s *isa) block(nr int) {
+	nv, u := s.nv(), s.u
 	name := fmt.Sprintf("%s_r%d", strings.ToLower(s.suffix), nr)
 	// Accumulators: acc[r][k·nv+h] for row r, chunk k of the iteration,
 	// vector h of the chunk. Then query registers, then temporaries.
@@ -164,8 +178,10 @@ func (s *isa) block(nr, u int) {
 			}
 		}
 		if pf {
-			PREFETCHT0(Mem{Base: rPF})
-			ADDQ(U8(64*uu), rPF)
+			for k := range uu {
+				PREFETCHT0(Mem{Base: rPF, Disp: 64 * k})
+			}
+			ADDQ(U32(64*uu), rPF)
 		}
 		ADDQ(U32(16*uu), rP)
 		ADDQ(U32(64*uu), rQP)
@@ -210,27 +226,31 @@ func (s *isa) block(nr, u int) {
 			ys[r] = y
 		}
 	}
+	// Lanes 0–7 of row r's ymm, y0…y7, sum to ((y0+y1)+(y2+y3)) +
+	// ((y4+y5)+(y6+y7)) in all three blocks: the fewer rows pair with
+	// themselves in the same VHADDPS steps.
 	x0 := ys[0].AsX()
 	t := tmp[0].AsX()
 	switch nr {
 	case 4:
 		VHADDPS(ys[1], ys[0], ys[0]) // r0 01 23, r1 01 23 | r0 45 67, r1 45 67
-		VHADDPS(ys[3], ys[2], ys[2])
-		VHADDPS(ys[2], ys[0], ys[0]) // r0 0123, r1, r2, r3 | 4567 …
-		VEXTRACTF128(U8(1), ys[0], t)
-		VADDPS(t, x0, x0)
+		VHADDPS(ys[3], ys[2], ys[2]) // r2 …, r3 …
+		VHADDPS(ys[2], ys[0], ys[0]) // r0 0123, r1, r2, r3 | r0 4567, r1, r2, r3
+	case 2:
+		VHADDPS(ys[1], ys[0], ys[0]) // r0 01 23, r1 01 23 | r0 45 67, r1 45 67
+		VHADDPS(ys[0], ys[0], ys[0]) // r0 0123, r1, r0, r1 | r0 4567, r1, r0, r1
+	case 1:
+		VHADDPS(ys[0], ys[0], ys[0]) // r0 01 23 01 23 | r0 45 67 45 67
+		VHADDPS(ys[0], ys[0], ys[0]) // r0 0123 … | r0 4567 …
+	}
+	VEXTRACTF128(U8(1), ys[0], t)
+	VADDPS(t, x0, x0)
+	switch nr {
+	case 4:
 		VMOVUPS(x0, Mem{Base: rO})
 	case 2:
-		VHADDPS(ys[1], ys[0], ys[0])
-		VEXTRACTF128(U8(1), ys[0], t)
-		VADDPS(t, x0, x0) // r0 0145, r0 2367, r1 0145, r1 2367
-		VHADDPS(x0, x0, x0)
 		VMOVSD(x0, Mem{Base: rO})
 	case 1:
-		VEXTRACTF128(U8(1), ys[0], t)
-		VADDPS(t, x0, x0)
-		VHADDPS(x0, x0, x0)
-		VHADDPS(x0, x0, x0)
 		VMOVSS(x0, Mem{Base: rO})
 	}
 	switch nr {
@@ -258,17 +278,17 @@ func (s *isa) kernel() {
 	Label("rows4")
 	CMPQ(rRows, U8(4))
 	JB(LabelRef("rows2"))
-	s.block(4, 1)
+	s.block(4)
 	SUBQ(U8(4), rRows)
 	JMP(LabelRef("rows4"))
 	Label("rows2")
 	TESTQ(U32(2), rRows)
 	JZ(LabelRef("rows1"))
-	s.block(2, 2)
+	s.block(2)
 	Label("rows1")
 	TESTQ(U32(1), rRows)
 	JZ(LabelRef("done"))
-	s.block(1, 4)
+	s.block(1)
 	Label("done")
 	VZEROUPPER()
 	RET()
