@@ -17,101 +17,49 @@ rows4:
 	CMPQ R9, $0x04
 	JB   rows2
 
-	// 4 row(s), 2 chunk(s) of 16 codes per iteration
+	// 4 row(s), 1 chunk(s) of 16 codes per iteration
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
-	VXORPS Z4, Z4, Z4
-	VXORPS Z5, Z5, Z5
-	VXORPS Z6, Z6, Z6
-	VXORPS Z7, Z7, Z7
 	MOVQ   DI, R11
 	MOVQ   SI, R12
 	MOVQ   DX, CX
 	SHRQ   $0x04, CX
-	CMPQ   CX, $0x02
-	JB     avx512_r4_one
 
 avx512_r4_loop:
-	VMOVUPS     (R12), Z8
-	VPMOVSXBD   (R11), Z10
-	VCVTDQ2PS   Z10, Z10
-	VFMADD231PS Z8, Z10, Z0
-	VPMOVSXBD   (R11)(DX*1), Z11
-	VCVTDQ2PS   Z11, Z11
-	VFMADD231PS Z8, Z11, Z2
-	VPMOVSXBD   (R11)(DX*2), Z12
-	VCVTDQ2PS   Z12, Z12
-	VFMADD231PS Z8, Z12, Z4
-	VPMOVSXBD   (R11)(R8*1), Z13
-	VCVTDQ2PS   Z13, Z13
-	VFMADD231PS Z8, Z13, Z6
-	VMOVUPS     64(R12), Z9
-	VPMOVSXBD   16(R11), Z14
-	VCVTDQ2PS   Z14, Z14
-	VFMADD231PS Z9, Z14, Z1
-	VPMOVSXBD   16(R11)(DX*1), Z15
-	VCVTDQ2PS   Z15, Z15
-	VFMADD231PS Z9, Z15, Z3
-	VPMOVSXBD   16(R11)(DX*2), Z10
-	VCVTDQ2PS   Z10, Z10
-	VFMADD231PS Z9, Z10, Z5
-	VPMOVSXBD   16(R11)(R8*1), Z11
-	VCVTDQ2PS   Z11, Z11
-	VFMADD231PS Z9, Z11, Z7
-	PREFETCHT0  (R13)
-	PREFETCHT0  64(R13)
-	ADDQ        $0x00000080, R13
-	ADDQ        $0x00000020, R11
-	ADDQ        $0x00000080, R12
-	SUBQ        $0x02, CX
-	CMPQ        CX, $0x02
-	JAE         avx512_r4_loop
-
-avx512_r4_one:
-	TESTQ CX, CX
-	JZ    avx512_r4_sum
-
-avx512_r4_oneloop:
-	VMOVUPS     (R12), Z8
-	VPMOVSXBD   (R11), Z10
-	VCVTDQ2PS   Z10, Z10
-	VFMADD231PS Z8, Z10, Z0
-	VPMOVSXBD   (R11)(DX*1), Z11
-	VCVTDQ2PS   Z11, Z11
-	VFMADD231PS Z8, Z11, Z2
-	VPMOVSXBD   (R11)(DX*2), Z12
-	VCVTDQ2PS   Z12, Z12
-	VFMADD231PS Z8, Z12, Z4
-	VPMOVSXBD   (R11)(R8*1), Z13
-	VCVTDQ2PS   Z13, Z13
-	VFMADD231PS Z8, Z13, Z6
-	PREFETCHT0  (R13)
-	ADDQ        $0x00000040, R13
-	ADDQ        $0x00000010, R11
-	ADDQ        $0x00000040, R12
-	DECQ        CX
-	JNZ         avx512_r4_oneloop
-
-avx512_r4_sum:
-	VADDPS        Z1, Z0, Z0
-	VEXTRACTF64X4 $0x01, Z0, Y10
-	VADDPS        Y10, Y0, Y0
-	VADDPS        Z3, Z2, Z2
-	VEXTRACTF64X4 $0x01, Z2, Y10
-	VADDPS        Y10, Y2, Y2
-	VADDPS        Z5, Z4, Z4
-	VEXTRACTF64X4 $0x01, Z4, Y10
-	VADDPS        Y10, Y4, Y4
-	VADDPS        Z7, Z6, Z6
-	VEXTRACTF64X4 $0x01, Z6, Y10
-	VADDPS        Y10, Y6, Y6
+	VMOVUPS       (R12), Z4
+	VPMOVSXBD     (R11), Z6
+	VCVTDQ2PS     Z6, Z6
+	VFMADD231PS   Z4, Z6, Z0
+	VPMOVSXBD     (R11)(DX*1), Z7
+	VCVTDQ2PS     Z7, Z7
+	VFMADD231PS   Z4, Z7, Z1
+	VPMOVSXBD     (R11)(DX*2), Z8
+	VCVTDQ2PS     Z8, Z8
+	VFMADD231PS   Z4, Z8, Z2
+	VPMOVSXBD     (R11)(R8*1), Z9
+	VCVTDQ2PS     Z9, Z9
+	VFMADD231PS   Z4, Z9, Z3
+	PREFETCHT0    (R13)
+	ADDQ          $0x00000040, R13
+	ADDQ          $0x00000010, R11
+	ADDQ          $0x00000040, R12
+	DECQ          CX
+	JNZ           avx512_r4_loop
+	VEXTRACTF64X4 $0x01, Z0, Y6
+	VADDPS        Y6, Y0, Y0
+	VEXTRACTF64X4 $0x01, Z1, Y6
+	VADDPS        Y6, Y1, Y1
+	VEXTRACTF64X4 $0x01, Z2, Y6
+	VADDPS        Y6, Y2, Y2
+	VEXTRACTF64X4 $0x01, Z3, Y6
+	VADDPS        Y6, Y3, Y3
+	VHADDPS       Y1, Y0, Y0
+	VHADDPS       Y3, Y2, Y2
 	VHADDPS       Y2, Y0, Y0
-	VHADDPS       Y6, Y4, Y4
-	VHADDPS       Y4, Y0, Y0
-	VEXTRACTF128  $0x01, Y0, X10
-	VADDPS        X10, X0, X0
+	VEXTRACTF128  $0x01, Y0, X6
+	VADDPS        X6, X0, X0
 	VMOVUPS       X0, (R10)
 	LEAQ          (DI)(DX*4), DI
 	ADDQ          $0x10, R10
@@ -122,67 +70,34 @@ rows2:
 	TESTQ $0x00000002, R9
 	JZ    rows1
 
-	// 2 row(s), 2 chunk(s) of 16 codes per iteration
+	// 2 row(s), 1 chunk(s) of 16 codes per iteration
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
-	VXORPS Z2, Z2, Z2
-	VXORPS Z3, Z3, Z3
 	MOVQ   DI, R11
 	MOVQ   SI, R12
 	MOVQ   DX, CX
 	SHRQ   $0x04, CX
-	CMPQ   CX, $0x02
-	JB     avx512_r2_one
 
 avx512_r2_loop:
-	VMOVUPS     (R12), Z4
-	VPMOVSXBD   (R11), Z6
-	VCVTDQ2PS   Z6, Z6
-	VFMADD231PS Z4, Z6, Z0
-	VPMOVSXBD   (R11)(DX*1), Z7
-	VCVTDQ2PS   Z7, Z7
-	VFMADD231PS Z4, Z7, Z2
-	VMOVUPS     64(R12), Z5
-	VPMOVSXBD   16(R11), Z8
-	VCVTDQ2PS   Z8, Z8
-	VFMADD231PS Z5, Z8, Z1
-	VPMOVSXBD   16(R11)(DX*1), Z9
-	VCVTDQ2PS   Z9, Z9
-	VFMADD231PS Z5, Z9, Z3
-	ADDQ        $0x00000020, R11
-	ADDQ        $0x00000080, R12
-	SUBQ        $0x02, CX
-	CMPQ        CX, $0x02
-	JAE         avx512_r2_loop
-
-avx512_r2_one:
-	TESTQ CX, CX
-	JZ    avx512_r2_sum
-
-avx512_r2_oneloop:
-	VMOVUPS     (R12), Z4
-	VPMOVSXBD   (R11), Z6
-	VCVTDQ2PS   Z6, Z6
-	VFMADD231PS Z4, Z6, Z0
-	VPMOVSXBD   (R11)(DX*1), Z7
-	VCVTDQ2PS   Z7, Z7
-	VFMADD231PS Z4, Z7, Z2
-	ADDQ        $0x00000010, R11
-	ADDQ        $0x00000040, R12
-	DECQ        CX
-	JNZ         avx512_r2_oneloop
-
-avx512_r2_sum:
-	VADDPS        Z1, Z0, Z0
-	VEXTRACTF64X4 $0x01, Z0, Y6
-	VADDPS        Y6, Y0, Y0
-	VADDPS        Z3, Z2, Z2
-	VEXTRACTF64X4 $0x01, Z2, Y6
-	VADDPS        Y6, Y2, Y2
-	VHADDPS       Y2, Y0, Y0
+	VMOVUPS       (R12), Z2
+	VPMOVSXBD     (R11), Z4
+	VCVTDQ2PS     Z4, Z4
+	VFMADD231PS   Z2, Z4, Z0
+	VPMOVSXBD     (R11)(DX*1), Z5
+	VCVTDQ2PS     Z5, Z5
+	VFMADD231PS   Z2, Z5, Z1
+	ADDQ          $0x00000010, R11
+	ADDQ          $0x00000040, R12
+	DECQ          CX
+	JNZ           avx512_r2_loop
+	VEXTRACTF64X4 $0x01, Z0, Y4
+	VADDPS        Y4, Y0, Y0
+	VEXTRACTF64X4 $0x01, Z1, Y4
+	VADDPS        Y4, Y1, Y1
+	VHADDPS       Y1, Y0, Y0
 	VHADDPS       Y0, Y0, Y0
-	VEXTRACTF128  $0x01, Y0, X6
-	VADDPS        X6, X0, X0
+	VEXTRACTF128  $0x01, Y0, X4
+	VADDPS        X4, X0, X0
 	VMOVSD        X0, (R10)
 	LEAQ          (DI)(DX*2), DI
 	ADDQ          $0x08, R10
@@ -191,50 +106,27 @@ rows1:
 	TESTQ $0x00000001, R9
 	JZ    done
 
-	// 1 row(s), 2 chunk(s) of 16 codes per iteration
+	// 1 row(s), 1 chunk(s) of 16 codes per iteration
 	VXORPS Z0, Z0, Z0
-	VXORPS Z1, Z1, Z1
 	MOVQ   DI, R11
 	MOVQ   SI, R12
 	MOVQ   DX, CX
 	SHRQ   $0x04, CX
-	CMPQ   CX, $0x02
-	JB     avx512_r1_one
 
 avx512_r1_loop:
-	VPMOVSXBD   (R11), Z2
-	VCVTDQ2PS   Z2, Z2
-	VFMADD231PS (R12), Z2, Z0
-	VPMOVSXBD   16(R11), Z3
-	VCVTDQ2PS   Z3, Z3
-	VFMADD231PS 64(R12), Z3, Z1
-	ADDQ        $0x00000020, R11
-	ADDQ        $0x00000080, R12
-	SUBQ        $0x02, CX
-	CMPQ        CX, $0x02
-	JAE         avx512_r1_loop
-
-avx512_r1_one:
-	TESTQ CX, CX
-	JZ    avx512_r1_sum
-
-avx512_r1_oneloop:
-	VPMOVSXBD   (R11), Z2
-	VCVTDQ2PS   Z2, Z2
-	VFMADD231PS (R12), Z2, Z0
-	ADDQ        $0x00000010, R11
-	ADDQ        $0x00000040, R12
-	DECQ        CX
-	JNZ         avx512_r1_oneloop
-
-avx512_r1_sum:
-	VADDPS        Z1, Z0, Z0
-	VEXTRACTF64X4 $0x01, Z0, Y2
-	VADDPS        Y2, Y0, Y0
+	VPMOVSXBD     (R11), Z1
+	VCVTDQ2PS     Z1, Z1
+	VFMADD231PS   (R12), Z1, Z0
+	ADDQ          $0x00000010, R11
+	ADDQ          $0x00000040, R12
+	DECQ          CX
+	JNZ           avx512_r1_loop
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPS        Y1, Y0, Y0
 	VHADDPS       Y0, Y0, Y0
 	VHADDPS       Y0, Y0, Y0
-	VEXTRACTF128  $0x01, Y0, X2
-	VADDPS        X2, X0, X0
+	VEXTRACTF128  $0x01, Y0, X1
+	VADDPS        X1, X0, X0
 	VMOVSS        X0, (R10)
 	ADDQ          DX, DI
 	ADDQ          $0x04, R10

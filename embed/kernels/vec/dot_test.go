@@ -221,7 +221,8 @@ func TestDotsI8Fallback(t *testing.T) {
 // BenchmarkDotsI8: the scan of a quantised index, d = 384, 4096 rows a
 // call. hot: the same 1.5 MiB block every call (in L2/L3); stream: the
 // calls walk through 100,000 rows (37 MiB, beyond the caches), as one
-// search does.
+// search does; one: a single row a call (a candidate's refinement), the
+// rows in turn.
 func BenchmarkDotsI8(b *testing.B) {
 	const d, rows, total = 384, 4096, 100_000
 	r := rand.New(rand.NewPCG(27, 28))
@@ -235,14 +236,18 @@ func BenchmarkDotsI8(b *testing.B) {
 		if err := Use(name); err != nil {
 			b.Fatal(err)
 		}
-		for _, mode := range []string{"hot", "stream"} {
+		for _, mode := range []string{"hot", "stream", "one"} {
 			b.Run(fmt.Sprintf("%s/%s", name, mode), func(b *testing.B) {
-				b.SetBytes(d * rows)
+				n := rows
+				if mode == "one" {
+					n = 1
+				}
+				b.SetBytes(int64(d * n))
 				off := 0
 				for b.Loop() {
-					DotsI8(q, c[off*d:(off+rows)*d], out)
-					if mode == "stream" {
-						if off += rows; off+rows > total {
+					DotsI8(q, c[off*d:(off+n)*d], out[:n])
+					if mode != "hot" {
+						if off += n; off+n > total {
 							off = 0
 						}
 					}

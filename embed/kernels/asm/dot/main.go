@@ -18,15 +18,20 @@
 // of a row: VPMOVSXBD straight from memory (16 int8 → int32 in a zmm, or
 // 8 → a ymm twice on AVX2), VCVTDQ2PS, and one VFMADD231PS with the
 // query's 16 floats into the row's accumulator. Rows go four at a time, so
-// each query vector is loaded once for four rows (the four rows' codes
-// are one contiguous 4·d-byte run);
-// the last rows mod 4 go two and one at a time. The 4-row loop prefetches
-// the codes pfDist bytes ahead. Each row has its own accumulators: on
-// AVX-512 two zmm, for the even and the odd chunks (an iteration takes two
-// chunks), on AVX2 two ymm, a chunk's halves; a 4-row block thus has 8
-// independent FMA chains, a single row 2. At the end of a block each
-// row's accumulators are added and reduced horizontally (VHADDPS, four
-// rows into one xmm), and its sums stored with one store.
+// each query vector is loaded once for four rows (the four rows' codes are
+// one contiguous 4·d-byte run); the last rows mod 4 go two and one at a
+// time. The 4-row loop prefetches the codes pfDist bytes ahead.
+//
+// Each row has its own accumulators: on AVX-512 one zmm, on AVX2 two ymm
+// (a chunk's halves); a 4-row block thus has 4 or 8 independent FMA
+// chains, enough for the FMA latency at this throughput. A single row's
+// chain is latency-bound (~4 cycles per 16 codes, some 30 ns for 384,
+// which a scan does not see). Two zmm per row, for even and odd chunks
+// (an iteration of two chunks), streamed slower: BenchmarkDotsI8/stream
+// 13–16 GB/s against 13–18, lower in each of 8 interleaved runs. At the
+// end of a block each row's accumulators are added and reduced
+// horizontally (VHADDPS, four rows into one xmm), and its sums stored
+// with one store.
 //
 // A row's value is bit for bit the same whichever block computes it: every
 // block sums a row in the same order (the same accumulators, the same
@@ -84,13 +89,14 @@ type isa struct {
 	z      bool   // zmm: 16 lanes, one vector per chunk of 16 codes
 	// u is the chunks of 16 codes a loop iteration takes, each row's
 	// vectors of a chunk its own accumulators: a row has u (zmm) or 2·u
-	// (ymm) accumulators, in every block.
+	// (ymm) accumulators, in every block. A remaining chunk goes to the
+	// first.
 	u    int
 	regs []VecPhysical
 }
 
 var (
-	avx512 = &isa{"AVX512", true, 2, []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15}}
+	avx512 = &isa{"AVX512", true, 1, []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15}}
 	avx2   = &isa{"AVX2", false, 1, []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15}}
 )
 
