@@ -2,7 +2,11 @@
 // Benchmarks of `mnemo serve` as a client sees it (not a test: nothing is
 // asserted; numbers go to docs/mcp-bench.md).
 //
-//   MNEMO_BIN=$PWD/bin/mnemo node e2e/bench.mjs [--runs 15] [--queries 50] [--sizes 1000,10000] [--model minilm-l6-synthetic]
+//   MNEMO_BIN=$PWD/bin/mnemo node e2e/bench.mjs [--runs 15] [--queries 50] [--sizes 1000,10000] [--model minilm-l6-synthetic] [--keep DIR] [--recall-only]
+//
+// --keep DIR keeps each size's store in DIR/<size> and reuses it on the next
+// run (importing 100k memories takes minutes), so two binaries can be
+// compared on the same store; --recall-only skips the handshake part.
 //
 // 1. Handshake: spawn `mnemo serve`, write `initialize` at once, time until its
 //    answer (and until tools/list is answered), over several cold starts. The
@@ -11,7 +15,7 @@
 //    (StdioClientTransport) on stores of 1k and 10k memories, after the model
 //    is ready: median / p90 / p99 over distinct queries.
 import { spawn } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { access, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -24,6 +28,8 @@ const { values: opt } = parseArgs({
     queries: { type: "string", default: "50" },
     sizes: { type: "string", default: "1000,10000" },
     model: { type: "string", default: MINILM },
+    keep: { type: "string" },
+    "recall-only": { type: "boolean", default: false },
   },
 });
 const RUNS = Number(opt.runs);
@@ -147,10 +153,17 @@ async function populate(home, env, n) {
 }
 
 async function benchRecall(n) {
-  const home = await tempHome();
+  const home = opt.keep ? path.resolve(opt.keep, String(n)) : await tempHome();
   try {
     const env = mnemoEnv(home, { model: opt.model, extra: { MNEMO_MODEL_WAIT: "120s", MNEMO_LOG_LEVEL: "error" } });
-    await populate(home, env, n);
+    const done = path.join(home, ".populated");
+    if (!opt.keep || !(await access(done).then(() => true, () => false))) {
+      await mkdir(home, { recursive: true });
+      await populate(home, env, n);
+      if (opt.keep) await writeFile(done, "");
+    } else {
+      console.log(`store of ${n}: reused from ${home}`);
+    }
     const srv = await connectSDK(env, { cwd: home, name: "bench" });
     try {
       const call = (args) => srv.client.callTool({ name: "recall", arguments: args }, undefined, { timeout: 300_000 });
@@ -183,20 +196,22 @@ async function benchRecall(n) {
       await srv.close();
     }
   } finally {
-    await rm(home, { recursive: true, force: true });
+    if (!opt.keep) await rm(home, { recursive: true, force: true });
   }
 }
 
 console.log(`mnemo bench · ${BIN} · node ${process.version} · model ${opt.model} · ${RUNS} cold starts · ${QUERIES} queries per mode`);
-await benchHandshake("fresh data dir", async () => {
-  const home = await tempHome();
-  return { env: mnemoEnv(home, { model: opt.model }), cleanup: () => rm(home, { recursive: true, force: true }) };
-});
-{
-  const home = await tempHome();
-  const env = mnemoEnv(home, { model: opt.model });
-  await populate(home, env, 1000);
-  await benchHandshake("existing store of 1000", async () => ({ env }));
-  await rm(home, { recursive: true, force: true });
+if (!opt["recall-only"]) {
+  await benchHandshake("fresh data dir", async () => {
+    const home = await tempHome();
+    return { env: mnemoEnv(home, { model: opt.model }), cleanup: () => rm(home, { recursive: true, force: true }) };
+  });
+  {
+    const home = await tempHome();
+    const env = mnemoEnv(home, { model: opt.model });
+    await populate(home, env, 1000);
+    await benchHandshake("existing store of 1000", async () => ({ env }));
+    await rm(home, { recursive: true, force: true });
+  }
 }
 for (const n of SIZES) await benchRecall(n);

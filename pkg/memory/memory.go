@@ -102,7 +102,8 @@ type Filter struct {
 }
 
 // Query is a search request to a Store. The caller (the memory service)
-// embeds the text; the store never calls the model.
+// embeds the text, before the search (Vector) or during it (Embed); the
+// store never calls the model itself.
 type Query struct {
 	Text   string    // for the keyword ranking
 	Vector []float32 // for the semantic ranking; nil when no model is available
@@ -110,6 +111,14 @@ type Query struct {
 	Mode   Mode
 	K      int // number of results wanted, 1..MaxK
 	Filter Filter
+	// Embed, when set (and Vector nil), computes the vector during the
+	// search: in hybrid mode a store calls it beside its keyword ranking,
+	// so that embedding the query and the keyword search overlap (the
+	// larger parts of a recall). Every store calls it exactly once per
+	// Search, in any mode (ResolveVector). A nil vector and no error mean
+	// none is available: the search then answers by keyword alone, as
+	// with a nil Vector. Model must name the model it embeds with.
+	Embed func(context.Context) ([]float32, error)
 
 	// normalized is set by Normalize: a normalised query is not checked
 	// again (the service normalises the query it builds; the store then

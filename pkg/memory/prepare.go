@@ -1,6 +1,7 @@
 package memory
 
 import (
+	"context"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -39,7 +40,7 @@ func CandidateDepth(k int) int {
 // search that fuses both rankings goes deeper than K (see CandidateDepth).
 // Every Store plans its search with it so the stores rank alike.
 func (q Query) Rankings() (keyword, semantic bool, depth int) {
-	semantic = q.Mode != ModeKeyword && q.Vector != nil
+	semantic = q.Mode != ModeKeyword && (q.Vector != nil || q.Embed != nil)
 	keyword = q.Mode != ModeSemantic || !semantic
 	depth = q.K
 	if keyword && semantic {
@@ -333,6 +334,14 @@ func (q Query) Normalize() (Query, error) {
 	if out.Filter, err = q.Filter.Normalize(); err != nil {
 		return out, err
 	}
+	if q.Embed != nil {
+		if len(q.Vector) > 0 {
+			return out, fmt.Errorf("%w: a query has a vector or computes one (Embed), not both", ErrInvalid)
+		}
+		if strings.TrimSpace(q.Model) == "" {
+			return out, fmt.Errorf("%w: a query that embeds its text needs the model id", ErrInvalid)
+		}
+	}
 	if len(q.Vector) > 0 {
 		if strings.TrimSpace(q.Model) == "" {
 			return out, fmt.Errorf("%w: a query vector needs its model id", ErrInvalid)
@@ -345,6 +354,29 @@ func (q Query) Normalize() (Query, error) {
 	}
 	out.normalized = true
 	return out, nil
+}
+
+// ResolveVector calls q.Embed, if set, and returns the query with the
+// vector it computed (validated as Normalize validates Vector) and Embed
+// cleared. An error from Embed is returned as it is (a cancelled context);
+// a nil vector leaves a keyword-only query.
+func (q Query) ResolveVector(ctx context.Context) (Query, error) {
+	if q.Embed == nil {
+		return q, nil
+	}
+	v, err := q.Embed(ctx)
+	q.Embed = nil
+	if err != nil {
+		return q, err
+	}
+	if len(v) == 0 {
+		q.Vector = nil
+		return q, nil
+	}
+	if q.Vector, err = PrepareVector(v); err != nil {
+		return q, err
+	}
+	return q, nil
 }
 
 // Keep reports whether a memory with these attributes passes the filter

@@ -244,6 +244,11 @@ func (s *Store) Search(ctx context.Context, q memory.Query) ([]memory.Hit, error
 	if err != nil {
 		return nil, err
 	}
+	// The server ranks both ways in one transaction: the vector is
+	// computed first.
+	if q, err = q.ResolveVector(ctx); err != nil {
+		return nil, err
+	}
 	useKw, useSem, depth := q.Rankings()
 	var fa args
 	conds := filterConds(q.Filter, &fa)

@@ -248,6 +248,13 @@ func (s *fakeStore) List(ctx context.Context, o memory.ListOptions) ([]memory.Me
 }
 
 func (s *fakeStore) Search(ctx context.Context, q memory.Query) ([]memory.Hit, error) {
+	q, err := q.ResolveVector(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if q.Vector == nil && q.Mode == memory.ModeHybrid {
+		q.Mode = memory.ModeKeyword
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if q.Mode != memory.ModeKeyword && q.Vector == nil {

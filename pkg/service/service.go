@@ -485,7 +485,21 @@ func (s *Service) Recall(ctx context.Context, req RecallRequest) (RecallResult, 
 		q.Filter.TagsAny = tags
 	}
 	res := RecallResult{Mode: mode}
-	if mode != memory.ModeKeyword {
+	// A hybrid recall with the model loaded embeds the query during the
+	// search, beside the keyword ranking (memory.Query.Embed); otherwise
+	// (semantic mode, or a model still loading, which may mean waiting
+	// and notes) the vector comes first.
+	var late lateVector
+	switch {
+	case mode == memory.ModeHybrid && s.emb != nil && s.emb.Ready():
+		q.Model = s.emb.Model().ID
+		q.Embed = func(ctx context.Context) ([]float32, error) {
+			late.called = true
+			var err error
+			late.vec, late.model, late.note, err = s.queryVector(ctx, query, req.ModelWait, req.OnWait)
+			return late.vec, err
+		}
+	case mode != memory.ModeKeyword:
 		vec, model, note, err := s.queryVector(ctx, query, req.ModelWait, req.OnWait)
 		if err != nil {
 			return RecallResult{}, err
@@ -505,10 +519,26 @@ func (s *Service) Recall(ctx context.Context, req RecallRequest) (RecallResult, 
 	}
 	hits, err := s.store.Search(ctx, q)
 	if err != nil {
+		if ctx.Err() != nil {
+			return RecallResult{}, ctx.Err()
+		}
 		if errors.Is(err, memory.ErrInvalid) {
 			return RecallResult{}, invalidFrom("query", err)
 		}
 		return RecallResult{}, fmt.Errorf("search: %w", err)
+	}
+	if q.Embed != nil {
+		// What the search embedded decides how it ranked.
+		q.Embed = nil
+		switch {
+		case late.vec != nil:
+			q.Vector = late.vec
+			res.Model, res.Semantic = late.model, true
+		case late.called:
+			q.Mode, res.Mode, res.Note = memory.ModeKeyword, memory.ModeKeyword, late.note
+		default: // a store that never asked (a bug): say so rather than claim meaning
+			q.Mode, res.Mode, res.Note = memory.ModeKeyword, memory.ModeKeyword, "the store did not compare meanings; answered by keyword search only"
+		}
 	}
 	if hits, err = s.rank(ctx, q, hits, k, req.IgnorePins); err != nil {
 		return RecallResult{}, err
@@ -530,6 +560,13 @@ func (s *Service) Recall(ctx context.Context, req RecallRequest) (RecallResult, 
 		s.uses.add(ids)
 	}
 	return res, nil
+}
+
+// lateVector is what a hybrid recall's Embed computed during the search.
+type lateVector struct {
+	called      bool
+	vec         []float32
+	model, note string
 }
 
 // queryVector embeds a query, waiting up to wait for the model. A nil

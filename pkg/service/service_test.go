@@ -268,6 +268,31 @@ func TestRecallModes(t *testing.T) {
 	})
 }
 
+// A hybrid recall embeds its query during the search (memory.Query.Embed);
+// when that embedding fails, the answer is the keyword ranking, said so,
+// in every store.
+func TestRecallHybridQueryEmbeddingFails(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newStore func() memory.Store) {
+		ctx := context.Background()
+		emb := newFakeEmbedder("m", true)
+		s := newSvc(t, newStore(), emb, "p")
+		r, _ := s.Remember(ctx, RememberRequest{Content: "postgres connection pooling settings"})
+		emb.mu.Lock()
+		emb.failOn = "pooling"
+		emb.mu.Unlock()
+		res, err := s.Recall(ctx, RecallRequest{Query: "postgres pooling"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Semantic || res.Mode != memory.ModeKeyword || !strings.Contains(res.Note, "embedding the query failed") {
+			t.Fatalf("failed query embedding not reported: %+v", res)
+		}
+		if len(res.Results) != 1 || res.Results[0].Memory.ID != r.ID || res.Results[0].SemanticRank != 0 {
+			t.Fatalf("keyword answer = %+v", res.Results)
+		}
+	})
+}
+
 func TestRecallFallsBackToKeywordWhileLoading(t *testing.T) {
 	ctx := context.Background()
 	emb := newFakeEmbedder("mini", false)

@@ -89,6 +89,11 @@ func (s *Store) Search(ctx context.Context, q memory.Query) ([]memory.Hit, error
 	if err != nil {
 		return nil, err
 	}
+	if q.Mode != memory.ModeHybrid {
+		if q, err = q.ResolveVector(ctx); err != nil {
+			return nil, err
+		}
+	}
 	useKw, useSem, depth := q.Rankings()
 
 	var kw, sem []memory.Ranked
@@ -103,6 +108,16 @@ func (s *Store) Search(ctx context.Context, q memory.Query) ([]memory.Hit, error
 		}()
 	} else {
 		close(kwDone)
+	}
+	if q.Embed != nil {
+		// Hybrid with the vector still to compute: it is computed here,
+		// beside the keyword ranking. Without one the answer is the
+		// keyword ranking alone.
+		if q, err = q.ResolveVector(ctx); err != nil {
+			<-kwDone
+			return nil, err
+		}
+		useSem = q.Vector != nil
 	}
 	var idx *vecindex.Index
 	if useSem {

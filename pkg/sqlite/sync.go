@@ -81,7 +81,7 @@ func (s *Store) loadAll(ctx context.Context) error {
 	}
 	idx := vecindex.New()
 	// Size the slabs up front (counted on the narrow model index), so a
-	// 100k load does not copy a growing 150 MB slab over and over.
+	// 100k load does not copy growing slabs over and over.
 	hints, err := tx.QueryContext(ctx, `SELECT model, COUNT(*) FROM memories WHERE model <> '' GROUP BY model`)
 	if err != nil {
 		return err

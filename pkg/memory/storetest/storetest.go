@@ -53,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) memory.Store) {
 		{"SemanticSearch", testSemantic},
 		{"HybridIsRRF", testHybridRRF},
 		{"SearchWithoutVectorFallsBackToKeyword", testNoVector},
+		{"SearchEmbedsDuringSearch", testLateVector},
 		{"SearchFilters", testSearchFilters},
 		{"SearchKBounded", testKBounded},
 		{"ModelIsolation", testModelIsolation},
@@ -665,6 +666,59 @@ func testHybridRRF(t *testing.T, s memory.Store) {
 		t.Errorf("top hit similarity = %v, want its cosine (> 0.9)", hits[0].Similarity)
 	}
 	_ = kw2
+}
+
+// testLateVector: a query that computes its vector during the search
+// (Query.Embed) ranks exactly as one that brings it, in every mode; Embed
+// is called once; a nil vector answers by keyword, an error fails the
+// search, and a bad vector is refused.
+func testLateVector(t *testing.T, s memory.Store) {
+	put(t, s, memory.Memory{Content: "apple and banana pie recipe", Vector: Vec(1, 0.3)})
+	put(t, s, memory.Memory{Content: "apple banana apple banana smoothie", Vector: Vec(0, 1)})
+	put(t, s, memory.Memory{Content: "banana bread"}) // no vector: found by keyword only
+	put(t, s, memory.Memory{Content: "fruit salad", Vector: Vec(1, 0.01)})
+	text, vec := "apple banana bread", Vec(1)
+	for _, mode := range []memory.Mode{memory.ModeHybrid, memory.ModeSemantic} {
+		want := search(t, s, memory.Query{Text: text, Vector: vec, Model: modelA, Mode: mode, K: 10})
+		calls := 0
+		got := search(t, s, memory.Query{Text: text, Model: modelA, Mode: mode, K: 10, Embed: func(context.Context) ([]float32, error) {
+			calls++
+			return vec, nil
+		}})
+		if calls != 1 {
+			t.Errorf("%s: Embed called %d times, want once", mode, calls)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%s with Embed: %q, want %q", mode, ids(got), ids(want))
+		}
+		for i := range want {
+			g, w := got[i], want[i]
+			if g.Memory.ID != w.Memory.ID || g.Score != w.Score || g.KeywordRank != w.KeywordRank || g.SemanticRank != w.SemanticRank || g.Similarity != w.Similarity {
+				t.Errorf("%s hit %d with Embed = %+v, want %+v", mode, i, g, w)
+			}
+		}
+	}
+	// No vector after all: the keyword ranking alone, cut at K.
+	hits := search(t, s, memory.Query{Text: text, Model: modelA, Mode: memory.ModeHybrid, K: 2, Embed: func(context.Context) ([]float32, error) { return nil, nil }})
+	kw := search(t, s, memory.Query{Text: text, Mode: memory.ModeKeyword, K: 2})
+	if !slices.Equal(ids(hits), ids(kw)) || len(hits) != 2 || hits[0].SemanticRank != 0 || hits[0].Score != kw[0].Score {
+		t.Errorf("hybrid whose Embed found no vector = %q, want the keyword ranking %q", ids(hits), ids(kw))
+	}
+	boom := errors.New("embedding cancelled")
+	if _, err := s.Search(ctx(t), memory.Query{Text: text, Model: modelA, Mode: memory.ModeHybrid, K: 5, Embed: func(context.Context) ([]float32, error) { return nil, boom }}); !errors.Is(err, boom) {
+		t.Errorf("Embed failing: err = %v, want it passed on", err)
+	}
+	nan := Vec(1)
+	nan[2] = float32(math.NaN())
+	if _, err := s.Search(ctx(t), memory.Query{Text: text, Model: modelA, Mode: memory.ModeHybrid, K: 5, Embed: func(context.Context) ([]float32, error) { return nan, nil }}); !errors.Is(err, memory.ErrInvalid) {
+		t.Errorf("Embed returning NaN: err = %v, want ErrInvalid", err)
+	}
+	if _, err := s.Search(ctx(t), memory.Query{Text: text, Vector: vec, Model: modelA, Embed: func(context.Context) ([]float32, error) { return vec, nil }}); !errors.Is(err, memory.ErrInvalid) {
+		t.Errorf("Vector and Embed both: err = %v, want ErrInvalid", err)
+	}
+	if _, err := s.Search(ctx(t), memory.Query{Text: text, Embed: func(context.Context) ([]float32, error) { return vec, nil }}); !errors.Is(err, memory.ErrInvalid) {
+		t.Errorf("Embed without a model: err = %v, want ErrInvalid", err)
+	}
 }
 
 func testNoVector(t *testing.T, s memory.Store) {
