@@ -1,8 +1,8 @@
 package memory
 
 import (
-	"context"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
