@@ -61,7 +61,7 @@ func TestInstalled(t *testing.T) {
 	installed(t)
 	for _, op := range []backends.OpType{backends.OpTypeFusedSoftmax, backends.OpTypeFusedDense, backends.OpTypeAdd,
 		backends.OpTypeSub, backends.OpTypeMul, backends.OpTypeDiv, backends.OpTypeReduceSum, backends.OpTypeTranspose,
-		backends.OpTypeBroadcastInDim, backends.OpTypeGather} {
+		backends.OpTypeBroadcastInDim, backends.OpTypeGather, backends.OpTypeFusedScaledDotProductAttention} {
 		if reflectPtr(nodeExecutors[op]) == reflectPtr(original[op]) {
 			t.Errorf("%s: simplego's executor still in place", op)
 		}

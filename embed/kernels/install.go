@@ -77,8 +77,9 @@ var state struct {
 // Install selects the kernels (level "" for the best this CPU runs, or
 // one of vec.Levels() to cap it), registers mnemo's GEMM with packgemm
 // and replaces simplego's executors for FusedSoftmax, FusedDense, Add,
-// Sub, Mul, Div, ReduceSum, Transpose, BroadcastInDim and Gather, each
-// keeping the executor it replaced for the cases it does not take.
+// Sub, Mul, Div, ReduceSum, Transpose, BroadcastInDim, Gather and
+// FusedScaledDotProductAttention, each keeping the executor it replaced
+// for the cases it does not take.
 // Process-wide: the first call decides (later calls return its report).
 // It installs nothing, and says why, when the GoMLX in this binary is not
 // the verified version or simplego's internals are not laid out as
@@ -175,12 +176,13 @@ func installExecutors() error {
 		return err
 	}
 	wrap := map[backends.OpType]func(executor) executor{
-		backends.OpTypeFusedSoftmax:   softmaxExec,
-		backends.OpTypeFusedDense:     denseExec,
-		backends.OpTypeReduceSum:      reduceSumExec,
-		backends.OpTypeTranspose:      transposeExec,
-		backends.OpTypeBroadcastInDim: broadcastExec,
-		backends.OpTypeGather:         gatherExec,
+		backends.OpTypeFusedSoftmax:                   softmaxExec,
+		backends.OpTypeFusedDense:                     denseExec,
+		backends.OpTypeReduceSum:                      reduceSumExec,
+		backends.OpTypeTranspose:                      transposeExec,
+		backends.OpTypeBroadcastInDim:                 broadcastExec,
+		backends.OpTypeGather:                         gatherExec,
+		backends.OpTypeFusedScaledDotProductAttention: sdpaExec,
 	}
 	for _, op := range []backends.OpType{backends.OpTypeAdd, backends.OpTypeSub, backends.OpTypeMul, backends.OpTypeDiv} {
 		wrap[op] = func(prev executor) executor { return binaryExec(op, prev) }

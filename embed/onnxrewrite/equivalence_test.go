@@ -107,6 +107,13 @@ func TestRewriteEquivalence(t *testing.T) {
 			return map[string][]int{"x": {batch, seq, 4}, "mask": {batch, 1, 1, seq},
 				"q0": {batch, 2, seq, 3}, "kt0": {batch, 2, 3, seq}, "q1": {batch, 2, seq, 3}, "kt1": {batch, 2, 3, seq}}
 		}},
+		{"attention", 4, attentionModel(), 1, false, func(batch, seq int) map[string][]int {
+			in := map[string][]int{"x": {batch, seq, 4}, "mask": {batch, 1, 1, seq}}
+			for _, n := range []string{"qr0", "kr0", "vr0", "qr1", "kr1", "vr1"} {
+				in[n] = []int{batch, seq, 2, 3}
+			}
+			return in
+		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var out []byte

@@ -29,8 +29,6 @@ const (
 	dimValue         = 1
 	dimParam         = 2
 	attrTypeTensor   = 4
-	attrTypeFloat    = 1
-	attrF            = 2
 )
 
 // testModel collects the parts of a one-graph ONNX model.

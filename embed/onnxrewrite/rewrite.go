@@ -18,17 +18,21 @@
 //
 // Two more changes ride along. A bias Add followed by the exact (erf)
 // GELU as PyTorch exports it becomes Add → Gelu, which onnx-gomlx fuses
-// with the MatMul into one FusedDense. The attention scores' division by
-// √(head size) moves onto the query, before the product (see
+// with the MatMul into one FusedDense. BERT's attention, from the scores'
+// product to the product with V, becomes one MultiHeadAttention, which
+// onnx-gomlx lowers to GoMLX's FusedScaledDotProductAttention (see
+// attnFuse; embed/kernels runs it). Elsewhere, the attention scores'
+// division by √(head size) moves onto the query, before the product (see
 // scaleMove). (An attention mask is no longer expanded to the scores'
 // shape: mnemo's Add executor reads a [batch, 1, 1, seq] mask row by row,
 // and skips it when it is all −0, as an unpadded batch's is.)
 //
-// The rewrite is exact but for the attention scale: the same products and
-// sums, in the same order per output element as a matrix product. Scaling
-// the query before the product rounds differently (by about one ulp of a
-// score); the golden tests hold the engine to 1e-4, this package's tests
-// to float32 rounding on small models.
+// The rewrite is exact but for the attention: the same products and sums,
+// in the same order per output element as a matrix product. Scaling the
+// query before the product, or the fused attention's own order, rounds
+// differently (by about one ulp of a score); the golden tests hold the
+// engine to 1e-4, this package's tests to float32 rounding on small
+// models.
 package onnxrewrite
 
 import (
@@ -44,7 +48,7 @@ import (
 
 // Version names the rewrite's output, for caches of rewritten models:
 // bump it whenever Rewrite's output changes.
-const Version = "mm2d-gelu-ext-qscale-v6"
+const Version = "mm2d-gelu-ext-qscale-attn-v7"
 
 // ONNX field numbers (onnx.proto3).
 const (
@@ -52,19 +56,27 @@ const (
 
 	graphNode        = 1
 	graphInitializer = 5
+	graphOut         = 12
+
+	valueInfoNameField = 1
 
 	nodeInput     = 1
 	nodeOutput    = 2
 	nodeName      = 3
 	nodeOpType    = 4
 	nodeAttribute = 5
+	nodeDomain    = 7
 
 	attrName   = 1
+	attrF      = 2
 	attrI      = 3
 	attrTensor = 5
+	attrInts   = 8
 	attrType   = 20
 
-	attrTypeInt = 2
+	attrTypeFloat = 1
+	attrTypeInt   = 2
+	attrTypeInts  = 7
 
 	tensorDims         = 1
 	tensorDataType     = 2
@@ -153,6 +165,7 @@ func rewrite(model []byte, external bool) ([]byte, *ExternalData, int, error) {
 	var nodes []pbNode
 	var others [][]byte // non-node graph fields, in order
 	inits := map[string]pbInit{}
+	graphOutputs := map[string]bool{}
 	err = forEachField(graph, "ONNX graph", func(num protowire.Number, typ protowire.Type, v, field []byte) error {
 		switch {
 		case num == graphNode && typ == protowire.BytesType:
@@ -164,6 +177,9 @@ func rewrite(model []byte, external bool) ([]byte, *ExternalData, int, error) {
 		case num == graphInitializer && typ == protowire.BytesType:
 			name, dims := parseTensorHeader(v)
 			inits[name] = pbInit{dims: dims}
+			others = append(others, field)
+		case num == graphOut && typ == protowire.BytesType:
+			graphOutputs[valueInfoName(v)] = true
 			others = append(others, field)
 		default:
 			others = append(others, field)
@@ -285,6 +301,106 @@ func rewrite(model []byte, external bool) ([]byte, *ExternalData, int, error) {
 			hoisted[mv.constIdx] = true
 		}
 	}
+	// Attention, fused: MatMul(Q, Kᵀ) → Div(·, c) → [Add(·, mask)] →
+	// Softmax(axis −1) → MatMul(·, V), with Q and V from rank-4 Transposes
+	// and Kᵀ a Transpose with perm [0, 2, 3, 1] (BERT's) or [0, 1, 3, 2],
+	// becomes one com.microsoft MultiHeadAttention on [batch, heads, seq,
+	// head size] operands, which onnx-gomlx lowers to GoMLX's
+	// FusedScaledDotProductAttention (embed/kernels runs it a block of
+	// query rows at a time, the scores staying in the cache). K is
+	// transposed with perm [0, 2, 1, 3] instead; the mask is expanded to
+	// [batch, 1, seq, kv], the dense per-head form simplego's own executor
+	// indexes. Emitted at the second MatMul, where every operand exists.
+	type attnFuse struct {
+		q, kSrc, v, mask, out string
+		kPerm0231             bool
+		scale                 float32
+	}
+	attn := map[int]attnFuse{} // second MatMul → the fused attention
+	attnSkip := map[int]bool{} // the chain's other nodes
+	for i, nd := range nodes {
+		mv, ok := scaleMoves[i]
+		if !ok {
+			continue
+		}
+		c, ok := constScalar(nodes, inits, mv.c)
+		if !ok || c == 0 {
+			continue
+		}
+		if !fromTranspose4(nodes, nd.inputs[0], nil) {
+			continue
+		}
+		kt := producers(nodes, nd.inputs[1])
+		if len(kt) != 1 {
+			continue
+		}
+		ktn := nodes[kt[0]]
+		perm := nodeInts(ktn.raw, "perm")
+		f := attnFuse{q: nd.inputs[0], scale: float32(1 / c)}
+		switch {
+		case ktn.opType != "Transpose" || len(ktn.inputs) != 1:
+			continue
+		case slicesEqual(perm, []int64{0, 2, 3, 1}):
+			f.kSrc, f.kPerm0231 = ktn.inputs[0], true
+		case slicesEqual(perm, []int64{0, 1, 3, 2}):
+			f.kSrc = ktn.inputs[0]
+		default:
+			continue
+		}
+		chain := []int{i, mv.div}
+		cur := nodes[mv.div].outputs[0]
+		next := soleConsumer(nodes, consumers, cur)
+		if next >= 0 && nodes[next].opType == "Add" && len(nodes[next].inputs) == 2 && len(nodes[next].outputs) == 1 {
+			add := nodes[next]
+			f.mask = add.inputs[0]
+			if f.mask == cur {
+				f.mask = add.inputs[1]
+			}
+			if _, isInit := inits[f.mask]; isInit || f.mask == cur {
+				continue
+			}
+			chain = append(chain, next)
+			cur = add.outputs[0]
+			next = soleConsumer(nodes, consumers, cur)
+		}
+		if next < 0 || nodes[next].opType != "Softmax" || len(nodes[next].outputs) != 1 {
+			continue
+		}
+		if ax, ok := nodeInt(nodes[next].raw, "axis"); !ok || ax != -1 {
+			continue
+		}
+		chain = append(chain, next)
+		cur = nodes[next].outputs[0]
+		mm2 := soleConsumer(nodes, consumers, cur)
+		if mm2 < 0 || nodes[mm2].opType != "MatMul" || len(nodes[mm2].inputs) != 2 || len(nodes[mm2].outputs) != 1 || nodes[mm2].inputs[0] != cur {
+			continue
+		}
+		f.v, f.out = nodes[mm2].inputs[1], nodes[mm2].outputs[0]
+		if !fromTranspose4(nodes, f.v, nil) {
+			continue
+		}
+		exposed := false
+		for _, j := range chain {
+			for _, o := range nodes[j].outputs {
+				exposed = exposed || graphOutputs[o]
+			}
+		}
+		if exposed {
+			continue
+		}
+		attn[mm2] = f
+		for _, j := range chain {
+			attnSkip[j] = true
+		}
+		delete(scaleMoves, i)
+		if mv.constIdx >= 0 {
+			delete(hoisted, mv.constIdx) // stays where it is, unused
+		}
+		if len(consumers[nd.inputs[1]]) == 1 {
+			attnSkip[kt[0]] = true
+		}
+	}
+
 	movedDiv := map[int]bool{}
 	for _, mv := range scaleMoves {
 		movedDiv[mv.div] = true
@@ -334,7 +450,22 @@ func rewrite(model []byte, external bool) ([]byte, *ExternalData, int, error) {
 				emit(encodeNode(name("unflatten"), "Reshape", []string{nodeOut, backShape(pm.a, pm.n, prefix, constI64, emit, name)}, []string{pm.finalOut}, nil))
 				continue
 			}
-			if skip[i] {
+			if skip[i] || attnSkip[i] {
+				continue
+			}
+			if f, ok := attn[i]; ok {
+				k := f.kSrc
+				if f.kPerm0231 {
+					k = name("k_bhsd")
+					emit(encodeNodeAttrs(name("k_heads_first"), "Transpose", []string{f.kSrc}, []string{k}, encodeIntsAttr("perm", 0, 2, 1, 3)))
+				}
+				ins := []string{f.q, k, f.v}
+				if f.mask != "" {
+					ins = append(ins, expandMask(f.mask, f.q, constI64, emit, name))
+				}
+				mha := encodeNodeAttrs(name("attention"), "MultiHeadAttention", ins, []string{f.out}, encodeFloatAttr("scale", f.scale))
+				mha = protowire.AppendTag(mha, nodeDomain, protowire.BytesType)
+				emit(protowire.AppendString(mha, "com.microsoft"))
 				continue
 			}
 			if hoisted[i] || movedDiv[i] {
@@ -818,4 +949,175 @@ func scalarDims(dims []int64) bool {
 		}
 	}
 	return true
+}
+
+// expandMask emits the nodes expanding an attention mask (e.g. BERT's
+// [batch, 1, 1, kv]) to [batch, 1, seq, kv], seq being the query's
+// axis 2, and returns the expanded mask's name.
+func expandMask(mask, q string, constI64 func(string, ...int64) string, emit func([]byte), name func(string) string) string {
+	shape := name("q_shape")
+	emit(encodeNode(name("q_shape_op"), "Shape", []string{q}, []string{shape}, nil))
+	seq := name("q_seq")
+	emit(encodeNode(name("q_seq_op"), "Slice", []string{shape, constI64("mnemo_i64_2", 2), constI64("mnemo_i64_3", 3)}, []string{seq}, nil))
+	target := name("mask_target")
+	emit(encodeNode(name("mask_target_op"), "Concat", []string{constI64("mnemo_i64_1_1", 1, 1), seq, constI64("mnemo_i64_1", 1)}, []string{target},
+		map[string]int64{"axis": 0}))
+	out := name("mask_rows")
+	emit(encodeNode(name("expand_mask"), "Expand", []string{mask, target}, []string{out}, nil))
+	return out
+}
+
+// fromTranspose4 reports whether v is the output of a Transpose with a
+// rank-4 perm (perm, when not nil, also matching).
+func fromTranspose4(nodes []pbNode, v string, perm []int64) bool {
+	ps := producers(nodes, v)
+	if len(ps) != 1 || nodes[ps[0]].opType != "Transpose" {
+		return false
+	}
+	p := nodeInts(nodes[ps[0]].raw, "perm")
+	return len(p) == 4 && (perm == nil || slicesEqual(p, perm))
+}
+
+// constScalar is the value of a scalar float32 initializer or Constant
+// node.
+func constScalar(nodes []pbNode, inits map[string]pbInit, name string) (float64, bool) {
+	if _, ok := inits[name]; ok {
+		return 0, false // its value is not parsed here
+	}
+	ps := producers(nodes, name)
+	if len(ps) != 1 || !nodes[ps[0]].isConst {
+		return 0, false
+	}
+	return nodes[ps[0]].scalar, true
+}
+
+// soleConsumer is the one node reading v, or −1.
+func soleConsumer(nodes []pbNode, consumers map[string][]int, v string) int {
+	if cs := consumers[v]; len(cs) == 1 {
+		return cs[0]
+	}
+	return -1
+}
+
+func slicesEqual(a, b []int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// nodeInt reads the integer attribute name of a node.
+func nodeInt(raw []byte, name string) (int64, bool) {
+	var v int64
+	found := false
+	_ = forEachField(raw, "", func(num protowire.Number, typ protowire.Type, a, _ []byte) error {
+		if num != nodeAttribute || typ != protowire.BytesType {
+			return nil
+		}
+		var n string
+		var x int64
+		hasI := false
+		_ = forEachField(a, "", func(num protowire.Number, typ protowire.Type, f, _ []byte) error {
+			switch {
+			case num == attrName && typ == protowire.BytesType:
+				n = string(f)
+			case num == attrI && typ == protowire.VarintType:
+				u, _ := protowire.ConsumeVarint(f)
+				x, hasI = int64(u), true
+			}
+			return nil
+		})
+		if n == name && hasI {
+			v, found = x, true
+		}
+		return nil
+	})
+	return v, found
+}
+
+// nodeInts reads the integer-list attribute name of a node.
+func nodeInts(raw []byte, name string) []int64 {
+	var vals []int64
+	_ = forEachField(raw, "", func(num protowire.Number, typ protowire.Type, a, _ []byte) error {
+		if num != nodeAttribute || typ != protowire.BytesType {
+			return nil
+		}
+		var n string
+		var xs []int64
+		_ = forEachField(a, "", func(num protowire.Number, typ protowire.Type, f, _ []byte) error {
+			switch {
+			case num == attrName && typ == protowire.BytesType:
+				n = string(f)
+			case num == attrInts && typ == protowire.VarintType:
+				u, _ := protowire.ConsumeVarint(f)
+				xs = append(xs, int64(u))
+			case num == attrInts && typ == protowire.BytesType: // packed
+				for len(f) > 0 {
+					u, k := protowire.ConsumeVarint(f)
+					if k < 0 {
+						break
+					}
+					xs = append(xs, int64(u))
+					f = f[k:]
+				}
+			}
+			return nil
+		})
+		if n == name {
+			vals = xs
+		}
+		return nil
+	})
+	return vals
+}
+
+// valueInfoName is a ValueInfoProto's name.
+func valueInfoName(b []byte) string {
+	var n string
+	_ = forEachField(b, "", func(num protowire.Number, typ protowire.Type, v, _ []byte) error {
+		if num == valueInfoNameField && typ == protowire.BytesType {
+			n = string(v)
+		}
+		return nil
+	})
+	return n
+}
+
+// encodeNodeAttrs is encodeNode with attributes already encoded.
+func encodeNodeAttrs(name, op string, inputs, outputs []string, attrs ...[]byte) []byte {
+	b := encodeNode(name, op, inputs, outputs, nil)
+	for _, a := range attrs {
+		b = protowire.AppendTag(b, nodeAttribute, protowire.BytesType)
+		b = protowire.AppendBytes(b, a)
+	}
+	return b
+}
+
+// encodeIntsAttr is an AttributeProto holding a list of integers.
+func encodeIntsAttr(name string, vs ...int64) []byte {
+	var a []byte
+	a = protowire.AppendTag(a, attrName, protowire.BytesType)
+	a = protowire.AppendString(a, name)
+	for _, v := range vs {
+		a = protowire.AppendTag(a, attrInts, protowire.VarintType)
+		a = protowire.AppendVarint(a, uint64(v))
+	}
+	a = protowire.AppendTag(a, attrType, protowire.VarintType)
+	return protowire.AppendVarint(a, attrTypeInts)
+}
+
+// encodeFloatAttr is an AttributeProto holding a float.
+func encodeFloatAttr(name string, v float32) []byte {
+	var a []byte
+	a = protowire.AppendTag(a, attrName, protowire.BytesType)
+	a = protowire.AppendString(a, name)
+	a = protowire.AppendTag(a, attrF, protowire.Fixed32Type)
+	a = protowire.AppendFixed32(a, math.Float32bits(v))
+	a = protowire.AppendTag(a, attrType, protowire.VarintType)
+	return protowire.AppendVarint(a, attrTypeFloat)
 }

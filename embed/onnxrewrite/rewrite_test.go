@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"google.golang.org/protobuf/encoding/protowire"
 )
 
 func randFloats(r *rand.Rand, n int) []float32 {
@@ -397,4 +399,151 @@ func TestExternalDataAlignment(t *testing.T) {
 	if n, err := none.WriteTo(&buf); none.Size() != 0 || n != 0 || err != nil {
 		t.Fatal("nil ExternalData")
 	}
+}
+
+// attentionModel has two BERT self-attention layers as PyTorch exports
+// them: Q and V split into heads by Transpose [0, 2, 1, 3], K by [0, 2,
+// 3, 1] (layer 0, with the padding mask) or by [0, 2, 1, 3] then [0, 1,
+// 3, 2] (layer 1, no mask); MatMul, Div by √3 (a Constant), Softmax,
+// MatMul by V, and the heads merged back by Transpose [0, 2, 1, 3]; and
+// a linear layer (without one the model is left as it is).
+func attentionModel() []byte {
+	r := rand.New(rand.NewPCG(7, 8))
+	var m testModel
+	m.input("x", "batch", "seq", 4)
+	m.input("mask", "batch", 1, 1, "seq")
+	m.constant("one", 1)
+	m.constant("big", -10000)
+	m.node("Sub", []string{"one", "mask"}, []string{"inv"})
+	m.node("Mul", []string{"inv", "big"}, []string{"m"})
+	perm := func(p ...int64) []byte { return encodeIntsAttr("perm", p...) }
+	for i := range 2 {
+		l := string(rune('0' + i))
+		qr, kr, vr := "qr"+l, "kr"+l, "vr"+l
+		m.input(qr, "batch", "seq", 2, 3)
+		m.input(kr, "batch", "seq", 2, 3)
+		m.input(vr, "batch", "seq", 2, 3)
+		m.node("Transpose", []string{qr}, []string{"q" + l}, perm(0, 2, 1, 3))
+		m.node("Transpose", []string{vr}, []string{"v" + l}, perm(0, 2, 1, 3))
+		if i == 0 {
+			m.node("Transpose", []string{kr}, []string{"kt" + l}, perm(0, 2, 3, 1))
+		} else {
+			m.node("Transpose", []string{kr}, []string{"k" + l}, perm(0, 2, 1, 3))
+			m.node("Transpose", []string{"k" + l}, []string{"kt" + l}, perm(0, 1, 3, 2))
+		}
+		m.node("MatMul", []string{"q" + l, "kt" + l}, []string{"mm" + l})
+		m.constant("c"+l, 1.7320508)
+		m.node("Div", []string{"mm" + l, "c" + l}, []string{"scores" + l})
+		s := "scores" + l
+		if i == 0 {
+			m.node("Add", []string{s, "m"}, []string{"a" + l})
+			s = "a" + l
+		}
+		m.node("Softmax", []string{s}, []string{"p" + l}, encodeIntAttr("axis", -1))
+		m.node("MatMul", []string{"p" + l, "v" + l}, []string{"ctx" + l})
+		m.node("Transpose", []string{"ctx" + l}, []string{"y" + l}, perm(0, 2, 1, 3))
+		m.output("y"+l, "batch", "seq", 2, 3)
+	}
+	m.init("w", []int64{4, 3}, randFloats(r, 12))
+	m.node("MatMul", []string{"x", "w"}, []string{"y"})
+	m.output("y", "batch", "seq", 3)
+	return m.bytes()
+}
+
+func TestRewriteFusesAttention(t *testing.T) {
+	d := mustRewrite(t, attentionModel(), 1)
+	ops := strings.Join(d.ops(), " ")
+	for _, gone := range []string{"Softmax", "Div"} {
+		if strings.Contains(ops, gone) {
+			t.Fatalf("%s left after the rewrite: %v", gone, d.ops())
+		}
+	}
+	if n := strings.Count(ops, "MultiHeadAttention"); n != 2 {
+		t.Fatalf("%d MultiHeadAttention nodes, want 2: %v", n, d.ops())
+	}
+	for i := range 2 {
+		l := string(rune('0' + i))
+		mha := d.producer(t, "ctx"+l)
+		if mha.opType != "MultiHeadAttention" || mha.inputs[0] != "q"+l || mha.inputs[2] != "v"+l {
+			t.Fatalf("layer %d: ctx produced by %s%v", i, mha.opType, mha.inputs)
+		}
+		if got := attrFloat(t, mha, "scale"); math.Abs(float64(got)-1/1.7320508) > 1e-7 {
+			t.Fatalf("layer %d: scale %v, want 1/√3", i, got)
+		}
+		// K with its heads first: a new Transpose [0, 2, 1, 3] for layer 0,
+		// the model's own for layer 1.
+		k := d.producer(t, mha.inputs[1])
+		if k.opType != "Transpose" || k.inputs[0] != "kr"+l || !slices.Equal(nodeInts(k.raw, "perm"), []int64{0, 2, 1, 3}) {
+			t.Fatalf("layer %d: K is %s%v perm %v", i, k.opType, k.inputs, nodeInts(k.raw, "perm"))
+		}
+		// The mask, expanded, only where the model adds one.
+		if i == 0 && (len(mha.inputs) != 4 || d.producer(t, mha.inputs[3]).opType != "Expand") {
+			t.Fatalf("layer 0: inputs %v, want an expanded mask fourth", mha.inputs)
+		}
+		if i == 1 && len(mha.inputs) != 3 {
+			t.Fatalf("layer 1: inputs %v, want no mask", mha.inputs)
+		}
+	}
+	// Kᵀ of layer 0 is read by nothing now and is gone.
+	for _, n := range d.nodes {
+		if slices.Contains(n.outputs, "kt0") {
+			t.Fatalf("the unused Kᵀ transpose is still emitted")
+		}
+	}
+}
+
+// An attention whose scores are also a graph output is left decomposed.
+func TestRewriteLeavesExposedAttentionAlone(t *testing.T) {
+	var m testModel
+	m.input("x", "batch", "seq", 4)
+	m.input("qr", "batch", "seq", 2, 3)
+	m.input("kr", "batch", "seq", 2, 3)
+	m.input("vr", "batch", "seq", 2, 3)
+	m.node("Transpose", []string{"qr"}, []string{"q"}, encodeIntsAttr("perm", 0, 2, 1, 3))
+	m.node("Transpose", []string{"vr"}, []string{"v"}, encodeIntsAttr("perm", 0, 2, 1, 3))
+	m.node("Transpose", []string{"kr"}, []string{"kt"}, encodeIntsAttr("perm", 0, 2, 3, 1))
+	m.node("MatMul", []string{"q", "kt"}, []string{"mm"})
+	m.constant("c", 2)
+	m.node("Div", []string{"mm", "c"}, []string{"s"})
+	m.node("Softmax", []string{"s"}, []string{"p"}, encodeIntAttr("axis", -1))
+	m.node("MatMul", []string{"p", "v"}, []string{"ctx"})
+	m.output("ctx", "batch", 2, "seq", 3)
+	m.output("p", "batch", 2, "seq", "seq")
+	m.init("w", []int64{4, 3}, randFloats(rand.New(rand.NewPCG(1, 1)), 12))
+	m.node("MatMul", []string{"x", "w"}, []string{"y"})
+	m.output("y", "batch", "seq", 3)
+	d := mustRewrite(t, m.bytes(), 1)
+	if p := d.producer(t, "p"); p.opType != "Softmax" {
+		t.Fatalf("p produced by %s, want the Softmax left in place", p.opType)
+	}
+}
+
+func attrFloat(t *testing.T, nd pbNode, name string) float32 {
+	t.Helper()
+	var v float32
+	found := false
+	forFields(t, nd.raw, func(num protowire.Number, a []byte) {
+		if num != nodeAttribute {
+			return
+		}
+		var n string
+		var f float32
+		_ = forEachField(a, "test", func(num protowire.Number, typ protowire.Type, x, _ []byte) error {
+			switch {
+			case num == attrName && typ == protowire.BytesType:
+				n = string(x)
+			case num == attrF && typ == protowire.Fixed32Type:
+				u, _ := protowire.ConsumeFixed32(x)
+				f = math.Float32frombits(u)
+			}
+			return nil
+		})
+		if n == name {
+			v, found = f, true
+		}
+	})
+	if !found {
+		t.Fatalf("%s has no attribute %q", nd.name, name)
+	}
+	return v
 }

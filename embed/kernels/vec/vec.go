@@ -274,6 +274,37 @@ func Softmax(x, y []float32) {
 	}
 }
 
+// ExpMax writes exp(x − max(x)) to y (y may be x) and returns their sum:
+// Softmax but for the final division by it, which the caller may apply
+// later to fewer values (the attention's output row instead of its
+// scores).
+func ExpMax(x, y []float32) float32 {
+	n := len(x)
+	if n == 0 {
+		return 0
+	}
+	y = y[:n]
+	k := cur()
+	full := n - n%k.vl
+	m := float32(math.Inf(-1))
+	if full > 0 {
+		m = k.maxf(ptr(x), full)
+	}
+	for _, v := range x[full:] {
+		m = max(m, v)
+	}
+	var s float32
+	if full > 0 {
+		s = k.expSub(ptr(x), ptr(y), full, m)
+	}
+	for i := full; i < n; i++ {
+		e := Exp(x[i] - m)
+		y[i] = e
+		s += e
+	}
+	return s
+}
+
 // Dense writes y = act(x + bias) for one row: act is exact GELU when gelu
 // is set, the identity otherwise; bias may be nil (then gelu must be
 // set, or y is a copy of x). y may be x.
