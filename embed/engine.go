@@ -545,9 +545,23 @@ func (e *Engine) forward(ctx context.Context, rt *loaded, seqs [][]int) ([][]flo
 		longest = max(longest, len(s))
 	}
 	defer gcForBatch(len(seqs) * longest)() // a pass pads to its longest
-	defer kernels.BeginPass()()
+	if ctx.Value(besideKey{}) != nil {
+		defer kernels.BeginSoloPass()()
+	} else {
+		defer kernels.BeginPass()()
+	}
 	return rt.forward(context.WithoutCancel(ctx), seqs)
 }
+
+// Beside marks ctx for an embedding that runs beside other work of this
+// process (a hybrid recall's query, embedded while the store ranks by
+// keyword): its forward passes keep to one core (kernels.BeginSoloPass)
+// instead of sharing their ops out among the cores the other work needs.
+func Beside(ctx context.Context) context.Context {
+	return context.WithValue(ctx, besideKey{}, true)
+}
+
+type besideKey struct{}
 
 func cacheKey(modelSHA, prefix, text string) [32]byte {
 	h := sha256.New()

@@ -342,6 +342,21 @@ func (c *workerCrew) spin(spinner bool) {
 // share out the cores.
 var passes atomic.Int32
 
+// BeginSoloPass marks a forward pass that runs beside other work of this
+// process until end is called (a hybrid recall embeds its query while the
+// store ranks by keyword): its ops keep to its own goroutine, and it
+// neither rouses the crew nor keeps it spinning. Shared out, its pieces
+// would wait for helpers whose cores the other work holds, and each such
+// wait stands the crew down for the passes that follow (up to a second).
+func BeginSoloPass() (end func()) {
+	passes.Add(soloWeight)
+	return func() { passes.Add(-soloWeight) }
+}
+
+// soloWeight counts a solo pass as more passes than any machine has cores,
+// so Split shares out nothing while it runs and spinning helpers park.
+const soloWeight = 1 << 16
+
 // BeginPass marks a forward pass as running until end is called. A single
 // pass keeps the crew spinning, so its ops can be shared out at once.
 func BeginPass() (end func()) {

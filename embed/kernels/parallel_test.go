@@ -122,6 +122,31 @@ func TestSplitWithCrew(t *testing.T) {
 	}
 }
 
+// A solo pass (a query embedded beside other work) keeps its Splits to its
+// own goroutine, even with helpers spinning from a pass just before, and
+// lets them park; it never stalls the crew.
+func TestSoloPassKeepsToItsGoroutine(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		t.Skip("the crew needs GOMAXPROCS ≥ 2")
+	}
+	crew.stalledUntil.Store(0)
+	endPass := BeginPass()
+	waitFor(spinningAgain)
+	endPass()
+	end := BeginSoloPass()
+	defer end()
+	piecesBefore, stallsBefore := CrewStats()
+	for range 20 {
+		splitCovers(t, 64, 1, func() { time.Sleep(20 * time.Microsecond) })
+	}
+	if pieces, stalled := CrewStats(); pieces != piecesBefore || stalled != stallsBefore {
+		t.Fatalf("during a solo pass helpers ran %d pieces and the crew stalled %d times; want none", pieces-piecesBefore, stalled-stallsBefore)
+	}
+	if !waitFor(func() bool { return !helpersHot() }) {
+		t.Fatal("helpers still spinning during a solo pass")
+	}
+}
+
 // After the pass the helpers park; a stall stands the crew down.
 func TestCrewParksAndStandsDown(t *testing.T) {
 	if runtime.GOMAXPROCS(0) < 2 {

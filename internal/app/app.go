@@ -382,6 +382,12 @@ func (a *Embedder) EmbedQuery(ctx context.Context, text string) ([]float32, erro
 	return a.e.EmbedQuery(ctx, text)
 }
 
+// EmbedQueryBeside is EmbedQuery on one core (embed.Beside): the caller
+// runs other work meanwhile (service.BesideEmbedder).
+func (a *Embedder) EmbedQueryBeside(ctx context.Context, text string) ([]float32, error) {
+	return a.EmbedQuery(embed.Beside(ctx), text)
+}
+
 func (a *Embedder) EmbedDocuments(ctx context.Context, texts []string) ([][]float32, error) {
 	return a.e.EmbedDocuments(ctx, texts)
 }

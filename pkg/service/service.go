@@ -21,6 +21,13 @@ import (
 // Embedder is the part of the embedding engine the service uses. The
 // engine (*embed.Engine, through a thin adapter) satisfies it; tests use a
 // deterministic fake.
+// BesideEmbedder is an Embedder that can embed a query on one core while
+// the caller works on the others: a hybrid recall embeds its query beside
+// the store's keyword ranking (memory.Query.Embed).
+type BesideEmbedder interface {
+	EmbedQueryBeside(ctx context.Context, text string) ([]float32, error)
+}
+
 type Embedder interface {
 	// Ready reports whether the model is loaded and embedding is possible.
 	Ready() bool
@@ -496,11 +503,11 @@ func (s *Service) Recall(ctx context.Context, req RecallRequest) (RecallResult, 
 		q.Embed = func(ctx context.Context) ([]float32, error) {
 			late.called = true
 			var err error
-			late.vec, late.model, late.note, err = s.queryVector(ctx, query, req.ModelWait, req.OnWait)
+			late.vec, late.model, late.note, err = s.queryVector(ctx, query, req.ModelWait, req.OnWait, true)
 			return late.vec, err
 		}
 	case mode != memory.ModeKeyword:
-		vec, model, note, err := s.queryVector(ctx, query, req.ModelWait, req.OnWait)
+		vec, model, note, err := s.queryVector(ctx, query, req.ModelWait, req.OnWait, false)
 		if err != nil {
 			return RecallResult{}, err
 		}
@@ -569,10 +576,12 @@ type lateVector struct {
 	model, note string
 }
 
-// queryVector embeds a query, waiting up to wait for the model. A nil
-// vector with a note means: answer by keyword and tell the caller why.
-// Only a cancelled ctx is an error.
-func (s *Service) queryVector(ctx context.Context, query string, wait time.Duration, onWait func(elapsed, limit time.Duration)) ([]float32, string, string, error) {
+// queryVector embeds a query, waiting up to wait for the model; beside
+// keeps the embedding to one core while the caller works on the others
+// (BesideEmbedder, when the embedder is one). A nil vector with a note
+// means: answer by keyword and tell the caller why. Only a cancelled ctx
+// is an error.
+func (s *Service) queryVector(ctx context.Context, query string, wait time.Duration, onWait func(elapsed, limit time.Duration), beside bool) ([]float32, string, string, error) {
 	if s.emb == nil {
 		return nil, "", "no embedding model is configured; answered by keyword search only", nil
 	}
@@ -584,7 +593,11 @@ func (s *Service) queryVector(ctx context.Context, query string, wait time.Durat
 			return nil, "", s.unavailableNote(wait), nil
 		}
 	}
-	vec, err := s.emb.EmbedQuery(ctx, query)
+	embedQuery := s.emb.EmbedQuery
+	if b, ok := s.emb.(BesideEmbedder); ok && beside {
+		embedQuery = b.EmbedQueryBeside
+	}
+	vec, err := embedQuery(ctx, query)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, "", "", ctx.Err()

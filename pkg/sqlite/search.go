@@ -137,10 +137,13 @@ func (s *Store) Search(ctx context.Context, q memory.Query) ([]memory.Hit, error
 		return nil, kwErr
 	}
 
-	var hits []memory.Hit
+	// Only the best K are kept: a Hit is a whole Memory wide, and fused
+	// rankings run to twice the depth.
+	hits := make([]memory.Hit, 0, q.K)
 	switch {
 	case useSem && useKw:
-		for _, f := range memory.Fuse(kw, sem) {
+		fused := memory.Fuse(kw, sem)
+		for _, f := range fused[:min(len(fused), q.K)] {
 			h := memory.Hit{Score: f.Score, KeywordRank: f.KeywordRank, SemanticRank: f.SemanticRank, Similarity: f.Similarity}
 			h.Memory.ID = f.ID
 			if f.SemanticRank == 0 { // found by keywords only: its cosine is still known
@@ -151,20 +154,17 @@ func (s *Store) Search(ctx context.Context, q memory.Query) ([]memory.Hit, error
 			hits = append(hits, h)
 		}
 	case useSem:
-		for i, r := range sem {
+		for i, r := range sem[:min(len(sem), q.K)] {
 			h := memory.Hit{Score: r.Score, SemanticRank: i + 1, Similarity: r.Score}
 			h.Memory.ID = r.ID
 			hits = append(hits, h)
 		}
 	default:
-		for i, r := range kw {
+		for i, r := range kw[:min(len(kw), q.K)] {
 			h := memory.Hit{Score: r.Score, KeywordRank: i + 1}
 			h.Memory.ID = r.ID
 			hits = append(hits, h)
 		}
-	}
-	if len(hits) > q.K {
-		hits = hits[:q.K]
 	}
 	return s.fill(ctx, hits)
 }

@@ -308,15 +308,28 @@ func (x *Index) Search(model string, q []float32, k int, minScore float32, keep 
 	qn := norm(q)
 	workers := max(1, min(runtime.GOMAXPROCS(0), n/parallelScanMin, maxScanWorkers))
 	scans := make([]bounds, workers)
+	scr := make([]*scratch, workers)
+	for w := range scr {
+		scr[w] = scratches.Get().(*scratch)
+	}
+	defer func() {
+		for w, sc := range scr {
+			sc.cands = scans[w].cands[:0]
+			if cap(sc.cands) > maxPooledCands { // a search of near-identical vectors
+				sc.cands = nil
+			}
+			scratches.Put(sc)
+		}
+	}()
 	if workers == 1 {
-		scans[0] = p.bound(q, qn, k, minScore, keep, 0, n)
+		scans[0] = p.bound(scr[0], q, qn, k, minScore, keep, 0, n)
 	} else {
 		var wg sync.WaitGroup
 		for w := range workers {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				scans[w] = p.bound(q, qn, k, minScore, keep, w*n/workers, (w+1)*n/workers)
+				scans[w] = p.bound(scr[w], q, qn, k, minScore, keep, w*n/workers, (w+1)*n/workers)
 			}()
 		}
 		wg.Wait()
@@ -381,12 +394,25 @@ type bounds struct {
 // for the computed scores, not just the exact ones.
 const slopPerDim = 4.0 / (1 << 24)
 
-// bound scans rows [from, to) on their hi bytes.
-func (p *partition) bound(q []float32, qn float32, k int, minScore float32, keep func(*Meta) bool, from, to int) bounds {
-	var b bounds
+// scratch is a scan's reusable memory: the block's scores and the
+// candidates (a search at 100k collects a few thousand).
+type scratch struct {
+	dots  [scanBlock]float32
+	cands []candidate
+}
+
+var scratches = sync.Pool{New: func() any { return new(scratch) }}
+
+// maxPooledCands: a candidate list longer than this is not kept for reuse.
+const maxPooledCands = 1 << 16
+
+// bound scans rows [from, to) on their hi bytes. The candidates are in
+// sc's memory: Search returns sc to the pool once it has refined them.
+func (p *partition) bound(sc *scratch, q []float32, qn float32, k int, minScore float32, keep func(*Meta) bool, from, to int) bounds {
+	b := bounds{cands: sc.cands[:0]}
 	d := p.dims
 	round := qn * slopPerDim * float32(d)
-	var buf [scanBlock]float32
+	buf := &sc.dots
 	for start := from; start < to; start += scanBlock {
 		end := min(start+scanBlock, to)
 		dots := buf[:end-start]
