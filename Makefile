@@ -59,7 +59,7 @@ test-kernels:
 QEMU_ARM64 ?= qemu-aarch64-static
 ARM64_GOLDEN ?= TestGoldenParity/bert-tiny
 test-arm64:
-	GOARCH=arm64 go test -short -count=1 -exec $(QEMU_ARM64) ./embed/kernels/...
+	GOARCH=arm64 go test -short -count=1 -exec $(QEMU_ARM64) ./embed/kernels/... ./pkg/vecindex/
 	GOARCH=arm64 go test -c -o bin/embed-arm64.test ./embed/
 	$(QEMU_ARM64) bin/embed-arm64.test -test.count=1 -test.run '$(ARM64_GOLDEN)'
 

@@ -41,6 +41,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -340,9 +341,9 @@ func rewrite(model []byte, external bool) ([]byte, *ExternalData, int, error) {
 		switch {
 		case ktn.opType != "Transpose" || len(ktn.inputs) != 1:
 			continue
-		case slicesEqual(perm, []int64{0, 2, 3, 1}):
+		case slices.Equal(perm, []int64{0, 2, 3, 1}):
 			f.kSrc, f.kPerm0231 = ktn.inputs[0], true
-		case slicesEqual(perm, []int64{0, 1, 3, 2}):
+		case slices.Equal(perm, []int64{0, 1, 3, 2}):
 			f.kSrc = ktn.inputs[0]
 		default:
 			continue
@@ -975,7 +976,7 @@ func fromTranspose4(nodes []pbNode, v string, perm []int64) bool {
 		return false
 	}
 	p := nodeInts(nodes[ps[0]].raw, "perm")
-	return len(p) == 4 && (perm == nil || slicesEqual(p, perm))
+	return len(p) == 4 && (perm == nil || slices.Equal(p, perm))
 }
 
 // constScalar is the value of a scalar float32 initializer or Constant
@@ -997,18 +998,6 @@ func soleConsumer(nodes []pbNode, consumers map[string][]int, v string) int {
 		return cs[0]
 	}
 	return -1
-}
-
-func slicesEqual(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // nodeInt reads the integer attribute name of a node.

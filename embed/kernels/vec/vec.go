@@ -247,25 +247,9 @@ func Softmax(x, y []float32) {
 		return
 	}
 	y = y[:n]
+	inv := 1 / ExpMax(x, y)
 	k := cur()
 	full := n - n%k.vl
-	m := float32(math.Inf(-1))
-	if full > 0 {
-		m = k.maxf(ptr(x), full)
-	}
-	for _, v := range x[full:] {
-		m = max(m, v)
-	}
-	var s float32
-	if full > 0 {
-		s = k.expSub(ptr(x), ptr(y), full, m)
-	}
-	for i := full; i < n; i++ {
-		e := Exp(x[i] - m)
-		y[i] = e
-		s += e
-	}
-	inv := 1 / s
 	if full > 0 {
 		k.scale(ptr(y), full, inv)
 	}

@@ -49,12 +49,13 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"regexp"
 	"strings"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
+
+	"github.com/mnemo-mcp/mnemo/embed/kernels/asm/internal/gencheck"
 )
 
 const sig = "func(q *float32, c *int8, d, rows int, out *float32)"
@@ -305,33 +306,8 @@ func main() {
 	avx512.kernel()
 	avx2.kernel()
 	Generate()
-	if err := checkAVX2(flag.Lookup("out").Value.String()); err != nil {
+	if err := gencheck.CheckAVX2(flag.Lookup("out").Value.String()); err != nil {
 		fmt.Fprintln(os.Stderr, "dot:", err)
 		os.Exit(1)
 	}
-}
-
-// checkAVX2 fails if an AVX2 function uses a register only AVX-512 has
-// (X16–X31, Y16–Y31, Z, K): it would fault on the CPUs the AVX2 path is
-// for.
-func checkAVX2(path string) error {
-	if path == "" || path == "-" {
-		return nil
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	evex := regexp.MustCompile(`\b([XY](1[6-9]|2[0-9]|3[01])|Z[0-9]+|K[0-7])\b`)
-	var fn string
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "TEXT ") {
-			fn = line
-			continue
-		}
-		if strings.Contains(fn, "AVX2(SB)") && evex.MatchString(line) {
-			return fmt.Errorf("%s uses an AVX-512 register: %s", fn, strings.TrimSpace(line))
-		}
-	}
-	return nil
 }
