@@ -21,13 +21,6 @@ import (
 // Embedder is the part of the embedding engine the service uses. The
 // engine (*embed.Engine, through a thin adapter) satisfies it; tests use a
 // deterministic fake.
-// BesideEmbedder is an Embedder that can embed a query on one core while
-// the caller works on the others: a hybrid recall embeds its query beside
-// the store's keyword ranking (memory.Query.Embed).
-type BesideEmbedder interface {
-	EmbedQueryBeside(ctx context.Context, text string) ([]float32, error)
-}
-
 type Embedder interface {
 	// Ready reports whether the model is loaded and embedding is possible.
 	Ready() bool
@@ -46,6 +39,13 @@ type Embedder interface {
 	// Model describes the model; ID is known (the configured name) before it
 	// is loaded, Dims and LoadTime only once it is ready.
 	Model() ModelInfo
+}
+
+// BesideEmbedder is an Embedder that can embed a query on one core while
+// the caller works on the others: a hybrid recall embeds its query beside
+// the store's keyword ranking (memory.Query.Embed).
+type BesideEmbedder interface {
+	EmbedQueryBeside(ctx context.Context, text string) ([]float32, error)
 }
 
 // ModelInfo describes the embedding model behind an Embedder.
