@@ -185,18 +185,19 @@ func growCodes(b []int8, n int) []int8 {
 // It runs once per vector a process loads (100k at a first search), so the
 // loop is plain float32 arithmetic.
 func quantize(v []float32, hi, lo []int8) (scale, slack float32) {
-	var m float32
-	finite := true
+	// The largest magnitude, on the bits: a float32's magnitude orders
+	// like its bits with the sign cleared, and exponent bits all ones mark
+	// Inf and NaN.
+	var mb, bad uint32
 	for _, f := range v {
-		a := float32(math.Abs(float64(f)))
-		if a > math.MaxFloat32 || a != a {
-			finite = false
+		b := math.Float32bits(f) &^ (1 << 31)
+		if b >= 0x7f800000 {
+			bad = 1
 			continue
 		}
-		if a > m { // not max(): Go's float max handles NaN and ±0 slowly
-			m = a
-		}
+		mb = max(mb, b)
 	}
+	m := math.Float32frombits(mb)
 	if m == 0 {
 		clear(hi)
 		clear(lo)
@@ -204,15 +205,16 @@ func quantize(v []float32, hi, lo []int8) (scale, slack float32) {
 	}
 	scale = m / codeMax
 	inv := 1 / scale
+	hi, lo = hi[:len(v)], lo[:len(v)]
 	var lo2 int64
 	for j, f := range v {
-		if !finite && (f != f || f > math.MaxFloat32 || f < -math.MaxFloat32) {
+		if bad != 0 && math.Float32bits(f)&^(1<<31) >= 0x7f800000 {
 			f = 0
 		}
-		// Round to nearest (ties away from zero) and clamp: f·inv can
-		// exceed codeMax by an ulp.
-		// Branch-free (signs are random, a branch would mispredict half
-		// the time): add ±0.5 with c's sign, truncate.
+		// Round to nearest (ties away from zero), branch-free (signs are
+		// random: a branch would mispredict half the time): add ±0.5
+		// with c's sign, truncate. Clamp: f·inv can exceed codeMax by an
+		// ulp.
 		c := f * inv
 		half := math.Float32frombits(math.Float32bits(c)&(1<<31) | math.Float32bits(0.5))
 		ci := max(-codeMax, min(codeMax, int32(c+half)))
