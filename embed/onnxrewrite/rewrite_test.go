@@ -72,6 +72,18 @@ func geluModel(k, h int, broken bool) []byte {
 	return m.bytes()
 }
 
+// maskedInput declares BERT's inputs, x [batch, seq, 4] and the padding
+// mask [batch, 1, 1, seq], and the additive mask m = (1 − mask) × −10000
+// as the exports compute it.
+func (m *testModel) maskedInput() {
+	m.input("x", "batch", "seq", 4)
+	m.input("mask", "batch", 1, 1, "seq")
+	m.constant("one", 1)
+	m.constant("big", -10000)
+	m.node("Sub", []string{"one", "mask"}, []string{"inv"})
+	m.node("Mul", []string{"inv", "big"}, []string{"m"})
+}
+
 // maskModel has attention layers' Softmax(Q·Kᵀ / c + mask) as BERT
 // exports them: the divisor a Constant node between the product and the
 // Div, the mask computed once from the input mask; and a linear layer
@@ -79,12 +91,7 @@ func geluModel(k, h int, broken bool) []byte {
 func maskModel(layers int) []byte {
 	r := rand.New(rand.NewPCG(3, 4))
 	var m testModel
-	m.input("x", "batch", "seq", 4)
-	m.input("mask", "batch", 1, 1, "seq")
-	m.constant("one", 1)
-	m.constant("big", -10000)
-	m.node("Sub", []string{"one", "mask"}, []string{"inv"})
-	m.node("Mul", []string{"inv", "big"}, []string{"m"})
+	m.maskedInput()
 	for i := range layers {
 		l := string(rune('0' + i))
 		q, kt, mm, c, s, a, y := "q"+l, "kt"+l, "mm"+l, "c"+l, "scores"+l, "a"+l, "p"+l
@@ -410,12 +417,7 @@ func TestExternalDataAlignment(t *testing.T) {
 func attentionModel() []byte {
 	r := rand.New(rand.NewPCG(7, 8))
 	var m testModel
-	m.input("x", "batch", "seq", 4)
-	m.input("mask", "batch", 1, 1, "seq")
-	m.constant("one", 1)
-	m.constant("big", -10000)
-	m.node("Sub", []string{"one", "mask"}, []string{"inv"})
-	m.node("Mul", []string{"inv", "big"}, []string{"m"})
+	m.maskedInput()
 	perm := func(p ...int64) []byte { return encodeIntsAttr("perm", p...) }
 	for i := range 2 {
 		l := string(rune('0' + i))

@@ -501,7 +501,6 @@ func (s *Service) Recall(ctx context.Context, req RecallRequest) (RecallResult, 
 	case mode == memory.ModeHybrid && s.emb != nil && s.emb.Ready():
 		q.Model = s.emb.Model().ID
 		q.Embed = func(ctx context.Context) ([]float32, error) {
-			late.called = true
 			var err error
 			late.vec, late.model, late.note, err = s.queryVector(ctx, query, req.ModelWait, req.OnWait, true)
 			return late.vec, err
@@ -537,14 +536,11 @@ func (s *Service) Recall(ctx context.Context, req RecallRequest) (RecallResult, 
 	if q.Embed != nil {
 		// What the search embedded decides how it ranked.
 		q.Embed = nil
-		switch {
-		case late.vec != nil:
+		if late.vec != nil {
 			q.Vector = late.vec
 			res.Model, res.Semantic = late.model, true
-		case late.called:
+		} else {
 			q.Mode, res.Mode, res.Note = memory.ModeKeyword, memory.ModeKeyword, late.note
-		default: // a store that never asked (a bug): say so rather than claim meaning
-			q.Mode, res.Mode, res.Note = memory.ModeKeyword, memory.ModeKeyword, "the store did not compare meanings; answered by keyword search only"
 		}
 	}
 	if hits, err = s.rank(ctx, q, hits, k, req.IgnorePins); err != nil {
@@ -571,7 +567,6 @@ func (s *Service) Recall(ctx context.Context, req RecallRequest) (RecallResult, 
 
 // lateVector is what a hybrid recall's Embed computed during the search.
 type lateVector struct {
-	called      bool
 	vec         []float32
 	model, note string
 }

@@ -27,13 +27,8 @@ import (
 func BenchmarkKeyword(b *testing.B) {
 	for _, corpus := range []string{"zipf", "flat"} {
 		b.Run(corpus, func(b *testing.B) {
-			path, queries := kwCorpus(b, corpus)
+			s, queries := openKwCorpus(b, corpus)
 			ctx := context.Background()
-			s, err := Open(ctx, path)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer s.Close()
 			var r10, r120, ratio, exact float64
 			for _, q := range queries {
 				want, err := s.keywordExact(ctx, FTSQuery(q), memory.Filter{}, 120)
@@ -73,13 +68,8 @@ func BenchmarkKeyword(b *testing.B) {
 func BenchmarkKeywordExact(b *testing.B) {
 	for _, corpus := range []string{"zipf", "flat"} {
 		b.Run(corpus, func(b *testing.B) {
-			path, queries := kwCorpus(b, corpus)
+			s, queries := openKwCorpus(b, corpus)
 			ctx := context.Background()
-			s, err := Open(ctx, path)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer s.Close()
 			b.ResetTimer()
 			cpu0 := cpuTime()
 			for i := 0; i < b.N; i++ {
@@ -96,7 +86,17 @@ var flatWords = strings.Fields(`deploy build database cache index query latency 
 project config release branch commit review test bench kernel thread process signal socket network disk backup restore
 schema migration user preference editor terminal shell script python golang rust docker cluster node pod secret key`)
 
-// flatSentence has e2e/bench.mjs's sentence shape (without its note number).
+// openKwCorpus opens kwCorpus's store, closed when b ends.
+func openKwCorpus(b *testing.B, corpus string) (*Store, []string) {
+	path, queries := kwCorpus(b, corpus)
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	return s, queries
+}
+
 // kwCorpus returns the 100k-memory store of a corpus ("zipf": the search
 // benchmarks' Zipf text; "flat": e2e/bench.mjs's 48 equally common
 // words) and 40 queries of its common words.
@@ -115,6 +115,7 @@ func kwCorpus(b *testing.B, corpus string) (path string, queries []string) {
 	return flatStore(b, 100_000), queries
 }
 
+// flatSentence has e2e/bench.mjs's sentence shape (without its note number).
 func flatSentence(r *rand.Rand) string {
 	w := make([]string, 12)
 	for i := range w {

@@ -375,12 +375,11 @@ const (
 // stay in L1 while they are bounded.
 const scanBlock = 4096
 
-// candidate is a row that may be among the best: its approximate score a
-// (hi bytes only) and the most its lo bytes can add or take away.
+// candidate is a row that may be among the best: its approximate score
+// (hi bytes only) and the upper bound of its full score.
 type candidate struct {
-	row          int
-	approx, slop float32
-	upper        float32
+	row           int
+	approx, upper float32
 }
 
 // bounds is one slice's scan: the best k lower bounds of rows that
@@ -433,7 +432,7 @@ func (p *partition) bound(sc *scratch, q []float32, qn float32, k int, minScore 
 			if lower := a - slop; lower >= minScore {
 				b.lows.offer(k, lower)
 			}
-			b.cands = append(b.cands, candidate{row: i, approx: a, slop: slop, upper: upper})
+			b.cands = append(b.cands, candidate{row: i, approx: a, upper: upper})
 		}
 	}
 	return b

@@ -22,11 +22,11 @@ func DotsI8(q []float32, c []int8, out []float32) {
 	if len(c) < d*rows {
 		panic(fmt.Sprintf("vec.DotsI8: %d codes for %d rows of %d", len(c), rows, d))
 	}
-	k := cur()
+	f := cur().dotsI8
 	if d%DotsI8Step != 0 {
-		k = resolve(genericImpl)
+		f = dotsI8Generic
 	}
-	k.dotsI8(unsafe.SliceData(q), unsafe.SliceData(c), d, rows, unsafe.SliceData(out))
+	f(unsafe.SliceData(q), unsafe.SliceData(c), d, rows, unsafe.SliceData(out))
 }
 
 // DotsI8Step: the assembly scans take a row length that is a multiple of
