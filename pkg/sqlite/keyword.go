@@ -121,6 +121,13 @@ func (s *Store) keywordRanked(ctx context.Context, text string, f memory.Filter,
 		}
 		terms[i] = &kwTerm{phrase: phrases[i], stem: toks[0]}
 	}
+	// A process that keeps indexes in memory ranks there: exact, and
+	// cheap whatever the words.
+	if kw, err := s.loadedKeywordIndex(ctx); err != nil {
+		return nil, false, fmt.Errorf("keyword search: %w", err)
+	} else if kw != nil {
+		return keywordInMemory(kw, terms, f, limit), true, nil
+	}
 
 	// 1. Probes.
 	stmt, err := s.db.PrepareContext(ctx, `SELECT COUNT(*), COALESCE(MIN(rowid), 0) FROM (

@@ -98,13 +98,15 @@ type Store struct {
 
 	writeSem chan struct{} // capacity 1: serialises this process's writes
 
-	// Vector index and its catch-up state, guarded by syncMu.
+	// Vector and keyword indexes and their catch-up state, guarded by
+	// syncMu.
 	syncMu      sync.Mutex
 	watch       *sql.Conn // dedicated: PRAGMA data_version is per connection
 	loaded      bool
 	dataVersion int64
 	lastSeq     int64
 	idx         *vecindex.Index
+	kw          *keywordIndex
 
 	closeOnce sync.Once
 	closeErr  error

@@ -15,9 +15,10 @@ import (
 // reloading every vector is cheaper than fetching the changed rows one by one.
 const reloadThreshold = 20000
 
-// index returns this process's vector index, loading it on first use and
-// otherwise catching up with commits made by any other connection (other
-// processes and this process's own writes alike).
+// index returns this process's vector index, loading it (and the keyword
+// index beside it) on first use and otherwise catching up with commits
+// made by any other connection (other processes and this process's own
+// writes alike).
 func (s *Store) index(ctx context.Context) (*vecindex.Index, error) {
 	s.syncMu.Lock()
 	defer s.syncMu.Unlock()
@@ -96,12 +97,14 @@ func (s *Store) loadAll(ctx context.Context) error {
 		idx.SizeHint(model, n)
 	}
 	hints.Close()
-	rows, err := tx.QueryContext(ctx, `SELECT id, project, created_at, tags, model, superseded_by <> '', pinned <> 0, vector FROM memories WHERE vector IS NOT NULL`)
+	// Every memory: the keyword index holds those without a vector too.
+	rows, err := tx.QueryContext(ctx, `SELECT `+indexCols+` FROM memories`)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	l := newLoader(idx)
+	kw := newKeywordIndex()
+	l := newLoader(idx, kw)
 	for rows.Next() {
 		if err := l.add(rows, true); err != nil {
 			return err
@@ -110,50 +113,52 @@ func (s *Store) loadAll(ctx context.Context) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	s.idx, s.lastSeq, s.loaded = idx, seq, true
-	s.o.log.Debug("vector index loaded", "vectors", idx.Len(), "took", time.Since(start))
+	kw.Trim()
+	s.idx, s.kw, s.lastSeq, s.loaded = idx, kw, seq, true
+	s.o.log.Debug("indexes loaded", "vectors", idx.Len(), "memories", kw.Len(), "took", time.Since(start))
 	return nil
 }
 
-// loader adds rows to an index, sharing one copy of each distinct project
-// and tag list among all entries (a 100k index would otherwise hold 100k
-// copies of a handful of strings).
+// indexCols are the columns loader.add reads.
+const indexCols = `rid, id, project, created_at, tags, model, superseded_by <> '', pinned <> 0, vector, content`
+
+// loader adds rows to the indexes, sharing one copy of each distinct
+// project and tag list among all entries (a 100k index would otherwise
+// hold 100k copies of a handful of strings).
 type loader struct {
 	idx      *vecindex.Index
+	kw       *keywordIndex
 	projects map[string]string
 	tags     map[string][]string
 }
 
-func newLoader(idx *vecindex.Index) *loader {
-	return &loader{idx: idx, projects: map[string]string{}, tags: map[string][]string{}}
+func newLoader(idx *vecindex.Index, kw *keywordIndex) *loader {
+	return &loader{idx: idx, kw: kw, projects: map[string]string{}, tags: map[string][]string{}}
 }
 
-// add reads (id, project, created_at, tags, model, superseded, pinned, vector) into the index;
-// a row without a vector removes the id. raw scans the bytes without an
+// add reads a row of indexCols into the indexes; a row without a vector
+// removes the id from the vector index. raw scans the bytes without an
 // extra copy (only for *sql.Rows, which keep them valid until Next).
 func (l *loader) add(sc scanner, raw bool) error {
 	var (
-		m                vecindex.Meta
-		project, model   string
-		tagsRaw, blobRaw sql.RawBytes
-		tagsS            string
-		blobB            []byte
-		err              error
+		m                            vecindex.Meta
+		rid                          int64
+		project, model               string
+		tagsRaw, blobRaw, contentRaw sql.RawBytes
+		tagsS, contentS              string
+		blobB                        []byte
+		err                          error
 	)
 	if raw {
-		err = sc.Scan(&m.ID, &project, &m.Created, &tagsRaw, &model, &m.Superseded, &m.Pinned, &blobRaw)
+		err = sc.Scan(&rid, &m.ID, &project, &m.Created, &tagsRaw, &model, &m.Superseded, &m.Pinned, &blobRaw, &contentRaw)
 	} else {
-		err = sc.Scan(&m.ID, &project, &m.Created, &tagsS, &model, &m.Superseded, &m.Pinned, &blobB)
-		tagsRaw, blobRaw = sql.RawBytes(tagsS), sql.RawBytes(blobB)
+		err = sc.Scan(&rid, &m.ID, &project, &m.Created, &tagsS, &model, &m.Superseded, &m.Pinned, &blobB, &contentS)
+		tagsRaw, blobRaw, contentRaw = sql.RawBytes(tagsS), sql.RawBytes(blobB), sql.RawBytes(contentS)
 	}
 	if err != nil {
 		return err
 	}
-	if blobRaw == nil {
-		l.idx.Remove(m.ID)
-		return nil
-	}
-	if len(blobRaw)%4 != 0 {
+	if blobRaw != nil && len(blobRaw)%4 != 0 {
 		return fmt.Errorf("memory %s: stored vector has %d bytes, not a multiple of 4", m.ID, len(blobRaw))
 	}
 	if p, ok := l.projects[project]; ok {
@@ -168,6 +173,11 @@ func (l *loader) add(sc scanner, raw bool) error {
 			return fmt.Errorf("memory %s: stored tags: %w", m.ID, err)
 		}
 		l.tags[string(tagsRaw)] = m.Tags
+	}
+	l.kw.Upsert(m.ID, rid, m, string(contentRaw))
+	if blobRaw == nil {
+		l.idx.Remove(m.ID)
+		return nil
 	}
 	l.idx.UpsertLE(model, m, blobRaw)
 	return nil
@@ -217,16 +227,17 @@ func (s *Store) catchUp(ctx context.Context) error {
 		tx.Rollback()
 		return s.loadAll(ctx)
 	}
-	stmt, err := tx.PrepareContext(ctx, `SELECT id, project, created_at, tags, model, superseded_by <> '', pinned <> 0, vector FROM memories WHERE id = ?`)
+	stmt, err := tx.PrepareContext(ctx, `SELECT `+indexCols+` FROM memories WHERE id = ?`)
 	if err != nil {
 		return err
 	}
 	defer stmt.Close()
-	l := newLoader(s.idx)
+	l := newLoader(s.idx, s.kw)
 	for _, id := range ids {
 		err := l.add(stmt.QueryRowContext(ctx, id), false)
 		if errors.Is(err, sql.ErrNoRows) {
 			s.idx.Remove(id) // deleted
+			s.kw.Remove(id)
 			continue
 		}
 		if err != nil {

@@ -1,0 +1,427 @@
+// Package kwindex is the in-memory keyword index a long-running mnemo
+// process keeps beside its vector index: an inverted index over one text
+// column that ranks by the same bm25 formula as SQLite FTS5's bm25(), over
+// the same statistics (row count, average length, each term's document
+// frequency), so its ranking is FTS5's.
+//
+// Why not FTS5 alone: FTS5 answers from pages of its b-tree through the
+// SQL layer, and bm25 visits every row matching any query term. With a
+// store of 100k memories a query of common words costs 5–7 ms that way
+// even when bounded (pkg/sqlite's keyword.go); here it is a pass over
+// posting lists in memory, well under a millisecond. A process that
+// searches once (the CLI) does not pay for building one: the store builds
+// it only with its vector index, in processes that keep it.
+//
+// The index does not tokenize by itself: the caller gives the tokenizer
+// (pkg/sqlite's reproduces FTS5's porter unicode61 exactly) and queries by
+// terms as that tokenizer emits them.
+package kwindex
+
+import (
+	"math"
+	"sync"
+)
+
+// bm25 parameters of FTS5's bm25() (fts5_aux.c).
+const (
+	k1 = 1.2
+	b  = 0.75
+)
+
+// Fold calls emit with each token of text in order, folded (case,
+// diacritics) but not yet stemmed, reusing buf; emit must not keep tok.
+// Stem returns the term a folded token is indexed as; it may modify tok.
+// Both are called under the index's write lock only, so they may keep
+// state (buffers) without locking.
+type (
+	Fold func(text string, buf []byte, emit func(tok []byte)) []byte
+	Stem func(tok []byte) string
+)
+
+// Hit is one ranked document.
+type Hit[M any] struct {
+	Meta  M       // the document's metadata, as given to Upsert
+	Rank  int64   // the caller's row id: ties rank the larger first
+	Score float64 // bm25, higher is better (FTS5's bm25() is its negation)
+}
+
+// deadLen marks a removed document's slot in lens.
+const deadLen = math.MaxUint32
+
+type posting struct {
+	slot uint32 // the document
+	tf   uint32 // occurrences of the term in it
+}
+
+type doc[M any] struct {
+	meta    M
+	rank    int64
+	length  uint32 // tokens, FTS5's column size
+	termOff uint32 // its distinct terms: termIDs[termOff : termOff+termN]
+	termN   uint32
+	dead    bool
+}
+
+// Index is safe for concurrent use: one writer or many searchers.
+type Index[M any] struct {
+	mu   sync.RWMutex
+	fold Fold
+	stem Stem
+
+	terms       map[string]uint32 // term → id
+	folded      map[string]uint32 // folded token → id of its term: most tokens skip stemming
+	posts       [][]posting       // term id → postings, slots ascending
+	df          []int32           // term id → live documents holding it
+	docs        []doc[M]          // by slot; removed ones stay (dead) until compaction
+	lens        []uint32          // by slot: the length, or deadLen (the hot part of docs)
+	maxLen      uint32            // the longest document since the last compaction
+	termIDs     []uint32          // the distinct terms of every slot, back to back
+	slots       map[string]uint32 // key → slot of its live document
+	live        int
+	tokens      int64 // total length of the live documents
+	dead        int   // dead slots
+	compactions int   // how many times (tests)
+
+	scratch sync.Pool // *scratch
+
+	// Upsert's buffers (under mu): the document's distinct terms in
+	// order of appearance, their counts, and where each term is in them
+	// (seen[id]-1, valid when seenBy[id] is this Upsert's stamp).
+	ord    []uint32
+	counts []uint32
+	seen   []uint32
+	seenBy []uint32
+	stamp  uint32
+	buf    []byte
+}
+
+// New returns an empty index that tokenizes with fold and stem.
+func New[M any](fold Fold, stem Stem) *Index[M] {
+	return &Index[M]{fold: fold, stem: stem, terms: map[string]uint32{}, folded: map[string]uint32{}, slots: map[string]uint32{}}
+}
+
+// Len returns the number of documents held.
+func (x *Index[M]) Len() int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.live
+}
+
+// Tokens returns the total length of the documents held.
+func (x *Index[M]) Tokens() int64 {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.tokens
+}
+
+// Upsert indexes text as the document key (replacing what key held), with
+// meta for filters and rank for ties.
+func (x *Index[M]) Upsert(key string, rank int64, meta M, text string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.removeLocked(key)
+
+	slot := uint32(len(x.docs))
+	x.ord, x.counts = x.ord[:0], x.counts[:0]
+	if x.stamp++; x.stamp == 0 { // wrapped: old stamps could match
+		clear(x.seenBy)
+		x.stamp = 1
+	}
+	length := uint32(0)
+	x.buf = x.fold(text, x.buf, func(tok []byte) {
+		length++
+		id, ok := x.folded[string(tok)]
+		if !ok {
+			id = x.termID(x.stem(tok))
+			x.folded[string(tok)] = id
+		}
+		if x.seenBy[id] == x.stamp {
+			x.counts[x.seen[id]-1]++
+			return
+		}
+		x.seenBy[id] = x.stamp
+		x.ord = append(x.ord, id)
+		x.counts = append(x.counts, 1)
+		x.seen[id] = uint32(len(x.ord))
+	})
+	off := uint32(len(x.termIDs))
+	for i, id := range x.ord {
+		x.posts[id] = append(x.posts[id], posting{slot: slot, tf: x.counts[i]})
+		x.df[id]++
+	}
+	x.termIDs = append(x.termIDs, x.ord...)
+	x.docs = append(x.docs, doc[M]{meta: meta, rank: rank, length: length, termOff: off, termN: uint32(len(x.ord))})
+	x.lens = append(x.lens, min(length, deadLen-1))
+	x.maxLen = max(x.maxLen, length)
+	x.slots[key] = slot
+	x.live++
+	x.tokens += int64(length)
+}
+
+// Trim gives back the room posting lists grew into while being built (up
+// to half of their memory); a bulk load calls it at its end.
+func (x *Index[M]) Trim() {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for id, ps := range x.posts {
+		if cap(ps)-len(ps) > len(ps)/8 {
+			x.posts[id] = append([]posting(nil), ps...)
+		}
+	}
+	x.termIDs = append([]uint32(nil), x.termIDs...)
+	x.docs = append([]doc[M](nil), x.docs...)
+	x.lens = append([]uint32(nil), x.lens...)
+}
+
+// termID returns term's id, adding the term if it is new.
+func (x *Index[M]) termID(term string) uint32 {
+	if id, ok := x.terms[term]; ok {
+		return id
+	}
+	id := uint32(len(x.posts))
+	x.terms[term] = id
+	x.posts = append(x.posts, nil)
+	x.df = append(x.df, 0)
+	x.seen = append(x.seen, 0)
+	x.seenBy = append(x.seenBy, 0)
+	return id
+}
+
+// Remove drops key's document if there is one.
+func (x *Index[M]) Remove(key string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.removeLocked(key)
+}
+
+func (x *Index[M]) removeLocked(key string) {
+	slot, ok := x.slots[key]
+	if !ok {
+		return
+	}
+	delete(x.slots, key)
+	d := &x.docs[slot]
+	for _, id := range x.termIDs[d.termOff : d.termOff+d.termN] {
+		x.df[id]--
+	}
+	d.dead = true
+	x.lens[slot] = deadLen
+	var zero M
+	d.meta = zero // let go of what the metadata references
+	x.live--
+	x.tokens -= int64(d.length)
+	x.dead++
+	// Dead slots cost every search that meets them in a posting list:
+	// compact once they are a quarter of the slots.
+	if x.dead > 1024 && x.dead*4 > len(x.docs) {
+		x.compactLocked()
+	}
+}
+
+// compactLocked drops dead slots from the documents, the term lists and
+// every posting list, renumbering the live slots in order.
+func (x *Index[M]) compactLocked() {
+	remap := make([]uint32, len(x.docs))
+	docs := make([]doc[M], 0, x.live)
+	termIDs := make([]uint32, 0, len(x.termIDs))
+	lens := make([]uint32, 0, x.live)
+	x.maxLen = 0
+	for slot, d := range x.docs {
+		if d.dead {
+			continue
+		}
+		lens = append(lens, x.lens[slot])
+		x.maxLen = max(x.maxLen, d.length)
+		remap[slot] = uint32(len(docs))
+		off := uint32(len(termIDs))
+		termIDs = append(termIDs, x.termIDs[d.termOff:d.termOff+d.termN]...)
+		d.termOff = off
+		docs = append(docs, d)
+	}
+	for id, ps := range x.posts {
+		out := ps[:0]
+		for _, p := range ps {
+			if !x.docs[p.slot].dead {
+				out = append(out, posting{slot: remap[p.slot], tf: p.tf})
+			}
+		}
+		x.posts[id] = out
+	}
+	for key, slot := range x.slots {
+		x.slots[key] = remap[slot]
+	}
+	x.docs, x.lens, x.termIDs, x.dead = docs, lens, termIDs, 0
+	x.compactions++
+}
+
+// Search returns the k documents with the highest bm25 for the query terms
+// (each as the tokenizer emits it; a term given twice counts twice, as a
+// phrase repeated in an FTS5 query does) that keep accepts (nil keeps
+// all), best first, ties broken by rank descending. Documents holding none
+// of the terms are never returned. keep is called only for documents that
+// could enter the top k.
+//
+// The scores are FTS5's bm25 (negated): the same formula, statistics and
+// order of arithmetic, term by term in query order.
+func (x *Index[M]) Search(terms []string, k int, keep func(*M) bool) []Hit[M] {
+	if k <= 0 || len(terms) == 0 {
+		return nil
+	}
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	if x.live == 0 {
+		return nil
+	}
+	n := float64(x.live)
+	avgdl := float64(x.tokens) / n
+	sc := x.getScratch(len(x.docs))
+	defer x.scratch.Put(sc)
+	acc := sc.acc[:len(x.docs)]
+	// bm25's length normalisation, k1·(1 − b + b·|D|/avgdl), by length:
+	// one division per posting fewer, computed as the formula does.
+	norms := sc.norms[:0]
+	for l := range min(x.maxLen, normTable) + 1 {
+		norms = append(norms, k1*(1-b+b*float64(l)/avgdl))
+	}
+	sc.norms = norms
+	lens := x.lens
+	lo, hi := len(x.docs), -1
+	for _, t := range terms {
+		id, ok := x.terms[t]
+		if !ok || x.df[id] == 0 {
+			continue // FTS5 adds idf × 0 for a phrase a row lacks
+		}
+		df := float64(x.df[id])
+		idf := math.Log((n - df + 0.5) / (df + 0.5))
+		if idf <= 0 {
+			idf = 1e-6
+		}
+		ps := x.posts[id]
+		if len(ps) > 0 {
+			lo, hi = min(lo, int(ps[0].slot)), max(hi, int(ps[len(ps)-1].slot))
+		}
+		for _, p := range ps {
+			l := lens[p.slot]
+			if l == deadLen {
+				continue
+			}
+			var norm float64
+			if int(l) < len(norms) {
+				norm = norms[l]
+			} else {
+				norm = k1 * (1 - b + b*float64(l)/avgdl)
+			}
+			f := float64(p.tf)
+			acc[p.slot] += idf * ((f * (k1 + 1.0)) / (f + norm))
+		}
+	}
+	if hi < lo {
+		return nil
+	}
+	// Select the best k; the accumulators are cleared on the way for
+	// the next search.
+	h := make(hitHeap[M], 0, k+1)
+	for slot := lo; slot <= hi; slot++ {
+		s := acc[slot]
+		if s == 0 {
+			continue
+		}
+		acc[slot] = 0
+		d := &x.docs[slot]
+		if len(h) == k && !better(s, d.rank, h[0].Score, h[0].Rank) {
+			continue
+		}
+		if keep != nil && !keep(&d.meta) {
+			continue
+		}
+		h.offer(k, Hit[M]{Meta: d.meta, Rank: d.rank, Score: s})
+	}
+	return h.sorted()
+}
+
+// normTable bounds the lengths whose normalisation a search tabulates.
+const normTable = 4096
+
+// scratch is a search's memory: one accumulator per slot (zero between
+// searches) and the normalisation table.
+type scratch struct {
+	acc   []float64
+	norms []float64
+}
+
+func (x *Index[M]) getScratch(n int) *scratch {
+	if sc, ok := x.scratch.Get().(*scratch); ok && len(sc.acc) >= n {
+		return sc
+	}
+	return &scratch{acc: make([]float64, n+n/8)}
+}
+
+// better orders hits: higher score first, then larger rank.
+func better(s1 float64, r1 int64, s2 float64, r2 int64) bool {
+	if s1 != s2 {
+		return s1 > s2
+	}
+	return r1 > r2
+}
+
+// hitHeap is a min-heap (worst on top) of the best hits so far.
+type hitHeap[M any] []Hit[M]
+
+func (h *hitHeap[M]) offer(k int, v Hit[M]) {
+	s := *h
+	if len(s) < k {
+		s = append(s, v)
+		for i := len(s) - 1; i > 0; {
+			p := (i - 1) / 2
+			if !better(s[p].Score, s[p].Rank, s[i].Score, s[i].Rank) {
+				break
+			}
+			s[p], s[i] = s[i], s[p]
+			i = p
+		}
+		*h = s
+		return
+	}
+	s[0] = v
+	for i := 0; ; {
+		l, r, w := 2*i+1, 2*i+2, i
+		if l < len(s) && better(s[w].Score, s[w].Rank, s[l].Score, s[l].Rank) {
+			w = l
+		}
+		if r < len(s) && better(s[w].Score, s[w].Rank, s[r].Score, s[r].Rank) {
+			w = r
+		}
+		if w == i {
+			break
+		}
+		s[i], s[w] = s[w], s[i]
+		i = w
+	}
+}
+
+// sorted empties the heap, best first.
+func (h hitHeap[M]) sorted() []Hit[M] {
+	out := make([]Hit[M], len(h))
+	for i := len(h) - 1; i >= 0; i-- {
+		out[i] = h[0]
+		last := len(h) - 1
+		h[0] = h[last]
+		h = h[:last]
+		// sift down
+		for j := 0; ; {
+			l, r, w := 2*j+1, 2*j+2, j
+			if l < len(h) && better(h[w].Score, h[w].Rank, h[l].Score, h[l].Rank) {
+				w = l
+			}
+			if r < len(h) && better(h[w].Score, h[w].Rank, h[r].Score, h[r].Rank) {
+				w = r
+			}
+			if w == j {
+				break
+			}
+			h[j], h[w] = h[w], h[j]
+			j = w
+		}
+	}
+	return out
+}
