@@ -277,13 +277,17 @@ func (x *Index[M]) Search(terms []string, k int, keep func(*M) bool) []Hit[M] {
 	sc := x.getScratch(len(x.docs))
 	defer x.scratch.Put(sc)
 	acc := sc.acc[:len(x.docs)]
-	// bm25's length normalisation, k1·(1 − b + b·|D|/avgdl), by length:
-	// one division per posting fewer, computed as the formula does.
-	norms := sc.norms[:0]
+	// By length: bm25's normalisation k1·(1 − b + b·|D|/avgdl), and the
+	// term frequency part of a term found once, (1·(k1 + 1)) / (1 + norm),
+	// the most common case. Computed as the formula computes them, they
+	// spare most postings both divisions.
+	norms, once := sc.norms[:0], sc.once[:0]
 	for l := range min(x.maxLen, normTable) + 1 {
-		norms = append(norms, k1*(1-b+b*float64(l)/avgdl))
+		norm := k1 * (1 - b + b*float64(l)/avgdl)
+		norms = append(norms, norm)
+		once = append(once, (1*(k1+1.0))/(1+norm))
 	}
-	sc.norms = norms
+	sc.norms, sc.once = norms, once
 	lens := x.lens
 	lo, hi := len(x.docs), -1
 	for _, t := range terms {
@@ -303,6 +307,10 @@ func (x *Index[M]) Search(terms []string, k int, keep func(*M) bool) []Hit[M] {
 		for _, p := range ps {
 			l := lens[p.slot]
 			if l == deadLen {
+				continue
+			}
+			if p.tf == 1 && int(l) < len(once) {
+				acc[p.slot] += idf * once[l]
 				continue
 			}
 			var norm float64
@@ -345,8 +353,8 @@ const normTable = 4096
 // scratch is a search's memory: one accumulator per slot (zero between
 // searches) and the normalisation table.
 type scratch struct {
-	acc   []float64
-	norms []float64
+	acc         []float64
+	norms, once []float64
 }
 
 func (x *Index[M]) getScratch(n int) *scratch {

@@ -112,12 +112,13 @@ type Query struct {
 	K      int // number of results wanted, 1..MaxK
 	Filter Filter
 	// Embed, when set (and Vector nil), computes the vector during the
-	// search: in hybrid mode a store calls it beside its keyword ranking,
-	// so that embedding the query and the keyword search overlap (the
-	// larger parts of a recall). Every store calls it exactly once per
-	// Search, in any mode (ResolveVector). A nil vector and no error mean
-	// none is available: the search then answers by keyword alone, as
-	// with a nil Vector. Model must name the model it embeds with.
+	// search: in hybrid mode a store may call it beside its keyword
+	// ranking, so that embedding the query and a costly keyword search
+	// overlap (the larger parts of a recall); it then marks the context
+	// (WithWorkBeside). Every store calls it exactly once per Search, in
+	// any mode (ResolveVector). A nil vector and no error mean none is
+	// available: the search then answers by keyword alone, as with a nil
+	// Vector. Model must name the model it embeds with.
 	Embed func(context.Context) ([]float32, error)
 
 	// normalized is set by Normalize: a normalised query is not checked
@@ -256,3 +257,19 @@ type SkippedRange struct {
 // ErrReadOnly marks a write refused because the store was opened read-only
 // (this user may read it but not write it).
 var ErrReadOnly = errors.New("the store is read-only for this user")
+
+// workBesideKey marks a context: see WithWorkBeside.
+type workBesideKey struct{}
+
+// WithWorkBeside marks ctx as that of a Query.Embed call that runs beside
+// other work of the store (a costly keyword ranking on another core), so
+// that the embedder keeps to fewer cores rather than compete with it.
+func WithWorkBeside(ctx context.Context) context.Context {
+	return context.WithValue(ctx, workBesideKey{}, true)
+}
+
+// WorkBeside reports whether ctx was marked by WithWorkBeside.
+func WorkBeside(ctx context.Context) bool {
+	v, _ := ctx.Value(workBesideKey{}).(bool)
+	return v
+}

@@ -502,7 +502,7 @@ func (s *Service) Recall(ctx context.Context, req RecallRequest) (RecallResult, 
 		q.Model = s.emb.Model().ID
 		q.Embed = func(ctx context.Context) ([]float32, error) {
 			var err error
-			late.vec, late.model, late.note, err = s.queryVector(ctx, query, req.ModelWait, req.OnWait, true)
+			late.vec, late.model, late.note, err = s.queryVector(ctx, query, req.ModelWait, req.OnWait, memory.WorkBeside(ctx))
 			return late.vec, err
 		}
 	case mode != memory.ModeKeyword:

@@ -20,3 +20,55 @@ func init() {
 		return st
 	}
 }
+
+// besideEmbedder records which way each query was embedded.
+type besideEmbedder struct {
+	*fakeEmbedder
+	beside, full int
+}
+
+func (b *besideEmbedder) EmbedQuery(ctx context.Context, text string) ([]float32, error) {
+	b.full++
+	return b.fakeEmbedder.EmbedQuery(ctx, text)
+}
+
+func (b *besideEmbedder) EmbedQueryBeside(ctx context.Context, text string) ([]float32, error) {
+	b.beside++
+	return b.fakeEmbedder.EmbedQuery(ctx, text)
+}
+
+// A hybrid recall embeds its query on one core only while the store ranks
+// keywords through FTS5 beside it; once the store keeps its indexes in
+// memory (after the first search by meaning), the keyword ranking is short
+// and the query is embedded with every core.
+func TestHybridEmbedsBesideOnlyAnFTSRanking(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "mnemo.db")
+	open := func() memory.Store {
+		st, err := sqlite.Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	}
+	// Written by another process: remembering loads the writer's indexes
+	// (it looks for near-duplicates by meaning).
+	emb := &besideEmbedder{fakeEmbedder: newFakeEmbedder("m", true)}
+	if _, err := newSvc(t, open(), emb, "p").Remember(ctx, RememberRequest{Content: "the build server deploys on friday"}); err != nil {
+		t.Fatal(err)
+	}
+	s := newSvc(t, open(), emb, "p")
+	for i, want := range [][2]int{{1, 0}, {1, 1}, {1, 2}} {
+		r, err := s.Recall(ctx, RecallRequest{Query: "build server", Mode: memory.ModeHybrid, NoUse: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !r.Semantic || len(r.Results) != 1 {
+			t.Fatalf("recall %d: %+v", i, r)
+		}
+		if emb.beside != want[0] || emb.full != want[1] {
+			t.Fatalf("after recall %d: %d embedded beside, %d with every core; want %v", i, emb.beside, emb.full, want)
+		}
+	}
+}

@@ -27,13 +27,17 @@ func newKeywordIndex() *keywordIndex {
 	})
 }
 
+// indexesLoaded reports whether this process keeps its indexes.
+func (s *Store) indexesLoaded() bool {
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+	return s.loaded
+}
+
 // loadedKeywordIndex returns the keyword index caught up with the store,
 // or nil when this process has not loaded its indexes.
 func (s *Store) loadedKeywordIndex(ctx context.Context) (*keywordIndex, error) {
-	s.syncMu.Lock()
-	loaded := s.loaded
-	s.syncMu.Unlock()
-	if !loaded {
+	if !s.indexesLoaded() {
 		return nil, nil
 	}
 	if _, err := s.index(ctx); err != nil {

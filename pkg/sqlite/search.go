@@ -112,8 +112,15 @@ func (s *Store) Search(ctx context.Context, q memory.Query) ([]memory.Hit, error
 	if q.Embed != nil {
 		// Hybrid with the vector still to compute: it is computed here,
 		// beside the keyword ranking. Without one the answer is the
-		// keyword ranking alone.
-		if q, err = q.ResolveVector(ctx); err != nil {
+		// keyword ranking alone. A keyword ranking through FTS5 takes a
+		// core for milliseconds, and the embedder keeps to the other
+		// one; the in-memory index's is short, and the embedder uses
+		// every core.
+		ectx := ctx
+		if useKw && !s.indexesLoaded() {
+			ectx = memory.WithWorkBeside(ctx)
+		}
+		if q, err = q.ResolveVector(ectx); err != nil {
 			<-kwDone
 			return nil, err
 		}
