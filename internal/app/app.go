@@ -253,7 +253,8 @@ func (a *App) startDrain(every time.Duration) {
 	})
 }
 
-// startEmbedMissing runs service.EmbedBackground in the background: the
+// startEmbedMissing loads the store's in-memory indexes once the model is
+// ready (service.WarmIndexes), then runs service.EmbedBackground: the
 // memories without a vector of the running model (none yet, or another
 // model's) get one, at low priority, with progress in the log. Close
 // cancels it and waits, before the engine and store close.
@@ -262,6 +263,9 @@ func (a *App) startEmbedMissing() {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		if err := a.Svc.WarmIndexes(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Warn("loading the store's in-memory indexes failed; the first recall tries again", "err", err)
+		}
 		var last time.Time
 		n, err := a.Svc.EmbedBackground(ctx, func(p service.BackgroundProgress) {
 			switch {

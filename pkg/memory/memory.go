@@ -231,6 +231,13 @@ type VectorCounter interface {
 	CountUnembedded(ctx context.Context, model string) (missing, other int, err error)
 }
 
+// IndexWarmer is a store that keeps in-memory indexes, loaded on the first
+// search that needs them; WarmIndexes loads them now (a long-running
+// process calls it at start, so that no recall waits for the load).
+type IndexWarmer interface {
+	WarmIndexes(ctx context.Context) error
+}
+
 // Errors shared by all stores; wrap them with detail, test with errors.Is.
 var (
 	ErrNotFound = errors.New("memory not found")

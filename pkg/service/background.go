@@ -28,6 +28,23 @@ type BackgroundProgress struct {
 	Finished                    bool
 }
 
+// WarmIndexes loads the store's in-memory indexes (memory.IndexWarmer)
+// once the model is ready or has failed (the model is what a first recall
+// needs first), so that no recall pays for the load. Stores without such
+// indexes do nothing.
+func (s *Service) WarmIndexes(ctx context.Context) error {
+	w, ok := s.store.(memory.IndexWarmer)
+	if !ok {
+		return nil
+	}
+	if s.emb != nil {
+		if err := s.emb.Wait(ctx); err != nil && ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	return w.WarmIndexes(ctx)
+}
+
 // EmbedBackground waits for the model (as long as ctx allows), then embeds
 // the memories without a vector of it: first those with none, then those
 // with another model's. progress, when set, is called after every batch and

@@ -72,3 +72,38 @@ func TestHybridEmbedsBesideOnlyAnFTSRanking(t *testing.T) {
 		}
 	}
 }
+
+// WarmIndexes loads the store's indexes before any recall: the first
+// hybrid recall already ranks keywords in memory.
+func TestWarmIndexes(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "mnemo.db")
+	writer, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer writer.Close()
+	m := memory.Memory{Content: "the build server deploys on friday", Project: "p", Source: memory.SourceCLI}
+	if _, err := writer.Put(ctx, &m); err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	emb := &besideEmbedder{fakeEmbedder: newFakeEmbedder("m", true)}
+	s := newSvc(t, st, emb, "p")
+	if err := s.WarmIndexes(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Recall(ctx, RecallRequest{Query: "build server", NoUse: true}); err != nil {
+		t.Fatal(err)
+	}
+	if emb.beside != 0 || emb.full != 1 {
+		t.Fatalf("%d embedded beside, %d with every core: the indexes were not loaded", emb.beside, emb.full)
+	}
+	if err := newSvc(t, newFakeStore(), emb, "p").WarmIndexes(ctx); err != nil {
+		t.Fatalf("a store without indexes: %v", err)
+	}
+}

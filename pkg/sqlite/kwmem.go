@@ -34,6 +34,13 @@ func (s *Store) indexesLoaded() bool {
 	return s.loaded
 }
 
+// WarmIndexes loads this process's vector and keyword indexes now
+// (memory.IndexWarmer), or catches them up.
+func (s *Store) WarmIndexes(ctx context.Context) error {
+	_, err := s.index(ctx)
+	return err
+}
+
 // loadedKeywordIndex returns the keyword index caught up with the store,
 // or nil when this process has not loaded its indexes.
 func (s *Store) loadedKeywordIndex(ctx context.Context) (*keywordIndex, error) {
