@@ -75,7 +75,8 @@ func (rt *loaded) kernels() (desc string, degraded bool) {
 }
 
 // tuneBackend replaces hugot's GoMLX backend and executor with ones built
-// from backendConfig. The weights stay where hugot put them (gm.Ctx).
+// from backendConfig (the executor even when the config is simplego's
+// default). The weights stay where hugot put them (gm.Ctx).
 func (rt *loaded) tuneBackend(modelDir string, rewritten bool) error {
 	gm := rt.pipe.Model.GoMLXModel
 	if gm == nil {
@@ -84,22 +85,28 @@ func (rt *loaded) tuneBackend(modelDir string, rewritten bool) error {
 	ext := externalIndex(gm.OnnxModel, modelDir)
 	dropONNXWeights(gm.OnnxModel)
 	cfg := rt.backendConfig()
-	if cfg == "" {
-		return weightsToDevice(gm.Ctx, gm.Backend, ext)
+	b := gm.Backend // simplego's default config: hugot's backend will do
+	if cfg != "" {
+		quietGoMLX()
+		var err error
+		if b, err = simplego.New(cfg); err != nil {
+			return fmt.Errorf("GoMLX backend config %q: %w", cfg, err)
+		}
 	}
-	quietGoMLX()
-	b, err := simplego.New(cfg)
+	// The executor is always mnemo's, so that every graph it builds is
+	// counted (rt.graphs).
+	exec, err := gomlxcontext.NewExec(b, gm.Ctx, rt.countGraphs(gm.Call))
 	if err != nil {
-		return fmt.Errorf("GoMLX backend config %q: %w", cfg, err)
-	}
-	exec, err := gomlxcontext.NewExec(b, gm.Ctx, gm.Call)
-	if err != nil {
-		b.Finalize()
+		if b != gm.Backend {
+			b.Finalize()
+		}
 		return fmt.Errorf("GoMLX executor: %w", err)
 	}
 	exec.SetMaxCache(gm.MaxCache)
 	gm.Exec.Finalize()
-	gm.Backend.Finalize()
+	if b != gm.Backend {
+		gm.Backend.Finalize()
+	}
 	ctx := gm.Ctx
 	gm.Exec, gm.Backend = exec, b
 	release := func() {}

@@ -50,7 +50,11 @@ func benchEngine(b *testing.B, o Options) *Engine {
 	b.Helper()
 	o.Model = testmodels.Dir(b, testmodels.MiniLM)
 	o.CacheEntries = -1 // measure the model, not the cache
-	return loadTest(b, o)
+	e := loadTest(b, o)
+	if !o.NoWarmup && !o.ExactShapes {
+		waitPrecompiled(b, e) // its compiles would land in the timed calls
+	}
+	return e
 }
 
 // profileOps times every graph op of the calls that follow when

@@ -97,7 +97,8 @@ type Options struct {
 	// ExactShapes disables bucketing: every new (batch, length) compiles a
 	// new graph and the graph cache is unbounded. For benchmarks only.
 	ExactShapes bool
-	// NoWarmup skips compiling the single-short-text graph during load.
+	// NoWarmup skips compiling the single-short-text graph during load,
+	// and the short-query graphs compiled after it (precompile.go).
 	NoWarmup bool
 	// KeepAlive is how long the model stays in memory after the last call;
 	// past it the engine releases the model (session, weights, compiled
@@ -147,6 +148,7 @@ type Engine struct {
 	o      Options
 	log    *slog.Logger
 	ref    hub.Ref
+	life   context.Context // the load's, and the precompile's; Close cancels it
 	cancel context.CancelFunc
 	done   chan struct{} // closed when loading finished (rt or err set)
 
@@ -158,6 +160,9 @@ type Engine struct {
 	mu     sync.RWMutex // held shared by work on rt, exclusively by Close and unload
 	rt     *loaded      // set by the loader; swapped (under mu) by unload/reload
 	closed bool
+	// precompiled is closed when the precompile of the current rt ended
+	// (precompile.go); nil if none ran. Set with rt.
+	precompiled chan struct{}
 
 	ka keepAlive
 
@@ -201,6 +206,7 @@ func New(o Options) *Engine {
 	e := &Engine{
 		o:      o,
 		log:    o.Logger.With("component", "embed"),
+		life:   ctx,
 		cancel: cancel,
 		done:   make(chan struct{}),
 		sem:    make(chan struct{}, o.Parallel),
@@ -257,7 +263,8 @@ func (e *Engine) load(ctx context.Context) {
 	warm := time.Duration(0)
 	if !e.o.NoWarmup {
 		// Compile the graph every short query uses now, in the background,
-		// rather than on the first caller's clock.
+		// rather than on the first caller's clock. It is also the
+		// executor's first graph build, which must run alone (reload).
 		t := time.Now()
 		if _, err := rt.forward(context.Background(), [][]int{rt.warmupIDs()}); err != nil {
 			rt.close()
@@ -275,6 +282,7 @@ func (e *Engine) load(ctx context.Context) {
 	e.info.LoadTime = time.Since(start)
 	tightenGC()
 	e.armKeepAlive()
+	e.startPrecompile(rt)
 	e.log.Info("embedding model ready", "model", e.info.ModelID, "path", e.info.Path,
 		"dims", e.info.Dims, "max_tokens", e.info.MaxTokens, "pooling", e.info.Pooling,
 		"load_time", e.info.LoadTime.Round(time.Millisecond).String(), "warmup", warm.Round(time.Millisecond).String())

@@ -187,6 +187,17 @@ func (e *Engine) reload(ctx context.Context) error {
 		return fmt.Errorf("%w: %s changed on disk since it was first loaded (sha256 %s, was %s); restart mnemo to use the new file",
 			ErrInvalidModel, rt.info.OnnxFile, rt.info.SHA256, e.info.SHA256)
 	}
+	if !e.o.NoWarmup {
+		// The warm-up, as at load: besides compiling the short-query
+		// graph, it makes the executor's first graph build a lone one
+		// (GoMLX's context.Exec swaps its context after the first build
+		// without a lock, a data race if two passes build their first
+		// graphs at once).
+		if _, err := rt.forward(context.Background(), [][]int{rt.warmupIDs()}); err != nil {
+			rt.close()
+			return fmt.Errorf("reload embedding model %s: first forward pass failed: %w", e.ref.ID, err)
+		}
+	}
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()
@@ -196,6 +207,7 @@ func (e *Engine) reload(ctx context.Context) error {
 	e.rt = rt
 	e.ka.loads.Add(1)
 	e.ka.touch()
+	e.startPrecompile(rt)
 	e.mu.Unlock()
 	tightenGC()
 	e.armKeepAlive()

@@ -7,12 +7,16 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"unicode"
 
 	"github.com/mnemo-mcp/mnemo/embed/hub"
 	"github.com/mnemo-mcp/mnemo/embed/kernels"
 
 	"github.com/gomlx/go-huggingface/tokenizers/api"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	gomlxcontext "github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/knights-analytics/hugot"
 	"github.com/knights-analytics/hugot/backends"
 	"github.com/knights-analytics/hugot/options"
@@ -39,6 +43,8 @@ type loaded struct {
 	exact        bool  // no shape buckets (benchmarks)
 	seqBuckets   []int // ascending; last = MaxTokens
 	batchBuckets []int // ascending; first = 1
+
+	graphs *atomic.Int64 // graphs built (compiled) so far, for tests and logs
 }
 
 // outputs mnemo can use, in order of preference.
@@ -80,6 +86,7 @@ func loadModel(ctx context.Context, dir, onnxFile, id string, o Options) (rt *lo
 	}()
 
 	rt = &loaded{
+		graphs:  new(atomic.Int64),
 		pooling: spec.Pooling,
 		exact:   o.ExactShapes,
 		info: Info{
@@ -356,20 +363,8 @@ func (rt *loaded) chunkSize(firstLen, remaining, maxBatch, maxTokens int) int {
 // which pads them to the session's buckets (padding is masked out);
 // token_type_ids are all zero.
 func (rt *loaded) forward(ctx context.Context, seqs [][]int) (vecs [][]float32, err error) {
-	batch := backends.NewBatch(len(seqs))
+	batch := newBatch(seqs)
 	defer func() { err = errors.Join(err, batch.Destroy()) }()
-	batch.Input = make([]backends.TokenizedInput, len(seqs))
-	for i, ids := range seqs {
-		n := len(ids)
-		tok, mask := make([]uint32, n), make([]uint32, n)
-		for j, id := range ids {
-			tok[j], mask[j] = uint32(id), 1
-		}
-		batch.Input[i] = backends.TokenizedInput{
-			TokenIDs: tok, TypeIDs: make([]uint32, n), AttentionMask: mask, MaxAttentionIndex: n - 1,
-		}
-		batch.MaxSequenceLength = max(batch.MaxSequenceLength, n)
-	}
 	err = catch(func() error {
 		if err := backends.CreateInputTensors(batch, rt.pipe.Model, rt.pipe.Runtime); err != nil {
 			return err
@@ -413,6 +408,54 @@ func (rt *loaded) forward(ctx context.Context, seqs [][]int) (vecs [][]float32, 
 		}
 	}
 	return vecs, nil
+}
+
+// newBatch is hugot's input for token id sequences: attention on every
+// token, token_type_ids all zero.
+func newBatch(seqs [][]int) *backends.PipelineBatch {
+	batch := backends.NewBatch(len(seqs))
+	batch.Input = make([]backends.TokenizedInput, len(seqs))
+	for i, ids := range seqs {
+		n := len(ids)
+		tok, mask := make([]uint32, n), make([]uint32, n)
+		for j, id := range ids {
+			tok[j], mask[j] = uint32(id), 1
+		}
+		batch.Input[i] = backends.TokenizedInput{
+			TokenIDs: tok, TypeIDs: make([]uint32, n), AttentionMask: mask, MaxAttentionIndex: n - 1,
+		}
+		batch.MaxSequenceLength = max(batch.MaxSequenceLength, n)
+	}
+	return batch
+}
+
+// compile builds and compiles, without running it, the graph a batch of
+// one text of n tokens runs on (precompile.go). The inputs are made as
+// forward makes them, so the graph is the one forward then finds in
+// GoMLX's cache.
+func (rt *loaded) compile(n int) (err error) {
+	ids := rt.warmupIDs() // [CLS] hello world [SEP], then [SEP] as filler
+	seq := make([]int, n)
+	for i := range seq {
+		seq[i] = ids[min(i, len(ids)-1)]
+	}
+	batch := newBatch([][]int{seq})
+	defer func() { err = errors.Join(err, batch.Destroy()) }()
+	return catch(func() error {
+		if err := backends.CreateInputTensors(batch, rt.pipe.Model, rt.pipe.Runtime); err != nil {
+			return err
+		}
+		return rt.pipe.Model.GoMLXModel.Exec.PreCompile(batch.InputValues.([]*tensors.Tensor))
+	})
+}
+
+// countGraphs wraps the function GoMLX calls to build a graph, once per
+// new input shape, so rt.graphs counts the graphs compiled.
+func (rt *loaded) countGraphs(call func(*gomlxcontext.Context, []*graph.Node) []*graph.Node) func(*gomlxcontext.Context, []*graph.Node) []*graph.Node {
+	return func(ctx *gomlxcontext.Context, in []*graph.Node) []*graph.Node {
+		rt.graphs.Add(1)
+		return call(ctx, in)
+	}
 }
 
 func (rt *loaded) close() error {
