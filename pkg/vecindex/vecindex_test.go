@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -137,23 +139,118 @@ func sameResults(t *testing.T, what string, got, want []Result) {
 	}
 }
 
-// A partition large enough to be scanned in parallel slices returns
-// exactly what scoring every row in full returns, filter and floor
-// included.
-func TestParallelScanMatchesExhaustive(t *testing.T) {
+// plans are the splits a test runs every search with: sequential first
+// (the reference), then workers claiming chunks of odd sizes, so chunk
+// ends fall inside kernel blocks and the last chunk is short, and what
+// Search itself picks.
+var plans = []scanPlan{{1, 0}, {2, 7}, {3, 1024}, {4, 333}, {8, 50}, {}}
+
+// searchAllPlans runs a search under every plan, checks they all return
+// the same (ids, order, scores) and that it is what scoring every row in
+// full returns, and returns it.
+func searchAllPlans(t *testing.T, what string, x *Index, q []float32, k int, minScore float32, keep func(*Meta) bool) []Result {
+	t.Helper()
+	seq := x.search("m", q, k, minScore, keep, plans[0])
+	sameResults(t, what+", sequential vs exhaustive", seq, exhaustive(x, "m", q, k, minScore, keep))
+	for _, pl := range plans[1:] {
+		sameResults(t, fmt.Sprintf("%s, %+v vs sequential", what, pl), x.search("m", q, k, minScore, keep, pl), seq)
+	}
+	return seq
+}
+
+// A scan split among workers returns exactly what the sequential scan
+// returns, and both what scoring every row in full returns: with a
+// filter, a floor, k beyond the number of rows, and after removals (whose
+// swaps move rows between chunks).
+func TestParallelScanMatchesSequential(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
 	r := rand.New(rand.NewPCG(3, 4))
 	x := New()
-	n := 3*parallelScanMin + 17
+	const n = 5000
 	for i := range n {
 		x.Upsert("m", Meta{ID: fmt.Sprintf("%08d", i), Project: fmt.Sprint(i % 3)}, unit(r, 32))
 	}
-	for _, k := range []int{1, 10, 200} {
-		q := unit(r, 32)
-		keep := func(m *Meta) bool { return m.Project != "1" }
-		sameResults(t, fmt.Sprintf("k=%d", k), x.Search("m", q, k, -0.5, keep), exhaustive(x, "m", q, k, -0.5, keep))
-		sameResults(t, fmt.Sprintf("k=%d, no filter", k), x.Search("m", q, k, -2, nil), exhaustive(x, "m", q, k, -2, nil))
+	for i := 0; i < n; i += 7 {
+		x.Remove(fmt.Sprintf("%08d", i))
 	}
+	// Exact duplicates, spread over the chunks: equal scores, ranked by id.
+	dup := unit(r, 32)
+	for i := range 40 {
+		x.Upsert("m", Meta{ID: fmt.Sprintf("%08d", i*113+1)}, dup)
+	}
+	for _, k := range []int{5, 40, 60} {
+		got := searchAllPlans(t, fmt.Sprintf("duplicates k=%d", k), x, dup, k, -2, nil)
+		if got[0].Score != got[min(k, 40)-1].Score || got[0].ID < got[1].ID {
+			t.Fatalf("duplicates k=%d: not tied, or not newest first: %v", k, got[:2])
+		}
+	}
+	left := x.Len()
+	var calls atomic.Int64
+	keep := func(m *Meta) bool { calls.Add(1); return m.Project != "1" }
+	for _, k := range []int{1, 10, 200, left + 5} {
+		for trial := range 3 {
+			q := unit(r, 32)
+			what := fmt.Sprintf("k=%d trial %d", k, trial)
+			searchAllPlans(t, what+" filtered", x, q, k, -0.5, keep)
+			searchAllPlans(t, what+" floor 0.1", x, q, k, 0.1, nil)
+			got := searchAllPlans(t, what, x, q, k, -2, nil)
+			if want := min(k, left); len(got) != want {
+				t.Fatalf("%s: %d results, want %d", what, len(got), want)
+			}
+		}
+	}
+	if calls.Load() == 0 {
+		t.Fatal("keep never called")
+	}
+	// Search splits a large partition and scans a small one alone.
+	if w := planScan(100000, 384).workers; w != 4 {
+		t.Errorf("100k 384-d vectors, GOMAXPROCS 4: %d workers, want 4", w)
+	}
+	if w := planScan(5000, 384).workers; w != 1 {
+		t.Errorf("5k 384-d vectors: %d workers, want 1", w)
+	}
+	runtime.GOMAXPROCS(1)
+	if w := planScan(100000, 384).workers; w != 1 {
+		t.Errorf("GOMAXPROCS 1: %d workers, want 1", w)
+	}
+}
+
+// Split searches run beside writers: the read lock covers every worker
+// (run with -race).
+func TestParallelScanBesideWriters(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	x := New()
+	vs := make([][]float32, 3000)
+	for i := range vs {
+		vs[i] = unit(r, 32)
+		x.Upsert("m", Meta{ID: fmt.Sprintf("%08d", i)}, vs[i])
+	}
+	q := unit(r, 32)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 300 {
+			id := fmt.Sprintf("%08d", i*7%len(vs))
+			if i%2 == 0 {
+				x.Remove(id)
+			} else {
+				x.Upsert("m", Meta{ID: id}, vs[i])
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for g := range 3 {
+		wg.Go(func() {
+			for range 50 {
+				if got := x.search("m", q, 10, -2, func(*Meta) bool { return true }, scanPlan{2 + g, 100}); len(got) != 10 {
+					t.Errorf("%d results", len(got))
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	<-done
 }
 
 // TestNearTwins: vectors whose high bytes are all equal differ only in
@@ -181,7 +278,7 @@ func TestNearTwins(t *testing.T) {
 			q[j] += float32(r.NormFloat64()) * 0.01
 		}
 		for _, k := range []int{1, 10, 50} {
-			sameResults(t, fmt.Sprintf("trial %d k=%d", trial, k), x.Search("m", q, k, -2, nil), exhaustive(x, "m", q, k, -2, nil))
+			searchAllPlans(t, fmt.Sprintf("trial %d k=%d", trial, k), x, q, k, -2, nil)
 		}
 	}
 }
@@ -270,3 +367,43 @@ func BenchmarkQuantize(b *testing.B) {
 		quantize(v, hi, lo)
 	}
 }
+
+// randomIndex holds n random 384-d unit vectors under model "m".
+func randomIndex(n int, seed uint64) *Index {
+	r := rand.New(rand.NewPCG(seed, seed))
+	x := New()
+	x.SizeHint("m", n)
+	for i := range n {
+		x.Upsert("m", Meta{ID: fmt.Sprintf("%08d", i)}, unit(r, 384))
+	}
+	return x
+}
+
+// BenchmarkSearch: one search, k = 10, over n random 384-d vectors, the
+// scan on one goroutine (workers=1) and split in slices; workers=auto is
+// what Search chooses.
+func BenchmarkSearch(b *testing.B) {
+	for _, n := range benchSizes {
+		x := randomIndex(n, 9)
+		qs := make([][]float32, 16)
+		r := rand.New(rand.NewPCG(10, 10))
+		for i := range qs {
+			qs[i] = unit(r, 384)
+		}
+		for _, w := range []int{1, 2, 0} {
+			name := fmt.Sprintf("n=%d/workers=%d", n, w)
+			if w == 0 {
+				name = fmt.Sprintf("n=%d/workers=auto(%d)", n, planScan(n, 384).workers)
+			}
+			b.Run(name, func(b *testing.B) {
+				i := 0
+				for b.Loop() {
+					x.search("m", qs[i%len(qs)], 10, -2, nil, scanPlan{w, scanChunk})
+					i++
+				}
+			})
+		}
+	}
+}
+
+var benchSizes = []int{4096, 8192, 32768, 100000}
