@@ -13,7 +13,8 @@
 //    model is never loaded yet at that point: it loads in the background.
 // 2. Recall latency end to end through the TypeScript SDK client
 //    (StdioClientTransport) on stores of 1k and 10k memories, after the model
-//    is ready: median / p90 / p99 over distinct queries.
+//    is ready and has had two quiet seconds (as a session's server has): median
+//    / p90 / p99 over distinct queries.
 import { spawn } from "node:child_process";
 import { access, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -170,6 +171,12 @@ async function benchRecall(n) {
       // Warm: the first recall waits for the model and loads the index.
       const warm = await call({ query: "warm up", project: "*" });
       if (!warm.structuredContent.semantic) throw new Error(`model not ready: ${JSON.stringify(warm.structuredContent)}`);
+      // A session's server sits idle for a while after it starts (the
+      // user is typing), and in that time it compiles the graphs of short
+      // queries (embed/precompile.go): only a quiet moment lets it, and
+      // the queries below come back to back. Without this pause the first
+      // query of each length pays a compile, a start-up cost.
+      await new Promise((r) => setTimeout(r, 2000));
       // Modes interleaved query by query, so that none is favoured by what
       // ran before it, and each with its own query texts: the engine caches
       // query embeddings, so a repeated text measures the search alone

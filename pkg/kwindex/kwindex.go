@@ -19,7 +19,9 @@ package kwindex
 
 import (
 	"math"
+	"sort"
 	"sync"
+	"sync/atomic"
 )
 
 // bm25 parameters of FTS5's bm25() (fts5_aux.c).
@@ -68,19 +70,20 @@ type Index[M any] struct {
 	fold Fold
 	stem Stem
 
-	terms       map[string]uint32 // term → id
-	folded      map[string]uint32 // folded token → id of its term: most tokens skip stemming
-	posts       [][]posting       // term id → postings, slots ascending
-	df          []int32           // term id → live documents holding it
-	docs        []doc[M]          // by slot; removed ones stay (dead) until compaction
-	lens        []uint32          // by slot: the length, or deadLen (the hot part of docs)
-	maxLen      uint32            // the longest document since the last compaction
-	termIDs     []uint32          // the distinct terms of every slot, back to back
-	slots       map[string]uint32 // key → slot of its live document
-	live        int
-	tokens      int64 // total length of the live documents
-	dead        int   // dead slots
-	compactions int   // how many times (tests)
+	terms          map[string]uint32 // term → id
+	folded         map[string]uint32 // folded token → id of its term: most tokens skip stemming
+	posts          [][]posting       // term id → postings, slots ascending
+	df             []int32           // term id → live documents holding it
+	docs           []doc[M]          // by slot; removed ones stay (dead) until compaction
+	lens           []uint32          // by slot: the length, or deadLen (the hot part of docs)
+	maxLen         uint32            // the longest document since the last compaction
+	termIDs        []uint32          // the distinct terms of every slot, back to back
+	slots          map[string]uint32 // key → slot of its live document
+	live           int
+	tokens         int64        // total length of the live documents
+	dead           int          // dead slots
+	compactions    int          // how many times (tests)
+	prunedSearches atomic.Int64 // searches that left common terms out (tests)
 
 	scratch sync.Pool // *scratch
 
@@ -258,11 +261,18 @@ func (x *Index[M]) compactLocked() {
 // (each as the tokenizer emits it; a term given twice counts twice, as a
 // phrase repeated in an FTS5 query does) that keep accepts (nil keeps
 // all), best first, ties broken by rank descending. Documents holding none
-// of the terms are never returned. keep is called only for documents that
-// could enter the top k.
+// of the terms are never returned. keep may not be called for documents
+// that cannot enter the top k.
 //
 // The scores are FTS5's bm25 (negated): the same formula, statistics and
 // order of arithmetic, term by term in query order.
+//
+// A term in at least half the documents weighs almost nothing: bm25 gives
+// it FTS5's floor idf, 1e-6. Such common terms are not accumulated over
+// their posting lists (every memory holding "uses" or "server"), only
+// looked up for the documents that can still make the top k once the
+// other terms are counted: those within the common terms' whole possible
+// weight of the k-th best. The result is the same as counting them all.
 func (x *Index[M]) Search(terms []string, k int, keep func(*M) bool) []Hit[M] {
 	if k <= 0 || len(terms) == 0 {
 		return nil
@@ -272,63 +282,110 @@ func (x *Index[M]) Search(terms []string, k int, keep func(*M) bool) []Hit[M] {
 	if x.live == 0 {
 		return nil
 	}
-	n := float64(x.live)
-	avgdl := float64(x.tokens) / n
 	sc := x.getScratch(len(x.docs))
 	defer x.scratch.Put(sc)
-	acc := sc.acc[:len(x.docs)]
-	// By length: bm25's normalisation k1·(1 − b + b·|D|/avgdl), and the
-	// term frequency part of a term found once, (1·(k1 + 1)) / (1 + norm),
-	// the most common case. Computed as the formula computes them, they
-	// spare most postings both divisions.
-	norms, once := sc.norms[:0], sc.once[:0]
-	for l := range min(x.maxLen, normTable) + 1 {
-		norm := k1 * (1 - b + b*float64(l)/avgdl)
-		norms = append(norms, norm)
-		once = append(once, (1*(k1+1.0))/(1+norm))
-	}
-	sc.norms, sc.once = norms, once
-	lens := x.lens
-	lo, hi := len(x.docs), -1
+	x.prepare(sc)
+
+	q := sc.query[:0]
+	var bound float64 // the most the common terms add to a score
+	essential := false
 	for _, t := range terms {
 		id, ok := x.terms[t]
 		if !ok || x.df[id] == 0 {
 			continue // FTS5 adds idf × 0 for a phrase a row lacks
 		}
 		df := float64(x.df[id])
-		idf := math.Log((n - df + 0.5) / (df + 0.5))
+		idf := math.Log((sc.n - df + 0.5) / (df + 0.5))
+		qt := queryTerm{id: id, idf: idf}
 		if idf <= 0 {
-			idf = 1e-6
+			qt.idf, qt.common = 1e-6, true
+			bound += qt.idf * (k1 + 1)
+		} else {
+			essential = true
 		}
-		ps := x.posts[id]
+		q = append(q, qt)
+	}
+	sc.query = q
+	if len(q) == 0 {
+		return nil
+	}
+	if essential && bound > 0 {
+		if hits, ok := x.pruned(sc, k, bound, keep); ok {
+			x.prunedSearches.Add(1)
+			return hits
+		}
+	}
+	return x.exhaustive(sc, k, keep)
+}
+
+// queryTerm is one term of a query that some document holds.
+type queryTerm struct {
+	id     uint32
+	idf    float64
+	common bool // idf at FTS5's floor: left out of accumulation (pruned)
+}
+
+// prepare sets a search's statistics and tables. By length: bm25's
+// normalisation k1·(1 − b + b·|D|/avgdl), and the term frequency part of
+// a term found once, (1·(k1 + 1)) / (1 + norm), the most common case.
+// Computed as the formula computes them, they spare most postings both
+// divisions.
+func (x *Index[M]) prepare(sc *scratch) {
+	sc.n = float64(x.live)
+	sc.avgdl = float64(x.tokens) / sc.n
+	norms, once := sc.norms[:0], sc.once[:0]
+	for l := range min(x.maxLen, normTable) + 1 {
+		norm := k1 * (1 - b + b*float64(l)/sc.avgdl)
+		norms = append(norms, norm)
+		once = append(once, (1*(k1+1.0))/(1+norm))
+	}
+	sc.norms, sc.once = norms, once
+}
+
+// weight is a term's bm25 part for a document of length l holding it tf
+// times: idf × (tf·(k1 + 1)) / (tf + norm), exactly as FTS5 computes it.
+func (sc *scratch) weight(idf float64, tf, l uint32) float64 {
+	if tf == 1 && int(l) < len(sc.once) {
+		return idf * sc.once[l]
+	}
+	var norm float64
+	if int(l) < len(sc.norms) {
+		norm = sc.norms[l]
+	} else {
+		norm = k1 * (1 - b + b*float64(l)/sc.avgdl)
+	}
+	f := float64(tf)
+	return idf * ((f * (k1 + 1.0)) / (f + norm))
+}
+
+// accumulate adds the query terms' weights (all of them, or those that
+// are not common) to sc.acc and returns the range of slots touched.
+func (x *Index[M]) accumulate(sc *scratch, all bool) (lo, hi int) {
+	acc, lens := sc.acc[:len(x.docs)], x.lens
+	lo, hi = len(x.docs), -1
+	for _, qt := range sc.query {
+		if qt.common && !all {
+			continue
+		}
+		ps := x.posts[qt.id]
 		if len(ps) > 0 {
 			lo, hi = min(lo, int(ps[0].slot)), max(hi, int(ps[len(ps)-1].slot))
 		}
 		for _, p := range ps {
-			l := lens[p.slot]
-			if l == deadLen {
-				continue
+			if l := lens[p.slot]; l != deadLen {
+				acc[p.slot] += sc.weight(qt.idf, p.tf, l)
 			}
-			if p.tf == 1 && int(l) < len(once) {
-				acc[p.slot] += idf * once[l]
-				continue
-			}
-			var norm float64
-			if int(l) < len(norms) {
-				norm = norms[l]
-			} else {
-				norm = k1 * (1 - b + b*float64(l)/avgdl)
-			}
-			f := float64(p.tf)
-			acc[p.slot] += idf * ((f * (k1 + 1.0)) / (f + norm))
 		}
 	}
-	if hi < lo {
-		return nil
-	}
-	// Select the best k; the accumulators are cleared on the way for
-	// the next search.
+	return lo, hi
+}
+
+// exhaustive counts every term over its whole posting list.
+func (x *Index[M]) exhaustive(sc *scratch, k int, keep func(*M) bool) []Hit[M] {
+	lo, hi := x.accumulate(sc, true)
+	acc := sc.acc
 	h := make(hitHeap[M], 0, k+1)
+	// The accumulators are cleared on the way for the next search.
 	for slot := lo; slot <= hi; slot++ {
 		s := acc[slot]
 		if s == 0 {
@@ -347,6 +404,108 @@ func (x *Index[M]) Search(terms []string, k int, keep func(*M) bool) []Hit[M] {
 	return h.sorted()
 }
 
+// pruned counts the terms that are not common, keeps the documents that
+// keep accepts within bound (the common terms' most) of the k-th best of
+// those partial scores, and scores them exactly. ok is false when fewer
+// than k documents hold a term that is not common and so a document
+// holding common terms only could make the top k: the caller then counts
+// everything.
+func (x *Index[M]) pruned(sc *scratch, k int, bound float64, keep func(*M) bool) (hits []Hit[M], ok bool) {
+	lo, hi := x.accumulate(sc, false)
+	acc := sc.acc
+	best := sc.best[:0] // min-heap: the best k partial scores so far
+	cands := sc.cands[:0]
+	slack := func(theta float64) float64 { return bound + 1e-9*max(theta, 1) } // plus rounding: sums in another order
+	for slot := lo; slot <= hi; slot++ {
+		p := acc[slot]
+		if p == 0 {
+			continue
+		}
+		acc[slot] = 0
+		if len(best) == k && p+slack(best[0]) < best[0] {
+			continue
+		}
+		if keep != nil && !keep(&x.docs[slot].meta) {
+			continue
+		}
+		best = offerFloat(best, k, p)
+		cands = append(cands, candidate{slot: uint32(slot), partial: p})
+	}
+	sc.best, sc.cands = best, cands
+	if len(best) < k || best[0] <= slack(best[0]) {
+		return nil, false
+	}
+	theta := best[0]
+	h := make(hitHeap[M], 0, k+1)
+	for _, c := range cands {
+		if c.partial+slack(theta) < theta {
+			continue
+		}
+		s := x.exactScore(sc, c.slot)
+		d := &x.docs[c.slot]
+		if len(h) == k && !better(s, d.rank, h[0].Score, h[0].Rank) {
+			continue
+		}
+		h.offer(k, Hit[M]{Meta: d.meta, Rank: d.rank, Score: s})
+	}
+	return h.sorted(), true
+}
+
+// candidate is a document that may make the top k, with its partial score.
+type candidate struct {
+	slot    uint32
+	partial float64
+}
+
+// exactScore is slot's bm25 over every query term, in query order, its
+// frequencies looked up in the (slot-ordered) posting lists.
+func (x *Index[M]) exactScore(sc *scratch, slot uint32) float64 {
+	l := x.lens[slot]
+	var s float64
+	for _, qt := range sc.query {
+		ps := x.posts[qt.id]
+		i := sort.Search(len(ps), func(i int) bool { return ps[i].slot >= slot })
+		if i < len(ps) && ps[i].slot == slot {
+			s += sc.weight(qt.idf, ps[i].tf, l)
+		}
+	}
+	return s
+}
+
+// offerFloat keeps the best k values in a min-heap.
+func offerFloat(h []float64, k int, v float64) []float64 {
+	if len(h) < k {
+		h = append(h, v)
+		for i := len(h) - 1; i > 0; {
+			p := (i - 1) / 2
+			if h[p] <= h[i] {
+				break
+			}
+			h[p], h[i] = h[i], h[p]
+			i = p
+		}
+		return h
+	}
+	if v <= h[0] {
+		return h
+	}
+	h[0] = v
+	for i := 0; ; {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < len(h) && h[l] < h[m] {
+			m = l
+		}
+		if r < len(h) && h[r] < h[m] {
+			m = r
+		}
+		if m == i {
+			return h
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+}
+
 // normTable bounds the lengths whose normalisation a search tabulates.
 const normTable = 4096
 
@@ -355,6 +514,10 @@ const normTable = 4096
 type scratch struct {
 	acc         []float64
 	norms, once []float64
+	n, avgdl    float64 // documents, their average length
+	query       []queryTerm
+	best        []float64
+	cands       []candidate
 }
 
 func (x *Index[M]) getScratch(n int) *scratch {

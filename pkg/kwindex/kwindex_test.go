@@ -153,6 +153,9 @@ func TestSearchMatchesReference(t *testing.T) {
 	if x.Len() != len(docs) {
 		t.Fatalf("Len %d, want %d", x.Len(), len(docs))
 	}
+	if n := x.prunedSearches.Load(); n < 10 {
+		t.Fatalf("%d searches left common terms out: the test does not check that path", n)
+	}
 	if x.compactions < 2 {
 		t.Fatalf("the index compacted %d times, want several", x.compactions)
 	}
@@ -211,5 +214,40 @@ func BenchmarkSearch(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		x.Search(queries[i%len(queries)], 30, nil)
+	}
+}
+
+// A common term's weight decides between two documents whose other terms
+// score within a millionth of each other: the pruned search must still
+// look at the one behind (long documents make lengths nearly equal; a
+// term in half the documents nearly weightless).
+func TestCommonTermDecidesNearTie(t *testing.T) {
+	x := New[meta](words, same)
+	docs := map[string]refDoc{}
+	add := func(key, text string) {
+		r := int64(len(docs) + 1)
+		x.Upsert(key, r, meta{}, text)
+		docs[key] = refDoc{text: text, rank: r}
+	}
+	filler := strings.Repeat(" f", 2999)
+	for i := range 497 {
+		add(fmt.Sprint("a", i), "a"+filler)
+	}
+	for i := range 501 {
+		add(fmt.Sprint("c", i), "c"+filler)
+	}
+	add("behind", "a c c") // longer: its "a" weighs a little less; "c" makes up for it
+	add("ahead", "a z")
+	want := reference(docs, []string{"a", "c"}, 1, nil)
+	if want[0].Rank != docs["behind"].rank {
+		t.Fatalf("the case is not built as meant: %+v ranks first", want[0])
+	}
+	before := x.prunedSearches.Load()
+	got := x.Search([]string{"a", "c"}, 1, nil)
+	if x.prunedSearches.Load() == before {
+		t.Fatal("the search did not take the pruned path")
+	}
+	if len(got) != 1 || got[0].Rank != want[0].Rank {
+		t.Fatalf("got %+v, want %+v", got, want)
 	}
 }
