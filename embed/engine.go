@@ -233,7 +233,7 @@ func (e *Engine) load(ctx context.Context) {
 	if e.err != nil {
 		return // Options.Model did not parse; the error names it
 	}
-	start := time.Now()
+	start, heapBefore := time.Now(), liveHeap()
 	e.log.Info("loading embedding model", "model", e.ref.ID)
 	r, err := e.resolve(ctx)
 	if err != nil {
@@ -280,7 +280,7 @@ func (e *Engine) load(ctx context.Context) {
 	e.ka.touch()
 	e.info = rt.info
 	e.info.LoadTime = time.Since(start)
-	tightenGC()
+	tightenGC(heapBefore)
 	e.armKeepAlive()
 	e.startPrecompile(rt)
 	e.log.Info("embedding model ready", "model", e.info.ModelID, "path", e.info.Path,

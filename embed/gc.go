@@ -30,12 +30,39 @@ const largeBatchTokens = 512
 // the default target. A GOGC the user set wins throughout.
 var gcTarget struct {
 	sync.Mutex
-	tight int // the percent set by tightenGC; 0: not tightened
-	large int // large passes running
+	tight int    // the percent set by tightenGC; 0: not tightened
+	large int    // large passes running
+	model uint64 // the live heap the model's load added
+	gen   int    // tightenGC calls: a watch of an older one stops
 }
 
-// tightenGC sets the tight target once a model is loaded.
-func tightenGC() {
+// The rest of the live heap. A server that also keeps a store's indexes
+// in memory (pkg/vecindex and pkg/kwindex: ~140 MB at 100k memories, much
+// of it pointers, which a collection must follow) would, at a target of
+// the model's heap plus gcHeadroom, collect every few dozen recalls, each
+// collection marking all of it within a few MB of allocation: the recall
+// in flight then assists the marking and waits 15–20 ms (the p99 of recall
+// at 100k memories, docs/mcp-bench.md). So after every collection the
+// target is set again from the live heap: gcHeadroom plus a quarter of
+// whatever is live beyond the model's heap. A server with a small store
+// keeps the tight target; one with a large store collects a few times
+// less often, for a quarter more memory than the store's indexes take.
+const otherHeadroomDiv = 4
+
+// liveHeap is the live heap as of the last collection.
+func liveHeap() uint64 {
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return s[0].Value.Uint64()
+}
+
+// tightenGC sets the tight target once a model is loaded; before is the
+// live heap before the load (liveHeap), so that what else is live (a
+// store's indexes, on a reload) counts as the rest.
+func tightenGC(before uint64) {
 	if os.Getenv("GOGC") != "" {
 		return
 	}
@@ -45,13 +72,47 @@ func tightenGC() {
 	if s[0].Value.Kind() != metrics.KindUint64 || s[0].Value.Uint64() == 0 {
 		return
 	}
-	pct := int(min(100, max(5, gcHeadroom*100/s[0].Value.Uint64())))
+	live := s[0].Value.Uint64()
 	gcTarget.Lock()
 	defer gcTarget.Unlock()
+	gcTarget.model = live - min(live, before)
+	gcTarget.gen++
+	setTightLocked(live)
+	watchGC(gcTarget.gen)
+}
+
+// setTightLocked sets the tight target for a live heap of live bytes.
+func setTightLocked(live uint64) {
+	runway := uint64(gcHeadroom)
+	if live > gcTarget.model {
+		runway += (live - gcTarget.model) / otherHeadroomDiv
+	}
+	pct := int(min(100, max(5, runway*100/max(live, 1))))
 	gcTarget.tight = pct
 	if gcTarget.large == 0 {
 		debug.SetGCPercent(pct)
 	}
+}
+
+// gcSentinel is garbage whose finalizer runs after a collection (large
+// enough to be an object of its own, not packed with others).
+type gcSentinel struct{ _ [64]byte }
+
+// watchGC sets the tight target again after the next collection, and
+// after each one following, until the model is unloaded or loaded again.
+func watchGC(gen int) {
+	runtime.SetFinalizer(&gcSentinel{}, func(*gcSentinel) {
+		live := liveHeap()
+		gcTarget.Lock()
+		defer gcTarget.Unlock()
+		if gcTarget.tight == 0 || gcTarget.gen != gen {
+			return
+		}
+		if live > 0 {
+			setTightLocked(live)
+		}
+		watchGC(gen)
+	})
 }
 
 // relaxGC restores the default target once no model is loaded.

@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"testing"
+	"time"
 )
 
 func gcPercent() int {
@@ -22,7 +23,7 @@ func TestGCTarget(t *testing.T) {
 		weights[i] = byte(i)
 	}
 	defer runtime.KeepAlive(weights)
-	tightenGC()
+	tightenGC(0)
 	tight := gcPercent()
 	if tight < 5 || tight >= 100 {
 		t.Fatalf("GC percent after load = %d, want 5…99", tight)
@@ -58,8 +59,67 @@ func TestGCTarget(t *testing.T) {
 func TestGCTargetRespectsGOGC(t *testing.T) {
 	t.Setenv("GOGC", "150")
 	before := gcPercent()
-	tightenGC()
+	tightenGC(0)
 	if got := gcPercent(); got != before {
 		t.Fatalf("GC percent changed to %d with GOGC set", got)
 	}
 }
+
+// What is live beyond the model (a store's indexes) widens the runway
+// after the next collection, by a quarter of its size, and narrows it
+// again once it is gone; what was live before the load counts as such.
+func TestGCTargetFollowsOtherHeap(t *testing.T) {
+	t.Setenv("GOGC", "")
+	defer relaxGC()
+	const mb = 1 << 20
+	keepBefore = make([]*int, 4<<20) // 32 MB live before the load, with pointers
+	runtime.GC()
+	heapBefore := liveHeap() // read before the load, as the engine does
+	weights := make([]byte, 64<<20)
+	for i := range weights {
+		weights[i] = byte(i)
+	}
+	tightenGC(heapBefore)
+	gcTarget.Lock()
+	model := gcTarget.model
+	gcTarget.Unlock()
+	if model < 56*mb || model > 72*mb {
+		t.Fatalf("the model's heap counted as %d MB, want about 64", model/mb)
+	}
+	// runway ≈ gcHeadroom + (live - model) / 4, once a collection has
+	// seen the heap.
+	runwayNear := func(what string, other float64) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			runtime.GC()
+			time.Sleep(10 * time.Millisecond) // the finalizer runs after the collection
+			live := float64(liveHeap())
+			runway := float64(gcPercent()) * live / 100
+			want := gcHeadroom + (live-float64(model))/4
+			if runway > want-0.02*live && runway < want+0.02*live && (other == 0 || live-float64(model) >= other) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: runway %.0f MB of a %.0f MB heap, want about %.0f", what, runway/mb, live/mb, want/mb)
+			}
+		}
+	}
+	runwayNear("after the load", 32*mb)
+	tight := gcPercent()
+	keepOther = make([]*int, 16<<20) // 128 MB more, live
+	runwayNear("with an index", 160*mb)
+	if got := gcPercent(); got <= tight {
+		t.Fatalf("GC percent %d with 128 MB more live, was %d: the runway did not grow", got, tight)
+	}
+	keepOther, keepBefore = nil, nil
+	runwayNear("index and the rest gone", 0)
+	if got := gcPercent(); got >= tight {
+		t.Fatalf("GC percent %d with the rest gone, was %d with it", got, tight)
+	}
+	runtime.KeepAlive(weights)
+}
+
+// Live heap beside the model in TestGCTargetFollowsOtherHeap (package
+// variables: a local one the compiler may consider dead early).
+var keepBefore, keepOther []*int

@@ -177,7 +177,7 @@ func (e *Engine) reload(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	t := time.Now()
+	t, heapBefore := time.Now(), liveHeap()
 	rt, err := loadModel(ctx, e.res.Dir, e.res.OnnxFile, e.ref.ID, e.o)
 	if err != nil {
 		return fmt.Errorf("reload embedding model %s: %w", e.ref.ID, err)
@@ -209,7 +209,7 @@ func (e *Engine) reload(ctx context.Context) error {
 	e.ka.touch()
 	e.startPrecompile(rt)
 	e.mu.Unlock()
-	tightenGC()
+	tightenGC(heapBefore)
 	e.armKeepAlive()
 	e.log.Info("embedding model reloaded", "model", e.info.ModelID, "load_time", time.Since(t).Round(time.Millisecond).String())
 	return nil

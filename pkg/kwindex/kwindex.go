@@ -22,6 +22,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // bm25 parameters of FTS5's bm25() (fts5_aux.c).
@@ -32,13 +33,21 @@ const (
 
 // Fold calls emit with each token of text in order, folded (case,
 // diacritics) but not yet stemmed, reusing buf; emit must not keep tok.
-// Stem returns the term a folded token is indexed as; it may modify tok.
+// Stem returns the term a folded token is indexed as, without modifying
+// tok; the result may be a buffer of its own, valid until the next call.
 // Both are called under the index's write lock only, so they may keep
 // state (buffers) without locking.
 type (
 	Fold func(text string, buf []byte, emit func(tok []byte)) []byte
-	Stem func(tok []byte) string
+	Stem func(tok []byte) []byte
 )
+
+// foldedMemo bounds the memo of folded tokens' terms. A store's words
+// are a vocabulary that the first documents mostly show; the rest are
+// numbers, identifiers and typos, often seen once, which the memo would
+// keep as one string each (every one a little more for each collection to
+// mark).
+const foldedMemo = 1 << 14
 
 // Hit is one ranked document.
 type Hit[M any] struct {
@@ -96,6 +105,7 @@ type Index[M any] struct {
 	seenBy []uint32
 	stamp  uint32
 	buf    []byte
+	arena  []byte // intern's current chunk
 }
 
 // New returns an empty index that tokenizes with fold and stem.
@@ -136,7 +146,9 @@ func (x *Index[M]) Upsert(key string, rank int64, meta M, text string) {
 		id, ok := x.folded[string(tok)]
 		if !ok {
 			id = x.termID(x.stem(tok))
-			x.folded[string(tok)] = id
+			if len(x.folded) < foldedMemo {
+				x.folded[x.intern(tok)] = id
+			}
 		}
 		if x.seenBy[id] == x.stamp {
 			x.counts[x.seen[id]-1]++
@@ -177,17 +189,36 @@ func (x *Index[M]) Trim() {
 }
 
 // termID returns term's id, adding the term if it is new.
-func (x *Index[M]) termID(term string) uint32 {
-	if id, ok := x.terms[term]; ok {
+func (x *Index[M]) termID(term []byte) uint32 {
+	if id, ok := x.terms[string(term)]; ok {
 		return id
 	}
 	id := uint32(len(x.posts))
-	x.terms[term] = id
+	x.terms[x.intern(term)] = id
 	x.posts = append(x.posts, nil)
 	x.df = append(x.df, 0)
 	x.seen = append(x.seen, 0)
 	x.seenBy = append(x.seenBy, 0)
 	return id
+}
+
+// internChunk is the size of the arena's chunks.
+const internChunk = 64 << 10
+
+// intern returns b as a string whose bytes are in the index's arena: the
+// terms and memo keys (a string each, 100k or more in a large store) are
+// then not objects of their own for every collection to find and mark.
+// The arena only grows, as the maps of terms do.
+func (x *Index[M]) intern(b []byte) string {
+	if len(b) == 0 || len(b) > internChunk/16 {
+		return string(b)
+	}
+	if len(x.arena)+len(b) > cap(x.arena) {
+		x.arena = make([]byte, 0, internChunk)
+	}
+	off := len(x.arena)
+	x.arena = append(x.arena, b...)
+	return unsafe.String(&x.arena[off], len(b))
 }
 
 // Remove drops key's document if there is one.

@@ -19,7 +19,7 @@ func words(text string, buf []byte, emit func([]byte)) []byte {
 	return buf
 }
 
-func same(tok []byte) string { return string(tok) }
+func same(tok []byte) []byte { return tok }
 
 type meta struct{ project string }
 

@@ -21,9 +21,9 @@ type keywordIndex = kwindex.Index[vecindex.Meta]
 // memories_fts does (tokenize.go).
 func newKeywordIndex() *keywordIndex {
 	var word []byte
-	return kwindex.New[vecindex.Meta](foldTokens, func(tok []byte) string {
+	return kwindex.New[vecindex.Meta](foldTokens, func(tok []byte) []byte {
 		word = append(word[:0], tok...)
-		return string(porterStem(word))
+		return porterStem(word)
 	})
 }
 

@@ -123,12 +123,13 @@ func (s *Store) loadAll(ctx context.Context) error {
 const indexCols = `rid, id, project, created_at, tags, model, superseded_by <> '', pinned <> 0, vector, content`
 
 // loader adds rows to the indexes, sharing one copy of each distinct
-// project and tag list among all entries (a 100k index would otherwise
-// hold 100k copies of a handful of strings).
+// project, model and tag list among all entries (a 100k index would
+// otherwise hold 100k copies of a handful of strings, each one more object
+// for every collection to mark).
 type loader struct {
 	idx      *vecindex.Index
 	kw       *keywordIndex
-	projects map[string]string
+	projects map[string]string // projects and models
 	tags     map[string][]string
 }
 
@@ -165,6 +166,11 @@ func (l *loader) add(sc scanner, raw bool) error {
 		m.Project = p
 	} else {
 		l.projects[project], m.Project = project, project
+	}
+	if p, ok := l.projects[model]; ok { // few models: one copy each (the index keeps one per vector)
+		model = p
+	} else {
+		l.projects[model] = model
 	}
 	if t, ok := l.tags[string(tagsRaw)]; ok {
 		m.Tags = t
