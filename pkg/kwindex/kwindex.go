@@ -505,11 +505,17 @@ func (x *Index[M]) exactScore(sc *scratch, slot uint32) float64 {
 
 // offerFloat keeps the best k values in a min-heap.
 func offerFloat(h []float64, k int, v float64) []float64 {
+	return offer(h, k, v, func(a, b float64) bool { return a < b })
+}
+
+// offer keeps the best k values in h, a heap with the worst on top
+// (worse(a, b): a ranks below b).
+func offer[T any](h []T, k int, v T, worse func(a, b T) bool) []T {
 	if len(h) < k {
 		h = append(h, v)
 		for i := len(h) - 1; i > 0; {
 			p := (i - 1) / 2
-			if h[p] <= h[i] {
+			if !worse(h[i], h[p]) {
 				break
 			}
 			h[p], h[i] = h[i], h[p]
@@ -517,20 +523,26 @@ func offerFloat(h []float64, k int, v float64) []float64 {
 		}
 		return h
 	}
-	if v <= h[0] {
+	if !worse(h[0], v) {
 		return h
 	}
 	h[0] = v
+	siftDown(h, worse)
+	return h
+}
+
+// siftDown restores the heap after its top changed.
+func siftDown[T any](h []T, worse func(a, b T) bool) {
 	for i := 0; ; {
 		l, r, m := 2*i+1, 2*i+2, i
-		if l < len(h) && h[l] < h[m] {
+		if l < len(h) && worse(h[l], h[m]) {
 			m = l
 		}
-		if r < len(h) && h[r] < h[m] {
+		if r < len(h) && worse(h[r], h[m]) {
 			m = r
 		}
 		if m == i {
-			return h
+			return
 		}
 		h[i], h[m] = h[m], h[i]
 		i = m
@@ -569,61 +581,20 @@ func better(s1 float64, r1 int64, s2 float64, r2 int64) bool {
 // hitHeap is a min-heap (worst on top) of the best hits so far.
 type hitHeap[M any] []Hit[M]
 
-func (h *hitHeap[M]) offer(k int, v Hit[M]) {
-	s := *h
-	if len(s) < k {
-		s = append(s, v)
-		for i := len(s) - 1; i > 0; {
-			p := (i - 1) / 2
-			if !better(s[p].Score, s[p].Rank, s[i].Score, s[i].Rank) {
-				break
-			}
-			s[p], s[i] = s[i], s[p]
-			i = p
-		}
-		*h = s
-		return
-	}
-	s[0] = v
-	for i := 0; ; {
-		l, r, w := 2*i+1, 2*i+2, i
-		if l < len(s) && better(s[w].Score, s[w].Rank, s[l].Score, s[l].Rank) {
-			w = l
-		}
-		if r < len(s) && better(s[w].Score, s[w].Rank, s[r].Score, s[r].Rank) {
-			w = r
-		}
-		if w == i {
-			break
-		}
-		s[i], s[w] = s[w], s[i]
-		i = w
-	}
-}
+func worseHit[M any](a, b Hit[M]) bool { return better(b.Score, b.Rank, a.Score, a.Rank) }
+
+// offer adds v if it is among the best k; callers have checked that it
+// beats the top of a full heap.
+func (h *hitHeap[M]) offer(k int, v Hit[M]) { *h = offer(*h, k, v, worseHit[M]) }
 
 // sorted empties the heap, best first.
 func (h hitHeap[M]) sorted() []Hit[M] {
 	out := make([]Hit[M], len(h))
 	for i := len(h) - 1; i >= 0; i-- {
 		out[i] = h[0]
-		last := len(h) - 1
-		h[0] = h[last]
-		h = h[:last]
-		// sift down
-		for j := 0; ; {
-			l, r, w := 2*j+1, 2*j+2, j
-			if l < len(h) && better(h[w].Score, h[w].Rank, h[l].Score, h[l].Rank) {
-				w = l
-			}
-			if r < len(h) && better(h[w].Score, h[w].Rank, h[r].Score, h[r].Rank) {
-				w = r
-			}
-			if w == j {
-				break
-			}
-			h[j], h[w] = h[w], h[j]
-			j = w
-		}
+		h[0] = h[len(h)-1]
+		h = h[:len(h)-1]
+		siftDown(h, worseHit[M])
 	}
 	return out
 }

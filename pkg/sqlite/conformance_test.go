@@ -11,7 +11,14 @@ import (
 
 func openTemp(t testing.TB) *Store {
 	t.Helper()
-	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "mnemo.db"))
+	return openAt(t, filepath.Join(t.TempDir(), "mnemo.db"))
+}
+
+// openAt opens the store at path, closed when the test ends; two calls
+// with one path are two processes' handles.
+func openAt(t testing.TB, path string) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}

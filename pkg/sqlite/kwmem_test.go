@@ -37,16 +37,7 @@ func kwText(rng *rand.Rand) string {
 func TestKeywordInMemoryMatchesFTS5(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "mnemo.db")
-	s, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	other, err := Open(ctx, path) // another process
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
+	s, other := openAt(t, path), openAt(t, path) // two processes
 	rng := rand.New(rand.NewPCG(7, 8))
 	var ids []string
 	put := func(n int) {
