@@ -43,11 +43,13 @@ var gcTarget struct {
 // collection marking all of it within a few MB of allocation: the recall
 // in flight then assists the marking and waits 15–20 ms (the p99 of recall
 // at 100k memories, docs/mcp-bench.md). So after every collection the
-// target is set again from the live heap: gcHeadroom plus a quarter of
+// target is set again from the live heap: gcHeadroom plus half of
 // whatever is live beyond the model's heap. A server with a small store
-// keeps the tight target; one with a large store collects a few times
-// less often, for a quarter more memory than the store's indexes take.
-const otherHeadroomDiv = 4
+// keeps the tight target; one with 100k memories collects every ~200
+// recalls instead of ~40 (a quarter: ~90, which still left a collection
+// in the p99 of most runs), for at most half again the memory its indexes
+// take.
+const otherHeadroomDiv = 2
 
 // liveHeap is the live heap as of the last collection.
 func liveHeap() uint64 {

@@ -66,7 +66,7 @@ func TestGCTargetRespectsGOGC(t *testing.T) {
 }
 
 // What is live beyond the model (a store's indexes) widens the runway
-// after the next collection, by a quarter of its size, and narrows it
+// after the next collection, by half its size, and narrows it
 // again once it is gone; what was live before the load counts as such.
 func TestGCTargetFollowsOtherHeap(t *testing.T) {
 	t.Setenv("GOGC", "")
@@ -86,7 +86,7 @@ func TestGCTargetFollowsOtherHeap(t *testing.T) {
 	if model < 56*mb || model > 72*mb {
 		t.Fatalf("the model's heap counted as %d MB, want about 64", model/mb)
 	}
-	// runway ≈ gcHeadroom + (live - model) / 4, once a collection has
+	// runway ≈ gcHeadroom + (live - model) / 2, once a collection has
 	// seen the heap.
 	runwayNear := func(what string, other float64) {
 		t.Helper()
@@ -96,7 +96,7 @@ func TestGCTargetFollowsOtherHeap(t *testing.T) {
 			time.Sleep(10 * time.Millisecond) // the finalizer runs after the collection
 			live := float64(liveHeap())
 			runway := float64(gcPercent()) * live / 100
-			want := gcHeadroom + (live-float64(model))/4
+			want := gcHeadroom + (live-float64(model))/otherHeadroomDiv
 			if runway > want-0.02*live && runway < want+0.02*live && (other == 0 || live-float64(model) >= other) {
 				return
 			}
