@@ -18,6 +18,7 @@
 package kwindex
 
 import (
+	"hash/maphash"
 	"math"
 	"sort"
 	"sync"
@@ -51,9 +52,21 @@ const foldedMemo = 1 << 14
 
 // Hit is one ranked document.
 type Hit[M any] struct {
+	Key   string  // the document's key, as given to Upsert
 	Meta  M       // the document's metadata, as given to Upsert
 	Rank  int64   // the caller's row id: ties rank the larger first
 	Score float64 // bm25, higher is better (FTS5's bm25() is its negation)
+
+	keyOff, keyLen uint32 // Key, until the search's end
+}
+
+// withKeys sets the hits' keys (strings of their own: the index's bytes
+// move when it compacts).
+func (x *Index[M]) withKeys(hits []Hit[M]) []Hit[M] {
+	for i := range hits {
+		hits[i].Key = string(x.keys[hits[i].keyOff : hits[i].keyOff+hits[i].keyLen])
+	}
+	return hits
 }
 
 // deadLen marks a removed document's slot in lens.
@@ -67,6 +80,8 @@ type posting struct {
 type doc[M any] struct {
 	meta    M
 	rank    int64
+	keyOff  uint32 // its key: keys[keyOff : keyOff+keyLen]
+	keyLen  uint32
 	length  uint32 // tokens, FTS5's column size
 	termOff uint32 // its distinct terms: termIDs[termOff : termOff+termN]
 	termN   uint32
@@ -79,15 +94,21 @@ type Index[M any] struct {
 	fold Fold
 	stem Stem
 
-	terms          map[string]uint32 // term → id
-	folded         map[string]uint32 // folded token → id of its term: most tokens skip stemming
-	posts          [][]posting       // term id → postings, slots ascending
-	df             []int32           // term id → live documents holding it
-	docs           []doc[M]          // by slot; removed ones stay (dead) until compaction
-	lens           []uint32          // by slot: the length, or deadLen (the hot part of docs)
-	maxLen         uint32            // the longest document since the last compaction
-	termIDs        []uint32          // the distinct terms of every slot, back to back
-	slots          map[string]uint32 // key → slot of its live document
+	terms   map[string]uint32 // term → id
+	folded  map[string]uint32 // folded token → id of its term: most tokens skip stemming
+	posts   [][]posting       // term id → postings, slots ascending
+	df      []int32           // term id → live documents holding it
+	docs    []doc[M]          // by slot; removed ones stay (dead) until compaction
+	lens    []uint32          // by slot: the length, or deadLen (the hot part of docs)
+	maxLen  uint32            // the longest document since the last compaction
+	termIDs []uint32          // the distinct terms of every slot, back to back
+	// The live documents' keys, back to back, and their slots by the
+	// keys' hash: no pointer per key for a collection to follow (a key
+	// whose hash another live key has goes to collided).
+	keys           []byte
+	hash           func(string) uint64 // maphash; tests make keys collide
+	byHash         map[uint64]uint32
+	collided       map[string]uint32
 	live           int
 	tokens         int64        // total length of the live documents
 	dead           int          // dead slots
@@ -110,7 +131,9 @@ type Index[M any] struct {
 
 // New returns an empty index that tokenizes with fold and stem.
 func New[M any](fold Fold, stem Stem) *Index[M] {
-	return &Index[M]{fold: fold, stem: stem, terms: map[string]uint32{}, folded: map[string]uint32{}, slots: map[string]uint32{}}
+	seed := maphash.MakeSeed()
+	return &Index[M]{fold: fold, stem: stem, terms: map[string]uint32{}, folded: map[string]uint32{},
+		hash: func(k string) uint64 { return maphash.String(seed, k) }, byHash: map[uint64]uint32{}, collided: map[string]uint32{}}
 }
 
 // Len returns the number of documents held.
@@ -165,10 +188,12 @@ func (x *Index[M]) Upsert(key string, rank int64, meta M, text string) {
 		x.df[id]++
 	}
 	x.termIDs = append(x.termIDs, x.ord...)
-	x.docs = append(x.docs, doc[M]{meta: meta, rank: rank, length: length, termOff: off, termN: uint32(len(x.ord))})
+	x.docs = append(x.docs, doc[M]{meta: meta, rank: rank, length: length, termOff: off, termN: uint32(len(x.ord)),
+		keyOff: uint32(len(x.keys)), keyLen: uint32(len(key))})
+	x.keys = append(x.keys, key...)
 	x.lens = append(x.lens, min(length, deadLen-1))
 	x.maxLen = max(x.maxLen, length)
-	x.slots[key] = slot
+	x.setSlot(key, slot)
 	x.live++
 	x.tokens += int64(length)
 }
@@ -186,6 +211,7 @@ func (x *Index[M]) Trim() {
 	x.termIDs = append([]uint32(nil), x.termIDs...)
 	x.docs = append([]doc[M](nil), x.docs...)
 	x.lens = append([]uint32(nil), x.lens...)
+	x.keys = append([]byte(nil), x.keys...)
 }
 
 // termID returns term's id, adding the term if it is new.
@@ -228,12 +254,46 @@ func (x *Index[M]) Remove(key string) {
 	x.removeLocked(key)
 }
 
+// key returns slot's key, sharing the bytes of keys (compare it, do not
+// keep it).
+func (x *Index[M]) key(slot uint32) []byte {
+	d := &x.docs[slot]
+	return x.keys[d.keyOff : d.keyOff+d.keyLen]
+}
+
+// slotOf returns the slot of key's live document.
+func (x *Index[M]) slotOf(key string) (uint32, bool) {
+	if slot, ok := x.byHash[x.hash(key)]; ok && string(x.key(slot)) == key {
+		return slot, true
+	}
+	slot, ok := x.collided[key]
+	return slot, ok
+}
+
+func (x *Index[M]) setSlot(key string, slot uint32) {
+	h := x.hash(key)
+	if other, ok := x.byHash[h]; ok && string(x.key(other)) != key {
+		x.collided[key] = slot
+		return
+	}
+	x.byHash[h] = slot
+}
+
+func (x *Index[M]) deleteSlot(key string) {
+	h := x.hash(key)
+	if slot, ok := x.byHash[h]; ok && string(x.key(slot)) == key {
+		delete(x.byHash, h)
+		return
+	}
+	delete(x.collided, key)
+}
+
 func (x *Index[M]) removeLocked(key string) {
-	slot, ok := x.slots[key]
+	slot, ok := x.slotOf(key)
 	if !ok {
 		return
 	}
-	delete(x.slots, key)
+	x.deleteSlot(key)
 	d := &x.docs[slot]
 	for _, id := range x.termIDs[d.termOff : d.termOff+d.termN] {
 		x.df[id]--
@@ -259,17 +319,21 @@ func (x *Index[M]) compactLocked() {
 	docs := make([]doc[M], 0, x.live)
 	termIDs := make([]uint32, 0, len(x.termIDs))
 	lens := make([]uint32, 0, x.live)
+	keys := make([]byte, 0, len(x.keys))
 	x.maxLen = 0
 	for slot, d := range x.docs {
 		if d.dead {
 			continue
 		}
 		lens = append(lens, x.lens[slot])
+		off := uint32(len(keys))
+		keys = append(keys, x.key(uint32(slot))...)
+		d.keyOff = off
 		x.maxLen = max(x.maxLen, d.length)
 		remap[slot] = uint32(len(docs))
-		off := uint32(len(termIDs))
+		toff := uint32(len(termIDs))
 		termIDs = append(termIDs, x.termIDs[d.termOff:d.termOff+d.termN]...)
-		d.termOff = off
+		d.termOff = toff
 		docs = append(docs, d)
 	}
 	for id, ps := range x.posts {
@@ -281,10 +345,13 @@ func (x *Index[M]) compactLocked() {
 		}
 		x.posts[id] = out
 	}
-	for key, slot := range x.slots {
-		x.slots[key] = remap[slot]
+	for h, slot := range x.byHash {
+		x.byHash[h] = remap[slot]
 	}
-	x.docs, x.lens, x.termIDs, x.dead = docs, lens, termIDs, 0
+	for key, slot := range x.collided {
+		x.collided[key] = remap[slot]
+	}
+	x.docs, x.lens, x.termIDs, x.keys, x.dead = docs, lens, termIDs, keys, 0
 	x.compactions++
 }
 
@@ -430,9 +497,9 @@ func (x *Index[M]) exhaustive(sc *scratch, k int, keep func(*M) bool) []Hit[M] {
 		if keep != nil && !keep(&d.meta) {
 			continue
 		}
-		h.offer(k, Hit[M]{Meta: d.meta, Rank: d.rank, Score: s})
+		h.offer(k, Hit[M]{Meta: d.meta, Rank: d.rank, Score: s, keyOff: d.keyOff, keyLen: d.keyLen})
 	}
-	return h.sorted()
+	return x.withKeys(h.sorted())
 }
 
 // pruned counts the terms that are not common, keeps the documents that
@@ -477,9 +544,9 @@ func (x *Index[M]) pruned(sc *scratch, k int, bound float64, keep func(*M) bool)
 		if len(h) == k && !better(s, d.rank, h[0].Score, h[0].Rank) {
 			continue
 		}
-		h.offer(k, Hit[M]{Meta: d.meta, Rank: d.rank, Score: s})
+		h.offer(k, Hit[M]{Meta: d.meta, Rank: d.rank, Score: s, keyOff: d.keyOff, keyLen: d.keyLen})
 	}
-	return h.sorted(), true
+	return x.withKeys(h.sorted()), true
 }
 
 // candidate is a document that may make the top k, with its partial score.

@@ -78,8 +78,14 @@ type refDoc struct {
 }
 
 // Random upserts, replacements and removals (enough to compact several
-// times), each search compared with the reference.
+// times), each search compared with the reference; with the keys' hashes
+// all colliding too.
 func TestSearchMatchesReference(t *testing.T) {
+	t.Run("hashed", func(t *testing.T) { testSearchMatchesReference(t, false) })
+	t.Run("collisions", func(t *testing.T) { testSearchMatchesReference(t, true) })
+}
+
+func testSearchMatchesReference(t *testing.T, collide bool) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	// Zipf-like vocabulary: a few words in most documents, many rare.
 	vocab := make([]string, 300)
@@ -99,6 +105,9 @@ func TestSearchMatchesReference(t *testing.T) {
 		return strings.Join(ws, " ")
 	}
 	x := New[meta](words, same)
+	if collide {
+		x.hash = func(k string) uint64 { return uint64(len(k) % 3) }
+	}
 	docs := map[string]refDoc{}
 	var keys []string
 	rank := int64(0)
@@ -145,7 +154,8 @@ func TestSearchMatchesReference(t *testing.T) {
 			t.Fatalf("step %d %v k=%d: %d hits, want %d", step, terms, k, len(got), len(want))
 		}
 		for i := range got {
-			if got[i].Rank != want[i].Rank || math.Abs(got[i].Score-want[i].Score) > 1e-9*math.Abs(want[i].Score) || got[i].Meta != want[i].Meta {
+			if got[i].Rank != want[i].Rank || math.Abs(got[i].Score-want[i].Score) > 1e-9*math.Abs(want[i].Score) || got[i].Meta != want[i].Meta ||
+				docs[got[i].Key].rank != got[i].Rank {
 				t.Fatalf("step %d %v k=%d: hit %d is %+v, want %+v", step, terms, k, i, got[i], want[i])
 			}
 		}

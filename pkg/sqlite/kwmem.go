@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"sync"
 
 	"github.com/mnemo-mcp/mnemo/pkg/kwindex"
 	"github.com/mnemo-mcp/mnemo/pkg/memory"
@@ -15,16 +16,67 @@ import (
 // (it asks FTS5: keyword.go). Its ranking is FTS5's bm25 exactly, over
 // every matching memory, whatever the words.
 
-type keywordIndex = kwindex.Index[vecindex.Meta]
+type keywordIndex struct {
+	*kwindex.Index[kwMeta]
+	names filterNames
+}
+
+// kwMeta is what the keyword index keeps of a memory for filters. It
+// holds no pointer (its project and tags are numbers in filterNames): a
+// collection need not follow 100k of them; the vector index keeps its own
+// metadata, with strings.
+type kwMeta struct {
+	created            int64
+	project, tags      uint32
+	superseded, pinned bool
+}
+
+// filterNames numbers the distinct projects and tag lists of the keyword
+// index's memories (a handful of each).
+type filterNames struct {
+	mu        sync.RWMutex
+	projects  []string
+	tags      [][]string
+	projectNo map[string]uint32
+	tagsNo    map[string]uint32 // by the tags' stored JSON
+}
+
+func (n *filterNames) number(project, tagsJSON string, tags []string) (p, t uint32) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	p, ok := n.projectNo[project]
+	if !ok {
+		p = uint32(len(n.projects))
+		n.projects = append(n.projects, project)
+		n.projectNo[project] = p
+	}
+	t, ok = n.tagsNo[tagsJSON]
+	if !ok {
+		t = uint32(len(n.tags))
+		n.tags = append(n.tags, tags)
+		n.tagsNo[tagsJSON] = t
+	}
+	return p, t
+}
 
 // newKeywordIndex returns an empty keyword index that tokenizes as
 // memories_fts does (tokenize.go).
 func newKeywordIndex() *keywordIndex {
 	var word []byte
-	return kwindex.New[vecindex.Meta](foldTokens, func(tok []byte) []byte {
-		word = append(word[:0], tok...)
-		return porterStem(word)
-	})
+	return &keywordIndex{
+		Index: kwindex.New[kwMeta](foldTokens, func(tok []byte) []byte {
+			word = append(word[:0], tok...)
+			return porterStem(word)
+		}),
+		names: filterNames{projectNo: map[string]uint32{}, tagsNo: map[string]uint32{}},
+	}
+}
+
+// upsert indexes a memory's text with its metadata (m from the vector
+// index's loader: its project and tags are shared copies).
+func (kw *keywordIndex) upsert(m *vecindex.Meta, rid int64, tagsJSON, content string) {
+	p, t := kw.names.number(m.Project, tagsJSON, m.Tags)
+	kw.Upsert(m.ID, rid, kwMeta{created: m.Created, project: p, tags: t, superseded: m.Superseded, pinned: m.Pinned}, content)
 }
 
 // indexesLoaded reports whether this process keeps its indexes.
@@ -62,12 +114,16 @@ func keywordInMemory(kw *keywordIndex, terms []*kwTerm, f memory.Filter, limit i
 	for i, t := range terms {
 		stems[i] = t.stem
 	}
-	hits := kw.Search(stems, limit, func(m *vecindex.Meta) bool {
-		return f.Keep(m.Project, m.Tags, memory.UnixMilliTime(m.Created), m.Superseded, m.Pinned)
+	n := &kw.names
+	hits := kw.Search(stems, limit, func(m *kwMeta) bool {
+		n.mu.RLock()
+		project, tags := n.projects[m.project], n.tags[m.tags]
+		n.mu.RUnlock()
+		return f.Keep(project, tags, memory.UnixMilliTime(m.created), m.superseded, m.pinned)
 	})
 	out := make([]memory.Ranked, len(hits))
 	for i, h := range hits {
-		out[i] = memory.Ranked{ID: h.Meta.ID, Score: h.Score}
+		out[i] = memory.Ranked{ID: h.Key, Score: h.Score}
 	}
 	return out
 }

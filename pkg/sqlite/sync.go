@@ -180,7 +180,7 @@ func (l *loader) add(sc scanner, raw bool) error {
 		}
 		l.tags[string(tagsRaw)] = m.Tags
 	}
-	l.kw.Upsert(m.ID, rid, m, string(contentRaw))
+	l.kw.upsert(&m, rid, string(tagsRaw), string(contentRaw))
 	if blobRaw == nil {
 		l.idx.Remove(m.ID)
 		return nil
