@@ -102,9 +102,11 @@ func (s *Store) Search(ctx context.Context, q memory.Query) ([]memory.Hit, error
 	var kwErr error
 	kwDone := make(chan struct{})
 	if useKw {
+		// Its own copies: q is reassigned below, once the vector is in.
+		text, filter := q.Text, q.Filter
 		go func() {
 			defer close(kwDone)
-			kw, kwErr = s.keywordRank(ctx, q.Text, q.Filter, depth)
+			kw, kwErr = s.keywordRank(ctx, text, filter, depth)
 		}()
 	} else {
 		close(kwDone)
