@@ -38,9 +38,9 @@ func (b *besideEmbedder) EmbedQueryBeside(ctx context.Context, text string) ([]f
 }
 
 // A hybrid recall embeds its query on one core only while the store ranks
-// keywords through FTS5 beside it; once the store keeps its indexes in
-// memory (after the first search by meaning), the keyword ranking is short
-// and the query is embedded with every core.
+// keywords through FTS5 beside it; once the store keeps a keyword index in
+// memory (WarmIndexes, as serve does), the keyword ranking is short and
+// the query is embedded with every core.
 func TestHybridEmbedsBesideOnlyAnFTSRanking(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "mnemo.db")
@@ -59,7 +59,12 @@ func TestHybridEmbedsBesideOnlyAnFTSRanking(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := newSvc(t, open(), emb, "p")
-	for i, want := range [][2]int{{1, 0}, {1, 1}, {1, 2}} {
+	for i, want := range [][2]int{{1, 0}, {2, 0}, {2, 1}, {2, 2}} {
+		if i == 2 {
+			if err := s.WarmIndexes(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
 		r, err := s.Recall(ctx, RecallRequest{Query: "build server", Mode: memory.ModeHybrid, NoUse: true})
 		if err != nil {
 			t.Fatal(err)

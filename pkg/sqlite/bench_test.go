@@ -190,6 +190,13 @@ func reportCPU(b *testing.B, since time.Duration) {
 // BenchmarkIndexLoad measures a process's first search at 100k (loading
 // every vector) and the heap its index keeps afterwards.
 func BenchmarkIndexLoad(b *testing.B) {
+	// vectors: a process's first search by meaning (the CLI); warm: the
+	// keyword index too (serve, WarmIndexes).
+	b.Run("vectors", func(b *testing.B) { benchIndexLoad(b, false) })
+	b.Run("warm", func(b *testing.B) { benchIndexLoad(b, true) })
+}
+
+func benchIndexLoad(b *testing.B, warm bool) {
 	path := benchStore(b, 100_000)
 	ctx := context.Background()
 	var heapMB float64
@@ -203,9 +210,12 @@ func BenchmarkIndexLoad(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		idx, err := s.index(ctx)
-		if err != nil {
-			b.Fatal(err)
+		if warm {
+			err = s.WarmIndexes(ctx)
+		}
+		idx, err2 := s.index(ctx)
+		if err != nil || err2 != nil {
+			b.Fatal(err, err2)
 		}
 		b.StopTimer()
 		runtime.GC()

@@ -11,10 +11,11 @@ import (
 
 // The keyword side of a search in a process that keeps indexes in memory
 // (package kwindex). It is loaded and caught up with the vector index
-// (sync.go), so a process builds it only once it searches by meaning: a
-// long-running server does, the CLI answering one keyword query does not
-// (it asks FTS5: keyword.go). Its ranking is FTS5's bm25 exactly, over
-// every matching memory, whatever the words.
+// (sync.go), in a process that asked for it (WarmIndexes: a long-running
+// server); a CLI answering one query asks FTS5 (keyword.go): building the
+// index to answer once would cost more than it saves (0.6 s at 100k
+// memories). Its ranking is FTS5's bm25 exactly, over every matching
+// memory, whatever the words.
 
 type keywordIndex struct {
 	*kwindex.Index[kwMeta]
@@ -79,24 +80,31 @@ func (kw *keywordIndex) upsert(m *vecindex.Meta, rid int64, tagsJSON, content st
 	kw.Upsert(m.ID, rid, kwMeta{created: m.Created, project: p, tags: t, superseded: m.Superseded, pinned: m.Pinned}, content)
 }
 
-// indexesLoaded reports whether this process keeps its indexes.
-func (s *Store) indexesLoaded() bool {
+// keywordIndexLoaded reports whether this process keeps a keyword index.
+func (s *Store) keywordIndexLoaded() bool {
 	s.syncMu.Lock()
 	defer s.syncMu.Unlock()
-	return s.loaded
+	return s.loaded && s.kw != nil
 }
 
 // WarmIndexes loads this process's vector and keyword indexes now
-// (memory.IndexWarmer), or catches them up.
+// (memory.IndexWarmer), or catches them up; from then on the process
+// keeps both.
 func (s *Store) WarmIndexes(ctx context.Context) error {
+	s.syncMu.Lock()
+	s.wantKeywords = true
+	if s.loaded && s.kw == nil {
+		s.loaded = false // loaded for a search by meaning alone: again, with keywords
+	}
+	s.syncMu.Unlock()
 	_, err := s.index(ctx)
 	return err
 }
 
 // loadedKeywordIndex returns the keyword index caught up with the store,
-// or nil when this process has not loaded its indexes.
+// or nil when this process keeps none.
 func (s *Store) loadedKeywordIndex(ctx context.Context) (*keywordIndex, error) {
-	if !s.indexesLoaded() {
+	if !s.keywordIndexLoaded() {
 		return nil, nil
 	}
 	if _, err := s.index(ctx); err != nil {

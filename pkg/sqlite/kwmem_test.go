@@ -53,7 +53,7 @@ func TestKeywordInMemoryMatchesFTS5(t *testing.T) {
 		}
 	}
 	put(500)
-	if _, err := s.index(ctx); err != nil {
+	if err := s.WarmIndexes(ctx); err != nil {
 		t.Fatal(err)
 	}
 	compare := func(round string) {
@@ -113,25 +113,35 @@ func TestKeywordInMemoryMatchesFTS5(t *testing.T) {
 	compare("caught up")
 }
 
-// A process with its indexes loaded ranks keywords in memory, not through
+// A process that warmed its indexes ranks keywords in memory, not through
 // FTS5: with FTS5's index emptied behind its back (no change is logged),
-// the memories are still found.
+// the memories are still found. One that loaded its vector index for a
+// search by meaning alone (the CLI) keeps no keyword index and asks FTS5.
 func TestKeywordUsesInMemoryIndex(t *testing.T) {
-	s := openTemp(t)
 	ctx := context.Background()
-	ids := putTexts(t, s, []string{"alpha beta", "beta gamma", "gamma delta"})
 	q := memory.Query{Text: "beta", Mode: memory.ModeKeyword, K: 5}
-	if _, err := s.index(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM memories_fts`); err != nil {
-		t.Fatal(err)
-	}
-	hits, err := s.Search(ctx, q)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(hits) != 2 || hits[0].Memory.ID != ids[1] || hits[1].Memory.ID != ids[0] {
-		t.Fatalf("hits %+v, want %s then %s from the in-memory index", hits, ids[1], ids[0])
+	for _, warm := range []bool{false, true} {
+		s := openTemp(t)
+		ids := putTexts(t, s, []string{"alpha beta", "beta gamma", "gamma delta"})
+		load := func(ctx context.Context) error { _, err := s.index(ctx); return err }
+		if warm {
+			load = s.WarmIndexes
+		}
+		if err := load(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.db.ExecContext(ctx, `DELETE FROM memories_fts`); err != nil {
+			t.Fatal(err)
+		}
+		hits, err := s.Search(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case warm && (len(hits) != 2 || hits[0].Memory.ID != ids[1] || hits[1].Memory.ID != ids[0]):
+			t.Fatalf("warmed: hits %+v, want %s then %s from the in-memory index", hits, ids[1], ids[0])
+		case !warm && len(hits) != 0:
+			t.Fatalf("not warmed: hits %+v from a keyword index, want FTS5's (emptied: none)", hits)
+		}
 	}
 }

@@ -119,7 +119,7 @@ func (s *Store) Search(ctx context.Context, q memory.Query) ([]memory.Hit, error
 		// one; the in-memory index's is short, and the embedder uses
 		// every core.
 		ectx := ctx
-		if useKw && !s.indexesLoaded() {
+		if useKw && !s.keywordIndexLoaded() {
 			ectx = memory.WithWorkBeside(ctx)
 		}
 		if q, err = q.ResolveVector(ectx); err != nil {

@@ -106,7 +106,9 @@ type Store struct {
 	dataVersion int64
 	lastSeq     int64
 	idx         *vecindex.Index
-	kw          *keywordIndex
+	kw          *keywordIndex // nil unless wantKeywords
+	// wantKeywords: this process keeps a keyword index (WarmIndexes).
+	wantKeywords bool
 
 	closeOnce sync.Once
 	closeErr  error

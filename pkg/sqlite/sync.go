@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/mnemo-mcp/mnemo/pkg/vecindex"
@@ -97,13 +98,21 @@ func (s *Store) loadAll(ctx context.Context) error {
 		idx.SizeHint(model, n)
 	}
 	hints.Close()
-	// Every memory: the keyword index holds those without a vector too.
-	rows, err := tx.QueryContext(ctx, `SELECT `+indexCols+` FROM memories`)
+	// The keyword index, in a process that keeps one, holds every memory,
+	// those without a vector too; the vector index alone needs neither
+	// those nor the text.
+	var kw *keywordIndex
+	q := `SELECT ` + indexCols + ` FROM memories`
+	if s.wantKeywords {
+		kw = newKeywordIndex()
+	} else {
+		q = `SELECT ` + strings.Replace(indexCols, ", content", ", ''", 1) + ` FROM memories WHERE vector IS NOT NULL`
+	}
+	rows, err := tx.QueryContext(ctx, q)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	kw := newKeywordIndex()
 	l := newLoader(idx, kw)
 	for rows.Next() {
 		if err := l.add(rows, true); err != nil {
@@ -113,9 +122,13 @@ func (s *Store) loadAll(ctx context.Context) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	kw.Trim()
+	memories := 0
+	if kw != nil {
+		kw.Trim()
+		memories = kw.Len()
+	}
 	s.idx, s.kw, s.lastSeq, s.loaded = idx, kw, seq, true
-	s.o.log.Debug("indexes loaded", "vectors", idx.Len(), "memories", kw.Len(), "took", time.Since(start))
+	s.o.log.Debug("indexes loaded", "vectors", idx.Len(), "keyword_index", kw != nil, "memories", memories, "took", time.Since(start))
 	return nil
 }
 
@@ -180,7 +193,9 @@ func (l *loader) add(sc scanner, raw bool) error {
 		}
 		l.tags[string(tagsRaw)] = m.Tags
 	}
-	l.kw.upsert(&m, rid, string(tagsRaw), string(contentRaw))
+	if l.kw != nil {
+		l.kw.upsert(&m, rid, string(tagsRaw), string(contentRaw))
+	}
 	if blobRaw == nil {
 		l.idx.Remove(m.ID)
 		return nil
@@ -243,7 +258,9 @@ func (s *Store) catchUp(ctx context.Context) error {
 		err := l.add(stmt.QueryRowContext(ctx, id), false)
 		if errors.Is(err, sql.ErrNoRows) {
 			s.idx.Remove(id) // deleted
-			s.kw.Remove(id)
+			if s.kw != nil {
+				s.kw.Remove(id)
+			}
 			continue
 		}
 		if err != nil {
