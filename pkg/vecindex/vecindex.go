@@ -86,14 +86,13 @@ type partition struct {
 type Index struct {
 	mu    sync.RWMutex
 	parts map[key]*partition
-	where map[string]key // id → partition of its vector
 	hints map[string]int // model → expected number of vectors
 	tmp   []float32      // UpsertLE's decoding buffer (under mu)
 }
 
 // New returns an empty index.
 func New() *Index {
-	return &Index{parts: map[key]*partition{}, where: map[string]key{}, hints: map[string]int{}}
+	return &Index{parts: map[key]*partition{}, hints: map[string]int{}}
 }
 
 // SizeHint says how many vectors of model to expect, so the first insert
@@ -108,7 +107,11 @@ func (x *Index) SizeHint(model string, n int) {
 func (x *Index) Len() int {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	return len(x.where)
+	n := 0
+	for _, p := range x.parts {
+		n += len(p.metas)
+	}
+	return n
 }
 
 // CountByModel returns how many vectors each model has.
@@ -165,7 +168,6 @@ func (x *Index) upsertLocked(model string, m Meta, v []float32) {
 	s, slack := quantize(v, p.hi[start:start+d], p.lo[start:start+d])
 	p.scale = append(p.scale, s)
 	p.slack = append(p.slack, slack)
-	x.where[m.ID] = k
 }
 
 // growCodes extends b by n, doubling its capacity when full: append's
@@ -237,13 +239,17 @@ func (x *Index) Remove(id string) {
 }
 
 func (x *Index) removeLocked(id string) {
-	k, ok := x.where[id]
-	if !ok {
-		return
+	// An id is in one partition at most; a process holds one or two (a
+	// model change): looking in each costs less than a map by id, which
+	// a collection would have to mark.
+	var p *partition
+	i, ok := 0, false
+	for _, q := range x.parts {
+		if i, ok = q.pos[id]; ok {
+			p = q
+			break
+		}
 	}
-	delete(x.where, id)
-	p := x.parts[k]
-	i, ok := p.pos[id]
 	if !ok {
 		return
 	}
