@@ -232,8 +232,10 @@ type VectorCounter interface {
 }
 
 // IndexWarmer is a store that keeps in-memory indexes, loaded on the first
-// search that needs them; WarmIndexes loads them now (a long-running
-// process calls it at start, so that no recall waits for the load).
+// search that needs them; WarmIndexes loads them now, and marks the
+// process as one that keeps them (a long-running process calls it at
+// start, so that no recall waits for the load; the SQLite store then also
+// keeps a keyword index, which a process answering once does not build).
 type IndexWarmer interface {
 	WarmIndexes(ctx context.Context) error
 }

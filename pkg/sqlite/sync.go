@@ -17,9 +17,9 @@ import (
 const reloadThreshold = 20000
 
 // index returns this process's vector index, loading it (and the keyword
-// index beside it) on first use and otherwise catching up with commits
-// made by any other connection (other processes and this process's own
-// writes alike).
+// index beside it, in a process that warmed its indexes: kwmem.go) on
+// first use and otherwise catching up with commits made by any other
+// connection (other processes and this process's own writes alike).
 func (s *Store) index(ctx context.Context) (*vecindex.Index, error) {
 	s.syncMu.Lock()
 	defer s.syncMu.Unlock()
