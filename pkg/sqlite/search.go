@@ -135,7 +135,7 @@ func (s *Store) Search(ctx context.Context, q memory.Query) ([]memory.Hit, error
 			return nil, err
 		}
 		f := q.Filter
-		for _, r := range idx.Search(q.Model, q.Vector, depth, -2, func(m *vecindex.Meta) bool {
+		for _, r := range idx.Search(q.Model, q.Vector, depth, -2, func(m *vecindex.Attrs) bool {
 			return f.Keep(m.Project, m.Tags, memory.UnixMilliTime(m.Created), m.Superseded, m.Pinned)
 		}) {
 			sem = append(sem, memory.Ranked{ID: r.ID, Score: float64(r.Score)})
@@ -292,7 +292,7 @@ func (s *Store) Similar(ctx context.Context, vec []float32, model, project strin
 		return nil, err
 	}
 	var hits []memory.Hit
-	for i, r := range idx.Search(model, v, limit, float32(threshold), func(m *vecindex.Meta) bool { return m.Project == project && !m.Superseded }) {
+	for i, r := range idx.Search(model, v, limit, float32(threshold), func(m *vecindex.Attrs) bool { return m.Project == project && !m.Superseded }) {
 		h := memory.Hit{Score: float64(r.Score), SemanticRank: i + 1, Similarity: float64(r.Score)}
 		h.Memory.ID = r.ID
 		hits = append(hits, h)

@@ -136,9 +136,9 @@ func (s *Store) loadAll(ctx context.Context) error {
 const indexCols = `rid, id, project, created_at, tags, model, superseded_by <> '', pinned <> 0, vector, content`
 
 // loader adds rows to the indexes, sharing one copy of each distinct
-// project, model and tag list among all entries (a 100k index would
-// otherwise hold 100k copies of a handful of strings, each one more object
-// for every collection to mark).
+// project, model and tag list among all rows it reads: both indexes keep
+// them as numbers (one copy per distinct value), so what sharing saves is
+// a string and a decoding of the tags' JSON per row while loading.
 type loader struct {
 	idx      *vecindex.Index
 	kw       *keywordIndex

@@ -30,26 +30,36 @@
 package vecindex
 
 import (
-	"container/heap"
 	"encoding/binary"
+	"hash/maphash"
 	"math"
 	"runtime"
 	"sort"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/mnemo-mcp/mnemo/embed/kernels/vec"
 )
 
-// Meta is what a filter may look at without touching the store.
-type Meta struct {
-	ID      string
+// Attrs is what a filter may look at without touching the store. A
+// filter is not given the id: the index keeps ids as bytes in an arena
+// (see partition), and a search would otherwise build a string for every
+// row it scans.
+type Attrs struct {
 	Project string
 	Created int64    // unix ms
 	Tags    []string // normalised (sorted)
 	// Superseded and Pinned mirror the memory's state for search filters.
 	Superseded bool
 	Pinned     bool
+}
+
+// Meta is an entry's id and attributes, as given to Upsert and returned in
+// a Result.
+type Meta struct {
+	ID string
+	Attrs
 }
 
 // Result is one scored entry.
@@ -71,28 +81,179 @@ type key struct {
 const codeMax = 32639
 
 // partition holds the vectors of one model and dimension; row i of each
-// slab belongs to metas[i].
+// slab belongs to rows[i].
+//
+// Nothing per vector holds a pointer: a collection marks every pointer it
+// finds, and at 100k vectors a Meta per row (id, project, tags) and a map
+// by id string were ~400k of them, most of a full collection's work with
+// a large store's indexes loaded — a stall for a search in flight. So the
+// ids are back to back in one byte slice, found through a map keyed by
+// their hash (as kwindex keeps its keys), and projects and tag lists are
+// numbers into the Index's names.
 type partition struct {
 	dims  int
-	metas []Meta
-	hi    []int8    // len(metas)*dims: the high byte of each code
-	lo    []int8    // len(metas)*dims: the low byte
+	rows  []row
+	hi    []int8    // len(rows)*dims: the high byte of each code
+	lo    []int8    // len(rows)*dims: the low byte
 	scale []float32 // s: vector ≈ s·(256·hi + lo)
 	slack []float32 // s·‖lo‖, rounded up: the most the lo bytes can add to a unit query's score
-	pos   map[string]int
+
+	// The rows' ids, back to back (a removed row's bytes stay as garbage
+	// until compactIDs), and the rows by the ids' hash; an id whose hash
+	// another live id of the partition already has goes to collided.
+	ids      []byte
+	garbage  int // bytes of ids no row refers to
+	byHash   map[uint64]uint32
+	collided map[string]uint32
+}
+
+// row is one vector's metadata, without pointers.
+type row struct {
+	idOff, idLen  uint32 // the id: ids[idOff : idOff+idLen]
+	project, tags uint32 // numbers in names
+	created       int64
+	superseded    bool
+	pinned        bool
+}
+
+// names numbers the distinct projects and tag lists of an Index (a
+// handful in practice: the tables only grow). Written under the Index's
+// write lock, read under its read lock (by Search's workers too).
+type names struct {
+	projects  []string
+	projectNo map[string]uint32
+	tags      [][]string
+	tagsNo    map[string]uint32 // by tagsKey
+	key       []byte            // tagsKey's buffer
+}
+
+// number returns a's project and tags numbers, adding them if new.
+func (n *names) number(a *Attrs) (project, tags uint32) {
+	project, ok := n.projectNo[a.Project]
+	if !ok {
+		project = uint32(len(n.projects))
+		n.projects = append(n.projects, a.Project)
+		n.projectNo[a.Project] = project
+	}
+	// The key is each tag's length, then its bytes: unambiguous whatever
+	// the tags hold (a separator could occur inside a tag), and [] is
+	// not [""].
+	n.key = n.key[:0]
+	for _, t := range a.Tags {
+		n.key = binary.AppendUvarint(n.key, uint64(len(t)))
+		n.key = append(n.key, t...)
+	}
+	tags, ok = n.tagsNo[string(n.key)]
+	if !ok {
+		tags = uint32(len(n.tags))
+		var keep []string // a copy of its own: the caller's slice may change
+		if a.Tags != nil {
+			keep = append(make([]string, 0, len(a.Tags)), a.Tags...)
+		}
+		n.tags = append(n.tags, keep)
+		n.tagsNo[string(n.key)] = tags
+	}
+	return project, tags
 }
 
 // Index is safe for concurrent use.
 type Index struct {
 	mu    sync.RWMutex
 	parts map[key]*partition
-	hints map[string]int // model → expected number of vectors
-	tmp   []float32      // UpsertLE's decoding buffer (under mu)
+	hints map[string]int      // model → expected number of vectors
+	tmp   []float32           // UpsertLE's decoding buffer (under mu)
+	names names               // projects and tag lists by number
+	hash  func(string) uint64 // ids' hash: maphash; tests make every hash collide
+
+	compactions int // of id arenas (tests)
 }
 
 // New returns an empty index.
 func New() *Index {
-	return &Index{parts: map[key]*partition{}, hints: map[string]int{}}
+	seed := maphash.MakeSeed()
+	return &Index{parts: map[key]*partition{}, hints: map[string]int{},
+		names: names{projectNo: map[string]uint32{}, tagsNo: map[string]uint32{}},
+		hash:  func(id string) uint64 { return maphash.String(seed, id) }}
+}
+
+// id returns row i's id, sharing the arena's bytes (compare it, do not
+// keep it: the arena is rewritten when compacted).
+func (p *partition) id(i int) []byte {
+	r := &p.rows[i]
+	return p.ids[r.idOff : r.idOff+r.idLen]
+}
+
+// find returns the row of id, whose hash is h.
+func (p *partition) find(id string, h uint64) (int, bool) {
+	if i, ok := p.byHash[h]; ok && string(p.id(int(i))) == id {
+		return int(i), true
+	}
+	if len(p.collided) == 0 {
+		return 0, false
+	}
+	i, ok := p.collided[id]
+	return int(i), ok
+}
+
+// setRow records that id (hash h, not in the partition) is at row i.
+func (p *partition) setRow(id string, h uint64, i int) {
+	if other, ok := p.byHash[h]; ok && string(p.id(int(other))) != id {
+		p.collided[id] = uint32(i)
+		return
+	}
+	p.byHash[h] = uint32(i)
+}
+
+// moveRow records that the id of row from (hash h) is now at row to: its
+// entry is byHash's if that points at from (a row has one id), else
+// collided's.
+func (p *partition) moveRow(id []byte, h uint64, from, to int) {
+	if i, ok := p.byHash[h]; ok && int(i) == from {
+		p.byHash[h] = uint32(to)
+		return
+	}
+	p.collided[string(id)] = uint32(to)
+}
+
+// deleteRow forgets id (hash h), found at row i.
+func (p *partition) deleteRow(id string, h uint64, i int) {
+	if j, ok := p.byHash[h]; ok && int(j) == i {
+		delete(p.byHash, h)
+		return
+	}
+	delete(p.collided, id)
+}
+
+// minIDGarbage: the id arena is compacted once its garbage exceeds both
+// this and the live ids' bytes, so a process that replaces the same ids
+// over and over keeps at most about twice the arena it needs.
+const minIDGarbage = 64 << 10
+
+// compactIDs rewrites the arena with the live ids only.
+func (x *Index) compactIDs(p *partition) {
+	ids := make([]byte, 0, len(p.ids)-p.garbage)
+	for i := range p.rows {
+		r := &p.rows[i]
+		off := len(ids)
+		ids = append(ids, p.ids[r.idOff:r.idOff+r.idLen]...)
+		r.idOff = uint32(off)
+	}
+	p.ids, p.garbage = ids, 0
+	x.compactions++
+}
+
+// meta returns row i's id and attributes (the id a string of its own).
+func (x *Index) meta(p *partition, i int) Meta {
+	m := Meta{ID: string(p.id(i))}
+	x.attrs(p, i, &m.Attrs)
+	return m
+}
+
+// attrs sets a to row i's attributes.
+func (x *Index) attrs(p *partition, i int, a *Attrs) {
+	r := &p.rows[i]
+	*a = Attrs{Project: x.names.projects[r.project], Tags: x.names.tags[r.tags], Created: r.created,
+		Superseded: r.superseded, Pinned: r.pinned}
 }
 
 // SizeHint says how many vectors of model to expect, so the first insert
@@ -109,7 +270,7 @@ func (x *Index) Len() int {
 	defer x.mu.RUnlock()
 	n := 0
 	for _, p := range x.parts {
-		n += len(p.metas)
+		n += len(p.rows)
 	}
 	return n
 }
@@ -120,7 +281,7 @@ func (x *Index) CountByModel() map[string]int {
 	defer x.mu.RUnlock()
 	out := map[string]int{}
 	for k, p := range x.parts {
-		out[k.model] += len(p.metas)
+		out[k.model] += len(p.rows)
 	}
 	return out
 }
@@ -150,18 +311,25 @@ func (x *Index) UpsertLE(model string, m Meta, le []byte) {
 }
 
 func (x *Index) upsertLocked(model string, m Meta, v []float32) {
-	x.removeLocked(m.ID)
+	h := x.hash(m.ID)
+	x.removeLocked(m.ID, h)
 	k := key{model, len(v)}
 	p := x.parts[k]
 	if p == nil {
 		n := x.hints[model]
-		p = &partition{dims: k.dims, pos: make(map[string]int, n), metas: make([]Meta, 0, n),
-			hi: make([]int8, 0, n*k.dims), lo: make([]int8, 0, n*k.dims),
+		p = &partition{dims: k.dims, byHash: make(map[uint64]uint32, n), collided: map[string]uint32{},
+			rows: make([]row, 0, n), hi: make([]int8, 0, n*k.dims), lo: make([]int8, 0, n*k.dims),
 			scale: make([]float32, 0, n), slack: make([]float32, 0, n)}
 		x.parts[k] = p
 	}
-	p.pos[m.ID] = len(p.metas)
-	p.metas = append(p.metas, m)
+	if len(m.ID) > math.MaxUint32 || len(p.ids)+len(m.ID) > math.MaxUint32 {
+		panic("vecindex: ids exceed 4 GB") // offsets are 32 bits
+	}
+	pr, tg := x.names.number(&m.Attrs)
+	p.setRow(m.ID, h, len(p.rows))
+	p.rows = append(p.rows, row{idOff: uint32(len(p.ids)), idLen: uint32(len(m.ID)), project: pr, tags: tg,
+		created: m.Created, superseded: m.Superseded, pinned: m.Pinned})
+	p.ids = append(p.ids, m.ID...)
 	d := len(v)
 	start := len(p.hi)
 	p.hi, p.lo = growCodes(p.hi, d), growCodes(p.lo, d)
@@ -235,17 +403,18 @@ func quantize(v []float32, hi, lo []int8) (scale, slack float32) {
 func (x *Index) Remove(id string) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	x.removeLocked(id)
+	x.removeLocked(id, x.hash(id))
 }
 
-func (x *Index) removeLocked(id string) {
+// removeLocked drops id (hash h).
+func (x *Index) removeLocked(id string, h uint64) {
 	// An id is in one partition at most; a process holds one or two (a
 	// model change): looking in each costs less than a map by id, which
 	// a collection would have to mark.
 	var p *partition
 	i, ok := 0, false
 	for _, q := range x.parts {
-		if i, ok = q.pos[id]; ok {
+		if i, ok = q.find(id, h); ok {
 			p = q
 			break
 		}
@@ -253,20 +422,28 @@ func (x *Index) removeLocked(id string) {
 	if !ok {
 		return
 	}
+	p.deleteRow(id, h, i)
+	p.garbage += int(p.rows[i].idLen)
 	d := p.dims
-	last := len(p.metas) - 1
+	last := len(p.rows) - 1
 	if i != last { // swap-remove keeps the slabs dense
-		p.metas[i] = p.metas[last]
+		// The hash of the moving id, read in place (the hash keeps
+		// nothing).
+		lid := p.id(last)
+		p.moveRow(lid, x.hash(unsafe.String(unsafe.SliceData(lid), len(lid))), last, i)
+		p.rows[i] = p.rows[last]
 		copy(p.hi[i*d:(i+1)*d], p.hi[last*d:])
 		copy(p.lo[i*d:(i+1)*d], p.lo[last*d:])
 		p.scale[i], p.slack[i] = p.scale[last], p.slack[last]
-		p.pos[p.metas[i].ID] = i
 	}
-	p.metas[last] = Meta{}
-	p.metas = p.metas[:last]
+	p.rows = p.rows[:last]
 	p.hi, p.lo = p.hi[:last*d], p.lo[:last*d]
 	p.scale, p.slack = p.scale[:last], p.slack[:last]
-	delete(p.pos, id)
+	if last == 0 {
+		p.ids, p.garbage = p.ids[:0], 0
+	} else if p.garbage > minIDGarbage && p.garbage > len(p.ids)-p.garbage {
+		x.compactIDs(p)
+	}
 }
 
 // score is the full score of row i, computed exactly as a search computes
@@ -286,7 +463,7 @@ func (x *Index) Similarity(model, id string, q []float32) (float32, bool) {
 	if p == nil {
 		return 0, false
 	}
-	i, ok := p.pos[id]
+	i, ok := p.find(id, x.hash(id))
 	if !ok {
 		return 0, false
 	}
@@ -298,16 +475,18 @@ func (x *Index) Similarity(model, id string, q []float32) (float32, bool) {
 // all) and whose similarity is at least min. Vectors of other models or
 // dimensions are never compared.
 //
-// keep must be safe for concurrent use and must not modify the Meta it is
-// given: on a large partition it is called from several goroutines at
-// once (each on different rows), while Search holds the index's read lock.
+// keep is given a row's attributes, not its id (no string is built per
+// row scanned). It must be safe for concurrent use and must neither
+// modify nor keep the Attrs it is given (it is reused for the next row):
+// on a large partition it is called from several goroutines at once
+// (each on different rows), while Search holds the index's read lock.
 //
 // The scan reads one byte per dimension of every vector of the partition
 // (38 MB at 100k 384-d vectors): it is bound by memory bandwidth, which
 // one core does not saturate, so a large partition is scanned in parallel
 // slices (see planScan). The result does not depend on how many: it is
 // the exact top k either way, ordered by score, then id.
-func (x *Index) Search(model string, q []float32, k int, minScore float32, keep func(*Meta) bool) []Result {
+func (x *Index) Search(model string, q []float32, k int, minScore float32, keep func(*Attrs) bool) []Result {
 	return x.search(model, q, k, minScore, keep, scanPlan{})
 }
 
@@ -324,7 +503,7 @@ func planScan(n, d int) scanPlan {
 
 // search is Search with the scan's split given (zero: planScan decides),
 // so tests run the sequential and the parallel scan on the same data.
-func (x *Index) search(model string, q []float32, k int, minScore float32, keep func(*Meta) bool, plan scanPlan) []Result {
+func (x *Index) search(model string, q []float32, k int, minScore float32, keep func(*Attrs) bool, plan scanPlan) []Result {
 	if k <= 0 {
 		return nil
 	}
@@ -334,7 +513,7 @@ func (x *Index) search(model string, q []float32, k int, minScore float32, keep 
 	if p == nil {
 		return nil
 	}
-	n := len(p.metas)
+	n := len(p.rows)
 	qn := norm(q)
 	if plan.workers <= 0 {
 		plan = planScan(n, p.dims)
@@ -346,8 +525,8 @@ func (x *Index) search(model string, q []float32, k int, minScore float32, keep 
 	if plan.workers <= 1 {
 		sc := scratches.Get().(*scratch)
 		b := bounds{cands: sc.cands[:0]}
-		p.bound(&b, sc, q, qn, k, minScore, keep, 0, n)
-		res := p.merge(q, k, minScore, b)
+		x.bound(p, &b, sc, q, qn, k, minScore, keep, 0, n)
+		res := x.merge(p, q, k, minScore, b)
 		sc.release(b.cands)
 		return res
 	}
@@ -367,7 +546,7 @@ func (x *Index) search(model string, q []float32, k int, minScore float32, keep 
 			if from >= n {
 				return
 			}
-			p.bound(&scans[w], scr[w], q, qn, k, minScore, keep, from, min(from+plan.chunk, n))
+			x.bound(p, &scans[w], scr[w], q, qn, k, minScore, keep, from, min(from+plan.chunk, n))
 		}
 	}
 	var wg sync.WaitGroup
@@ -376,7 +555,7 @@ func (x *Index) search(model string, q []float32, k int, minScore float32, keep 
 	}
 	scan(0)
 	wg.Wait()
-	res := p.merge(q, k, minScore, scans...)
+	res := x.merge(p, q, k, minScore, scans...)
 	for w, sc := range scr {
 		sc.release(scans[w].cands)
 	}
@@ -390,7 +569,7 @@ func (x *Index) search(model string, q []float32, k int, minScore float32, keep 
 // every row that can make the top k; a row is scored by the same
 // arithmetic whichever scan saw it (DotsI8 scores a row independently of
 // the rows around it); and the order (score, then id) is total.
-func (p *partition) merge(q []float32, k int, minScore float32, scans ...bounds) []Result {
+func (x *Index) merge(p *partition, q []float32, k int, minScore float32, scans ...bounds) []Result {
 	// The k-th best lower bound over every scan: nothing whose upper
 	// bound is below it can be among the best k.
 	floor := float32(math.Inf(-1))
@@ -407,20 +586,27 @@ func (p *partition) merge(q []float32, k int, minScore float32, scans ...bounds)
 	if len(lows) == k {
 		floor = lows[0]
 	}
-	h := make(minHeap, 0, k+1)
+	// The best k as rows: a Result (and its id string) is built for
+	// those alone.
+	h := hitHeap{p: p, h: make([]hit, 0, k+1)}
 	for _, s := range scans {
 		for _, c := range s.cands {
 			if c.upper < floor {
 				continue
 			}
 			sc := p.refine(q, c)
-			if sc < minScore || (len(h) == k && !better(sc, p.metas[c.row].ID, h[0].Score, h[0].ID)) {
+			if sc < minScore {
 				continue
 			}
-			h.offer(k, Result{Meta: p.metas[c.row], Score: sc})
+			h.offer(k, hit{score: sc, row: c.row})
 		}
 	}
-	return sorted(h)
+	sort.Slice(h.h, func(i, j int) bool { return p.better(h.h[i], h.h[j]) })
+	out := make([]Result, len(h.h))
+	for i, e := range h.h {
+		out[i] = Result{Meta: x.meta(p, e.row), Score: e.score}
+	}
+	return out
 }
 
 // Parallel scan tuning (BenchmarkSearch, 384-d, 2 cores): splitting pays
@@ -462,6 +648,7 @@ const slopPerDim = 4.0 / (1 << 24)
 type scratch struct {
 	dots  [scanBlock]float32
 	cands []candidate
+	attrs Attrs // what keep is given: here, it costs no allocation per row
 }
 
 var scratches = sync.Pool{New: func() any { return new(scratch) }}
@@ -476,12 +663,13 @@ func (sc *scratch) release(cands []candidate) {
 	if cap(sc.cands) > maxPooledCands { // a search of near-identical vectors
 		sc.cands = nil
 	}
+	sc.attrs = Attrs{}
 	scratches.Put(sc)
 }
 
 // bound scans rows [from, to) on their hi bytes into b, whose candidates
 // live in sc's memory.
-func (p *partition) bound(b *bounds, sc *scratch, q []float32, qn float32, k int, minScore float32, keep func(*Meta) bool, from, to int) {
+func (x *Index) bound(p *partition, b *bounds, sc *scratch, q []float32, qn float32, k int, minScore float32, keep func(*Attrs) bool, from, to int) {
 	d := p.dims
 	round := qn * slopPerDim * float32(d)
 	buf := &sc.dots
@@ -497,8 +685,11 @@ func (p *partition) bound(b *bounds, sc *scratch, q []float32, qn float32, k int
 			if upper < minScore || (len(b.lows) == k && upper < b.lows[0]) {
 				continue
 			}
-			if keep != nil && !keep(&p.metas[i]) {
-				continue
+			if keep != nil {
+				x.attrs(p, i, &sc.attrs)
+				if !keep(&sc.attrs) {
+					continue
+				}
 			}
 			if lower := a - slop; lower >= minScore {
 				b.lows.offer(k, lower)
@@ -562,26 +753,23 @@ func (h *floatHeap) offer(k int, v float32) {
 	}
 }
 
-// offer adds r to a heap holding the best k so far.
-func (h *minHeap) offer(k int, r Result) {
-	if len(*h) < k {
-		heap.Push(h, r)
-		return
-	}
-	if !better(r.Score, r.ID, (*h)[0].Score, (*h)[0].ID) {
-		return
-	}
-	(*h)[0] = r
-	heap.Fix(h, 0)
+// hit is a row of the best k so far.
+type hit struct {
+	score float32
+	row   int
 }
 
-func sorted(h minHeap) []Result {
-	out := []Result(h)
-	sort.Slice(out, func(i, j int) bool { return better(out[i].Score, out[i].ID, out[j].Score, out[j].ID) })
-	return out
+// better orders by score descending, then id descending, comparing the
+// ids in the arena (the conversions in a comparison allocate nothing).
+func (p *partition) better(a, b hit) bool {
+	if a.score != b.score {
+		return a.score > b.score
+	}
+	return string(p.id(a.row)) > string(p.id(b.row))
 }
 
-// better orders by score descending, then id descending.
+// better orders by score descending, then id descending: the order of
+// Search's results.
 func better(s1 float32, id1 string, s2 float32, id2 string) bool {
 	if s1 != s2 {
 		return s1 > s2
@@ -589,16 +777,44 @@ func better(s1 float32, id1 string, s2 float32, id2 string) bool {
 	return id1 > id2
 }
 
-// minHeap keeps the worst of the current top k at the root.
-type minHeap []Result
+// hitHeap keeps the best k hits with the worst at the root.
+type hitHeap struct {
+	p *partition
+	h []hit
+}
 
-func (h minHeap) Len() int           { return len(h) }
-func (h minHeap) Less(i, j int) bool { return better(h[j].Score, h[j].ID, h[i].Score, h[i].ID) }
-func (h minHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *minHeap) Push(v any)        { *h = append(*h, v.(Result)) }
-func (h *minHeap) Pop() any {
-	old := *h
-	v := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return v
+// offer adds e to a heap holding the best k so far.
+func (hh *hitHeap) offer(k int, e hit) {
+	s, p := hh.h, hh.p
+	if len(s) < k {
+		s = append(s, e)
+		for i := len(s) - 1; i > 0; { // sift up
+			par := (i - 1) / 2
+			if !p.better(s[par], s[i]) {
+				break
+			}
+			s[par], s[i] = s[i], s[par]
+			i = par
+		}
+		hh.h = s
+		return
+	}
+	if !p.better(e, s[0]) {
+		return
+	}
+	s[0] = e
+	for i := 0; ; { // sift down
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < len(s) && p.better(s[m], s[l]) {
+			m = l
+		}
+		if r < len(s) && p.better(s[m], s[r]) {
+			m = r
+		}
+		if m == i {
+			return
+		}
+		s[m], s[i] = s[i], s[m]
+		i = m
+	}
 }

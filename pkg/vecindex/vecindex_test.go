@@ -45,13 +45,13 @@ func TestSearchMatchesBruteForce(t *testing.T) {
 		id := fmt.Sprintf("id%04d", i)
 		v := unit(r, 16)
 		if i%2 == 0 {
-			x.Upsert("m", Meta{ID: id, Project: fmt.Sprint(i % 3)}, v)
+			x.Upsert("m", Meta{ID: id, Attrs: Attrs{Project: fmt.Sprint(i % 3)}}, v)
 		} else { // the store's path: little-endian bytes
 			le := make([]byte, 4*len(v))
 			for j, f := range v {
 				binary.LittleEndian.PutUint32(le[4*j:], math.Float32bits(f))
 			}
-			x.UpsertLE("m", Meta{ID: id, Project: fmt.Sprint(i % 3)}, le)
+			x.UpsertLE("m", Meta{ID: id, Attrs: Attrs{Project: fmt.Sprint(i % 3)}}, le)
 		}
 		vecs[id] = v
 	}
@@ -64,7 +64,7 @@ func TestSearchMatchesBruteForce(t *testing.T) {
 		id := fmt.Sprintf("id%04d", i)
 		if _, ok := vecs[id]; ok {
 			v := unit(r, 16)
-			x.Upsert("m", Meta{ID: id, Project: fmt.Sprint(i % 3)}, v)
+			x.Upsert("m", Meta{ID: id, Attrs: Attrs{Project: fmt.Sprint(i % 3)}}, v)
 			vecs[id] = v
 		}
 	}
@@ -92,7 +92,7 @@ func TestSearchMatchesBruteForce(t *testing.T) {
 		}
 	}
 	// Filter and threshold.
-	for _, g := range x.Search("m", q, 1000, 0.2, func(m *Meta) bool { return m.Project == "1" }) {
+	for _, g := range x.Search("m", q, 1000, 0.2, func(m *Attrs) bool { return m.Project == "1" }) {
 		if g.Project != "1" || g.Score < 0.2 {
 			t.Errorf("filtered result %+v", g)
 		}
@@ -115,12 +115,13 @@ func TestSearchMatchesBruteForce(t *testing.T) {
 
 // exhaustive is the reference a search must equal: every row's full
 // score, filtered, sorted, cut at k.
-func exhaustive(x *Index, model string, q []float32, k int, minScore float32, keep func(*Meta) bool) []Result {
+func exhaustive(x *Index, model string, q []float32, k int, minScore float32, keep func(*Attrs) bool) []Result {
 	p := x.parts[key{model, len(q)}]
 	var all []Result
-	for i := range p.metas {
-		if s := p.score(q, i); s >= minScore && (keep == nil || keep(&p.metas[i])) {
-			all = append(all, Result{Meta: p.metas[i], Score: s})
+	for i := range p.rows {
+		m := x.meta(p, i)
+		if s := p.score(q, i); s >= minScore && (keep == nil || keep(&m.Attrs)) {
+			all = append(all, Result{Meta: m, Score: s})
 		}
 	}
 	sort.Slice(all, func(i, j int) bool { return better(all[i].Score, all[i].ID, all[j].Score, all[j].ID) })
@@ -148,7 +149,7 @@ var plans = []scanPlan{{1, 0}, {2, 7}, {3, 1024}, {4, 333}, {8, 50}, {}}
 // searchAllPlans runs a search under every plan, checks they all return
 // the same (ids, order, scores) and that it is what scoring every row in
 // full returns, and returns it.
-func searchAllPlans(t *testing.T, what string, x *Index, q []float32, k int, minScore float32, keep func(*Meta) bool) []Result {
+func searchAllPlans(t *testing.T, what string, x *Index, q []float32, k int, minScore float32, keep func(*Attrs) bool) []Result {
 	t.Helper()
 	seq := x.search("m", q, k, minScore, keep, plans[0])
 	sameResults(t, what+", sequential vs exhaustive", seq, exhaustive(x, "m", q, k, minScore, keep))
@@ -168,7 +169,7 @@ func TestParallelScanMatchesSequential(t *testing.T) {
 	x := New()
 	const n = 5000
 	for i := range n {
-		x.Upsert("m", Meta{ID: fmt.Sprintf("%08d", i), Project: fmt.Sprint(i % 3)}, unit(r, 32))
+		x.Upsert("m", Meta{ID: fmt.Sprintf("%08d", i), Attrs: Attrs{Project: fmt.Sprint(i % 3)}}, unit(r, 32))
 	}
 	for i := 0; i < n; i += 7 {
 		x.Remove(fmt.Sprintf("%08d", i))
@@ -186,7 +187,7 @@ func TestParallelScanMatchesSequential(t *testing.T) {
 	}
 	left := x.Len()
 	var calls atomic.Int64
-	keep := func(m *Meta) bool { calls.Add(1); return m.Project != "1" }
+	keep := func(m *Attrs) bool { calls.Add(1); return m.Project != "1" }
 	for _, k := range []int{1, 10, 200, left + 5} {
 		for trial := range 3 {
 			q := unit(r, 32)
@@ -242,7 +243,7 @@ func TestParallelScanBesideWriters(t *testing.T) {
 	for g := range 3 {
 		wg.Go(func() {
 			for range 50 {
-				if got := x.search("m", q, 10, -2, func(*Meta) bool { return true }, scanPlan{2 + g, 100}); len(got) != 10 {
+				if got := x.search("m", q, 10, -2, func(*Attrs) bool { return true }, scanPlan{2 + g, 100}); len(got) != 10 {
 					t.Errorf("%d results", len(got))
 					return
 				}
