@@ -216,8 +216,8 @@ func TestParallelScanMatchesSequential(t *testing.T) {
 	}
 }
 
-// Split searches run beside writers: the read lock covers every worker
-// (run with -race).
+// Split searches run beside writers: the read lock covers every worker,
+// and the filter's reads of the project and tag tables (run with -race).
 func TestParallelScanBesideWriters(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	x := New()
@@ -234,8 +234,8 @@ func TestParallelScanBesideWriters(t *testing.T) {
 			id := fmt.Sprintf("%08d", i*7%len(vs))
 			if i%2 == 0 {
 				x.Remove(id)
-			} else {
-				x.Upsert("m", Meta{ID: id}, vs[i])
+			} else { // new projects and tag lists: the tables grow under searches
+				x.Upsert("m", Meta{ID: id, Attrs: Attrs{Project: fmt.Sprint(i), Tags: []string{fmt.Sprint(i % 17)}}}, vs[i])
 			}
 		}
 	}()
@@ -243,7 +243,7 @@ func TestParallelScanBesideWriters(t *testing.T) {
 	for g := range 3 {
 		wg.Go(func() {
 			for range 50 {
-				if got := x.search("m", q, 10, -2, func(*Attrs) bool { return true }, scanPlan{2 + g, 100}); len(got) != 10 {
+				if got := x.search("m", q, 10, -2, func(a *Attrs) bool { return a.Project != "x" || len(a.Tags) < 5 }, scanPlan{2 + g, 100}); len(got) != 10 {
 					t.Errorf("%d results", len(got))
 					return
 				}
@@ -408,3 +408,186 @@ func BenchmarkSearch(b *testing.B) {
 }
 
 var benchSizes = []int{4096, 8192, 32768, 100000}
+
+// refEntry is what a reference keeps of a live id.
+type refEntry struct {
+	model string
+	meta  Meta
+	v     []float32
+}
+
+// churn applies random upserts (new ids, replacements, moves between
+// models), removals and searches to x and to a plain map, and checks x
+// against the map after each step: Len, Similarity of live and removed
+// ids, and a search returning every row (ids and attributes). x2, fed the
+// same operations, must return exactly what x returns to top-k searches
+// (ids, order, scores): the rows' order does not depend on the hash.
+func churn(t *testing.T, x, x2 *Index, seed uint64, steps, ids int) {
+	t.Helper()
+	r := rand.New(rand.NewPCG(seed, seed))
+	ref := map[string]refEntry{}
+	projects := []string{"", "a", "b\x00c"}
+	tagLists := [][]string{nil, {""}, {"x"}, {"x", "y"}, {"x\x00y"}}
+	idOf := func() string { // lengths vary, so arena offsets do
+		i := r.IntN(ids)
+		return fmt.Sprintf("%0*d", 1+i%13, i)
+	}
+	for step := range steps {
+		id := idOf()
+		switch op := r.IntN(10); {
+		case op < 6:
+			model := []string{"m", "n"}[r.IntN(2)]
+			m := Meta{ID: id, Attrs: Attrs{Project: projects[r.IntN(len(projects))], Tags: tagLists[r.IntN(len(tagLists))],
+				Created: r.Int64N(1e12), Superseded: r.IntN(2) == 0, Pinned: r.IntN(3) == 0}}
+			v := unit(r, 8)
+			x.Upsert(model, m, v)
+			x2.Upsert(model, m, v)
+			ref[id] = refEntry{model, m, v}
+		case op < 9:
+			x.Remove(id)
+			x2.Remove(id)
+			delete(ref, id)
+		default:
+			q := unit(r, 8)
+			keep := func(a *Attrs) bool { return a.Project != "a" }
+			for _, model := range []string{"m", "n"} {
+				sameResults(t, fmt.Sprintf("step %d %s", step, model), x.Search(model, q, 7, -2, keep), x2.Search(model, q, 7, -2, keep))
+			}
+		}
+		if x.Len() != len(ref) {
+			t.Fatalf("step %d: Len %d, want %d", step, x.Len(), len(ref))
+		}
+		if e, ok := ref[id]; ok {
+			if s, ok := x.Similarity(e.model, id, e.v); !ok || math.Abs(float64(s)-1) > 1e-3 {
+				t.Fatalf("step %d: Similarity(%q) = %v %v", step, id, s, ok)
+			}
+		} else if _, ok := x.Similarity("m", id, unit(r, 8)); ok {
+			t.Fatalf("step %d: removed %q still found", step, id)
+		}
+		if step%50 != 0 {
+			continue
+		}
+		for _, model := range []string{"m", "n"} {
+			got := x.Search(model, unit(r, 8), len(ref)+1, -2, nil)
+			n := 0
+			for _, e := range ref {
+				if e.model == model {
+					n++
+				}
+			}
+			if len(got) != n {
+				t.Fatalf("step %d: %s holds %d, want %d", step, model, len(got), n)
+			}
+			for _, g := range got {
+				e, ok := ref[g.ID]
+				if !ok || e.model != model || g.Project != e.meta.Project || !slices.Equal(g.Tags, e.meta.Tags) ||
+					(g.Tags == nil) != (e.meta.Tags == nil) || g.Created != e.meta.Created ||
+					g.Superseded != e.meta.Superseded || g.Pinned != e.meta.Pinned {
+					t.Fatalf("step %d: result %+v, reference %+v", step, g.Meta, e.meta)
+				}
+			}
+		}
+	}
+}
+
+// Every id hashes alike: all but one live id of a partition are found
+// through collided, and swap-removals move rows between the two maps'
+// keeping. The index must behave as one whose hashes differ.
+func TestEveryHashCollides(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		hash func(string) uint64
+	}{
+		{"one hash", func(string) uint64 { return 7 }},
+		{"three hashes", func(id string) uint64 { return uint64(len(id) % 3) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			x := New()
+			x.hash = tc.hash
+			churn(t, x, New(), 21, 4000, 300)
+			collided := 0
+			for _, p := range x.parts {
+				collided += len(p.collided)
+			}
+			if collided == 0 {
+				t.Fatal("no id went to collided")
+			}
+		})
+	}
+	// And with real hashes, against the same reference.
+	churn(t, New(), New(), 22, 2000, 300)
+}
+
+// Replacing the same ids over and over leaves their old bytes in the id
+// arena; it is compacted, so its size stays bounded by what is live.
+func TestIDArenaCompactedUnderChurn(t *testing.T) {
+	r := rand.New(rand.NewPCG(31, 32))
+	x := New()
+	const ids = 500
+	vs := make([][]float32, ids)
+	for round := range 300 {
+		for i := range ids {
+			if round%7 == 3 && i%5 == 0 {
+				x.Remove(fmt.Sprintf("memory-%06d", i))
+				continue
+			}
+			vs[i] = unit(r, 8)
+			x.Upsert("m", Meta{ID: fmt.Sprintf("memory-%06d", i)}, vs[i])
+		}
+		p := x.parts[key{"m", 8}]
+		live := len(p.ids) - p.garbage
+		if len(p.ids) > 2*live+minIDGarbage+64 {
+			t.Fatalf("round %d: arena %d bytes for %d live", round, len(p.ids), live)
+		}
+	}
+	if x.compactions == 0 {
+		t.Fatal("the arena was never compacted")
+	}
+	t.Logf("%d compactions", x.compactions)
+	p := x.parts[key{"m", 8}]
+	live := 0
+	for i := range p.rows {
+		live += len(p.id(i))
+	}
+	if live != len(p.ids)-p.garbage {
+		t.Fatalf("garbage %d, but %d of %d bytes are live", p.garbage, live, len(p.ids))
+	}
+	for i, v := range vs { // every id is found after the compactions moved them
+		if s, ok := x.Similarity("m", fmt.Sprintf("memory-%06d", i), v); !ok || math.Abs(float64(s)-1) > 1e-3 {
+			t.Fatalf("memory %d: Similarity %v %v", i, s, ok)
+		}
+	}
+	sameResults(t, "after compactions", x.search("m", vs[0], 10, -2, nil, plans[0]), exhaustive(x, "m", vs[0], 10, -2, nil))
+	// Removing everything empties the arena.
+	for i := range ids {
+		x.Remove(fmt.Sprintf("memory-%06d", i))
+	}
+	if p.garbage != 0 || len(p.ids) != 0 {
+		t.Fatalf("empty partition: arena %d bytes, garbage %d", len(p.ids), p.garbage)
+	}
+}
+
+// The index keeps its own copy of a tag list: the caller may reuse its
+// slice. And a filtered search builds nothing per row it scans.
+func TestAttrsAreKept(t *testing.T) {
+	r := rand.New(rand.NewPCG(41, 42))
+	x := New()
+	tags := []string{"a", "b"}
+	x.Upsert("m", Meta{ID: "one", Attrs: Attrs{Project: "p", Tags: tags, Created: 5, Pinned: true}}, unit(r, 8))
+	tags[0] = "changed"
+	got := x.Search("m", unit(r, 8), 1, -2, nil)
+	if len(got) != 1 || got[0].ID != "one" || got[0].Project != "p" || !slices.Equal(got[0].Tags, []string{"a", "b"}) ||
+		got[0].Created != 5 || !got[0].Pinned || got[0].Superseded {
+		t.Fatalf("got %+v", got)
+	}
+	for i := range 5000 {
+		x.Upsert("m", Meta{ID: fmt.Sprintf("%08d", i), Attrs: Attrs{Project: fmt.Sprint(i % 3)}}, unit(r, 8))
+	}
+	q := unit(r, 8)
+	keep := func(a *Attrs) bool { return a.Project != "1" }
+	all := testing.AllocsPerRun(20, func() { x.search("m", q, 10, -2, nil, plans[0]) })
+	if n := testing.AllocsPerRun(20, func() { x.search("m", q, 10, -2, keep, plans[0]) }); n > all {
+		t.Errorf("a filtered search of 5000 rows allocates %v times, %v unfiltered", n, all)
+	}
+	t.Logf("%v allocations per search, 10 results", all)
+}
