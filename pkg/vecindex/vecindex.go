@@ -123,8 +123,8 @@ type names struct {
 	projects  []string
 	projectNo map[string]uint32
 	tags      [][]string
-	tagsNo    map[string]uint32 // by tagsKey
-	key       []byte            // tagsKey's buffer
+	tagsNo    map[string]uint32 // by the key number builds
+	key       []byte            // number's buffer for that key
 }
 
 // number returns a's project and tags numbers, adding them if new.
@@ -322,7 +322,7 @@ func (x *Index) upsertLocked(model string, m Meta, v []float32) {
 			scale: make([]float32, 0, n), slack: make([]float32, 0, n)}
 		x.parts[k] = p
 	}
-	if len(m.ID) > math.MaxUint32 || len(p.ids)+len(m.ID) > math.MaxUint32 {
+	if uint64(len(p.ids))+uint64(len(m.ID)) > math.MaxUint32 {
 		panic("vecindex: ids exceed 4 GB") // offsets are 32 bits
 	}
 	pr, tg := x.names.number(&m.Attrs)
