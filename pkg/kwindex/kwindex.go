@@ -18,12 +18,13 @@
 package kwindex
 
 import (
-	"hash/maphash"
 	"math"
 	"sort"
 	"sync"
 	"sync/atomic"
 	"unsafe"
+
+	"github.com/mnemo-mcp/mnemo/pkg/keyrows"
 )
 
 // bm25 parameters of FTS5's bm25() (fts5_aux.c).
@@ -102,13 +103,11 @@ type Index[M any] struct {
 	lens    []uint32          // by slot: the length, or deadLen (the hot part of docs)
 	maxLen  uint32            // the longest document since the last compaction
 	termIDs []uint32          // the distinct terms of every slot, back to back
-	// The live documents' keys, back to back, and their slots by the
-	// keys' hash: no pointer per key for a collection to follow (a key
-	// whose hash another live key has goes to collided).
+	// The documents' keys, back to back, and the live ones' slots
+	// (package keyrows: no pointer per key for a collection to follow).
 	keys           []byte
 	hash           func(string) uint64 // maphash; tests make keys collide
-	byHash         map[uint64]uint32
-	collided       map[string]uint32
+	slots          *keyrows.Map
 	live           int
 	tokens         int64        // total length of the live documents
 	dead           int          // dead slots
@@ -131,9 +130,8 @@ type Index[M any] struct {
 
 // New returns an empty index that tokenizes with fold and stem.
 func New[M any](fold Fold, stem Stem) *Index[M] {
-	seed := maphash.MakeSeed()
 	return &Index[M]{fold: fold, stem: stem, terms: map[string]uint32{}, folded: map[string]uint32{},
-		hash: func(k string) uint64 { return maphash.String(seed, k) }, byHash: map[uint64]uint32{}, collided: map[string]uint32{}}
+		hash: keyrows.Hasher(), slots: keyrows.New(0)}
 }
 
 // Len returns the number of documents held.
@@ -193,7 +191,7 @@ func (x *Index[M]) Upsert(key string, rank int64, meta M, text string) {
 	x.keys = append(x.keys, key...)
 	x.lens = append(x.lens, min(length, deadLen-1))
 	x.maxLen = max(x.maxLen, length)
-	x.setSlot(key, slot)
+	x.slots.Set(key, x.hash(key), slot, x.key)
 	x.live++
 	x.tokens += int64(length)
 }
@@ -263,29 +261,7 @@ func (x *Index[M]) key(slot uint32) []byte {
 
 // slotOf returns the slot of key's live document.
 func (x *Index[M]) slotOf(key string) (uint32, bool) {
-	if slot, ok := x.byHash[x.hash(key)]; ok && string(x.key(slot)) == key {
-		return slot, true
-	}
-	slot, ok := x.collided[key]
-	return slot, ok
-}
-
-func (x *Index[M]) setSlot(key string, slot uint32) {
-	h := x.hash(key)
-	if other, ok := x.byHash[h]; ok && string(x.key(other)) != key {
-		x.collided[key] = slot
-		return
-	}
-	x.byHash[h] = slot
-}
-
-func (x *Index[M]) deleteSlot(key string) {
-	h := x.hash(key)
-	if slot, ok := x.byHash[h]; ok && string(x.key(slot)) == key {
-		delete(x.byHash, h)
-		return
-	}
-	delete(x.collided, key)
+	return x.slots.Find(key, x.hash(key), x.key)
 }
 
 func (x *Index[M]) removeLocked(key string) {
@@ -293,7 +269,7 @@ func (x *Index[M]) removeLocked(key string) {
 	if !ok {
 		return
 	}
-	x.deleteSlot(key)
+	x.slots.Delete(key, x.hash(key), slot)
 	d := &x.docs[slot]
 	for _, id := range x.termIDs[d.termOff : d.termOff+d.termN] {
 		x.df[id]--
@@ -345,12 +321,7 @@ func (x *Index[M]) compactLocked() {
 		}
 		x.posts[id] = out
 	}
-	for h, slot := range x.byHash {
-		x.byHash[h] = remap[slot]
-	}
-	for key, slot := range x.collided {
-		x.collided[key] = remap[slot]
-	}
+	x.slots.Remap(func(slot uint32) uint32 { return remap[slot] })
 	x.docs, x.lens, x.termIDs, x.keys, x.dead = docs, lens, termIDs, keys, 0
 	x.compactions++
 }

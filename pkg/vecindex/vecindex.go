@@ -31,7 +31,6 @@ package vecindex
 
 import (
 	"encoding/binary"
-	"hash/maphash"
 	"math"
 	"runtime"
 	"sort"
@@ -40,6 +39,7 @@ import (
 	"unsafe"
 
 	"github.com/mnemo-mcp/mnemo/embed/kernels/vec"
+	"github.com/mnemo-mcp/mnemo/pkg/keyrows"
 )
 
 // Attrs is what a filter may look at without touching the store. A
@@ -99,12 +99,11 @@ type partition struct {
 	slack []float32 // s·‖lo‖, rounded up: the most the lo bytes can add to a unit query's score
 
 	// The rows' ids, back to back (a removed row's bytes stay as garbage
-	// until compactIDs), and the rows by the ids' hash; an id whose hash
-	// another live id of the partition already has goes to collided.
-	ids      []byte
-	garbage  int // bytes of ids no row refers to
-	byHash   map[uint64]uint32
-	collided map[string]uint32
+	// until compactIDs), and the row of each (package keyrows: no
+	// pointer per id).
+	ids     []byte
+	garbage int // bytes of ids no row refers to
+	rowOf   *keyrows.Map
 }
 
 // row is one vector's metadata, without pointers.
@@ -170,10 +169,9 @@ type Index struct {
 
 // New returns an empty index.
 func New() *Index {
-	seed := maphash.MakeSeed()
 	return &Index{parts: map[key]*partition{}, hints: map[string]int{},
 		names: names{projectNo: map[string]uint32{}, tagsNo: map[string]uint32{}},
-		hash:  func(id string) uint64 { return maphash.String(seed, id) }}
+		hash:  keyrows.Hasher()}
 }
 
 // id returns row i's id, sharing the arena's bytes (compare it, do not
@@ -183,45 +181,13 @@ func (p *partition) id(i int) []byte {
 	return p.ids[r.idOff : r.idOff+r.idLen]
 }
 
+// idAt is id for keyrows.
+func (p *partition) idAt(row uint32) []byte { return p.id(int(row)) }
+
 // find returns the row of id, whose hash is h.
 func (p *partition) find(id string, h uint64) (int, bool) {
-	if i, ok := p.byHash[h]; ok && string(p.id(int(i))) == id {
-		return int(i), true
-	}
-	if len(p.collided) == 0 {
-		return 0, false
-	}
-	i, ok := p.collided[id]
+	i, ok := p.rowOf.Find(id, h, p.idAt)
 	return int(i), ok
-}
-
-// setRow records that id (hash h, not in the partition) is at row i.
-func (p *partition) setRow(id string, h uint64, i int) {
-	if other, ok := p.byHash[h]; ok && string(p.id(int(other))) != id {
-		p.collided[id] = uint32(i)
-		return
-	}
-	p.byHash[h] = uint32(i)
-}
-
-// moveRow records that the id of row from (hash h) is now at row to: its
-// entry is byHash's if that points at from (a row has one id), else
-// collided's.
-func (p *partition) moveRow(id []byte, h uint64, from, to int) {
-	if i, ok := p.byHash[h]; ok && int(i) == from {
-		p.byHash[h] = uint32(to)
-		return
-	}
-	p.collided[string(id)] = uint32(to)
-}
-
-// deleteRow forgets id (hash h), found at row i.
-func (p *partition) deleteRow(id string, h uint64, i int) {
-	if j, ok := p.byHash[h]; ok && int(j) == i {
-		delete(p.byHash, h)
-		return
-	}
-	delete(p.collided, id)
 }
 
 // minIDGarbage: the id arena is compacted once its garbage exceeds both
@@ -317,7 +283,7 @@ func (x *Index) upsertLocked(model string, m Meta, v []float32) {
 	p := x.parts[k]
 	if p == nil {
 		n := x.hints[model]
-		p = &partition{dims: k.dims, byHash: make(map[uint64]uint32, n), collided: map[string]uint32{},
+		p = &partition{dims: k.dims, rowOf: keyrows.New(n),
 			rows: make([]row, 0, n), hi: make([]int8, 0, n*k.dims), lo: make([]int8, 0, n*k.dims),
 			scale: make([]float32, 0, n), slack: make([]float32, 0, n)}
 		x.parts[k] = p
@@ -326,7 +292,7 @@ func (x *Index) upsertLocked(model string, m Meta, v []float32) {
 		panic("vecindex: ids exceed 4 GB") // offsets are 32 bits
 	}
 	pr, tg := x.names.number(&m.Attrs)
-	p.setRow(m.ID, h, len(p.rows))
+	p.rowOf.Set(m.ID, h, uint32(len(p.rows)), p.idAt)
 	p.rows = append(p.rows, row{idOff: uint32(len(p.ids)), idLen: uint32(len(m.ID)), project: pr, tags: tg,
 		created: m.Created, superseded: m.Superseded, pinned: m.Pinned})
 	p.ids = append(p.ids, m.ID...)
@@ -422,7 +388,7 @@ func (x *Index) removeLocked(id string, h uint64) {
 	if !ok {
 		return
 	}
-	p.deleteRow(id, h, i)
+	p.rowOf.Delete(id, h, uint32(i))
 	p.garbage += int(p.rows[i].idLen)
 	d := p.dims
 	last := len(p.rows) - 1
@@ -430,7 +396,7 @@ func (x *Index) removeLocked(id string, h uint64) {
 		// The hash of the moving id, read in place (the hash keeps
 		// nothing).
 		lid := p.id(last)
-		p.moveRow(lid, x.hash(unsafe.String(unsafe.SliceData(lid), len(lid))), last, i)
+		p.rowOf.Move(lid, x.hash(unsafe.String(unsafe.SliceData(lid), len(lid))), uint32(last), uint32(i))
 		p.rows[i] = p.rows[last]
 		copy(p.hi[i*d:(i+1)*d], p.hi[last*d:])
 		copy(p.lo[i*d:(i+1)*d], p.lo[last*d:])

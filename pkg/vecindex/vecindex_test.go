@@ -507,7 +507,7 @@ func TestEveryHashCollides(t *testing.T) {
 			churn(t, x, New(), 21, 4000, 300)
 			collided := 0
 			for _, p := range x.parts {
-				collided += len(p.collided)
+				collided += p.rowOf.Collided()
 			}
 			if collided == 0 {
 				t.Fatal("no id went to collided")
