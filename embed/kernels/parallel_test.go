@@ -124,7 +124,12 @@ func TestSplitWithCrew(t *testing.T) {
 
 // A solo pass (a query embedded beside other work) keeps its Splits to its
 // own goroutine, even with helpers spinning from a pass just before, and
-// lets them park; it never stalls the crew.
+// lets them park: no helper takes a piece, so the caller never waits for
+// one (which is what stalls the crew from the caller's side). The crew's
+// stall count is not checked: a helper still spinning from the pass before
+// may record its own descheduling as a strike, which is the machine's
+// doing (under qemu, where CI runs this for arm64, a thread is often off
+// its core for a millisecond), not the solo pass's.
 func TestSoloPassKeepsToItsGoroutine(t *testing.T) {
 	if runtime.GOMAXPROCS(0) < 2 {
 		t.Skip("the crew needs GOMAXPROCS ≥ 2")
@@ -135,12 +140,12 @@ func TestSoloPassKeepsToItsGoroutine(t *testing.T) {
 	endPass()
 	end := BeginSoloPass()
 	defer end()
-	piecesBefore, stallsBefore := CrewStats()
+	piecesBefore, _ := CrewStats()
 	for range 20 {
 		splitCovers(t, 64, 1, func() { time.Sleep(20 * time.Microsecond) })
 	}
-	if pieces, stalled := CrewStats(); pieces != piecesBefore || stalled != stallsBefore {
-		t.Fatalf("during a solo pass helpers ran %d pieces and the crew stalled %d times; want none", pieces-piecesBefore, stalled-stallsBefore)
+	if pieces, _ := CrewStats(); pieces != piecesBefore {
+		t.Fatalf("during a solo pass helpers ran %d pieces; want none", pieces-piecesBefore)
 	}
 	if !waitFor(func() bool { return !helpersHot() }) {
 		t.Fatal("helpers still spinning during a solo pass")
