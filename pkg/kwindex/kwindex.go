@@ -8,9 +8,9 @@
 // SQL layer, and bm25 visits every row matching any query term. With a
 // store of 100k memories a query of common words costs 5–7 ms that way
 // even when bounded (pkg/sqlite's keyword.go); here it is a pass over
-// posting lists in memory, well under a millisecond. A process that
-// searches once (the CLI) does not pay for building one: the store builds
-// it only with its vector index, in processes that keep it.
+// posting lists in memory, about a millisecond. A process that searches
+// once (the CLI) does not pay for building one: pkg/sqlite builds it only
+// in a process that warms its indexes (serve).
 //
 // The index does not tokenize by itself: the caller gives the tokenizer
 // (pkg/sqlite's reproduces FTS5's porter unicode61 exactly) and queries by
@@ -58,14 +58,14 @@ type Hit[M any] struct {
 	Rank  int64   // the caller's row id: ties rank the larger first
 	Score float64 // bm25, higher is better (FTS5's bm25() is its negation)
 
-	keyOff, keyLen uint32 // Key, until the search's end
+	slot uint32 // where Key is read, under the search's lock
 }
 
 // withKeys sets the hits' keys (strings of their own: the index's bytes
 // move when it compacts).
 func (x *Index[M]) withKeys(hits []Hit[M]) []Hit[M] {
 	for i := range hits {
-		hits[i].Key = string(x.keys[hits[i].keyOff : hits[i].keyOff+hits[i].keyLen])
+		hits[i].Key = string(x.key(hits[i].slot))
 	}
 	return hits
 }
@@ -86,7 +86,6 @@ type doc[M any] struct {
 	length  uint32 // tokens, FTS5's column size
 	termOff uint32 // its distinct terms: termIDs[termOff : termOff+termN]
 	termN   uint32
-	dead    bool
 }
 
 // Index is safe for concurrent use: one writer or many searchers.
@@ -100,7 +99,7 @@ type Index[M any] struct {
 	posts   [][]posting       // term id → postings, slots ascending
 	df      []int32           // term id → live documents holding it
 	docs    []doc[M]          // by slot; removed ones stay (dead) until compaction
-	lens    []uint32          // by slot: the length, or deadLen (the hot part of docs)
+	lens    []uint32          // by slot: the length, or deadLen once removed (the hot part of docs)
 	maxLen  uint32            // the longest document since the last compaction
 	termIDs []uint32          // the distinct terms of every slot, back to back
 	// The documents' keys, back to back, and the live ones' slots
@@ -139,13 +138,6 @@ func (x *Index[M]) Len() int {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	return x.live
-}
-
-// Tokens returns the total length of the documents held.
-func (x *Index[M]) Tokens() int64 {
-	x.mu.RLock()
-	defer x.mu.RUnlock()
-	return x.tokens
 }
 
 // Upsert indexes text as the document key (replacing what key held), with
@@ -259,22 +251,17 @@ func (x *Index[M]) key(slot uint32) []byte {
 	return x.keys[d.keyOff : d.keyOff+d.keyLen]
 }
 
-// slotOf returns the slot of key's live document.
-func (x *Index[M]) slotOf(key string) (uint32, bool) {
-	return x.slots.Find(key, x.hash(key), x.key)
-}
-
 func (x *Index[M]) removeLocked(key string) {
-	slot, ok := x.slotOf(key)
+	h := x.hash(key)
+	slot, ok := x.slots.Find(key, h, x.key)
 	if !ok {
 		return
 	}
-	x.slots.Delete(key, x.hash(key), slot)
+	x.slots.Delete(key, h, slot)
 	d := &x.docs[slot]
 	for _, id := range x.termIDs[d.termOff : d.termOff+d.termN] {
 		x.df[id]--
 	}
-	d.dead = true
 	x.lens[slot] = deadLen
 	var zero M
 	d.meta = zero // let go of what the metadata references
@@ -298,7 +285,7 @@ func (x *Index[M]) compactLocked() {
 	keys := make([]byte, 0, len(x.keys))
 	x.maxLen = 0
 	for slot, d := range x.docs {
-		if d.dead {
+		if x.lens[slot] == deadLen {
 			continue
 		}
 		lens = append(lens, x.lens[slot])
@@ -315,7 +302,7 @@ func (x *Index[M]) compactLocked() {
 	for id, ps := range x.posts {
 		out := ps[:0]
 		for _, p := range ps {
-			if !x.docs[p.slot].dead {
+			if x.lens[p.slot] != deadLen {
 				out = append(out, posting{slot: remap[p.slot], tf: p.tf})
 			}
 		}
@@ -468,7 +455,7 @@ func (x *Index[M]) exhaustive(sc *scratch, k int, keep func(*M) bool) []Hit[M] {
 		if keep != nil && !keep(&d.meta) {
 			continue
 		}
-		h.offer(k, Hit[M]{Meta: d.meta, Rank: d.rank, Score: s, keyOff: d.keyOff, keyLen: d.keyLen})
+		h.offer(k, Hit[M]{Meta: d.meta, Rank: d.rank, Score: s, slot: uint32(slot)})
 	}
 	return x.withKeys(h.sorted())
 }
@@ -515,7 +502,7 @@ func (x *Index[M]) pruned(sc *scratch, k int, bound float64, keep func(*M) bool)
 		if len(h) == k && !better(s, d.rank, h[0].Score, h[0].Rank) {
 			continue
 		}
-		h.offer(k, Hit[M]{Meta: d.meta, Rank: d.rank, Score: s, keyOff: d.keyOff, keyLen: d.keyLen})
+		h.offer(k, Hit[M]{Meta: d.meta, Rank: d.rank, Score: s, slot: c.slot})
 	}
 	return x.withKeys(h.sorted()), true
 }

@@ -192,8 +192,8 @@ func TestUpsertRemove(t *testing.T) {
 	if got := x.Search([]string{"blue", "green"}, 5, nil); len(got) != 1 || got[0].Rank != 3 {
 		t.Fatalf("after removing b: %+v", got)
 	}
-	if x.Len() != 1 || x.Tokens() != 1 {
-		t.Fatalf("Len %d Tokens %d, want 1 1", x.Len(), x.Tokens())
+	if x.Len() != 1 || x.tokens != 1 {
+		t.Fatalf("Len %d tokens %d, want 1 1", x.Len(), x.tokens)
 	}
 	if got := x.Search(nil, 5, nil); got != nil {
 		t.Fatalf("no terms: %+v", got)

@@ -19,45 +19,23 @@ import (
 
 type keywordIndex struct {
 	*kwindex.Index[kwMeta]
-	names filterNames
+	names kwNames
 }
 
 // kwMeta is what the keyword index keeps of a memory for filters. It
-// holds no pointer (its project and tags are numbers in filterNames): a
-// collection need not follow 100k of them; the vector index keeps its own
-// metadata, with strings.
+// holds no pointer (its project and tags are numbers in the index's
+// names): a collection need not follow 100k of them.
 type kwMeta struct {
 	created            int64
 	project, tags      uint32
 	superseded, pinned bool
 }
 
-// filterNames numbers the distinct projects and tag lists of the keyword
-// index's memories (a handful of each).
-type filterNames struct {
-	mu        sync.RWMutex
-	projects  []string
-	tags      [][]string
-	projectNo map[string]uint32
-	tagsNo    map[string]uint32 // by the tags' stored JSON
-}
-
-func (n *filterNames) number(project, tagsJSON string, tags []string) (p, t uint32) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	p, ok := n.projectNo[project]
-	if !ok {
-		p = uint32(len(n.projects))
-		n.projects = append(n.projects, project)
-		n.projectNo[project] = p
-	}
-	t, ok = n.tagsNo[tagsJSON]
-	if !ok {
-		t = uint32(len(n.tags))
-		n.tags = append(n.tags, tags)
-		n.tagsNo[tagsJSON] = t
-	}
-	return p, t
+// kwNames numbers the keyword index's projects and tag lists; searches
+// read it while a catch-up may add to it.
+type kwNames struct {
+	mu sync.RWMutex
+	vecindex.Names
 }
 
 // newKeywordIndex returns an empty keyword index that tokenizes as
@@ -69,14 +47,14 @@ func newKeywordIndex() *keywordIndex {
 			word = append(word[:0], tok...)
 			return porterStem(word)
 		}),
-		names: filterNames{projectNo: map[string]uint32{}, tagsNo: map[string]uint32{}},
 	}
 }
 
-// upsert indexes a memory's text with its metadata (m from the vector
-// index's loader: its project and tags are shared copies).
-func (kw *keywordIndex) upsert(m *vecindex.Meta, rid int64, tagsJSON, content string) {
-	p, t := kw.names.number(m.Project, tagsJSON, m.Tags)
+// upsert indexes a memory's text with its metadata.
+func (kw *keywordIndex) upsert(m *vecindex.Meta, rid int64, content string) {
+	kw.names.mu.Lock()
+	p, t := kw.names.Number(m.Project, m.Tags)
+	kw.names.mu.Unlock()
 	kw.Upsert(m.ID, rid, kwMeta{created: m.Created, project: p, tags: t, superseded: m.Superseded, pinned: m.Pinned}, content)
 }
 
@@ -125,7 +103,7 @@ func keywordInMemory(kw *keywordIndex, terms []*kwTerm, f memory.Filter, limit i
 	n := &kw.names
 	hits := kw.Search(stems, limit, func(m *kwMeta) bool {
 		n.mu.RLock()
-		project, tags := n.projects[m.project], n.tags[m.tags]
+		project, tags := n.Project(m.project), n.Tags(m.tags)
 		n.mu.RUnlock()
 		return f.Keep(project, tags, memory.UnixMilliTime(m.created), m.superseded, m.pinned)
 	})

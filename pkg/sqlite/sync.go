@@ -194,7 +194,7 @@ func (l *loader) add(sc scanner, raw bool) error {
 		l.tags[string(tagsRaw)] = m.Tags
 	}
 	if l.kw != nil {
-		l.kw.upsert(&m, rid, string(tagsRaw), string(contentRaw))
+		l.kw.upsert(&m, rid, string(contentRaw))
 	}
 	if blobRaw == nil {
 		l.idx.Remove(m.ID)

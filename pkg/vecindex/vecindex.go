@@ -115,30 +115,42 @@ type row struct {
 	pinned        bool
 }
 
-// names numbers the distinct projects and tag lists of an Index (a
-// handful in practice: the tables only grow). Written under the Index's
-// write lock, read under its read lock (by Search's workers too).
-type names struct {
+// Names numbers distinct projects and tag lists (a handful in practice:
+// the tables only grow), so that per-entry metadata holds numbers, not
+// pointers. The zero value is ready; it is not safe for concurrent use
+// (an Index writes its own under its write lock and reads it under its
+// read lock, by Search's workers too; pkg/sqlite's keyword index keeps
+// one under a lock of its own).
+type Names struct {
 	projects  []string
 	projectNo map[string]uint32
 	tags      [][]string
-	tagsNo    map[string]uint32 // by the key number builds
-	key       []byte            // number's buffer for that key
+	tagsNo    map[string]uint32 // by the key Number builds
+	key       []byte            // Number's buffer for that key
 }
 
-// number returns a's project and tags numbers, adding them if new.
-func (n *names) number(a *Attrs) (project, tags uint32) {
-	project, ok := n.projectNo[a.Project]
+// Project is the project numbered p.
+func (n *Names) Project(p uint32) string { return n.projects[p] }
+
+// Tags is the tag list numbered t (shared: do not modify it).
+func (n *Names) Tags(t uint32) []string { return n.tags[t] }
+
+// Number returns the numbers of project and tags, adding them if new.
+func (n *Names) Number(projectName string, tagList []string) (project, tags uint32) {
+	if n.projectNo == nil {
+		n.projectNo, n.tagsNo = map[string]uint32{}, map[string]uint32{}
+	}
+	project, ok := n.projectNo[projectName]
 	if !ok {
 		project = uint32(len(n.projects))
-		n.projects = append(n.projects, a.Project)
-		n.projectNo[a.Project] = project
+		n.projects = append(n.projects, projectName)
+		n.projectNo[projectName] = project
 	}
 	// The key is each tag's length, then its bytes: unambiguous whatever
 	// the tags hold (a separator could occur inside a tag), and [] is
 	// not [""].
 	n.key = n.key[:0]
-	for _, t := range a.Tags {
+	for _, t := range tagList {
 		n.key = binary.AppendUvarint(n.key, uint64(len(t)))
 		n.key = append(n.key, t...)
 	}
@@ -146,8 +158,8 @@ func (n *names) number(a *Attrs) (project, tags uint32) {
 	if !ok {
 		tags = uint32(len(n.tags))
 		var keep []string // a copy of its own: the caller's slice may change
-		if a.Tags != nil {
-			keep = append(make([]string, 0, len(a.Tags)), a.Tags...)
+		if tagList != nil {
+			keep = append(make([]string, 0, len(tagList)), tagList...)
 		}
 		n.tags = append(n.tags, keep)
 		n.tagsNo[string(n.key)] = tags
@@ -161,7 +173,7 @@ type Index struct {
 	parts map[key]*partition
 	hints map[string]int      // model → expected number of vectors
 	tmp   []float32           // UpsertLE's decoding buffer (under mu)
-	names names               // projects and tag lists by number
+	names Names               // projects and tag lists by number
 	hash  func(string) uint64 // ids' hash: maphash; tests make every hash collide
 
 	compactions int // of id arenas (tests)
@@ -170,8 +182,7 @@ type Index struct {
 // New returns an empty index.
 func New() *Index {
 	return &Index{parts: map[key]*partition{}, hints: map[string]int{},
-		names: names{projectNo: map[string]uint32{}, tagsNo: map[string]uint32{}},
-		hash:  keyrows.Hasher()}
+		hash: keyrows.Hasher()}
 }
 
 // id returns row i's id, sharing the arena's bytes (compare it, do not
@@ -218,7 +229,7 @@ func (x *Index) meta(p *partition, i int) Meta {
 // attrs sets a to row i's attributes.
 func (x *Index) attrs(p *partition, i int, a *Attrs) {
 	r := &p.rows[i]
-	*a = Attrs{Project: x.names.projects[r.project], Tags: x.names.tags[r.tags], Created: r.created,
+	*a = Attrs{Project: x.names.Project(r.project), Tags: x.names.Tags(r.tags), Created: r.created,
 		Superseded: r.superseded, Pinned: r.pinned}
 }
 
@@ -291,7 +302,7 @@ func (x *Index) upsertLocked(model string, m Meta, v []float32) {
 	if uint64(len(p.ids))+uint64(len(m.ID)) > math.MaxUint32 {
 		panic("vecindex: ids exceed 4 GB") // offsets are 32 bits
 	}
-	pr, tg := x.names.number(&m.Attrs)
+	pr, tg := x.names.Number(m.Project, m.Tags)
 	p.rowOf.Set(m.ID, h, uint32(len(p.rows)), p.idAt)
 	p.rows = append(p.rows, row{idOff: uint32(len(p.ids)), idLen: uint32(len(m.ID)), project: pr, tags: tg,
 		created: m.Created, superseded: m.Superseded, pinned: m.Pinned})
