@@ -112,6 +112,7 @@ fuzz-short:
 	go test -run '^$$' -fuzz '^FuzzFTSQuery$$' -fuzztime $(FUZZTIME) ./pkg/sqlite/
 	go test -run '^$$' -fuzz '^FuzzTokenize$$' -fuzztime $(FUZZTIME) ./pkg/sqlite/
 	go test -run '^$$' -fuzz '^FuzzRewrite$$' -fuzztime $(FUZZTIME) ./embed/onnxrewrite/
+	go test -run '^$$' -fuzz '^FuzzPieces$$' -fuzztime $(FUZZTIME) ./embed/
 	go test -run '^$$' -fuzz '^FuzzString$$' -fuzztime $(FUZZTIME) ./pkg/redact/
 
 test-unit:

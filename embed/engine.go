@@ -28,6 +28,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mnemo-mcp/mnemo/embed/hub"
@@ -450,6 +451,28 @@ type pending struct {
 	dest []int // indexes in the request that want this vector
 }
 
+// tokenizeAll sets every p.ids, on as many cores as there are texts and
+// cores: the Go tokenizer takes ~0.4 ms for 256 tokens (tokenize.go).
+func tokenizeAll(rt *loaded, todo []*pending, text func(*pending) string) {
+	workers := min(len(todo), runtime.GOMAXPROCS(0))
+	if workers <= 1 {
+		for _, p := range todo {
+			p.ids = rt.tokenize(text(p))
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := next.Add(1) - 1; i < int64(len(todo)); i = next.Add(1) - 1 {
+				todo[i].ids = rt.tokenize(text(todo[i]))
+			}
+		})
+	}
+	wg.Wait()
+}
+
 func (e *Engine) embed(ctx context.Context, texts []string, prefix string) ([][]float32, error) {
 	if err := checkTexts(texts); err != nil {
 		return nil, err
@@ -480,9 +503,7 @@ func (e *Engine) embed(ctx context.Context, texts []string, prefix string) ([][]
 	if len(todo) == 0 {
 		return out, nil
 	}
-	for _, p := range todo {
-		p.ids = rt.tokenize(prefix + texts[p.dest[0]])
-	}
+	tokenizeAll(rt, todo, func(p *pending) string { return prefix + texts[p.dest[0]] })
 	// Longest first: each sub-batch holds texts of similar length, so little
 	// compute goes to padding.
 	sort.SliceStable(todo, func(a, b int) bool { return len(todo[a].ids) > len(todo[b].ids) })

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
-	"unicode"
 
 	"github.com/mnemo-mcp/mnemo/embed/hub"
 	"github.com/mnemo-mcp/mnemo/embed/kernels"
@@ -31,6 +30,7 @@ type loaded struct {
 	session *hugot.Session
 	pipe    *pipelines.FeatureExtractionPipeline
 	tk      api.Tokenizer
+	pieces  *pieces // tk a few hundred bytes at a time; nil: whole texts (tokenize.go)
 
 	outIdx  int  // which model output holds the vectors
 	perTok  bool // output is per token (pooled here) rather than per text
@@ -181,6 +181,7 @@ func loadModel(ctx context.Context, dir, onnxFile, id string, o Options) (rt *lo
 		rt.close()
 		return nil, fmt.Errorf("configure tokenizer: %w", err)
 	}
+	rt.pieces = newPieces(rt.tk, filepath.Join(loadDir, "tokenizer.json"))
 
 	if err := rt.pickOutput(model.OutputsMeta, onnxPath); err != nil {
 		rt.close()
@@ -256,74 +257,6 @@ func batchBuckets(want []int, maxBatch int) []int {
 	}
 	slices.Sort(b)
 	return slices.Compact(b)
-}
-
-// encode tokenises text with special tokens and no length limit.
-func (rt *loaded) encode(text string) []int {
-	return rt.tk.EncodeWithAnnotations(text).IDs
-}
-
-// tokenize tokenises text and truncates it to MaxTokens the way
-// sentence-transformers does: the leading special tokens ([CLS]), then the
-// first word pieces, then the trailing special tokens ([SEP]).
-//
-// A long text is first cut after MaxTokens+16 whitespace-separated words:
-// the Go tokenizer costs far more than linear time on long inputs (a 16 KB
-// memory took ~0.5 s), and every word yields at least one token, so the
-// words past the cut can only be truncated away. If the cut text somehow
-// yields too few tokens (words that normalise to nothing), the whole text
-// is tokenised after all, so the result is always the same.
-func (rt *loaded) tokenize(text string) []int {
-	if cut := cutWords(text, rt.info.MaxTokens+16); len(cut) < len(text) {
-		enc := rt.tk.EncodeWithAnnotations(cut)
-		if len(enc.IDs) > rt.info.MaxTokens {
-			return truncate(enc.IDs, enc.SpecialTokensMask, rt.info.MaxTokens)
-		}
-	}
-	enc := rt.tk.EncodeWithAnnotations(text)
-	return truncate(enc.IDs, enc.SpecialTokensMask, rt.info.MaxTokens)
-}
-
-// cutWords returns s up to the whitespace that ends its n-th word, or s
-// if it has no more than n words.
-func cutWords(s string, n int) string {
-	words, in := 0, false
-	for i, r := range s {
-		if unicode.IsSpace(r) {
-			if in {
-				if words++; words >= n {
-					return s[:i]
-				}
-			}
-			in = false
-			continue
-		}
-		in = true
-	}
-	return s
-}
-
-func truncate(ids, special []int, maxLen int) []int {
-	if len(ids) <= maxLen {
-		return ids
-	}
-	lead, trail := 1, 1 // [CLS] … [SEP] when the mask is missing
-	if len(special) == len(ids) {
-		lead, trail = 0, 0
-		for lead < len(ids) && special[lead] != 0 {
-			lead++
-		}
-		for trail < len(ids)-lead && special[len(ids)-1-trail] != 0 {
-			trail++
-		}
-	}
-	keep := maxLen - lead - trail
-	if keep < 0 {
-		return ids[:maxLen]
-	}
-	out := make([]int, 0, maxLen)
-	out = append(out, ids[:lead+keep]...)
-	return append(out, ids[len(ids)-trail:]...)
 }
 
 func (rt *loaded) warmupIDs() []int { return rt.tokenize("hello world") }
