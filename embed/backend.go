@@ -14,6 +14,7 @@ import (
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	gomlxcontext "github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/mnemo-mcp/mnemo/embed/kernels"
@@ -71,6 +72,9 @@ func (rt *loaded) kernels() (desc string, degraded bool) {
 	if rt.packedWeights > 0 {
 		desc += fmt.Sprintf(", %d weights packed", rt.packedWeights)
 	}
+	if rt.mappedBytes > 0 {
+		desc += fmt.Sprintf(", %.1f MB of weights mapped from the graph cache", float64(rt.mappedBytes)/1e6)
+	}
 	return desc, r.Degraded()
 }
 
@@ -110,20 +114,34 @@ func (rt *loaded) tuneBackend(modelDir string, rewritten bool) error {
 	ctx := gm.Ctx
 	gm.Exec, gm.Backend = exec, b
 	release := func() {}
+	var unmaps []func() error
 	gm.Destroy = func() {
 		release() // before the weights' buffers go back to the pool
 		exec.Finalize()
 		ctx.Finalize()
 		b.Finalize()
-	}
-	if err := weightsToDevice(ctx, b, ext); err != nil {
-		return err
+		// Only now: the backend's pool held the mapped buffers until it
+		// was finalized (kernels.WrapFloat32).
+		for _, unmap := range unmaps {
+			_ = unmap()
+		}
 	}
 	// Packed weights can only be read by mnemo's GEMM, which every MatMul
 	// reaches only in the rewritten graph (2-D products) on the default
 	// packgemm config; anything else keeps them row-major.
-	if rewritten && cfg != "" && cfg == kernels.BackendConfig() {
-		release, rt.packedWeights = packMatmulWeights(gm.OnnxModel, ctx, b)
+	pack := rewritten && cfg != "" && cfg == kernels.BackendConfig()
+	var packable map[string]bool
+	if pack {
+		if packable = matmulOnlyWeights(gm.OnnxModel); packable == nil {
+			pack = false
+		}
+	}
+	rt.mappedBytes, err = weightsToDevice(ctx, b, ext, packable, &unmaps)
+	if err != nil {
+		return err
+	}
+	if pack {
+		release, rt.packedWeights = packMatmulWeights(packable, ctx, b)
 	}
 	return nil
 }
@@ -135,7 +153,14 @@ func (rt *loaded) tuneBackend(modelDir string, rewritten bool) error {
 // model's external data file (ext) is freed first and read again from the
 // file (page cache) straight into its backend buffer, so the new buffer
 // reuses the old one's memory; others are copied, largest first.
-func weightsToDevice(ctx *gomlxcontext.Context, b backends.Backend, ext *extIndex) error {
+//
+// A large weight that is never written (not one of packable, which are
+// packed in place later) is not read at all but mapped from that file
+// (mapWeight): the word-embedding table, 47 MB of MiniLM's 90, of which a
+// process only ever touches the rows of the tokens it sees, and whose
+// pages every mnemo process on the machine shares. It returns the bytes
+// mapped; unmaps gets the functions that release the mappings.
+func weightsToDevice(ctx *gomlxcontext.Context, b backends.Backend, ext *extIndex, packable map[string]bool, unmaps *[]func() error) (mapped int64, err error) {
 	type weight struct {
 		v *gomlxcontext.Variable
 		t *tensors.Tensor
@@ -148,12 +173,16 @@ func weightsToDevice(ctx *gomlxcontext.Context, b backends.Backend, ext *extInde
 	}
 	slices.SortStableFunc(ws, func(a, b weight) int { return int(b.t.Memory()) - int(a.t.Memory()) })
 	var f *os.File
+	var fileSize int64
 	if ext != nil {
 		var err error
 		if f, err = os.Open(ext.path); err != nil {
 			ext = nil
 		} else {
 			defer f.Close()
+			if st, err := f.Stat(); err == nil {
+				fileSize = st.Size()
+			}
 		}
 	}
 	runtime.GC()
@@ -161,6 +190,13 @@ func weightsToDevice(ctx *gomlxcontext.Context, b backends.Backend, ext *extInde
 	for _, w := range ws {
 		v, t := w.v, w.t
 		if ref, ok := ext.lookup(v.Name()); ok && int64(t.Memory()) == ref.length {
+			if ref.length >= mapMinBytes && !packable[v.Name()] && ref.offset+ref.length <= fileSize {
+				if unmap, ok := mapWeight(f, ref, v, t, b); ok {
+					*unmaps = append(*unmaps, unmap)
+					mapped += ref.length
+					continue
+				}
+			}
 			shape := t.Shape()
 			t.FinalizeAll()
 			if ref.length >= 1<<20 {
@@ -168,22 +204,22 @@ func weightsToDevice(ctx *gomlxcontext.Context, b backends.Backend, ext *extInde
 			}
 			nt, err := tensors.FromShapeForBackend(b, 0, shape)
 			if err != nil {
-				return fmt.Errorf("weight %s: %w", v.Name(), err)
+				return mapped, fmt.Errorf("weight %s: %w", v.Name(), err)
 			}
 			var rerr error
 			nt.MutableBytes(func(data []byte) {
 				_, rerr = f.ReadAt(data, ref.offset)
 			})
 			if rerr != nil {
-				return fmt.Errorf("weight %s: read %s: %w", v.Name(), ext.path, rerr)
+				return mapped, fmt.Errorf("weight %s: read %s: %w", v.Name(), ext.path, rerr)
 			}
 			if err := v.SetValuePreservingOld(nt); err != nil {
-				return fmt.Errorf("weight %s: %w", v.Name(), err)
+				return mapped, fmt.Errorf("weight %s: %w", v.Name(), err)
 			}
 			continue
 		}
 		if err := t.ToDevice(b, 0); err != nil {
-			return fmt.Errorf("move weight %s to the GoMLX backend: %w", v.Name(), err)
+			return mapped, fmt.Errorf("move weight %s to the GoMLX backend: %w", v.Name(), err)
 		}
 		if moved += int(t.Memory()); moved >= 8<<20 {
 			runtime.GC()
@@ -191,7 +227,42 @@ func weightsToDevice(ctx *gomlxcontext.Context, b backends.Backend, ext *extInde
 		}
 	}
 	runtime.GC()
-	return nil
+	return mapped, nil
+}
+
+// mapMinBytes: weights at least this large are mapped rather than read
+// when they can be (MiniLM: the 47 MB word-embedding table; the position
+// table, 0.8 MB, is read).
+const mapMinBytes = 1 << 20
+
+// mapWeight gives variable v (now t, a host copy) the bytes at ref in f
+// as a buffer over a file mapping; false, with t unchanged, if it cannot.
+func mapWeight(f *os.File, ref extRef, v *gomlxcontext.Variable, t *tensors.Tensor, b backends.Backend) (unmap func() error, ok bool) {
+	if t.DType() != dtypes.Float32 || ref.length%4 != 0 {
+		return nil, false
+	}
+	data, unmap, err := mapFloats(f, ref.offset, int(ref.length/4))
+	if err != nil {
+		return nil, false
+	}
+	buf, err := kernels.WrapFloat32(b, data, t.Shape().Dimensions...)
+	if err != nil {
+		_ = unmap()
+		return nil, false
+	}
+	nt, err := tensors.FromBuffer(b, buf)
+	if err != nil {
+		_ = unmap()
+		return nil, false
+	}
+	t.FinalizeAll()
+	if err := v.SetValuePreservingOld(nt); err != nil {
+		// v keeps a finalized t: the load fails later, loudly, rather than
+		// with the wrong numbers.
+		_ = unmap()
+		return nil, false
+	}
+	return unmap, true
 }
 
 // extIndex maps GoMLX variable names to their bytes in the external data

@@ -36,7 +36,8 @@ type loaded struct {
 	perTok  bool // output is per token (pooled here) rather than per text
 	pooling string
 
-	packedWeights int // weights packed in place for mnemo's GEMM (packweights.go)
+	packedWeights int   // weights packed in place for mnemo's GEMM (packweights.go)
+	mappedBytes   int64 // weights mapped from the graph cache's file (backend.go)
 	kernelReport  kernels.Report
 	gomlxConfig   string // Options.GoMLXConfig
 

@@ -10,14 +10,13 @@ import (
 	"github.com/mnemo-mcp/mnemo/embed/kernels"
 )
 
-// packMatmulWeights packs, in place, every weight that the graph uses
-// only as the right operand of MatMul into the layout mnemo's GEMM
+// packMatmulWeights packs, in place, every weight in names (the ones the
+// graph uses only as the right operand of MatMul, matmulOnlyWeights) into the layout mnemo's GEMM
 // streams fastest (kernels.PackWeight), and returns the function
 // that unregisters them all; it must run before the weights are freed.
 // The caller guarantees that every such MatMul reaches that GEMM: the
 // rewritten graph (2-D products) on the packgemm backend config.
-func packMatmulWeights(model any, ctx *gomlxcontext.Context, b backends.Backend) (release func(), packed int) {
-	names := matmulOnlyWeights(model)
+func packMatmulWeights(names map[string]bool, ctx *gomlxcontext.Context, b backends.Backend) (release func(), packed int) {
 	var releases []func()
 	release = func() {
 		for _, r := range releases {
