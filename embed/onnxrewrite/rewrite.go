@@ -637,18 +637,8 @@ func parseTensorHeader(b []byte) (name string, dims []int64) {
 		switch {
 		case num == tensorName && typ == protowire.BytesType:
 			name = string(v)
-		case num == tensorDims && typ == protowire.VarintType:
-			x, _ := protowire.ConsumeVarint(v)
-			dims = append(dims, int64(x))
-		case num == tensorDims && typ == protowire.BytesType: // packed
-			for len(v) > 0 {
-				x, k := protowire.ConsumeVarint(v)
-				if k < 0 {
-					break
-				}
-				dims = append(dims, int64(x))
-				v = v[k:]
-			}
+		case num == tensorDims:
+			dims = appendVarints(dims, typ, v)
 		}
 		return nil
 	})
@@ -1000,29 +990,31 @@ func soleConsumer(nodes []pbNode, consumers map[string][]int, v string) int {
 	return -1
 }
 
-// nodeInt reads the integer attribute name of a node.
-func nodeInt(raw []byte, name string) (int64, bool) {
-	var v int64
-	found := false
+// nodeAttr returns the bytes of a node's attribute called name (an
+// AttributeProto), or nil.
+func nodeAttr(raw []byte, name string) []byte {
+	var attr []byte
 	_ = forEachField(raw, "", func(num protowire.Number, typ protowire.Type, a, _ []byte) error {
 		if num != nodeAttribute || typ != protowire.BytesType {
 			return nil
 		}
-		var n string
-		var x int64
-		hasI := false
 		_ = forEachField(a, "", func(num protowire.Number, typ protowire.Type, f, _ []byte) error {
-			switch {
-			case num == attrName && typ == protowire.BytesType:
-				n = string(f)
-			case num == attrI && typ == protowire.VarintType:
-				u, _ := protowire.ConsumeVarint(f)
-				x, hasI = int64(u), true
+			if num == attrName && typ == protowire.BytesType && string(f) == name {
+				attr = a
 			}
 			return nil
 		})
-		if n == name && hasI {
-			v, found = x, true
+		return nil
+	})
+	return attr
+}
+
+// nodeInt reads the integer attribute name of a node.
+func nodeInt(raw []byte, name string) (v int64, found bool) {
+	_ = forEachField(nodeAttr(raw, name), "", func(num protowire.Number, typ protowire.Type, f, _ []byte) error {
+		if num == attrI && typ == protowire.VarintType {
+			u, _ := protowire.ConsumeVarint(f)
+			v, found = int64(u), true
 		}
 		return nil
 	})
@@ -1030,39 +1022,34 @@ func nodeInt(raw []byte, name string) (int64, bool) {
 }
 
 // nodeInts reads the integer-list attribute name of a node.
-func nodeInts(raw []byte, name string) []int64 {
-	var vals []int64
-	_ = forEachField(raw, "", func(num protowire.Number, typ protowire.Type, a, _ []byte) error {
-		if num != nodeAttribute || typ != protowire.BytesType {
-			return nil
-		}
-		var n string
-		var xs []int64
-		_ = forEachField(a, "", func(num protowire.Number, typ protowire.Type, f, _ []byte) error {
-			switch {
-			case num == attrName && typ == protowire.BytesType:
-				n = string(f)
-			case num == attrInts && typ == protowire.VarintType:
-				u, _ := protowire.ConsumeVarint(f)
-				xs = append(xs, int64(u))
-			case num == attrInts && typ == protowire.BytesType: // packed
-				for len(f) > 0 {
-					u, k := protowire.ConsumeVarint(f)
-					if k < 0 {
-						break
-					}
-					xs = append(xs, int64(u))
-					f = f[k:]
-				}
-			}
-			return nil
-		})
-		if n == name {
-			vals = xs
+func nodeInts(raw []byte, name string) (vals []int64) {
+	_ = forEachField(nodeAttr(raw, name), "", func(num protowire.Number, typ protowire.Type, f, _ []byte) error {
+		if num == attrInts {
+			vals = appendVarints(vals, typ, f)
 		}
 		return nil
 	})
 	return vals
+}
+
+// appendVarints appends a repeated integer field's values: one varint, or
+// a packed run of them.
+func appendVarints(dst []int64, typ protowire.Type, f []byte) []int64 {
+	switch typ {
+	case protowire.VarintType:
+		u, _ := protowire.ConsumeVarint(f)
+		dst = append(dst, int64(u))
+	case protowire.BytesType:
+		for len(f) > 0 {
+			u, k := protowire.ConsumeVarint(f)
+			if k < 0 {
+				break
+			}
+			dst = append(dst, int64(u))
+			f = f[k:]
+		}
+	}
+	return dst
 }
 
 // valueInfoName is a ValueInfoProto's name.

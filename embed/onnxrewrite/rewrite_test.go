@@ -524,25 +524,12 @@ func attrFloat(t *testing.T, nd pbNode, name string) float32 {
 	t.Helper()
 	var v float32
 	found := false
-	forFields(t, nd.raw, func(num protowire.Number, a []byte) {
-		if num != nodeAttribute {
-			return
+	_ = forEachField(nodeAttr(nd.raw, name), "test", func(num protowire.Number, typ protowire.Type, x, _ []byte) error {
+		if num == attrF && typ == protowire.Fixed32Type {
+			u, _ := protowire.ConsumeFixed32(x)
+			v, found = math.Float32frombits(u), true
 		}
-		var n string
-		var f float32
-		_ = forEachField(a, "test", func(num protowire.Number, typ protowire.Type, x, _ []byte) error {
-			switch {
-			case num == attrName && typ == protowire.BytesType:
-				n = string(x)
-			case num == attrF && typ == protowire.Fixed32Type:
-				u, _ := protowire.ConsumeFixed32(x)
-				f = math.Float32frombits(u)
-			}
-			return nil
-		})
-		if n == name {
-			v, found = f, true
-		}
+		return nil
 	})
 	if !found {
 		t.Fatalf("%s has no attribute %q", nd.name, name)
