@@ -255,13 +255,13 @@ func mapWeight(f *os.File, ref extRef, v *gomlxcontext.Variable, t *tensors.Tens
 		_ = unmap()
 		return nil, false
 	}
-	t.FinalizeAll()
 	if err := v.SetValuePreservingOld(nt); err != nil {
-		// v keeps a finalized t: the load fails later, loudly, rather than
-		// with the wrong numbers.
-		_ = unmap()
+		// The caller reads the weight as usual. The mapping is left in
+		// place: whether v kept nt is unknown, and no buffer may point
+		// into an unmapped range.
 		return nil, false
 	}
+	t.FinalizeAll() // the host copy
 	return unmap, true
 }
 

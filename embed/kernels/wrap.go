@@ -14,7 +14,7 @@ import (
 // WrapFloat32 returns a simplego buffer of the given dimensions whose
 // storage is data itself, not a copy. The engine uses it to give the
 // model its word-embedding table straight from a file mapping (embed's
-// mapweights.go): simplego has no public way to adopt memory, so the
+// mapfile_unix.go): simplego has no public way to adopt memory, so the
 // buffer's unexported fields are set here, through offsets reflect finds
 // and checks by name and type.
 //
