@@ -5,12 +5,12 @@ package vec
 // gemmAVX512 is the AVX-512 GEMM strip kernel (strip width 32): see embed/kernels/asm/gemm.
 //
 //go:noescape
-func gemmAVX512(l *float32, r *float32, o *float32, m int, k int, w int, ldl int, ldr int, ldo int, acc int, pfn int)
+func gemmAVX512(l *float32, r *float32, o *float32, m int, k int, w int, ldl int, ldr int, ldo int, acc int, pfn int, pfs int)
 
 // gemmAVX2 is the AVX2+FMA GEMM strip kernel (strip width 16): see embed/kernels/asm/gemm.
 //
 //go:noescape
-func gemmAVX2(l *float32, r *float32, o *float32, m int, k int, w int, ldl int, ldr int, ldo int, acc int, pfn int)
+func gemmAVX2(l *float32, r *float32, o *float32, m int, k int, w int, ldl int, ldr int, ldo int, acc int, pfn int, pfs int)
 
 // fmaPeakAVX512 runs n iterations of 24 independent zmm FMAs (768 flops): the tests' peak probe.
 func fmaPeakAVX512(n int)

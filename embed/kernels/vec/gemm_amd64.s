@@ -2,9 +2,9 @@
 
 #include "textflag.h"
 
-// func gemmAVX512(l *float32, r *float32, o *float32, m int, k int, w int, ldl int, ldr int, ldo int, acc int, pfn int)
+// func gemmAVX512(l *float32, r *float32, o *float32, m int, k int, w int, ldl int, ldr int, ldo int, acc int, pfn int, pfs int)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmAVX512(SB), NOSPLIT, $0-88
+TEXT ·gemmAVX512(SB), NOSPLIT, $0-96
 	MOVQ  l+0(FP), R12
 	MOVQ  o+16(FP), R13
 	MOVQ  m+24(FP), R11
@@ -2807,7 +2807,7 @@ z_next_h1_store:
 	IMUL3Q  $0x00000001, R14, AX
 	ADDQ    AX, R13
 	SUBQ    $0x00000001, R11
-	JMP     z_top
+	JMP     z_restinit
 
 z_next_h2:
 	MOVQ      R12, DI
@@ -2899,7 +2899,7 @@ z_next_h2_store:
 	IMUL3Q  $0x00000002, R14, AX
 	ADDQ    AX, R13
 	SUBQ    $0x00000002, R11
-	JMP     z_top
+	JMP     z_restinit
 
 z_next_h3:
 	MOVQ      R12, DI
@@ -3012,7 +3012,7 @@ z_next_h3_store:
 	IMUL3Q  $0x00000003, R14, AX
 	ADDQ    AX, R13
 	SUBQ    $0x00000003, R11
-	JMP     z_top
+	JMP     z_restinit
 
 z_next_h4:
 	MOVQ      R12, DI
@@ -3146,7 +3146,7 @@ z_next_h4_store:
 	IMUL3Q  $0x00000004, R14, AX
 	ADDQ    AX, R13
 	SUBQ    $0x00000004, R11
-	JMP     z_top
+	JMP     z_restinit
 
 z_next_h5:
 	MOVQ      R12, DI
@@ -3301,7 +3301,7 @@ z_next_h5_store:
 	IMUL3Q  $0x00000005, R14, AX
 	ADDQ    AX, R13
 	SUBQ    $0x00000005, R11
-	JMP     z_top
+	JMP     z_restinit
 
 z_next_h6:
 	MOVQ      R12, DI
@@ -3480,7 +3480,7 @@ z_next_h6_store:
 	IMUL3Q  $0x00000006, R14, AX
 	ADDQ    AX, R13
 	SUBQ    $0x00000006, R11
-	JMP     z_top
+	JMP     z_restinit
 
 z_next_h7:
 	MOVQ      R12, DI
@@ -3680,7 +3680,7 @@ z_next_h7_store:
 	IMUL3Q  $0x00000007, R14, AX
 	ADDQ    AX, R13
 	SUBQ    $0x00000007, R11
-	JMP     z_top
+	JMP     z_restinit
 
 z_next_h8:
 	MOVQ      R12, DI
@@ -3869,7 +3869,7 @@ z_next_h8_store:
 	IMUL3Q  $0x00000008, R14, AX
 	ADDQ    AX, R13
 	SUBQ    $0x00000008, R11
-	JMP     z_top
+	JMP     z_restinit
 
 z_next_h9:
 	MOVQ      R12, DI
@@ -4076,7 +4076,7 @@ z_next_h9_store:
 	IMUL3Q  $0x00000009, R14, AX
 	ADDQ    AX, R13
 	SUBQ    $0x00000009, R11
-	JMP     z_top
+	JMP     z_restinit
 
 z_next_h10:
 	MOVQ      R12, DI
@@ -4300,7 +4300,7 @@ z_next_h10_store:
 	IMUL3Q  $0x0000000a, R14, AX
 	ADDQ    AX, R13
 	SUBQ    $0x0000000a, R11
-	JMP     z_top
+	JMP     z_restinit
 
 z_next_h11:
 	MOVQ      R12, DI
@@ -4544,7 +4544,7 @@ z_next_h11_store:
 	IMUL3Q  $0x0000000b, R14, AX
 	ADDQ    AX, R13
 	SUBQ    $0x0000000b, R11
-	JMP     z_top
+	JMP     z_restinit
 
 z_next_h12:
 	MOVQ      R12, DI
@@ -4805,7 +4805,7 @@ z_next_h12_store:
 	IMUL3Q  $0x0000000c, R14, AX
 	ADDQ    AX, R13
 	SUBQ    $0x0000000c, R11
-	JMP     z_top
+	JMP     z_restinit
 
 z_next_h13:
 	MOVQ      R12, DI
@@ -5083,7 +5083,7 @@ z_next_h13_store:
 	IMUL3Q  $0x0000000d, R14, AX
 	ADDQ    AX, R13
 	SUBQ    $0x0000000d, R11
-	JMP     z_top
+	JMP     z_restinit
 
 z_next_h14:
 	MOVQ      R12, DI
@@ -5379,6 +5379,21 @@ z_next_h14_store:
 	ADDQ    AX, R13
 	SUBQ    $0x0000000e, R11
 
+z_restinit:
+	MOVQ  r+8(FP), R15
+	MOVQ  pfs+88(FP), AX
+	TESTQ AX, AX
+	JZ    z_restinit_none
+	ADDQ  AX, R15
+	MOVQ  k+32(FP), AX
+	IMULQ R10, AX
+	ADDQ  R15, AX
+	MOVQ  AX, pfs+88(FP)
+	JMP   z_top
+
+z_restinit_none:
+	MOVQ R15, pfs+88(FP)
+
 z_top:
 	CMPQ R11, $0x00
 	JLE  done
@@ -5438,8 +5453,14 @@ z_h1_zeroed:
 	JZ     z_h1_odd
 
 z_h1_loop:
-	PREFETCHT1   (AX)
-	ADDQ         $0x00000040, AX
+	PREFETCHT1 (AX)
+	ADDQ       $0x00000040, AX
+	CMPQ       R15, pfs+88(FP)
+	JAE        z_h1_streamed
+	PREFETCHT2 (R15)
+	ADDQ       $0x40, R15
+
+z_h1_streamed:
 	VMOVUPS.Z    (R9), K1, Z28
 	VMOVUPS.Z    64(R9), K2, Z29
 	VBROADCASTSS (DI), Z30
@@ -5507,8 +5528,14 @@ z_h2_zeroed:
 	JZ     z_h2_odd
 
 z_h2_loop:
-	PREFETCHT1   (AX)
-	ADDQ         $0x00000040, AX
+	PREFETCHT1 (AX)
+	ADDQ       $0x00000040, AX
+	CMPQ       R15, pfs+88(FP)
+	JAE        z_h2_streamed
+	PREFETCHT2 (R15)
+	ADDQ       $0x40, R15
+
+z_h2_streamed:
 	VMOVUPS.Z    (R9), K1, Z28
 	VMOVUPS.Z    64(R9), K2, Z29
 	VBROADCASTSS (DI), Z30
@@ -5597,8 +5624,14 @@ z_h3_zeroed:
 	JZ     z_h3_odd
 
 z_h3_loop:
-	PREFETCHT1   (AX)
-	ADDQ         $0x00000040, AX
+	PREFETCHT1 (AX)
+	ADDQ       $0x00000040, AX
+	CMPQ       R15, pfs+88(FP)
+	JAE        z_h3_streamed
+	PREFETCHT2 (R15)
+	ADDQ       $0x40, R15
+
+z_h3_streamed:
 	VMOVUPS.Z    (R9), K1, Z28
 	VMOVUPS.Z    64(R9), K2, Z29
 	VBROADCASTSS (DI), Z30
@@ -5708,8 +5741,14 @@ z_h4_zeroed:
 	JZ     z_h4_odd
 
 z_h4_loop:
-	PREFETCHT1   (AX)
-	ADDQ         $0x00000040, AX
+	PREFETCHT1 (AX)
+	ADDQ       $0x00000040, AX
+	CMPQ       R15, pfs+88(FP)
+	JAE        z_h4_streamed
+	PREFETCHT2 (R15)
+	ADDQ       $0x40, R15
+
+z_h4_streamed:
 	VMOVUPS.Z    (R9), K1, Z28
 	VMOVUPS.Z    64(R9), K2, Z29
 	VBROADCASTSS (DI), Z30
@@ -5840,8 +5879,14 @@ z_h5_zeroed:
 	JZ     z_h5_odd
 
 z_h5_loop:
-	PREFETCHT1   (AX)
-	ADDQ         $0x00000040, AX
+	PREFETCHT1 (AX)
+	ADDQ       $0x00000040, AX
+	CMPQ       R15, pfs+88(FP)
+	JAE        z_h5_streamed
+	PREFETCHT2 (R15)
+	ADDQ       $0x40, R15
+
+z_h5_streamed:
 	VMOVUPS.Z    (R9), K1, Z28
 	VMOVUPS.Z    64(R9), K2, Z29
 	VBROADCASTSS (DI), Z30
@@ -5995,8 +6040,14 @@ z_h6_zeroed:
 	JZ     z_h6_odd
 
 z_h6_loop:
-	PREFETCHT1   (AX)
-	ADDQ         $0x00000040, AX
+	PREFETCHT1 (AX)
+	ADDQ       $0x00000040, AX
+	CMPQ       R15, pfs+88(FP)
+	JAE        z_h6_streamed
+	PREFETCHT2 (R15)
+	ADDQ       $0x40, R15
+
+z_h6_streamed:
 	VMOVUPS.Z    (R9), K1, Z28
 	VMOVUPS.Z    64(R9), K2, Z29
 	VBROADCASTSS (DI), Z30
@@ -6172,8 +6223,14 @@ z_h7_zeroed:
 	JZ     z_h7_odd
 
 z_h7_loop:
-	PREFETCHT1   (AX)
-	ADDQ         $0x00000040, AX
+	PREFETCHT1 (AX)
+	ADDQ       $0x00000040, AX
+	CMPQ       R15, pfs+88(FP)
+	JAE        z_h7_streamed
+	PREFETCHT2 (R15)
+	ADDQ       $0x40, R15
+
+z_h7_streamed:
 	VMOVUPS.Z    (R9), K1, Z28
 	VMOVUPS.Z    64(R9), K2, Z29
 	VBROADCASTSS (DI), Z30
@@ -6354,8 +6411,14 @@ z_h8_zeroed:
 	JZ     z_h8_odd
 
 z_h8_loop:
-	PREFETCHT1   (AX)
-	ADDQ         $0x00000040, AX
+	PREFETCHT1 (AX)
+	ADDQ       $0x00000040, AX
+	CMPQ       R15, pfs+88(FP)
+	JAE        z_h8_streamed
+	PREFETCHT2 (R15)
+	ADDQ       $0x40, R15
+
+z_h8_streamed:
 	VMOVUPS.Z    (R9), K1, Z28
 	VMOVUPS.Z    64(R9), K2, Z29
 	VBROADCASTSS (DI), Z30
@@ -6539,9 +6602,15 @@ z_h9_zeroed:
 	JZ     z_h9_odd
 
 z_h9_loop:
-	PREFETCHT1   (AX)
-	PREFETCHT1   64(AX)
-	ADDQ         $0x00000080, AX
+	PREFETCHT1 (AX)
+	PREFETCHT1 64(AX)
+	ADDQ       $0x00000080, AX
+	CMPQ       R15, pfs+88(FP)
+	JAE        z_h9_streamed
+	PREFETCHT2 (R15)
+	ADDQ       $0x40, R15
+
+z_h9_streamed:
 	VMOVUPS.Z    (R9), K1, Z28
 	VMOVUPS.Z    64(R9), K2, Z29
 	VBROADCASTSS (DI), Z30
@@ -6742,9 +6811,15 @@ z_h10_zeroed:
 	JZ     z_h10_odd
 
 z_h10_loop:
-	PREFETCHT1   (AX)
-	PREFETCHT1   64(AX)
-	ADDQ         $0x00000080, AX
+	PREFETCHT1 (AX)
+	PREFETCHT1 64(AX)
+	ADDQ       $0x00000080, AX
+	CMPQ       R15, pfs+88(FP)
+	JAE        z_h10_streamed
+	PREFETCHT2 (R15)
+	ADDQ       $0x40, R15
+
+z_h10_streamed:
 	VMOVUPS.Z    (R9), K1, Z28
 	VMOVUPS.Z    64(R9), K2, Z29
 	VBROADCASTSS (DI), Z30
@@ -6964,9 +7039,15 @@ z_h11_zeroed:
 	JZ     z_h11_odd
 
 z_h11_loop:
-	PREFETCHT1   (AX)
-	PREFETCHT1   64(AX)
-	ADDQ         $0x00000080, AX
+	PREFETCHT1 (AX)
+	PREFETCHT1 64(AX)
+	ADDQ       $0x00000080, AX
+	CMPQ       R15, pfs+88(FP)
+	JAE        z_h11_streamed
+	PREFETCHT2 (R15)
+	ADDQ       $0x40, R15
+
+z_h11_streamed:
 	VMOVUPS.Z    (R9), K1, Z28
 	VMOVUPS.Z    64(R9), K2, Z29
 	VBROADCASTSS (DI), Z30
@@ -7204,9 +7285,15 @@ z_h12_zeroed:
 	JZ     z_h12_odd
 
 z_h12_loop:
-	PREFETCHT1   (AX)
-	PREFETCHT1   64(AX)
-	ADDQ         $0x00000080, AX
+	PREFETCHT1 (AX)
+	PREFETCHT1 64(AX)
+	ADDQ       $0x00000080, AX
+	CMPQ       R15, pfs+88(FP)
+	JAE        z_h12_streamed
+	PREFETCHT2 (R15)
+	ADDQ       $0x40, R15
+
+z_h12_streamed:
 	VMOVUPS.Z    (R9), K1, Z28
 	VMOVUPS.Z    64(R9), K2, Z29
 	VBROADCASTSS (DI), Z30
@@ -7461,9 +7548,15 @@ z_h13_zeroed:
 	JZ     z_h13_odd
 
 z_h13_loop:
-	PREFETCHT1   (AX)
-	PREFETCHT1   64(AX)
-	ADDQ         $0x00000080, AX
+	PREFETCHT1 (AX)
+	PREFETCHT1 64(AX)
+	ADDQ       $0x00000080, AX
+	CMPQ       R15, pfs+88(FP)
+	JAE        z_h13_streamed
+	PREFETCHT2 (R15)
+	ADDQ       $0x40, R15
+
+z_h13_streamed:
 	VMOVUPS.Z    (R9), K1, Z28
 	VMOVUPS.Z    64(R9), K2, Z29
 	VBROADCASTSS (DI), Z30
@@ -7735,9 +7828,15 @@ z_h14_zeroed:
 	JZ     z_h14_odd
 
 z_h14_loop:
-	PREFETCHT1   (AX)
-	PREFETCHT1   64(AX)
-	ADDQ         $0x00000080, AX
+	PREFETCHT1 (AX)
+	PREFETCHT1 64(AX)
+	ADDQ       $0x00000080, AX
+	CMPQ       R15, pfs+88(FP)
+	JAE        z_h14_streamed
+	PREFETCHT2 (R15)
+	ADDQ       $0x40, R15
+
+z_h14_streamed:
 	VMOVUPS.Z    (R9), K1, Z28
 	VMOVUPS.Z    64(R9), K2, Z29
 	VBROADCASTSS (DI), Z30
@@ -10086,7 +10185,7 @@ zn_next_h1_store:
 	IMUL3Q  $0x00000001, R14, AX
 	ADDQ    AX, R13
 	SUBQ    $0x00000001, R11
-	JMP     zn_top
+	JMP     zn_restinit
 
 zn_next_h2:
 	MOVQ      R12, DI
@@ -10156,7 +10255,7 @@ zn_next_h2_store:
 	IMUL3Q  $0x00000002, R14, AX
 	ADDQ    AX, R13
 	SUBQ    $0x00000002, R11
-	JMP     zn_top
+	JMP     zn_restinit
 
 zn_next_h3:
 	MOVQ      R12, DI
@@ -10239,7 +10338,7 @@ zn_next_h3_store:
 	IMUL3Q  $0x00000003, R14, AX
 	ADDQ    AX, R13
 	SUBQ    $0x00000003, R11
-	JMP     zn_top
+	JMP     zn_restinit
 
 zn_next_h4:
 	MOVQ      R12, DI
@@ -10335,7 +10434,7 @@ zn_next_h4_store:
 	IMUL3Q  $0x00000004, R14, AX
 	ADDQ    AX, R13
 	SUBQ    $0x00000004, R11
-	JMP     zn_top
+	JMP     zn_restinit
 
 zn_next_h5:
 	MOVQ      R12, DI
@@ -10444,7 +10543,7 @@ zn_next_h5_store:
 	IMUL3Q  $0x00000005, R14, AX
 	ADDQ    AX, R13
 	SUBQ    $0x00000005, R11
-	JMP     zn_top
+	JMP     zn_restinit
 
 zn_next_h6:
 	MOVQ      R12, DI
@@ -10569,7 +10668,7 @@ zn_next_h6_store:
 	IMUL3Q  $0x00000006, R14, AX
 	ADDQ    AX, R13
 	SUBQ    $0x00000006, R11
-	JMP     zn_top
+	JMP     zn_restinit
 
 zn_next_h7:
 	MOVQ      R12, DI
@@ -10707,7 +10806,7 @@ zn_next_h7_store:
 	IMUL3Q  $0x00000007, R14, AX
 	ADDQ    AX, R13
 	SUBQ    $0x00000007, R11
-	JMP     zn_top
+	JMP     zn_restinit
 
 zn_next_h8:
 	MOVQ      R12, DI
@@ -10858,7 +10957,7 @@ zn_next_h8_store:
 	IMUL3Q  $0x00000008, R14, AX
 	ADDQ    AX, R13
 	SUBQ    $0x00000008, R11
-	JMP     zn_top
+	JMP     zn_restinit
 
 zn_next_h9:
 	MOVQ      R12, DI
@@ -11023,7 +11122,7 @@ zn_next_h9_store:
 	IMUL3Q  $0x00000009, R14, AX
 	ADDQ    AX, R13
 	SUBQ    $0x00000009, R11
-	JMP     zn_top
+	JMP     zn_restinit
 
 zn_next_h10:
 	MOVQ      R12, DI
@@ -11201,7 +11300,7 @@ zn_next_h10_store:
 	IMUL3Q  $0x0000000a, R14, AX
 	ADDQ    AX, R13
 	SUBQ    $0x0000000a, R11
-	JMP     zn_top
+	JMP     zn_restinit
 
 zn_next_h11:
 	MOVQ      R12, DI
@@ -11395,7 +11494,7 @@ zn_next_h11_store:
 	IMUL3Q  $0x0000000b, R14, AX
 	ADDQ    AX, R13
 	SUBQ    $0x0000000b, R11
-	JMP     zn_top
+	JMP     zn_restinit
 
 zn_next_h12:
 	MOVQ      R12, DI
@@ -11602,7 +11701,7 @@ zn_next_h12_store:
 	IMUL3Q  $0x0000000c, R14, AX
 	ADDQ    AX, R13
 	SUBQ    $0x0000000c, R11
-	JMP     zn_top
+	JMP     zn_restinit
 
 zn_next_h13:
 	MOVQ      R12, DI
@@ -11822,7 +11921,7 @@ zn_next_h13_store:
 	IMUL3Q  $0x0000000d, R14, AX
 	ADDQ    AX, R13
 	SUBQ    $0x0000000d, R11
-	JMP     zn_top
+	JMP     zn_restinit
 
 zn_next_h14:
 	MOVQ      R12, DI
@@ -12056,6 +12155,21 @@ zn_next_h14_store:
 	ADDQ    AX, R13
 	SUBQ    $0x0000000e, R11
 
+zn_restinit:
+	MOVQ  r+8(FP), R15
+	MOVQ  pfs+88(FP), AX
+	TESTQ AX, AX
+	JZ    zn_restinit_none
+	ADDQ  AX, R15
+	MOVQ  k+32(FP), AX
+	IMULQ R10, AX
+	ADDQ  R15, AX
+	MOVQ  AX, pfs+88(FP)
+	JMP   zn_top
+
+zn_restinit_none:
+	MOVQ R15, pfs+88(FP)
+
 zn_top:
 	CMPQ R11, $0x00
 	JLE  done
@@ -12112,8 +12226,14 @@ zn_h1_zeroed:
 	JZ     zn_h1_odd
 
 zn_h1_loop:
-	PREFETCHT1   (AX)
-	ADDQ         $0x00000040, AX
+	PREFETCHT1 (AX)
+	ADDQ       $0x00000040, AX
+	CMPQ       R15, pfs+88(FP)
+	JAE        zn_h1_streamed
+	PREFETCHT2 (R15)
+	ADDQ       $0x40, R15
+
+zn_h1_streamed:
 	VMOVUPS.Z    (R9), K1, Z28
 	VBROADCASTSS (DI), Z29
 	VFMADD231PS  Z28, Z29, Z0
@@ -12167,8 +12287,14 @@ zn_h2_zeroed:
 	JZ     zn_h2_odd
 
 zn_h2_loop:
-	PREFETCHT1   (AX)
-	ADDQ         $0x00000040, AX
+	PREFETCHT1 (AX)
+	ADDQ       $0x00000040, AX
+	CMPQ       R15, pfs+88(FP)
+	JAE        zn_h2_streamed
+	PREFETCHT2 (R15)
+	ADDQ       $0x40, R15
+
+zn_h2_streamed:
 	VMOVUPS.Z    (R9), K1, Z28
 	VBROADCASTSS (DI), Z29
 	VFMADD231PS  Z28, Z29, Z0
@@ -12235,8 +12361,14 @@ zn_h3_zeroed:
 	JZ     zn_h3_odd
 
 zn_h3_loop:
-	PREFETCHT1   (AX)
-	ADDQ         $0x00000040, AX
+	PREFETCHT1 (AX)
+	ADDQ       $0x00000040, AX
+	CMPQ       R15, pfs+88(FP)
+	JAE        zn_h3_streamed
+	PREFETCHT2 (R15)
+	ADDQ       $0x40, R15
+
+zn_h3_streamed:
 	VMOVUPS.Z    (R9), K1, Z28
 	VBROADCASTSS (DI), Z29
 	VFMADD231PS  Z28, Z29, Z0
@@ -12316,8 +12448,14 @@ zn_h4_zeroed:
 	JZ     zn_h4_odd
 
 zn_h4_loop:
-	PREFETCHT1   (AX)
-	ADDQ         $0x00000040, AX
+	PREFETCHT1 (AX)
+	ADDQ       $0x00000040, AX
+	CMPQ       R15, pfs+88(FP)
+	JAE        zn_h4_streamed
+	PREFETCHT2 (R15)
+	ADDQ       $0x40, R15
+
+zn_h4_streamed:
 	VMOVUPS.Z    (R9), K1, Z28
 	VBROADCASTSS (DI), Z29
 	VFMADD231PS  Z28, Z29, Z0
@@ -12410,8 +12548,14 @@ zn_h5_zeroed:
 	JZ     zn_h5_odd
 
 zn_h5_loop:
-	PREFETCHT1   (AX)
-	ADDQ         $0x00000040, AX
+	PREFETCHT1 (AX)
+	ADDQ       $0x00000040, AX
+	CMPQ       R15, pfs+88(FP)
+	JAE        zn_h5_streamed
+	PREFETCHT2 (R15)
+	ADDQ       $0x40, R15
+
+zn_h5_streamed:
 	VMOVUPS.Z    (R9), K1, Z28
 	VBROADCASTSS (DI), Z29
 	VFMADD231PS  Z28, Z29, Z0
@@ -12519,8 +12663,14 @@ zn_h6_zeroed:
 	JZ     zn_h6_odd
 
 zn_h6_loop:
-	PREFETCHT1   (AX)
-	ADDQ         $0x00000040, AX
+	PREFETCHT1 (AX)
+	ADDQ       $0x00000040, AX
+	CMPQ       R15, pfs+88(FP)
+	JAE        zn_h6_streamed
+	PREFETCHT2 (R15)
+	ADDQ       $0x40, R15
+
+zn_h6_streamed:
 	VMOVUPS.Z    (R9), K1, Z28
 	VBROADCASTSS (DI), Z29
 	VFMADD231PS  Z28, Z29, Z0
@@ -12642,8 +12792,14 @@ zn_h7_zeroed:
 	JZ     zn_h7_odd
 
 zn_h7_loop:
-	PREFETCHT1   (AX)
-	ADDQ         $0x00000040, AX
+	PREFETCHT1 (AX)
+	ADDQ       $0x00000040, AX
+	CMPQ       R15, pfs+88(FP)
+	JAE        zn_h7_streamed
+	PREFETCHT2 (R15)
+	ADDQ       $0x40, R15
+
+zn_h7_streamed:
 	VMOVUPS.Z    (R9), K1, Z28
 	VBROADCASTSS (DI), Z29
 	VFMADD231PS  Z28, Z29, Z0
@@ -12778,8 +12934,14 @@ zn_h8_zeroed:
 	JZ     zn_h8_odd
 
 zn_h8_loop:
-	PREFETCHT1   (AX)
-	ADDQ         $0x00000040, AX
+	PREFETCHT1 (AX)
+	ADDQ       $0x00000040, AX
+	CMPQ       R15, pfs+88(FP)
+	JAE        zn_h8_streamed
+	PREFETCHT2 (R15)
+	ADDQ       $0x40, R15
+
+zn_h8_streamed:
 	VMOVUPS.Z    (R9), K1, Z28
 	VBROADCASTSS (DI), Z29
 	VFMADD231PS  Z28, Z29, Z0
@@ -12927,9 +13089,15 @@ zn_h9_zeroed:
 	JZ     zn_h9_odd
 
 zn_h9_loop:
-	PREFETCHT1   (AX)
-	PREFETCHT1   64(AX)
-	ADDQ         $0x00000080, AX
+	PREFETCHT1 (AX)
+	PREFETCHT1 64(AX)
+	ADDQ       $0x00000080, AX
+	CMPQ       R15, pfs+88(FP)
+	JAE        zn_h9_streamed
+	PREFETCHT2 (R15)
+	ADDQ       $0x40, R15
+
+zn_h9_streamed:
 	VMOVUPS.Z    (R9), K1, Z28
 	VBROADCASTSS (DI), Z29
 	VFMADD231PS  Z28, Z29, Z0
@@ -13090,9 +13258,15 @@ zn_h10_zeroed:
 	JZ     zn_h10_odd
 
 zn_h10_loop:
-	PREFETCHT1   (AX)
-	PREFETCHT1   64(AX)
-	ADDQ         $0x00000080, AX
+	PREFETCHT1 (AX)
+	PREFETCHT1 64(AX)
+	ADDQ       $0x00000080, AX
+	CMPQ       R15, pfs+88(FP)
+	JAE        zn_h10_streamed
+	PREFETCHT2 (R15)
+	ADDQ       $0x40, R15
+
+zn_h10_streamed:
 	VMOVUPS.Z    (R9), K1, Z28
 	VBROADCASTSS (DI), Z29
 	VFMADD231PS  Z28, Z29, Z0
@@ -13268,9 +13442,15 @@ zn_h11_zeroed:
 	JZ     zn_h11_odd
 
 zn_h11_loop:
-	PREFETCHT1   (AX)
-	PREFETCHT1   64(AX)
-	ADDQ         $0x00000080, AX
+	PREFETCHT1 (AX)
+	PREFETCHT1 64(AX)
+	ADDQ       $0x00000080, AX
+	CMPQ       R15, pfs+88(FP)
+	JAE        zn_h11_streamed
+	PREFETCHT2 (R15)
+	ADDQ       $0x40, R15
+
+zn_h11_streamed:
 	VMOVUPS.Z    (R9), K1, Z28
 	VBROADCASTSS (DI), Z29
 	VFMADD231PS  Z28, Z29, Z0
@@ -13460,9 +13640,15 @@ zn_h12_zeroed:
 	JZ     zn_h12_odd
 
 zn_h12_loop:
-	PREFETCHT1   (AX)
-	PREFETCHT1   64(AX)
-	ADDQ         $0x00000080, AX
+	PREFETCHT1 (AX)
+	PREFETCHT1 64(AX)
+	ADDQ       $0x00000080, AX
+	CMPQ       R15, pfs+88(FP)
+	JAE        zn_h12_streamed
+	PREFETCHT2 (R15)
+	ADDQ       $0x40, R15
+
+zn_h12_streamed:
 	VMOVUPS.Z    (R9), K1, Z28
 	VBROADCASTSS (DI), Z29
 	VFMADD231PS  Z28, Z29, Z0
@@ -13665,9 +13851,15 @@ zn_h13_zeroed:
 	JZ     zn_h13_odd
 
 zn_h13_loop:
-	PREFETCHT1   (AX)
-	PREFETCHT1   64(AX)
-	ADDQ         $0x00000080, AX
+	PREFETCHT1 (AX)
+	PREFETCHT1 64(AX)
+	ADDQ       $0x00000080, AX
+	CMPQ       R15, pfs+88(FP)
+	JAE        zn_h13_streamed
+	PREFETCHT2 (R15)
+	ADDQ       $0x40, R15
+
+zn_h13_streamed:
 	VMOVUPS.Z    (R9), K1, Z28
 	VBROADCASTSS (DI), Z29
 	VFMADD231PS  Z28, Z29, Z0
@@ -13883,9 +14075,15 @@ zn_h14_zeroed:
 	JZ     zn_h14_odd
 
 zn_h14_loop:
-	PREFETCHT1   (AX)
-	PREFETCHT1   64(AX)
-	ADDQ         $0x00000080, AX
+	PREFETCHT1 (AX)
+	PREFETCHT1 64(AX)
+	ADDQ       $0x00000080, AX
+	CMPQ       R15, pfs+88(FP)
+	JAE        zn_h14_streamed
+	PREFETCHT2 (R15)
+	ADDQ       $0x40, R15
+
+zn_h14_streamed:
 	VMOVUPS.Z    (R9), K1, Z28
 	VBROADCASTSS (DI), Z29
 	VFMADD231PS  Z28, Z29, Z0
@@ -14039,9 +14237,9 @@ done:
 	VZEROUPPER
 	RET
 
-// func gemmAVX2(l *float32, r *float32, o *float32, m int, k int, w int, ldl int, ldr int, ldo int, acc int, pfn int)
+// func gemmAVX2(l *float32, r *float32, o *float32, m int, k int, w int, ldl int, ldr int, ldo int, acc int, pfn int, pfs int)
 // Requires: AVX, FMA3, MMX+
-TEXT ·gemmAVX2(SB), NOSPLIT, $0-88
+TEXT ·gemmAVX2(SB), NOSPLIT, $0-96
 	MOVQ    l+0(FP), R12
 	MOVQ    o+16(FP), R13
 	MOVQ    m+24(FP), R11

@@ -45,7 +45,7 @@ func TestGemmGuardPages(t *testing.T) {
 							for i := range o {
 								o[i] = nan
 							}
-							im.gemm(&l[0], &r[0], &o[0], m, k, w, ldl, ldr, ldo, 0, 0)
+							im.gemm(&l[0], &r[0], &o[0], m, k, w, ldl, ldr, ldo, 0, 0, 0)
 							for i := range o {
 								row, col := i/ldo, i%ldo
 								if col >= w {

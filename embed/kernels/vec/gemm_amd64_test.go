@@ -88,8 +88,8 @@ func TestGemmTiles(t *testing.T) {
 						if acc {
 							accFlag = 1
 						}
-						// pfn: somewhere in R or past it (a hint, never read).
-						im.gemm(&L[0], &R[0], &out[0], m, k, w, ldl, ldr, ldo, accFlag, rng.IntN(4096))
+						// pfn, pfs: somewhere in R or past it (hints, never read).
+						im.gemm(&L[0], &R[0], &out[0], m, k, w, ldl, ldr, ldo, accFlag, rng.IntN(4096), rng.IntN(4096))
 						for i := -1; i < m+1; i++ {
 							for j := range ldo {
 								got := O[(i+1)*ldo+j]

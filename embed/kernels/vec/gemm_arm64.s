@@ -127,7 +127,7 @@
 	ADD R6, R11, R12
 
 // func gemmNEON(l, r, o *float32, m, k, w, ldl, ldr, ldo int)
-TEXT ·gemmNEON(SB), NOSPLIT, $0-88
+TEXT ·gemmNEON(SB), NOSPLIT, $0-96
 	MOVD l+0(FP), R0
 	MOVD r+8(FP), R1
 	MOVD o+16(FP), R2

@@ -39,7 +39,7 @@ func TestGemmNEONBounds(t *testing.T) {
 					for i := range o {
 						o[i] = nan
 					}
-					gemmNEON(&l[0], &r[0], &o[0], m, k, w, ldl, ldr, ldo, 0, 0)
+					gemmNEON(&l[0], &r[0], &o[0], m, k, w, ldl, ldr, ldo, 0, 0, 0)
 					for i := range o {
 						if i%ldo >= w {
 							if !math.IsNaN(float64(o[i])) {

@@ -98,7 +98,7 @@ func sv(s float32, c, y *float32, n int, op Op) {
 
 // gemmGeneric: 4 rows × 4 columns of accumulators in registers, the k
 // loop innermost.
-func gemmGeneric(l, r, o *float32, m, k, w, ldl, ldr, ldo, _, _ int) {
+func gemmGeneric(l, r, o *float32, m, k, w, ldl, ldr, ldo, _, _, _ int) {
 	L := unsafe.Slice(l, (m-1)*ldl+k)
 	R := unsafe.Slice(r, (k-1)*ldr+w)
 	O := unsafe.Slice(o, (m-1)*ldo+w)

@@ -21,9 +21,11 @@ type impl struct {
 	// gemm: o[i·ldo+j] = Σ_p l[i·ldl+p] · r[p·ldr+j], for i < m, j < w,
 	// overwriting o, or adding to it when acc ≠ 0 (only for an impl with
 	// kchunk > 0). m ≥ 1, k ≥ 1, 1 ≤ w ≤ stripW. pfn: where the rows to
-	// prefetch next are, in bytes from r (0: none; a hint, never
-	// dereferenced).
-	gemm func(l, r, o *float32, m, k, w, ldl, ldr, ldo, acc, pfn int)
+	// prefetch next are, in bytes from r (0: none); pfs: where the next
+	// strip of a packed weight is, in bytes from r, for a product of many
+	// tiles to stream into L2 meanwhile (0: none). Both are hints, never
+	// dereferenced.
+	gemm func(l, r, o *float32, m, k, w, ldl, ldr, ldo, acc, pfn, pfs int)
 	// kchunk, when > 0: a product of more rows than one tile's (tileRows)
 	// and at most two tiles' is computed kchunk steps of k at a time
 	// (GemmStrips), each chunk's weights in L1 for both tiles while the
@@ -433,7 +435,11 @@ func GemmStrips(l, r, o []float32, m, n, k, from, to, packed int) {
 		if packed != 0 {
 			roff = s * k * w
 		}
-		kr.gemm(ptr(l), &r[roff], &o[col], m, k, min(w, n-col), k, ldr, n, 0, 0)
+		pfs := 0
+		if packed != 0 && s+1 < to {
+			pfs = k * w * 4 // the next strip, contiguous after this one
+		}
+		kr.gemm(ptr(l), &r[roff], &o[col], m, k, min(w, n-col), k, ldr, n, 0, 0, pfs)
 	}
 }
 
@@ -468,7 +474,7 @@ func gemmChunked(kr *resolved, l, r, o []float32, m, n, k, from, to, packed, ldr
 			if c > 0 {
 				acc = 1
 			}
-			kr.gemm(&l[c], &r[roff+c*ldr], &o[col], m, min(kc, k-c), ws, k, ldr, n, acc, pfn)
+			kr.gemm(&l[c], &r[roff+c*ldr], &o[col], m, min(kc, k-c), ws, k, ldr, n, acc, pfn, 0)
 		}
 	}
 }

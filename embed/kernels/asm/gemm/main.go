@@ -91,7 +91,7 @@ import (
 // packed strip); 16 was less, 64 no better beyond the noise.
 const pfDist = 32
 
-const sig = "func(l, r, o *float32, m, k, w, ldl, ldr, ldo, acc, pfn int)"
+const sig = "func(l, r, o *float32, m, k, w, ldl, ldr, ldo, acc, pfn, pfs int)"
 
 // General-purpose register roles, fixed across the kernels.
 var (
@@ -132,7 +132,15 @@ type variant struct {
 	// rows; the second prefetches the rows pfn bytes on (the caller's
 	// next k chunk), the rest none.
 	pfFirst bool
-	mode    int // emitting the code of: modeFirst, modeNext or modeRest tiles
+	// pfS: the third and later tiles of a call stream the k·ldr bytes
+	// pfs bytes from r into L2 (the caller passes the next strip of a
+	// packed weight), one line a loop iteration. With a model's 36
+	// weights in turn (42 MB, streamed from L3 or memory once a pass),
+	// a strip's first tile otherwise waited for it: AVX-512 on 320- and
+	// 512-row products went from 145–151 to 150–154 GFLOPS, the weights
+	// cached ~158. AVX2's 6-row tiles lost 4–6% with it: off there.
+	pfS  bool
+	mode int // emitting the code of: modeFirst, modeNext or modeRest tiles
 }
 
 // Tile modes (with pfFirst). A caller that cuts k into chunks (vec's
@@ -166,12 +174,29 @@ func (v *variant) entry() string { return v.name + "_first" }
 // nextTop is the dispatch of the second tile.
 func (v *variant) nextTop() string { return v.name + "_next" }
 
+// restInit is where the later tiles' stream (pfS) is set up, once, after
+// the second tile.
+func (v *variant) restInit() string { return v.name + "_restinit" }
+
 // after is where a tile of the current mode goes when it is done.
 func (v *variant) after() string {
-	if v.pfFirst && v.mode == modeFirst {
+	switch {
+	case v.pfFirst && v.mode == modeFirst:
 		return v.nextTop()
+	case v.pfS && v.mode == modeNext:
+		return v.restInit()
 	}
 	return v.top()
+}
+
+// pfsEnd is the argument slot of pfs, which the rest tiles' set-up
+// overwrites with the stream's end address.
+func pfsEnd() Mem {
+	b, err := Param("pfs").Resolve()
+	if err != nil {
+		panic(err)
+	}
+	return b.Addr
 }
 
 func (v *variant) tileLabel(h int) string {
@@ -328,6 +353,14 @@ func (v *variant) tile(h int) {
 		}
 		ADDQ(U32(64*lines), rT)
 	}
+	if v.pfS && v.mode == modeRest {
+		skip := lb + "_streamed"
+		CMPQ(rPF, pfsEnd())
+		JAE(LabelRef(skip))
+		PREFETCHT2(Mem{Base: rPF})
+		ADDQ(U8(64), rPF)
+		Label(skip)
+	}
 	v.step(h, 0, 0, Mem{Base: rW})
 	v.step(h, sets-1, 4, Mem{Base: rW, Index: rLDR, Scale: 1})
 	for b := 0; b*5 < h; b++ {
@@ -387,6 +420,22 @@ func (v *variant) body() {
 		Label(v.nextTop())
 		v.mode = modeNext
 		v.dispatch()
+	}
+	if v.pfS {
+		// rPF = r + pfs, and the end k·ldr bytes on (none when pfs is 0).
+		Label(v.restInit())
+		Load(Param("r"), rPF)
+		Load(Param("pfs"), rT)
+		TESTQ(rT, rT)
+		JZ(LabelRef(v.restInit() + "_none"))
+		ADDQ(rT, rPF)
+		Load(Param("k"), rT)
+		IMULQ(rLDR, rT)
+		ADDQ(rPF, rT)
+		Store(rT, Param("pfs"))
+		JMP(LabelRef(v.top()))
+		Label(v.restInit() + "_none")
+		Store(rPF, Param("pfs"))
 	}
 	v.mode = modeRest
 	Label(v.top())
@@ -457,7 +506,7 @@ func gemmAVX512() {
 		name: "z", zmm: true, nv: 2, maxH: 14,
 		acc: zregs(0, 28), wregs: zregs(28, 30), bregs: zregs(30, 32),
 		masks: [2]Register{K1, K2},
-		pf:    pfDist, pfL: true, pfFirst: true,
+		pf:    pfDist, pfL: true, pfFirst: true, pfS: true,
 	}
 	// A strip of at most 16 columns (attention over a short sequence,
 	// the last strip of an odd width) needs one zmm a row: 14-row tiles
@@ -466,7 +515,7 @@ func gemmAVX512() {
 		name: "zn", zmm: true, nv: 1, maxH: 14,
 		acc: zregs(0, 28), wregs: zregs(28, 29), bregs: zregs(29, 32),
 		masks: [2]Register{K1},
-		pf:    pfDist, pfL: true, pfFirst: true,
+		pf:    pfDist, pfL: true, pfFirst: true, pfS: true,
 	}
 	CMPQ(RCX, U8(16))
 	JLE(LabelRef(narrow.entry()))
