@@ -77,6 +77,7 @@ func binaryExec(op backends.OpType, prev executor) executor {
 			return nil, err
 		}
 		hit(op)
+		vop := vecOp[op] // once, not a map lookup per row
 		if flat {
 			const chunk = 4096
 			parallel((len(y)+chunk-1)/chunk, len(y), func(from, to int) {
@@ -88,7 +89,7 @@ func binaryExec(op backends.OpType, prev executor) executor {
 				if !rOne {
 					c = rx[lo:hi]
 				}
-				binaryRow(op, y[lo:hi], a, c, lOne, rOne)
+				vec.Binary(vop, y[lo:hi], a, c, lOne, rOne)
 			})
 			return out, nil
 		}
@@ -110,7 +111,7 @@ func binaryExec(op backends.OpType, prev executor) executor {
 				} else {
 					c = rx[ro : ro+cols]
 				}
-				binaryRow(op, y[r*cols:(r+1)*cols], a, c, lScalar, rScalar)
+				vec.Binary(vop, y[r*cols:(r+1)*cols], a, c, lScalar, rScalar)
 			}
 		})
 		return out, nil
@@ -187,12 +188,6 @@ func rowOffsets(s, o shapes.Shape) func(r int) int {
 		}
 		return off
 	}
-}
-
-// binaryRow computes y = a op c over one row; a scalar operand is its
-// slice's first element.
-func binaryRow(op backends.OpType, y, a, c []float32, aScalar, cScalar bool) {
-	vec.Binary(vecOp[op], y, a, c, aScalar, cScalar)
 }
 
 var vecOp = map[backends.OpType]vec.Op{
