@@ -14,7 +14,7 @@ import (
 // go-huggingface's Go tokenizer (v0.3.5) takes time quadratic in the
 // length of the text it is given: its BERT pre-tokenizer finds each
 // character's byte offset by encoding every character before it again
-// (bertPreTokenizeWithOffsets). A 256-token document took ~8 ms; eight of
+// (bertPreTokenizeWithOffsets). A 256-token document took 8–10 ms; eight of
 // them were ~65 ms of the 250 ms an 8 × 256 call took, on one core before
 // any forward pass could start.
 //
@@ -23,8 +23,8 @@ import (
 // changes one character at a time, the pre-tokenizer (BertPreTokenizer)
 // ends a word at every whitespace character and drops it, WordPiece works
 // word by word, and no added token contains whitespace, so none can be
-// matched across a cut. Such a tokenizer is given the text a few hundred
-// bytes at a time, cut at ASCII whitespace, and the special tokens its
+// matched across a cut. Such a tokenizer is given the text about
+// pieceBytes at a time, cut at ASCII whitespace, and the special tokens its
 // template puts around a text ([CLS] … [SEP]) go around the whole. A text
 // longer than the model takes stops being tokenised once enough tokens
 // are in, so a long memory costs what its first MaxTokens tokens cost.

@@ -209,6 +209,60 @@ func BenchmarkGemmCold(b *testing.B) {
 	}
 }
 
+// BenchmarkGemmModelWeights: a batch pass's products as the model runs
+// them, on one core: MiniLM's six per layer (Q, K, V and output 384×384,
+// 384→1536, 1536→384), 36 in turn, packed, on 320 rows (an s40 pass) and
+// 512 (an l256 pass). With weights=36 every product has weights of its
+// own (42 MB, read once a pass as in the model), with 6 one layer's are
+// reused (7 MB), and with 1 a single 384×384 weight (cached) stands for
+// all. GFLOPS is over the 36 products (docs/perf.md, round 6).
+func BenchmarkGemmModelWeights(b *testing.B) {
+	prev := Active()
+	defer Use(prev)
+	layer := [][2]int{{384, 384}, {384, 384}, {384, 384}, {384, 384}, {384, 1536}, {1536, 384}}
+	for _, name := range Levels() {
+		if name == "generic" {
+			continue
+		}
+		Use(name)
+		r := rand.New(rand.NewPCG(1, 2))
+		type weight struct {
+			p    []float32
+			k, n int
+		}
+		pack := func(k, n int) weight {
+			p := make([]float32, k*n)
+			Pack(p, randSlice(r, k*n, 1), k, n)
+			return weight{p, k, n}
+		}
+		sets := map[int][]weight{1: {pack(384, 384)}}
+		for _, count := range []int{6, 36} {
+			for i := range count {
+				sets[count] = append(sets[count], pack(layer[i%6][0], layer[i%6][1]))
+			}
+		}
+		for _, m := range []int{320, 512} {
+			l, o := randSlice(r, m*1536, 1), make([]float32, m*1536)
+			for _, count := range []int{1, 6, 36} {
+				ws := sets[count]
+				flops := 0
+				for j := range 36 {
+					w := ws[j%count]
+					flops += 2 * m * w.k * w.n
+				}
+				b.Run(fmt.Sprintf("%s/m=%d/weights=%d", name, m, count), func(b *testing.B) {
+					gemmTimed(b, float64(flops), 0, func() {
+						for j := range 36 {
+							w := ws[j%count]
+							GemmStrips(l, w.p, o, m, w.n, w.k, 0, Strips(w.n), StripWidth())
+						}
+					})
+				})
+			}
+		}
+	}
+}
+
 // BenchmarkGemmNarrow: strips of at most 16 columns (attention scores
 // over a short sequence, an odd width's last strip), row-major.
 func BenchmarkGemmNarrow(b *testing.B) {

@@ -1,6 +1,6 @@
 // The neon GEMM kernel: hand-written Plan 9 arm64 assembly (ASIMD).
 //
-// func gemmNEON(l, r, o *float32, m, k, w, ldl, ldr, ldo int)
+// func gemmNEON(l, r, o *float32, m, k, w, ldl, ldr, ldo, acc, pfn, pfs int): acc, pfn and pfs are not read
 //
 // o[i·ldo+j] = Σ_p l[i·ldl+p] · r[p·ldr+j] for i < m, j < w (overwriting
 // o); m ≥ 1, k ≥ 1, 1 ≤ w ≤ 16; strides in elements. Nothing outside
@@ -126,7 +126,7 @@
 	ADD R6, R10, R11; \
 	ADD R6, R11, R12
 
-// func gemmNEON(l, r, o *float32, m, k, w, ldl, ldr, ldo int)
+// func gemmNEON(l, r, o *float32, m, k, w, ldl, ldr, ldo, acc, pfn, pfs int): acc, pfn and pfs are not read
 TEXT ·gemmNEON(SB), NOSPLIT, $0-96
 	MOVD l+0(FP), R0
 	MOVD r+8(FP), R1

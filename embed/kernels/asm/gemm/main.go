@@ -137,8 +137,9 @@ type variant struct {
 	// packed weight), one line a loop iteration. With a model's 36
 	// weights in turn (42 MB, streamed from L3 or memory once a pass),
 	// a strip's first tile otherwise waited for it: AVX-512 on 320- and
-	// 512-row products went from 145–151 to 150–154 GFLOPS, the weights
-	// cached ~158. AVX2's 6-row tiles lost 4–6% with it: off there.
+	// 512-row products went from 149–152 to 153–155 GFLOPS at best
+	// (BenchmarkGemmModelWeights), the weights cached ~160. AVX2's 6-row
+	// tiles lost 4–6% with it: off there.
 	pfS  bool
 	mode int // emitting the code of: modeFirst, modeNext or modeRest tiles
 }
